@@ -1,0 +1,106 @@
+#include "chain.hpp"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+
+#include "error.hpp"
+#include "log.hpp"
+
+#ifndef RT_VERSION
+#define RT_VERSION "0.0.0"
+#endif
+
+namespace rt {
+
+static bool takes_value(const po::options_description& desc, const std::string& key) {
+  const po::option_description* od = desc.find_nothrow(key, false, false, false);
+  return od && od->semantic()->min_tokens() > 0;
+}
+
+int find_program_start(int argc, char** argv, const po::options_description& desc) {
+  int i = 1;
+  while (i < argc) {
+    std::string_view a = argv[i];
+    if (a == "--") return i + 1;
+    if (a.size() < 2 || a[0] != '-') return i;  // first non-option
+    if (a.substr(0, 2) == "--") {
+      if (a.find('=') == std::string_view::npos && takes_value(desc, std::string(a.substr(2)))) ++i;
+      ++i;
+      continue;
+    }
+    // A cluster of short options: -it, -m64M, -m 64M.
+    bool consumed_next = false;
+    for (size_t k = 1; k < a.size(); ++k) {
+      if (takes_value(desc, std::string("-") + a[k])) {
+        consumed_next = (k + 1 == a.size());
+        break;
+      }
+    }
+    i += consumed_next ? 2 : 1;
+  }
+  return argc;
+}
+
+int parse_chain(int argc, char** argv, po::options_description& desc, po::variables_map& vm,
+                const ToolInfo& info) {
+  log::init();
+  desc.add_options()("help", "print this help and exit")("version", "print the version and exit");
+  int prog = find_program_start(argc, argv, desc);
+  int opt_end = prog;
+  if (opt_end > 1 && opt_end <= argc && std::string_view(argv[opt_end - 1]) == "--") --opt_end;
+  std::vector<std::string> words(argv + 1, argv + std::min(opt_end, argc));
+  try {
+    namespace cls = po::command_line_style;
+    auto style = cls::unix_style & ~cls::allow_guessing;
+    po::store(po::command_line_parser(words).options(desc).style(style).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    die(str(e.what(), " (try '", tool_name(), " --help')"));
+  }
+  if (vm.count("help")) {
+    std::cout << "Usage: " << info.usage << "\n" << info.summary << "\n\n" << desc << "\n";
+    std::cout.flush();
+    std::exit(0);
+  }
+  if (vm.count("version")) {
+    std::printf("%s %s\n", tool_name(), RT_VERSION);
+    std::exit(0);
+  }
+  if (info.program_required && prog >= argc)
+    die(str("no program given (usage: ", info.usage, ")"));
+  return prog;
+}
+
+void exec_program(char* const* argv) {
+  ::execvp(argv[0], argv);
+  int err = errno;
+  die_sys(err, str("cannot execute ", argv[0]), err == ENOENT ? kExitNotFound : kExitCannotExec);
+}
+
+void exec_program_env(char* const* argv, char* const* envp, const char* path) {
+  // execvpe looks PATH up in the *current* environment; set it to the
+  // payload's PATH first so the lookup matches what the payload will see.
+  if (path) ::setenv("PATH", path, 1);
+  ::execvpe(argv[0], argv, envp);
+  int err = errno;
+  die_sys(err, str("cannot execute ", argv[0]), err == ENOENT ? kExitNotFound : kExitCannotExec);
+}
+
+int exit_code_from_wait(int wstatus) {
+  if (WIFEXITED(wstatus)) return WEXITSTATUS(wstatus);
+  if (WIFSIGNALED(wstatus)) return kExitSignalBase + WTERMSIG(wstatus);
+  return kExitToolFailure;
+}
+
+std::vector<std::string> rest_of(int argc, char** argv, int from) {
+  std::vector<std::string> v;
+  for (int i = from; i < argc; ++i) v.emplace_back(argv[i]);
+  return v;
+}
+
+}  // namespace rt

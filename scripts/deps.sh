@@ -1,0 +1,32 @@
+#!/bin/sh
+# Install what rt needs to build, test and benchmark (Debian packages only).
+# Called by the Makefile when something is missing; safe to run again.
+set -eu
+PKGS="g++ make pkg-config
+libboost-program-options-dev libboost-filesystem-dev libarchive-dev
+libcurl4-openssl-dev nlohmann-json3-dev libssl-dev libseccomp-dev libedit-dev
+libcap-dev
+bats bats-support bats-assert bats-file
+busybox-static mandoc iproute2 util-linux procps psmisc tmux
+docker-registry skopeo umoci uidmap curl
+clang-format clang-tidy cppcheck"
+BENCH_PKGS="hyperfine crun runc bubblewrap"
+
+want="$PKGS"
+[ "${1:-}" = "--bench" ] && want="$PKGS $BENCH_PKGS"
+
+missing=""
+for p in $want; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "deps: missing packages:$missing (run as root, or: sudo apt-get install$missing)" >&2
+  exit 1
+fi
+echo "deps: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null || true
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,12 @@
+#!/bin/sh
+# Run the Bats suite inside a private mount namespace of its own, so that
+# no mount made by a test (or by a bug in rt-mount) can reach the host's
+# mount table. Usage: run-tests.sh BUILD_DIR [BATS_FILES...]
+set -eu
+build=$1; shift
+[ "$(id -u)" -eq 0 ] || { echo "run-tests: the suite needs root (namespaces, cgroups, mounts)" >&2; exit 1; }
+export RT_BIN="$build/bin" RT_ROOTFS="$build/rootfs" RT_BUILD="$build"
+cd "$(dirname "$0")/.."
+if [ $# -eq 0 ]; then set -- tests/bats; fi
+exec unshare --mount --propagation private -- \
+  bats --print-output-on-failure ${BATS_FLAGS:-} "$@"

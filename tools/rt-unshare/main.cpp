@@ -1,0 +1,235 @@
+// rt-unshare: enter new namespaces (or join existing ones), then exec.
+//
+//   rt-unshare [--pid] [--mount] [--uts] [--ipc] [--net] [--user] [--cgroup]
+//              [--time] [--all] [--join TYPE=PATH]... [--hostname NAME]
+//              [--map-root-user | --uid-map I:O:N --gid-map I:O:N]
+//              [--init] [--pid-file FILE] [--sync-fd FD] [--] PROGRAM [ARGS...]
+//
+// Without --pid/--time (or joining a pid namespace) it execs in place. With
+// them it forks: the child is the program (PID 1 of a new pid namespace) and
+// the parent forwards signals, waits, and exits with the child's status.
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "chain.hpp"
+#include <algorithm>
+
+#include "fd.hpp"
+#include "fs.hpp"
+#include "parse.hpp"
+#include "log.hpp"
+#include "process.hpp"
+#include "userns.hpp"
+
+namespace {
+using namespace rt;
+
+struct NsKind {
+  const char* name;  // option and --join TYPE
+  int flag;          // CLONE_NEW*
+};
+// Order of setns when joining: user first (it grants the rights for the
+// rest), mount late (paths were all opened already), pid and time last (they
+// only affect children).
+constexpr NsKind kNamespaces[] = {
+    {"user", CLONE_NEWUSER}, {"cgroup", CLONE_NEWCGROUP}, {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS},
+    {"net", CLONE_NEWNET},   {"mnt", CLONE_NEWNS},        {"pid", CLONE_NEWPID}, {"time", CLONE_NEWTIME},
+};
+
+int flag_of(const std::string& type) {
+  std::string t = type == "mount" ? "mnt" : type;
+  for (const auto& ns : kNamespaces)
+    if (t == ns.name) return ns.flag;
+  throw Error(str("unknown namespace type '", type, "' (expected user, cgroup, ipc, uts, net, mnt, pid or time)"));
+}
+
+std::string names_of(int flags) {
+  std::string out;
+  for (const auto& ns : kNamespaces)
+    if (flags & ns.flag) out += (out.empty() ? "" : ", ") + std::string(ns.name);
+  return out;
+}
+
+struct Join {
+  int flag;
+  std::string path;
+  UniqueFd fd;
+};
+
+void write_pid_file(const std::string& path, pid_t pid) {
+  if (!path.empty()) write_file_atomic(path, std::to_string(pid) + "\n");
+}
+
+// Block until the outside process writes one byte on FD (or die if it
+// closes it first).
+void wait_sync(int fd) {
+  if (fd < 0) return;
+  char c;
+  ssize_t n;
+  do n = ::read(fd, &c, 1);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) die_errno(str("cannot read sync fd ", fd));
+  if (n == 0) die(str("sync fd ", fd, " was closed before the go-ahead byte"));
+  ::close(fd);
+  log::step("sync fd ", fd, ": go");
+}
+
+// A minimal PID 1: run the program as its child, reap every zombie, forward
+// signals to the program, exit with its status.
+[[noreturn]] void run_init(char** prog, const SignalForwarder& sigs) {
+  pid_t child = ::fork();
+  if (child < 0) die_errno("cannot fork the program under --init");
+  if (child == 0) {
+    sigs.restore();
+    exec_program(prog);
+  }
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s : kForwardedSignals) sigaddset(&set, s);
+  sigaddset(&set, SIGCHLD);
+  for (;;) {
+    siginfo_t si{};
+    int sig = ::sigwaitinfo(&set, &si);
+    if (sig == SIGCHLD) {
+      int st;
+      pid_t r;
+      while ((r = ::waitpid(-1, &st, WNOHANG)) > 0)
+        if (r == child) std::_Exit(exit_code_from_wait(st));
+    } else if (sig > 0 && si.si_code <= 0) {
+      ::kill(child, sig);
+    }
+  }
+}
+
+int run(int argc, char** argv) {
+  po::options_description desc("Options");
+  desc.add_options()
+      ("pid", po::bool_switch(), "new PID namespace (forks: the program is its PID 1)")
+      ("mount", po::bool_switch(), "new mount namespace")
+      ("uts", po::bool_switch(), "new UTS namespace (hostname, domain name)")
+      ("ipc", po::bool_switch(), "new IPC namespace")
+      ("net", po::bool_switch(), "new network namespace (only a loopback, down)")
+      ("user", po::bool_switch(), "new user namespace")
+      ("cgroup", po::bool_switch(), "new cgroup namespace")
+      ("time", po::bool_switch(), "new time namespace (forks)")
+      ("all", po::bool_switch(), "all of the above but --user and --time")
+      ("join", po::value<std::vector<std::string>>()->composing()->value_name("TYPE=PATH"), "join the namespace at PATH (setns); repeatable")
+      ("hostname", po::value<std::string>()->value_name("NAME"), "set the hostname (needs --uts)")
+      ("domainname", po::value<std::string>()->value_name("NAME"), "set the NIS domain name (needs --uts)")
+      ("map-root-user", po::bool_switch(), "with --user: map root inside to the caller's uid and gid")
+      ("uid-map", po::value<std::vector<std::string>>()->composing()->value_name("I:O:N"), "INNER:OUTER:COUNT uid mapping for --user; repeatable")
+      ("gid-map", po::value<std::vector<std::string>>()->composing()->value_name("I:O:N"), "INNER:OUTER:COUNT gid mapping for --user; repeatable")
+      ("init", po::bool_switch(), "with --pid: run a minimal PID 1 that reaps zombies and forwards signals")
+      ("pid-file", po::value<std::string>()->value_name("FILE"), "write the program's pid (as seen from here) to FILE")
+      ("sync-fd", po::value<int>()->value_name("FD"), "wait for one byte on fd FD before exec");
+  po::variables_map vm;
+  int prog = parse_chain(argc, argv, desc, vm,
+                         {"rt-unshare [OPTIONS] [--] PROGRAM [ARGS...]",
+                          "Enter new namespaces or join existing ones, then exec PROGRAM."});
+
+  int flags = 0;
+  if (flag(vm, "all")) flags |= CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP;
+  for (const char* n : {"pid", "mount", "uts", "ipc", "net", "user", "cgroup", "time"})
+    if (flag(vm, n)) flags |= flag_of(n);
+
+  std::vector<Join> joins;
+  for (const auto& j : opts<std::string>(vm, "join")) {
+    auto [type, path] = parse_kv(j, "--join");
+    joins.push_back({flag_of(type), path, UniqueFd()});
+    if (flags & joins.back().flag) die(str("--join ", type, " conflicts with a new ", type, " namespace"));
+  }
+  std::sort(joins.begin(), joins.end(), [](const Join& a, const Join& b) {
+    auto rank = [](int f) {
+      for (size_t i = 0; i < std::size(kNamespaces); ++i)
+        if (kNamespaces[i].flag == f) return i;
+      return std::size(kNamespaces);
+    };
+    return rank(a.flag) < rank(b.flag);
+  });
+  auto joined = [&](int f) { return std::any_of(joins.begin(), joins.end(), [f](const Join& j) { return j.flag == f; }); };
+
+  std::string hostname = opt<std::string>(vm, "hostname"), domain = opt<std::string>(vm, "domainname");
+  if ((!hostname.empty() || !domain.empty()) && !(flags & CLONE_NEWUTS) && !joined(CLONE_NEWUTS))
+    die("--hostname and --domainname need --uts (they would change the host's names)");
+  if (hostname.size() > 64 || domain.size() > 64) die("--hostname and --domainname take at most 64 characters");
+
+  IdMaps maps = IdMaps::from_options(flag(vm, "map-root-user"), opts<std::string>(vm, "uid-map"),
+                                     opts<std::string>(vm, "gid-map"));
+  if (!maps.empty() && !(flags & CLONE_NEWUSER)) die("--map-root-user, --uid-map and --gid-map need --user");
+
+  bool init = flag(vm, "init");
+  bool forks = (flags & (CLONE_NEWPID | CLONE_NEWTIME)) || joined(CLONE_NEWPID);
+  if (init && !forks) die("--init needs --pid (the init is PID 1 of a new pid namespace)");
+  std::string pid_file = opt<std::string>(vm, "pid-file");
+  int sync_fd = opt<int>(vm, "sync-fd", -1);
+  if (vm.count("sync-fd") && (sync_fd < 0 || ::fcntl(sync_fd, F_GETFD) < 0))
+    die(str("--sync-fd ", sync_fd, ": not an open file descriptor"));
+
+  // 1. Open every namespace to join before entering any: after a mount
+  //    namespace switch the paths could mean something else.
+  for (auto& j : joins) {
+    j.fd = UniqueFd(::open(j.path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!j.fd) die_errno(str("cannot open namespace ", j.path));
+  }
+  for (auto& j : joins) {
+    if (::setns(j.fd.get(), j.flag) != 0) die_errno(str("cannot join ", names_of(j.flag), " namespace ", j.path));
+    log::step("joined ", names_of(j.flag), " namespace ", j.path);
+  }
+
+  // 2. New namespaces. A user namespace's id maps are written by a helper
+  //    process that stays outside it.
+  if (flags) {
+    MapWriter writer;
+    if (!maps.empty()) writer.start(maps);
+    if (::unshare(flags) != 0) {
+      int e = errno;
+      die_sys(e, str("cannot create new ", names_of(flags), " namespaces") +
+                     (e == EPERM && ::geteuid() != 0 ? " (hint: add --user --map-root-user)" : ""));
+    }
+    log::step("unshared ", names_of(flags));
+    if (!maps.empty()) {
+      writer.finish();
+      log::step("wrote uid/gid maps");
+    }
+  }
+  if (!hostname.empty() && ::sethostname(hostname.data(), hostname.size()) != 0)
+    die_errno(str("cannot set hostname ", hostname));
+  if (!domain.empty() && ::setdomainname(domain.data(), domain.size()) != 0)
+    die_errno(str("cannot set domain name ", domain));
+
+  if (!forks) {
+    write_pid_file(pid_file, ::getpid());
+    wait_sync(sync_fd);
+    log::step("exec ", argv[prog]);
+    exec_program(argv + prog);
+  }
+
+  // 3. Fork: the child lands in the new pid (time) namespace.
+  SignalForwarder sigs;
+  Pipe alive = make_pipe();
+  pid_t child = ::fork();
+  if (child < 0) die_errno("cannot fork");
+  if (child == 0) {
+    alive.write.reset();
+    die_with_parent(alive.read.get());
+    alive.read.reset();
+    wait_sync(sync_fd);
+    if (init) run_init(argv + prog, sigs);
+    sigs.restore();
+    log::step("exec ", argv[prog], " as pid ", ::getpid());
+    exec_program(argv + prog);
+  }
+  alive.read.reset();
+  if (sync_fd >= 0) ::close(sync_fd);  // only the child waits on it
+  write_pid_file(pid_file, child);
+  int status = sigs.wait(child);
+  log::step("child ", child, " ended, exit ", exit_code_from_wait(status));
+  return exit_code_from_wait(status);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) { return rt::guarded_main(run, argc, argv); }

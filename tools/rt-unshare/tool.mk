@@ -1,0 +1,1 @@
+rt-unshare_STATIC := yes
