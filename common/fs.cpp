@@ -60,7 +60,7 @@ std::error_code write_file(const std::string& path, std::string_view data) {
   return {};
 }
 
-void write_file_atomic(const std::string& path, std::string_view data, mode_t mode) {
+void write_file_atomic(const std::string& path, std::string_view data, mode_t mode, bool durable) {
   std::string tmp = str(path, ".tmp.", ::getpid());
   UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
   if (!fd) throw_errno(str("cannot create ", tmp));
@@ -75,7 +75,7 @@ void write_file_atomic(const std::string& path, std::string_view data, mode_t mo
     }
     off += static_cast<size_t>(n);
   }
-  if (::fsync(fd.get()) != 0 || ::close(fd.release()) != 0) {
+  if ((durable && ::fsync(fd.get()) != 0) || ::close(fd.release()) != 0) {
     int e = errno;
     ::unlink(tmp.c_str());
     throw_errno(str("cannot write ", tmp), e);
@@ -85,6 +85,7 @@ void write_file_atomic(const std::string& path, std::string_view data, mode_t mo
     ::unlink(tmp.c_str());
     throw_errno(str("cannot rename ", tmp, " to ", path), e);
   }
+  if (!durable) return;
   auto slash = path.rfind('/');
   std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
   UniqueFd d(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));

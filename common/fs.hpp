@@ -16,8 +16,10 @@ std::string read_file(const std::string& path);
 std::optional<std::string> try_read_file(const std::string& path, std::error_code* ec = nullptr);
 // Write `data` to an existing file (procfs, cgroupfs): one write(2).
 std::error_code write_file(const std::string& path, std::string_view data);
-// Write a regular file atomically: temp name, fsync, rename, fsync dir.
-void write_file_atomic(const std::string& path, std::string_view data, mode_t mode = 0644);
+// Write a regular file atomically: temp name, rename. With `durable`, fsync
+// the file before the rename and the directory after (the image store);
+// runtime state under /run, which a reboot clears anyway, skips the fsyncs.
+void write_file_atomic(const std::string& path, std::string_view data, mode_t mode = 0644, bool durable = true);
 // mkdir -p. Throws on failure other than EEXIST-as-directory.
 void mkdir_p(const std::string& path, mode_t mode = 0755);
 bool path_exists(const std::string& path);

@@ -60,7 +60,7 @@ struct Join {
 };
 
 void write_pid_file(const std::string& path, pid_t pid) {
-  if (!path.empty()) write_file_atomic(path, std::to_string(pid) + "\n");
+  if (!path.empty()) write_file_atomic(path, std::to_string(pid) + "\n", 0644, /*durable=*/false);
 }
 
 // Block until the outside process writes one byte on FD (or die if it
