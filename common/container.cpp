@@ -1,0 +1,309 @@
+#include "container.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+
+#include "error.hpp"
+#include "fs.hpp"
+#include "parse.hpp"
+
+namespace rt {
+using json = nlohmann::json;
+
+static std::string env_or(const char* var, const std::string& dflt) {
+  const char* v = std::getenv(var);
+  return v && *v ? std::string(v) : dflt;
+}
+
+std::string default_state_root() {
+  if (const char* v = std::getenv("RT_STATE"); v && *v) return v;
+  if (::geteuid() == 0) return "/run/rt";
+  return env_or("XDG_RUNTIME_DIR", str("/tmp/rt-", ::geteuid())) + "/rt";
+}
+
+std::string default_image_root() {
+  if (const char* v = std::getenv("RT_ROOT"); v && *v) return v;
+  if (::geteuid() == 0) return "/var/lib/rt";
+  return env_or("XDG_DATA_HOME", env_or("HOME", "/tmp") + "/.local/share") + "/rt";
+}
+
+std::string to_json(const ContainerState& c, int indent) {
+  json j = {
+      {"id", c.id},
+      {"name", c.name},
+      {"status", c.status},
+      {"pid", c.pid},
+      {"pid_start", c.pid_start},
+      {"supervisor", c.supervisor},
+      {"supervisor_start", c.supervisor_start},
+      {"exit_code", c.exit_code},
+      {"created", c.created},
+      {"started", c.started},
+      {"finished", c.finished},
+      {"command", c.command},
+      {"rootfs", c.rootfs},
+      {"image", {{"ref", c.image}, {"id", c.image_id}}},
+      {"hostname", c.hostname},
+      {"cgroup", c.cgroup},
+      {"bundle", c.bundle},
+      {"log_path", c.log_path},
+      {"auto_remove", c.auto_remove},
+      {"detached", c.detached},
+      {"tty", c.tty},
+      {"exec_args", c.exec_args},
+      {"hooks", c.hooks},
+      {"error", c.error},
+  };
+  return j.dump(indent);
+}
+
+ContainerState state_from_json(const std::string& text, const std::string& where) {
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) throw Error(str("corrupt container state ", where));
+  ContainerState c;
+  try {
+    c.id = j.value("id", "");
+    c.name = j.value("name", "");
+    c.status = j.value("status", "created");
+    c.pid = j.value("pid", 0);
+    c.pid_start = j.value("pid_start", uint64_t{0});
+    c.supervisor = j.value("supervisor", 0);
+    c.supervisor_start = j.value("supervisor_start", uint64_t{0});
+    c.exit_code = j.value("exit_code", -1);
+    c.created = j.value("created", "");
+    c.started = j.value("started", "");
+    c.finished = j.value("finished", "");
+    c.command = j.value("command", std::vector<std::string>{});
+    c.rootfs = j.value("rootfs", "");
+    if (j.contains("image") && j["image"].is_object()) {
+      c.image = j["image"].value("ref", "");
+      c.image_id = j["image"].value("id", "");
+    }
+    c.hostname = j.value("hostname", "");
+    c.cgroup = j.value("cgroup", "");
+    c.bundle = j.value("bundle", "");
+    c.log_path = j.value("log_path", "");
+    c.auto_remove = j.value("auto_remove", false);
+    c.detached = j.value("detached", false);
+    c.tty = j.value("tty", false);
+    c.exec_args = j.value("exec_args", std::vector<std::string>{});
+    c.hooks = j.value("hooks", std::vector<std::string>{});
+    c.error = j.value("error", "");
+  } catch (const json::exception&) {
+    throw Error(str("corrupt container state ", where));
+  }
+  if (c.id.size() != 64) throw Error(str("corrupt container state ", where, ": bad id"));
+  return c;
+}
+
+std::string rfc3339_now() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  tm t{};
+  gmtime_r(&ts.tv_sec, &t);
+  char buf[64];
+  size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &t);
+  snprintf(buf + n, sizeof buf - n, ".%09ldZ", ts.tv_nsec);
+  return buf;
+}
+
+int64_t parse_rfc3339_ns(const std::string& s) {
+  if (s.size() < 20) return 0;
+  tm t{};
+  const char* p = strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &t);
+  if (!p) return 0;
+  int64_t ns = 0;
+  if (*p == '.') {
+    ++p;
+    int digits = 0;
+    while (*p >= '0' && *p <= '9') {
+      if (digits < 9) {
+        ns = ns * 10 + (*p - '0');
+        ++digits;
+      }
+      ++p;
+    }
+    while (digits++ < 9) ns *= 10;
+  }
+  return static_cast<int64_t>(timegm(&t)) * 1000000000LL + ns;
+}
+
+std::string human_duration(int64_t s) {
+  if (s < 1) return "Less than a second";
+  if (s < 60) return s == 1 ? "1 second" : str(s, " seconds");
+  int64_t m = s / 60;
+  if (m == 1) return "About a minute";
+  if (m < 60) return str(m, " minutes");
+  int64_t h = (s + 1800) / 3600;
+  if (h == 1) return "About an hour";
+  if (h < 48) return str(h, " hours");
+  int64_t d = h / 24;
+  if (d < 14) return str(d, " days");
+  if (d < 60) return str(d / 7, " weeks");
+  if (d < 730) return str(d / 30, " months");
+  return str(d / 365, " years");
+}
+
+std::string new_container_id() {
+  unsigned char b[32];
+  size_t got = 0;
+  while (got < sizeof b) {
+    ssize_t n = ::getrandom(b + got, sizeof b - got, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_errno("cannot get random bytes for a container id");
+    }
+    got += static_cast<size_t>(n);
+  }
+  static const char hex[] = "0123456789abcdef";
+  std::string id;
+  for (unsigned char c : b) {
+    id.push_back(hex[c >> 4]);
+    id.push_back(hex[c & 15]);
+  }
+  // Like docker, never an all-digit short id (it would read as a number).
+  if (std::all_of(id.begin(), id.begin() + 12, [](char c) { return c >= '0' && c <= '9'; })) id[0] = 'a';
+  return id;
+}
+
+std::string random_name() {
+  static const char* const adjectives[] = {
+      "agile", "bold",  "brave", "calm",   "clever", "cosmic", "eager",  "fancy", "gentle", "happy",
+      "jolly", "keen",  "lucid", "merry",  "nimble", "noble",  "plucky", "quick", "quiet",  "rapid",
+      "sharp", "shy",   "snowy", "spry",   "stoic",  "sunny",  "swift",  "tidy",  "vivid",  "witty",
+      "wise",  "zesty", "amber", "silent", "steady", "upbeat", "frosty", "dreamy", "hungry", "lively"};
+  static const char* const nouns[] = {
+      "babbage", "bell",    "curie",   "darwin",  "dijkstra", "einstein", "euler",    "fermi",   "galois",
+      "gauss",   "hopper",  "hypatia", "kepler",  "knuth",    "lamport",  "lovelace", "maxwell", "meitner",
+      "morse",   "newton",  "noether", "pascal",  "planck",   "ritchie",  "shannon",  "tesla",   "thompson",
+      "turing",  "volta",   "wozniak", "yalow",   "zuse",     "hamilton", "lamarr",   "mirzakhani", "ramanujan"};
+  uint32_t r = 0;
+  if (::getrandom(&r, sizeof r, 0) != sizeof r) r = static_cast<uint32_t>(::getpid() ^ ::time(nullptr));
+  return str(adjectives[r % std::size(adjectives)], "_", nouns[(r / std::size(adjectives)) % std::size(nouns)]);
+}
+
+bool valid_container_name(const std::string& n) {
+  if (n.empty() || n.size() > 128) return false;
+  if (!std::isalnum(static_cast<unsigned char>(n[0]))) return false;
+  return std::all_of(n.begin(), n.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+  });
+}
+
+ContainerStore::ContainerStore(std::string root) : root_(std::move(root)) {}
+
+static bool claim_name(const std::string& path, const std::string& id) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  if (!fd) {
+    if (errno == EEXIST) return false;
+    throw_errno(str("cannot claim container name ", path));
+  }
+  if (::write(fd.get(), id.data(), id.size()) != static_cast<ssize_t>(id.size()))
+    throw_errno(str("cannot write ", path));
+  return true;
+}
+
+ContainerState ContainerStore::create(const std::string& name) {
+  mkdir_p(root_ + "/containers", 0711);
+  mkdir_p(root_ + "/names", 0711);
+  ContainerState c;
+  c.id = new_container_id();
+  if (!name.empty()) {
+    if (!valid_container_name(name))
+      throw Error(str("invalid container name '", name, "': use letters, digits, '_', '.' and '-', starting with a letter or digit"));
+    if (!claim_name(root_ + "/names/" + name, c.id))
+      throw Error(str("the container name '", name, "' is already in use (remove that container or choose another name)"));
+    c.name = name;
+  } else {
+    for (int attempt = 0; c.name.empty(); ++attempt) {
+      std::string n = random_name();
+      if (attempt >= 10) n += str("_", attempt);
+      if (claim_name(root_ + "/names/" + n, c.id)) c.name = n;
+    }
+  }
+  if (::mkdir(dir(c.id).c_str(), 0711) != 0) {
+    int e = errno;
+    ::unlink((root_ + "/names/" + c.name).c_str());
+    throw_errno(str("cannot create ", dir(c.id)), e);
+  }
+  c.created = rfc3339_now();
+  save(c);
+  return c;
+}
+
+void ContainerStore::save(const ContainerState& c) const {
+  write_file_atomic(dir(c.id) + "/state.json", to_json(c, 2) + "\n", 0644, /*durable=*/false);
+}
+
+std::optional<ContainerState> ContainerStore::load(const std::string& id) const {
+  auto text = try_read_file(dir(id) + "/state.json");
+  if (!text) return std::nullopt;
+  return state_from_json(*text, dir(id) + "/state.json");
+}
+
+static bool all_hex(const std::string& s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
+}
+
+ContainerState ContainerStore::resolve(const std::string& ref) const {
+  if (ref.empty()) throw Error("no container given");
+  if (ref.size() == 64 && all_hex(ref))
+    if (auto c = load(ref)) return *c;
+  if (valid_container_name(ref))
+    if (auto id = try_read_file(root_ + "/names/" + ref))
+      if (auto c = load(*id)) return *c;
+  if (all_hex(ref)) {
+    std::vector<std::string> hits;
+    if (DIR* d = ::opendir((root_ + "/containers").c_str())) {
+      while (dirent* e = ::readdir(d))
+        if (starts_with(e->d_name, ref)) hits.emplace_back(e->d_name);
+      ::closedir(d);
+    }
+    if (hits.size() == 1)
+      if (auto c = load(hits[0])) return *c;
+    if (hits.size() > 1) throw Error(str("container id prefix '", ref, "' is ambiguous (", hits.size(), " containers match)"));
+  }
+  throw Error(str("no such container: ", ref));
+}
+
+std::vector<ContainerState> ContainerStore::list() const {
+  std::vector<ContainerState> out;
+  DIR* d = ::opendir((root_ + "/containers").c_str());
+  if (!d) return out;
+  while (dirent* e = ::readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    try {
+      if (auto c = load(e->d_name)) out.push_back(std::move(*c));
+    } catch (const Error& err) {
+      warn(err.what());
+    }
+  }
+  ::closedir(d);
+  std::sort(out.begin(), out.end(), [](const ContainerState& a, const ContainerState& b) { return a.created > b.created; });
+  return out;
+}
+
+void ContainerStore::remove(const ContainerState& c) const {
+  std::string name_file = root_ + "/names/" + c.name;
+  if (auto owner = try_read_file(name_file); owner && *owner == c.id) ::unlink(name_file.c_str());
+  if (auto ec = remove_tree(dir(c.id))) throw Error(str("cannot remove ", dir(c.id)), ec.value());
+}
+
+UniqueFd ContainerStore::lock(const std::string& id) const {
+  UniqueFd fd(::open((dir(id) + "/lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!fd) throw_errno(str("cannot open lock of container ", id.substr(0, 12)));
+  while (::flock(fd.get(), LOCK_EX) != 0)
+    if (errno != EINTR) throw_errno(str("cannot lock container ", id.substr(0, 12)));
+  return fd;
+}
+
+}  // namespace rt

@@ -1,0 +1,93 @@
+// Container state: one directory per container under the state root
+// (RT_STATE, /run/rt as root, $XDG_RUNTIME_DIR/rt otherwise):
+//
+//   containers/ID/state.json   the record below, always replaced atomically
+//   containers/ID/lock         flock(2) for writers
+//   containers/ID/container.log  output of a detached container (JSON lines)
+//   names/NAME                 "ID": names are claimed with O_EXCL
+//
+// The writable layer lives under the image root (RT_ROOT), which is on disk:
+//   containers/ID/{upper,work,merged}
+#pragma once
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "fd.hpp"
+
+namespace rt {
+
+std::string default_state_root();
+std::string default_image_root();
+
+struct ContainerState {
+  std::string id;    // 64 hex
+  std::string name;
+  std::string status = "created";  // created | running | exited
+  pid_t pid = 0;                   // the container's PID 1, as seen from the host
+  uint64_t pid_start = 0;          // its start time (ticks since boot)
+  pid_t supervisor = 0;            // rt-run process waiting for it
+  uint64_t supervisor_start = 0;
+  int exit_code = -1;
+  std::string created, started, finished;  // RFC 3339, UTC, nanoseconds
+  std::vector<std::string> command;        // what runs in the container
+  std::string rootfs;                      // --rootfs DIR (absolute), or empty
+  std::string image, image_id;             // image reference and id, or empty
+  std::string hostname;
+  std::string cgroup;                      // rt-cgroup name (group dir is rt-NAME)
+  std::string bundle;                      // RT_ROOT/containers/ID (upper, work, merged)
+  std::string log_path;                    // detached containers only
+  bool auto_remove = false;                // --rm
+  bool detached = false;
+  bool tty = false;
+  std::vector<std::string> exec_args;      // rt-exec options, reused by `exec`
+  std::vector<std::string> hooks;          // STAGE=PROGRAM
+  std::string error;                       // why it failed to start, if it did
+
+  std::string short_id() const { return id.substr(0, 12); }
+  bool running() const { return status == "running"; }
+};
+
+std::string to_json(const ContainerState& c, int indent = -1);
+ContainerState state_from_json(const std::string& text, const std::string& where);
+
+// RFC 3339 UTC timestamp with nanoseconds for now / for a unix time in ns.
+std::string rfc3339_now();
+int64_t parse_rfc3339_ns(const std::string& s);  // 0 when empty or bad
+// "3 minutes ago", "About an hour" as docker prints them.
+std::string human_duration(int64_t seconds);
+
+class ContainerStore {
+ public:
+  explicit ContainerStore(std::string root = default_state_root());
+  const std::string& root() const { return root_; }
+  std::string dir(const std::string& id) const { return root_ + "/containers/" + id; }
+
+  // Make a new container record: fresh id, the name claimed (generated when
+  // empty). Throws rt::Error when the name is taken.
+  ContainerState create(const std::string& name);
+  void save(const ContainerState& c) const;
+  std::optional<ContainerState> load(const std::string& id) const;
+  // By full id, unique id prefix or name. Throws rt::Error naming the problem.
+  ContainerState resolve(const std::string& ref) const;
+  std::vector<ContainerState> list() const;
+  // Remove the record and release the name.
+  void remove(const ContainerState& c) const;
+  // Exclusive lock on one container's record (blocks).
+  UniqueFd lock(const std::string& id) const;
+
+ private:
+  std::string root_;
+};
+
+// A new 64-hex id from getrandom(2).
+std::string new_container_id();
+// A docker-like "adjective_name".
+std::string random_name();
+// Names: [a-zA-Z0-9][a-zA-Z0-9_.-]* as docker.
+bool valid_container_name(const std::string& name);
+
+}  // namespace rt

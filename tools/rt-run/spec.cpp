@@ -1,0 +1,203 @@
+#include "spec.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "error.hpp"
+#include "fs.hpp"
+#include "log.hpp"
+#include "parse.hpp"
+
+namespace rt::run {
+
+using strings = std::vector<std::string>;
+
+void add_options(po::options_description& desc) {
+  desc.add_options()
+      ("rootfs,f", po::value<std::string>()->value_name("DIR"), "run from the root filesystem in DIR (never modified) instead of an image")
+      ("name", po::value<std::string>()->value_name("NAME"), "name the container (unique; generated when absent)")
+      ("detach,d", po::bool_switch(), "run in the background, print the container id")
+      ("rm", po::bool_switch(), "remove the container and its writable layer when it exits")
+      ("interactive,i", po::bool_switch(), "keep stdin attached")
+      ("tty,t", po::bool_switch(), "give the container a terminal (pseudo-tty)")
+      ("env,e", po::value<strings>()->composing()->value_name("K=V"), "set an environment variable (K alone: copy it from here); repeatable")
+      ("env-file", po::value<strings>()->composing()->value_name("FILE"), "read K=V lines from FILE; repeatable")
+      ("workdir,w", po::value<std::string>()->value_name("DIR"), "working directory inside the container (created if missing)")
+      ("user,u", po::value<std::string>()->value_name("USER[:GROUP]"), "user (name or uid) and group to run as")
+      ("hostname,h", po::value<std::string>()->value_name("NAME"), "container hostname (default: the short id)")
+      ("volume,v", po::value<strings>()->composing()->value_name("SRC:DST[:ro]"), "bind-mount a host path; repeatable")
+      ("tmpfs", po::value<strings>()->composing()->value_name("DST[:OPTS]"), "mount a tmpfs; repeatable")
+      ("read-only", po::bool_switch(), "make the container's root filesystem read-only")
+      ("memory,m", po::value<std::string>()->value_name("SIZE"), "memory limit (e.g. 64m)")
+      ("memory-swap", po::value<std::string>()->value_name("SIZE"), "memory plus swap limit (-1: unlimited swap)")
+      ("cpus", po::value<std::string>()->value_name("N"), "CPU quota in CPUs (e.g. 0.5)")
+      ("cpu-shares", po::value<std::string>()->value_name("N"), "relative CPU weight (cgroup v1 shares, converted on v2)")
+      ("cpuset-cpus", po::value<std::string>()->value_name("LIST"), "CPUs the container may use (e.g. 0-1)")
+      ("pids-limit", po::value<std::string>()->value_name("N"), "maximum number of processes")
+      ("cgroup-parent", po::value<std::string>()->value_name("PATH"), "create the container's cgroup under PATH")
+      ("cap-add", po::value<strings>()->composing()->value_name("CAP"), "add a capability (ALL for all); repeatable")
+      ("cap-drop", po::value<strings>()->composing()->value_name("CAP"), "drop a capability (ALL for all); repeatable")
+      ("security-opt", po::value<strings>()->composing()->value_name("OPT"), "seccomp=unconfined|FILE, no-new-privileges[=true|false]; repeatable")
+      ("init", po::bool_switch(), "run a minimal init as PID 1 that reaps zombies and forwards signals")
+      ("entrypoint", po::value<std::string>()->value_name("CMD"), "override the image's entrypoint (\"\" for none)")
+      ("pull", po::value<std::string>()->value_name("POLICY"), "missing (default), always or never")
+      ("network", po::value<std::string>()->value_name("MODE"), "none (default: an empty network namespace) or host")
+      ("net", po::value<std::string>()->value_name("MODE"), "same as --network")
+      ("publish,p", po::value<strings>()->composing()->value_name("SPEC"), "publish a port (needs --network bridge: not available yet)")
+      ("userns", po::value<std::string>()->value_name("MODE"), "user namespace mode (not available yet)")
+      ("rootless", po::bool_switch(), "run without root privileges (not available yet)")
+      ("hook", po::value<strings>()->composing()->value_name("STAGE=PROG"), "run PROG (with sh -c) at prestart, poststart or poststop, state JSON on stdin; repeatable")
+      ("log-level", po::value<std::string>()->value_name("LEVEL"), "error, warn, info, debug or trace (sets RT_LOG for the chain)")
+      ("explain", po::bool_switch(), "print the pipeline as a shell command and exit");
+}
+
+static std::string absolute(const std::string& p) {
+  if (!p.empty() && p[0] == '/') return p;
+  char* cwd = ::getcwd(nullptr, 0);
+  if (!cwd) throw_errno("cannot get the current directory");
+  std::string out = std::string(cwd) + "/" + p;
+  std::free(cwd);
+  return out;
+}
+
+// docker's --env-file: K=V lines, '#' comments, blank lines, K alone copies K.
+static void read_env_file(const std::string& path, strings& env) {
+  std::string text = read_file(path);
+  int lineno = 0;
+  for (auto& line : split(text, '\n')) {
+    ++lineno;
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.pop_back();
+    size_t start = line.find_first_not_of(" \t");
+    if (start == std::string::npos || line[start] == '#') continue;
+    line = line.substr(start);
+    if (line.find('=') == std::string::npos) {
+      if (const char* v = std::getenv(line.c_str())) env.push_back(line + "=" + v);
+      continue;
+    }
+    if (line[0] == '=') throw Error(str(path, ":", lineno, ": variable name is empty"));
+    env.push_back(line);
+  }
+}
+
+static void check_size(const std::string& v, const char* what) {
+  if (!v.empty() && v != "-1") parse_size(v, what);
+}
+
+Spec make_spec(const po::variables_map& vm, const strings& rest) {
+  Spec s;
+  s.rootfs = opt<std::string>(vm, "rootfs");
+  s.name = opt<std::string>(vm, "name");
+  s.detach = flag(vm, "detach");
+  s.auto_remove = flag(vm, "rm");
+  s.interactive = flag(vm, "interactive");
+  s.tty = flag(vm, "tty");
+  s.explain = flag(vm, "explain");
+  s.log_level = opt<std::string>(vm, "log-level");
+  if (!s.log_level.empty()) {
+    log::Level l;
+    if (!log::parse_level(s.log_level, l))
+      throw Error(str("invalid --log-level '", s.log_level, "' (expected error, warn, info, debug or trace)"));
+  }
+
+  if (!s.rootfs.empty()) {
+    s.rootfs = absolute(s.rootfs);
+    if (!is_dir(s.rootfs)) throw Error(str("--rootfs ", s.rootfs, ": not a directory"));
+    s.command = rest;
+  } else {
+    if (rest.empty()) throw Error("no image given (usage: rt-run [OPTIONS] IMAGE|--rootfs DIR [COMMAND [ARG...]])");
+    s.image = rest[0];
+    s.command.assign(rest.begin() + 1, rest.end());
+  }
+  if (vm.count("entrypoint")) {
+    std::string ep = opt<std::string>(vm, "entrypoint");
+    s.entrypoint = ep.empty() ? strings{} : strings{ep};
+  }
+  s.pull = opt<std::string>(vm, "pull", "missing");
+  if (s.pull != "missing" && s.pull != "always" && s.pull != "never")
+    throw Error(str("invalid --pull '", s.pull, "' (expected missing, always or never)"));
+
+  for (const auto& e : opts<std::string>(vm, "env")) {
+    if (e.empty() || e[0] == '=') throw Error(str("invalid --env '", e, "': expected KEY=VALUE or KEY"));
+    if (e.find('=') != std::string::npos) s.env.push_back(e);
+    else if (const char* v = std::getenv(e.c_str())) s.env.push_back(e + "=" + v);
+  }
+  for (const auto& f : opts<std::string>(vm, "env-file")) read_env_file(f, s.env);
+
+  s.workdir = opt<std::string>(vm, "workdir");
+  if (!s.workdir.empty() && s.workdir[0] != '/') throw Error(str("invalid --workdir '", s.workdir, "': must be an absolute path"));
+  s.user = opt<std::string>(vm, "user");
+  s.hostname = opt<std::string>(vm, "hostname");
+  if (s.hostname.size() > 64) throw Error("--hostname takes at most 64 characters");
+  s.cap_add = opts<std::string>(vm, "cap-add");
+  s.cap_drop = opts<std::string>(vm, "cap-drop");
+  for (const auto& o : opts<std::string>(vm, "security-opt")) {
+    std::string k = o, v;
+    if (auto eq = o.find_first_of("=:"); eq != std::string::npos) k = o.substr(0, eq), v = o.substr(eq + 1);
+    if (k == "seccomp") {
+      if (v.empty()) throw Error("--security-opt seccomp needs a value: unconfined or a profile FILE");
+      if (v != "unconfined") {
+        v = absolute(v);
+        if (!path_exists(v)) throw Error(str("--security-opt seccomp=", v, ": no such file"));
+      }
+      s.seccomp = v;
+    } else if (k == "no-new-privileges") {
+      if (v.empty() || v == "true") s.no_new_privs = true;
+      else if (v == "false") s.no_new_privs = false;
+      else throw Error(str("invalid --security-opt '", o, "': no-new-privileges takes true or false"));
+    } else {
+      throw Error(str("unsupported --security-opt '", o, "' (rt supports seccomp= and no-new-privileges)"));
+    }
+  }
+  s.init = flag(vm, "init");
+
+  for (const auto& v : opts<std::string>(vm, "volume")) {
+    auto f = split(v, ':');
+    if (f.size() < 2 || f.size() > 3 || f[0].empty() || f[1].empty())
+      throw Error(str("invalid --volume '", v, "': expected SRC:DST[:ro|rw]"));
+    if (f[0][0] != '/' && f[0][0] != '.')
+      throw Error(str("invalid --volume '", v, "': named volumes are not supported, give a host path"));
+    if (f[1][0] != '/') throw Error(str("invalid --volume '", v, "': the container path must be absolute"));
+    if (f.size() == 3 && f[2] != "ro" && f[2] != "rw") throw Error(str("invalid --volume '", v, "': mode must be ro or rw"));
+    std::string src = absolute(f[0]);
+    if (!path_exists(src)) throw Error(str("invalid --volume '", v, "': ", src, " does not exist"));
+    s.volumes.push_back(src + ":" + f[1] + (f.size() == 3 && f[2] == "ro" ? ":ro" : ""));
+  }
+  for (const auto& t : opts<std::string>(vm, "tmpfs")) {
+    if (t.empty() || t[0] != '/') throw Error(str("invalid --tmpfs '", t, "': the container path must be absolute"));
+    s.tmpfs.push_back(t);
+  }
+  s.read_only = flag(vm, "read-only");
+
+  s.memory = opt<std::string>(vm, "memory");
+  s.memory_swap = opt<std::string>(vm, "memory-swap");
+  check_size(s.memory, "--memory");
+  check_size(s.memory_swap, "--memory-swap");
+  s.cpus = opt<std::string>(vm, "cpus");
+  if (!s.cpus.empty() && parse_double(s.cpus, "--cpus") <= 0) throw Error(str("invalid --cpus '", s.cpus, "': must be more than 0"));
+  s.cpu_shares = opt<std::string>(vm, "cpu-shares");
+  if (!s.cpu_shares.empty()) parse_uint(s.cpu_shares, "--cpu-shares", 262144);
+  s.cpuset_cpus = opt<std::string>(vm, "cpuset-cpus");
+  s.pids_limit = opt<std::string>(vm, "pids-limit");
+  if (!s.pids_limit.empty() && s.pids_limit != "-1") parse_uint(s.pids_limit, "--pids-limit");
+  s.cgroup_parent = opt<std::string>(vm, "cgroup-parent");
+
+  std::string net = opt<std::string>(vm, "network", opt<std::string>(vm, "net", "none"));
+  if (net == "bridge" || !opts<std::string>(vm, "publish").empty())
+    throw Error("--network bridge and --publish are not available yet (use --network none or host)");
+  if (net != "none" && net != "host") throw Error(str("invalid --network '", net, "' (expected none or host)"));
+  s.network = net;
+  if (vm.count("userns") || flag(vm, "rootless")) throw Error("--userns and --rootless are not available yet");
+
+  for (const auto& h : opts<std::string>(vm, "hook")) {
+    auto [stage, prog] = parse_kv(h, "--hook");
+    if (stage != "prestart" && stage != "poststart" && stage != "poststop")
+      throw Error(str("invalid --hook '", h, "': STAGE is prestart, poststart or poststop"));
+    if (prog.empty()) throw Error(str("invalid --hook '", h, "': no program"));
+    s.hooks.push_back(h);
+  }
+  return s;
+}
+
+}  // namespace rt::run

@@ -1,0 +1,54 @@
+// What `rt-run` was asked for, validated: the options parsed into plain
+// data, before anything is created.
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "chain.hpp"
+
+namespace rt::run {
+
+struct Spec {
+  // What to run.
+  std::string rootfs;              // --rootfs/-f DIR (absolute)
+  std::string image;               // IMAGE (when no --rootfs)
+  std::vector<std::string> command;
+  std::optional<std::vector<std::string>> entrypoint;  // --entrypoint ("" = none)
+  std::string pull = "missing";    // missing | always | never
+
+  // Identity and lifecycle.
+  std::string name;
+  bool detach = false, auto_remove = false, interactive = false, tty = false;
+  bool explain = false;
+  std::string log_level;
+
+  // Process.
+  std::vector<std::string> env;    // K=V, in order (-e and --env-file)
+  std::string workdir, user, hostname;
+  std::vector<std::string> cap_add, cap_drop;
+  std::string seccomp = "default"; // default | unconfined | FILE
+  bool no_new_privs = true;
+  bool init = false;
+
+  // Filesystem.
+  std::vector<std::string> volumes;  // SRC:DST[:ro] with SRC absolute
+  std::vector<std::string> tmpfs;    // DST[:OPTS]
+  bool read_only = false;
+
+  // Resources (passed to rt-cgroup as given, validated here).
+  std::string memory, memory_swap, cpus, cpu_shares, cpuset_cpus, pids_limit, cgroup_parent;
+
+  // Network.
+  std::string network = "none";    // none | host
+
+  std::vector<std::string> hooks;  // STAGE=PROGRAM
+};
+
+// Options rt-run understands, for --help and parsing.
+void add_options(po::options_description& desc);
+// Turn the parsed options and the words after them (IMAGE/COMMAND) into a
+// Spec. Throws rt::Error with a one-line message on any bad value.
+Spec make_spec(const po::variables_map& vm, const std::vector<std::string>& rest);
+
+}  // namespace rt::run

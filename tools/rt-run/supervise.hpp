@@ -1,0 +1,30 @@
+// Starting the chain and staying with it: the container's state, its
+// terminal or log, the signals sent to rt-run, the hooks, the cleanup.
+#pragma once
+#include "container.hpp"
+#include "pipeline.hpp"
+#include "spec.hpp"
+
+namespace rt::run {
+
+struct Launch {
+  const ContainerStore& store;
+  ContainerState& state;
+  const Spec& spec;
+  const Plan& plan;
+  const Chain& chain;
+  int seccomp_src = -1;  // an open seccomp profile (fd >= 10), handed down as plan.seccomp_fd
+};
+
+// Run in the foreground: stdio attached (or a pty with -t). Returns the
+// container's exit code.
+int run_foreground(Launch& l);
+// Start a supervisor in the background, print the id once the container is
+// running. Returns rt-run's exit code.
+int run_detached(Launch& l);
+
+// Remove what --rm (or a failed start) must not leave: writable layer and
+// record.
+void remove_container_files(const ContainerStore& store, const ContainerState& c);
+
+}  // namespace rt::run

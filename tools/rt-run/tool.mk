@@ -1,0 +1,1 @@
+rt-run_STATIC := yes
