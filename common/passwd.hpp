@@ -1,0 +1,59 @@
+// Users and groups from the current root's /etc/passwd and /etc/group,
+// parsed directly (no NSS: the chain tools are static binaries, and inside
+// a container only its own files count).
+#pragma once
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace rt {
+
+struct PasswdEntry {
+  std::string name, home;
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
+
+struct GroupEntry {
+  std::string name;
+  gid_t gid = 0;
+  std::vector<std::string> members;
+};
+
+// Parse the text of a passwd or group file. Lines that are empty, comments
+// or malformed (too few fields, ids that are not numbers) are skipped.
+std::vector<PasswdEntry> parse_passwd(std::string_view text);
+std::vector<GroupEntry> parse_group(std::string_view text);
+
+// The largest id docker/runc accept (2^31 - 1).
+inline constexpr uint32_t kMaxId = 0x7fffffff;
+
+// The identity a --user spec resolves to, the way docker (runc's
+// GetExecUser) resolves it:
+//   NAME or UID        uid, gid and home from passwd, supplementary groups
+//                      = the groups that list the user's name in /etc/group;
+//                      a UID missing from passwd gets gid 0 and home "/"
+//   NAME:GROUP, UID:GID   the group replaces the passwd gid and no
+//                      supplementary groups are taken from /etc/group
+// Names that do not resolve are errors; numbers need no entry.
+struct Identity {
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::string home = "/";
+  std::vector<gid_t> groups;
+};
+
+// Files default to the current root's /etc/passwd and /etc/group. A file
+// that does not exist counts as empty (so numeric ids always work).
+// Throws rt::Error with a one-line message.
+Identity resolve_user(std::string_view spec, const std::string& passwd_path = "/etc/passwd",
+                      const std::string& group_path = "/etc/group");
+// A comma-separated list of group names or numbers ("" gives none).
+std::vector<gid_t> resolve_groups(std::string_view list, const std::string& group_path = "/etc/group");
+// Home directory of `uid` in passwd, "/" when it has no entry.
+std::string home_of(uid_t uid, const std::string& passwd_path = "/etc/passwd");
+
+}  // namespace rt

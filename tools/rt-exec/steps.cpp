@@ -1,0 +1,271 @@
+#include "steps.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/close_range.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "error.hpp"
+#include "fs.hpp"
+#include "log.hpp"
+#include "parse.hpp"
+
+extern char** environ;
+
+namespace rt::exec {
+
+// ------------------------------------------------------------ environment
+
+void Environment::set(const std::string& key, const std::string& value) {
+  std::string kv = key + "=" + value;
+  for (auto& v : vars_)
+    if (v.size() > key.size() && v[key.size()] == '=' && v.compare(0, key.size(), key) == 0) {
+      v = std::move(kv);
+      return;
+    }
+  vars_.push_back(std::move(kv));
+}
+
+const std::string* Environment::get(const std::string& key) const {
+  for (const auto& v : vars_)
+    if (v.size() > key.size() && v[key.size()] == '=' && v.compare(0, key.size(), key) == 0) return &v;
+  return nullptr;
+}
+
+std::vector<char*> Environment::envp() {
+  std::vector<char*> out;
+  out.reserve(vars_.size() + 1);
+  for (auto& v : vars_) out.push_back(v.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+namespace {
+
+// "K=V" sets K; "K" copies K from rt-exec's own environment when it is set
+// there (and is dropped otherwise), as docker does.
+void add_var(Environment& env, std::string_view kv, const std::string& where) {
+  auto eq = kv.find('=');
+  std::string key(kv.substr(0, eq));
+  if (key.empty()) throw Error(str("invalid ", where, ": no variable name in '", kv, "'"));
+  if (key.find_first_of(" \t") != std::string::npos)
+    throw Error(str("invalid ", where, ": variable name '", key, "' contains whitespace"));
+  if (eq != std::string_view::npos) {
+    env.set(key, std::string(kv.substr(eq + 1)));
+  } else if (const char* v = std::getenv(key.c_str())) {
+    env.set(key, v);
+  }
+}
+
+// Docker's --env-file format: one K=V or K a line, leading whitespace
+// ignored, '#' starts a comment line, the value is taken as is (no quotes
+// or escapes are interpreted).
+void add_env_file(Environment& env, const std::string& path) {
+  std::string text = read_file(path);
+  if (starts_with(text, "\xEF\xBB\xBF")) text.erase(0, 3);  // a UTF-8 byte order mark
+  size_t lineno = 0;
+  for (auto& line : split(text, '\n')) {
+    ++lineno;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    size_t i = 0;
+    while (i < line.size() && std::isspace(static_cast<unsigned char>(line[i]))) ++i;
+    if (i == line.size() || line[i] == '#') continue;
+    add_var(env, std::string_view(line).substr(i), str("env file ", path, " line ", lineno));
+  }
+}
+
+}  // namespace
+
+Environment build_env(const EnvSpec& spec) {
+  Environment env;
+  if (!spec.clear)
+    for (char** e = environ; *e; ++e) {
+      std::string_view kv(*e);
+      auto eq = kv.find('=');
+      if (eq == std::string_view::npos || eq == 0) continue;
+      env.set(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));
+    }
+  for (const auto& f : spec.files) add_env_file(env, f);
+  for (const auto& v : spec.vars) add_var(env, v, "--env");
+  return env;
+}
+
+// ------------------------------------------------------------ rlimits
+
+namespace {
+
+struct RlimitName {
+  const char* name;
+  int resource;
+};
+constexpr RlimitName kRlimits[] = {
+    {"cpu", RLIMIT_CPU},         {"fsize", RLIMIT_FSIZE},     {"data", RLIMIT_DATA},
+    {"stack", RLIMIT_STACK},     {"core", RLIMIT_CORE},       {"rss", RLIMIT_RSS},
+    {"nproc", RLIMIT_NPROC},     {"nofile", RLIMIT_NOFILE},   {"memlock", RLIMIT_MEMLOCK},
+    {"as", RLIMIT_AS},           {"locks", RLIMIT_LOCKS},     {"sigpending", RLIMIT_SIGPENDING},
+    {"msgqueue", RLIMIT_MSGQUEUE}, {"nice", RLIMIT_NICE},     {"rtprio", RLIMIT_RTPRIO},
+    {"rttime", RLIMIT_RTTIME},
+};
+
+rlim_t limit_value(const std::string& s, const std::string& spec) {
+  if (s == "unlimited" || s == "infinity" || s == "-1") return RLIM_INFINITY;
+  return static_cast<rlim_t>(parse_uint(s, str("--rlimit ", spec, " value"), RLIM_INFINITY - 1));
+}
+
+std::string limit_text(rlim_t v) { return v == RLIM_INFINITY ? "unlimited" : std::to_string(v); }
+
+}  // namespace
+
+Rlimit parse_rlimit(const std::string& spec) {
+  auto eq = spec.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw Error(str("invalid --rlimit '", spec, "': expected NAME=SOFT[:HARD], e.g. nofile=1024:4096"));
+  std::string name = spec.substr(0, eq);
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (starts_with(name, "rlimit_")) name.erase(0, 7);
+  const RlimitName* n = nullptr;
+  for (const auto& r : kRlimits)
+    if (name == r.name) n = &r;
+  if (!n) {
+    std::string known;
+    for (const auto& r : kRlimits) known += str(known.empty() ? "" : ", ", r.name);
+    throw Error(str("invalid --rlimit '", spec, "': unknown limit '", spec.substr(0, eq), "' (known: ", known, ")"));
+  }
+  auto vals = split(spec.substr(eq + 1), ':');
+  if (vals.size() > 2) throw Error(str("invalid --rlimit '", spec, "': expected NAME=SOFT[:HARD]"));
+  rlimit v{};
+  v.rlim_cur = limit_value(vals[0], spec);
+  v.rlim_max = vals.size() == 2 ? limit_value(vals[1], spec) : v.rlim_cur;  // docker: HARD defaults to SOFT
+  if (v.rlim_cur > v.rlim_max)
+    throw Error(str("invalid --rlimit '", spec, "': the soft limit is above the hard limit"));
+  return {n->resource, n->name, v};
+}
+
+void apply_rlimit(const Rlimit& r) {
+  if (::setrlimit(r.resource, &r.value) == 0) {
+    log::step("rlimit ", r.name, "=", limit_text(r.value.rlim_cur), ":", limit_text(r.value.rlim_max));
+    return;
+  }
+  int err = errno;
+  rlimit cur{};
+  std::string hint;
+  if (err == EPERM && ::getrlimit(r.resource, &cur) == 0 &&
+      r.value.rlim_max > cur.rlim_max)
+    hint = str(" (the hard limit is ", limit_text(cur.rlim_max), "; raising it needs CAP_SYS_RESOURCE",
+               r.resource == RLIMIT_NOFILE ? " and at most fs.nr_open" : "", ")");
+  throw Error(str("cannot set the ", r.name, " limit to ", limit_text(r.value.rlim_cur), ":",
+                  limit_text(r.value.rlim_max), ": ", std::strerror(err), hint));
+}
+
+// ------------------------------------------------------------ privileges
+
+void plan_caps(Privileges& p, const std::optional<std::string>& base, const std::vector<std::string>& add,
+               const std::vector<std::string>& drop) {
+  p.set_caps = base || !add.empty() || !drop.empty();
+  caps::Set have = caps::bounding() & caps::get().permitted;  // what this process can hand on
+  caps::Set named = 0;                                        // asked for by name: must be granted
+  caps::Set start = caps::bounding();
+  if (base) {
+    std::string b = *base;
+    for (char& c : b) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (b == "docker") {
+      start = caps::docker_default();
+    } else if (b == "none") {
+      start = 0;
+    } else {
+      caps::List l = caps::parse_list(*base, "--caps");
+      start = l.all ? caps::all_known() : l.set;
+      named |= l.set;
+    }
+  }
+  caps::List adds, drops;
+  for (const auto& a : add) {
+    caps::List l = caps::parse_list(a, "--cap-add");
+    adds.set |= l.set;
+    adds.all |= l.all;
+  }
+  for (const auto& d : drop) {
+    caps::List l = caps::parse_list(d, "--cap-drop");
+    drops.set |= l.set;
+    drops.all |= l.all;
+  }
+  named |= adds.set;
+  caps::Set want = caps::tweak(start, adds, drops);
+  if (caps::Set missing = want & named & ~have)
+    throw Error(str("cannot grant ", caps::format(missing), ": not in rt-exec's own bounding and permitted sets"));
+  p.bounding = want & have;
+  bool root = p.user ? p.user->uid == 0 : ::geteuid() == 0;
+  // A non-root user loses every capability at execve; podman keeps the
+  // ones given with --cap-add by raising them in the ambient set.
+  p.ambient = root ? 0 : (adds.all ? p.bounding : p.bounding & adds.set);
+}
+
+namespace {
+
+bool setgroups_denied() {
+  auto s = try_read_file("/proc/self/setgroups");
+  return s && starts_with(*s, "deny");
+}
+
+void set_groups(const std::vector<gid_t>& g) {
+  if (::setgroups(g.size(), g.data()) == 0) return;
+  // In a user namespace with setgroups denied an empty list is already the
+  // state the kernel allows: nothing to do.
+  if (errno == EPERM && g.empty() && setgroups_denied()) return;
+  std::string list;
+  for (gid_t x : g) list += str(list.empty() ? "" : ",", x);
+  throw_errno(str("cannot set the supplementary groups to '", list, "'"));
+}
+
+}  // namespace
+
+void apply_privileges(const Privileges& p) {
+  if (p.set_caps) caps::limit_bounding(p.bounding);
+  if (p.user || p.groups) {
+    if (p.set_caps && ::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) throw_errno("cannot set PR_SET_KEEPCAPS");
+    set_groups(p.groups ? *p.groups : p.user->groups);
+    if (p.user) {
+      if (::setresgid(p.user->gid, p.user->gid, p.user->gid) != 0)
+        throw_errno(str("cannot switch to gid ", p.user->gid, errno == EINVAL ? " (not mapped in this user namespace)" : ""));
+      if (::setresuid(p.user->uid, p.user->uid, p.user->uid) != 0)
+        throw_errno(str("cannot switch to uid ", p.user->uid, errno == EINVAL ? " (not mapped in this user namespace)" : ""));
+      log::step("switched to uid ", p.user->uid, " gid ", p.user->gid);
+    }
+    if (p.set_caps && ::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) throw_errno("cannot clear PR_SET_KEEPCAPS");
+  }
+  if (p.set_caps) {
+    // Inheritable only holds what ambient needs (empty for root, as docker
+    // since CVE-2022-24769).
+    caps::set({p.bounding, p.bounding, p.ambient});
+    caps::set_ambient(p.ambient);
+    log::step("capabilities ", p.bounding ? caps::format(p.bounding) : "none",
+              p.ambient ? " ambient " + caps::format(p.ambient) : "");
+  }
+}
+
+// ------------------------------------------------------------ fds
+
+void cloexec_from(unsigned first) {
+  if (::syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return;
+  // Kernels before 5.11: walk /proc/self/fd.
+  DIR* d = ::opendir("/proc/self/fd");
+  if (!d) throw_errno("cannot mark file descriptors close-on-exec (close_range and /proc/self/fd failed)");
+  int own = ::dirfd(d);
+  while (dirent* e = ::readdir(d)) {
+    char* end = nullptr;
+    long fd = std::strtol(e->d_name, &end, 10);
+    if (*end || end == e->d_name || fd < static_cast<long>(first) || fd == own) continue;
+    ::fcntl(static_cast<int>(fd), F_SETFD, FD_CLOEXEC);
+  }
+  ::closedir(d);
+}
+
+}  // namespace rt::exec

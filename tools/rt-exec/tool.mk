@@ -1,0 +1,2 @@
+rt-exec_STATIC := yes
+rt-exec_LIBS := -lseccomp
