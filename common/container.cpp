@@ -54,6 +54,7 @@ std::string to_json(const ContainerState& c, int indent) {
       {"image", {{"ref", c.image}, {"id", c.image_id}}},
       {"hostname", c.hostname},
       {"cgroup", c.cgroup},
+      {"cgroup_paths", c.cgroup_paths},
       {"bundle", c.bundle},
       {"log_path", c.log_path},
       {"auto_remove", c.auto_remove},
@@ -90,6 +91,7 @@ ContainerState state_from_json(const std::string& text, const std::string& where
     }
     c.hostname = j.value("hostname", "");
     c.cgroup = j.value("cgroup", "");
+    c.cgroup_paths = j.value("cgroup_paths", std::vector<std::string>{});
     c.bundle = j.value("bundle", "");
     c.log_path = j.value("log_path", "");
     c.auto_remove = j.value("auto_remove", false);

@@ -38,6 +38,7 @@ struct ContainerState {
   std::string image, image_id;             // image reference and id, or empty
   std::string hostname;
   std::string cgroup;                      // rt-cgroup name (group dir is rt-NAME)
+  std::vector<std::string> cgroup_paths;   // "ID:CONTROLLERS:/path/rt-NAME" per hierarchy
   std::string bundle;                      // RT_ROOT/containers/ID (upper, work, merged)
   std::string log_path;                    // detached containers only
   bool auto_remove = false;                // --rm

@@ -16,6 +16,7 @@
 #include "error.hpp"
 #include "fs.hpp"
 #include "log.hpp"
+#include "parse.hpp"
 #include "pipeline.hpp"
 #include "spec.hpp"
 #include "supervise.hpp"
@@ -47,6 +48,24 @@ std::vector<std::string> merge_env(const std::vector<std::vector<std::string>>& 
     }
   std::vector<std::string> out;
   for (const auto& k : keys) out.push_back(k + "=" + val[k]);
+  return out;
+}
+
+// Where rt-cgroup will put the group, hierarchy by hierarchy
+// ("ID:CONTROLLERS:/path/rt-NAME"): below our own cgroup, or below
+// --cgroup-parent. Recorded so that gc and rm find it from anywhere.
+std::vector<std::string> cgroup_paths(const std::string& parent, const std::string& name) {
+  std::vector<std::string> out;
+  auto text = try_read_file("/proc/self/cgroup");
+  if (!text) return out;
+  for (const auto& line : split(*text, '\n')) {
+    auto f = split(line, ':');
+    if (f.size() < 3) continue;
+    std::string path = parent.empty() ? line.substr(f[0].size() + f[1].size() + 2) : parent;
+    if (path.empty() || path[0] != '/') path = "/" + path;
+    if (path.back() != '/') path += '/';
+    out.push_back(str(f[0], ":", f[1], ":", path, "rt-", name));
+  }
   return out;
 }
 
@@ -119,6 +138,7 @@ int run_main(int argc, char** argv) {
     c.rootfs = s.rootfs;
     c.image = s.image;
     c.cgroup = c.id;
+    c.cgroup_paths = cgroup_paths(s.cgroup_parent, c.id);
     c.bundle = p.bundle;
     c.auto_remove = s.auto_remove;
     c.detached = s.detach;

@@ -20,6 +20,7 @@
 #include "log.hpp"
 #include "parse.hpp"
 #include "process.hpp"
+#include "terminal.hpp"
 
 namespace rt::run {
 namespace {
@@ -61,12 +62,7 @@ struct Stdio {
 [[noreturn]] void exec_chain(const Chain& chain, const Stdio& io, const Signals& sigs, const std::vector<std::pair<int, int>>& handed) {
   sigs.restore();
   if (!io.pty_slave.empty()) {
-    if (::setsid() < 0) die_errno("cannot start a session for the container's terminal");
-    int t = ::open(io.pty_slave.c_str(), O_RDWR);
-    if (t < 0) die_errno(str("cannot open ", io.pty_slave));
-    if (::ioctl(t, TIOCSCTTY, 0) != 0) die_errno("cannot set the controlling terminal");
-    for (int i = 0; i < 3; ++i) ::dup2(t, i);
-    if (t > 2) ::close(t);
+    attach_to_pty(io.pty_slave);
   } else {
     if (io.in) ::dup2(io.in.get(), 0);
     if (io.out) ::dup2(io.out.get(), 1);
@@ -182,45 +178,6 @@ struct LogWriter {
   }
 };
 
-// The host terminal in raw mode for the length of a -t session; restored
-// on every way out that runs destructors.
-struct RawTerminal {
-  int fd = -1;
-  termios saved{};
-  explicit RawTerminal(int f) {
-    if (!::isatty(f) || ::tcgetattr(f, &saved) != 0) return;
-    termios raw = saved;
-    ::cfmakeraw(&raw);
-    if (::tcsetattr(f, TCSADRAIN, &raw) == 0) fd = f;
-  }
-  ~RawTerminal() {
-    if (fd >= 0) ::tcsetattr(fd, TCSADRAIN, &saved);
-  }
-};
-
-void copy_winsize(int from, int to) {
-  winsize ws{};
-  if (::ioctl(from, TIOCGWINSZ, &ws) == 0) ::ioctl(to, TIOCSWINSZ, &ws);
-}
-
-bool write_all(int fd, const char* p, size_t n) {
-  while (n) {
-    ssize_t w = ::write(fd, p, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN) {
-        pollfd pf{fd, POLLOUT, 0};
-        ::poll(&pf, 1, 1000);
-        continue;
-      }
-      return false;
-    }
-    p += w;
-    n -= static_cast<size_t>(w);
-  }
-  return true;
-}
-
 // Everything between fork and exit status.
 struct Session {
   explicit Session(const Signals& s) : sigs(s) {}
@@ -310,16 +267,6 @@ void record_exit(const ContainerStore& store, ContainerState& c, int code) {
   c.exit_code = code;
   c.finished = rfc3339_now();
   store.save(c);
-}
-
-// Open a pty pair; returns the master and sets `slave`.
-UniqueFd open_pty(std::string& slave) {
-  UniqueFd m(::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
-  if (!m || ::grantpt(m.get()) != 0 || ::unlockpt(m.get()) != 0) die_errno("cannot allocate a pseudo-terminal");
-  char name[128];
-  if (::ptsname_r(m.get(), name, sizeof name) != 0) die_errno("cannot name the pseudo-terminal");
-  slave = name;
-  return m;
 }
 
 // Start the chain and supervise it to the end. Used in the foreground by

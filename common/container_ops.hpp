@@ -1,0 +1,80 @@
+// What can be done to a container after it started: list, stop, kill, rm,
+// logs, inspect, wait, exec, gc. Shared by rt-run and rt-repl.
+#pragma once
+#include <signal.h>
+
+#include <string>
+#include <vector>
+
+#include "container.hpp"
+
+namespace rt::ops {
+
+struct Context {
+  ContainerStore store;
+  std::string image_root = default_image_root();
+  std::string tool_dir;  // where rt-cgroup, rt-unshare, rt-exec live
+};
+
+// The directory the running program lives in (/proc/self/exe).
+std::string own_dir();
+
+// Is the container's PID 1 (pid + start time) still there? Its supervisor?
+bool container_alive(const ContainerState& c);
+bool supervisor_alive(const ContainerState& c);
+// The status to show: a "running" record whose PID 1 and supervisor are
+// both gone is really "exited" (gc will record it).
+std::string effective_status(const ContainerState& c);
+// "Up 2 minutes", "Exited (0) 5 seconds ago", "Created".
+std::string status_text(const ContainerState& c);
+
+std::vector<ContainerState> list(const Context& ctx, bool all);
+
+// SIGTERM (or `sig`), then SIGKILL after `timeout_ms`; returns once the
+// container has exited. A container that is not running is left as is.
+void stop(const Context& ctx, const std::string& ref, int64_t timeout_ms, int sig = SIGTERM);
+// Send a signal to the container's PID 1. Throws if it is not running.
+void kill(const Context& ctx, const std::string& ref, int sig);
+// Remove a container (its record, name and writable layer). A running one
+// needs `force` (it is killed first).
+void remove(const Context& ctx, const std::string& ref, bool force);
+// Block until the container has exited; returns its exit code.
+int wait(const Context& ctx, const std::string& ref);
+
+struct LogOptions {
+  bool follow = false;
+  bool timestamps = false;
+  long tail = -1;  // last N lines, -1: all
+};
+// Copy a detached container's log to out_fd/err_fd. With follow, keep going
+// until the container exits (or `should_stop` returns true).
+void logs(const Context& ctx, const std::string& ref, const LogOptions& o, int out_fd, int err_fd,
+          bool (*should_stop)() = nullptr);
+
+// The record as pretty JSON (plus live fields).
+std::string inspect(const Context& ctx, const std::string& ref);
+
+struct ExecOptions {
+  std::vector<std::string> command;
+  std::vector<std::string> env;  // K=V
+  std::string user, workdir;
+  bool tty = false, interactive = false;
+};
+// The chain that runs a command inside a running container:
+//   rt-cgroup --join ID -- rt-unshare --join ... -- rt-exec ... -- CMD
+std::vector<std::string> exec_argv(const Context& ctx, const ContainerState& c, const ExecOptions& o);
+
+// Signal names and numbers: "TERM", "SIGTERM", "15" -> 15. Throws on bad.
+int parse_signal(const std::string& s);
+
+struct GcReport {
+  std::vector<std::string> exited;    // records marked exited (dead supervisor)
+  std::vector<std::string> removed;   // records/layers removed
+  std::vector<std::string> cgroups;   // stale cgroups removed
+};
+// Containers whose supervisor died are marked exited, their processes
+// killed, their cgroup removed; --rm ones and half-created ones removed;
+// layers with no record removed.
+GcReport gc(const Context& ctx);
+
+}  // namespace rt::ops
