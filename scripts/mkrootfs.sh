@@ -2,7 +2,7 @@
 # Build a small rootfs from busybox-static: the demo's and the tests' image.
 # Usage: mkrootfs.sh DIR
 set -eu
-dir=$1
+dir=$(realpath -m "$1")
 bb=/bin/busybox
 [ -x "$bb" ] || { echo "mkrootfs: $bb not found (apt-get install busybox-static)" >&2; exit 1; }
 rm -rf "$dir.tmp"
