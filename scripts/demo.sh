@@ -9,6 +9,5 @@ exec "$build/bin/rt-run" --rm --hostname demo -m 64m --pids-limit 64 -f "$build/
 echo "hello from $(hostname), running as PID $$ in my own pid namespace"
 echo "my /proc sees these processes:"; ps -o pid,user,args
 echo "my root:"; ls /
-echo "my memory limit: $(cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || echo unknown) bytes"
 echo "my capabilities: $(grep CapEff /proc/self/status)"
 '

@@ -1,0 +1,69 @@
+#!/bin/sh
+# Container start-to-exit time of /bin/true from the busybox rootfs: rt-run,
+# the hand-written rt chain, crun, runc, bubblewrap and util-linux unshare,
+# side by side in one hyperfine run, as ratios to crun.
+# Usage: bench/startup.sh BUILD_DIR   (a release build; make bench does it)
+set -eu
+build=$(realpath "$1")
+bin=$build/bin
+runs=${BENCH_RUNS:-200}
+work=$(mktemp -d /tmp/rt-bench-startup.XXXXXX)
+export RT_STATE=$work/state RT_ROOT=$work/store
+rootfs=$work/rootfs
+cp -a "$build/rootfs" "$rootfs"
+
+# An OCI bundle for crun and runc: pid, net, ipc, uts, mount namespaces and
+# a 64 MiB memory limit in a cgroup nested below ours (relative path).
+mkdir -p "$work/bundle"
+ln -s "$rootfs" "$work/bundle/rootfs"
+(cd "$work/bundle" && crun spec)
+python3 - "$work/bundle/config.json" <<'PY'
+import json, sys
+p = sys.argv[1]
+c = json.load(open(p))
+c["process"]["args"] = ["/bin/true"]
+c["process"]["terminal"] = False
+c["root"]["readonly"] = False
+c["linux"]["cgroupsPath"] = "bench-oci"
+c["linux"].setdefault("resources", {})["memory"] = {"limit": 64 * 1024 * 1024}
+json.dump(c, open(p, "w"))
+PY
+
+cleanup() {
+  umount "$work/hugetlb" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+# Everything below runs in a private mount namespace: nothing the peers or
+# rt mount can reach the host's table.
+cat > "$work/run.sh" <<RUN
+set -eu
+# crun and runc refuse a hybrid host whose v2 tree holds a controller
+# (hugetlb here): bind it to a v1 hierarchy for the run only. It returns to
+# v2 when this namespace's mount goes away.
+if [ -s /sys/fs/cgroup/unified/cgroup.controllers ]; then
+  mkdir -p "$work/hugetlb"
+  mount -t cgroup -o hugetlb rt-bench-hugetlb "$work/hugetlb" 2>/dev/null || echo "bench: could not move hugetlb to v1; crun/runc may fail" >&2
+fi
+hyperfine -N --warmup 10 --runs $runs --export-json "$work/startup.json" \\
+  -n "rt-run (cgroup+memory limit, overlay, 5 ns)" "$bin/rt-run --rm -m 64m --rootfs $rootfs /bin/true" \\
+  -n "rt chain (5 ns, no cgroup)" "$bin/rt-unshare --pid --mount --uts --ipc --net -- $bin/rt-mount --rootfs $rootfs --defaults -- $bin/rt-exec -- /bin/true" \\
+  -n "crun run (5 ns, cgroup+memory limit)" "crun run -b $work/bundle bench-crun" \\
+  -n "runc run (5 ns, cgroup+memory limit)" "runc run -b $work/bundle bench-runc" \\
+  -n "bwrap (4 ns)" "bwrap --unshare-pid --unshare-ipc --unshare-uts --unshare-net --bind $rootfs / --proc /proc --dev /dev /bin/true" \\
+  -n "unshare+chroot (4 ns)" "unshare --fork --pid --mount --uts --ipc --mount-proc=$rootfs/proc chroot $rootfs /bin/true"
+RUN
+unshare --mount --propagation private sh "$work/run.sh"
+
+python3 - "$work/startup.json" <<'PY'
+import json, sys, statistics
+res = json.load(open(sys.argv[1]))["results"]
+med = {r["command"]: statistics.median(r["times"]) for r in res}
+base = next((v for k, v in med.items() if k.startswith("crun")), None)
+print()
+print(f"{'command':48} {'median':>10} {'vs crun':>8}")
+for k, v in med.items():
+    ratio = f"{v / base:.2f}x" if base else "-"
+    print(f"{k:48} {v * 1000:8.2f}ms {ratio:>8}")
+PY
