@@ -1,0 +1,399 @@
+#!/usr/bin/env bats
+# rt-run: containers from a rootfs, their state and their lifecycle.
+
+load helpers
+
+setup() {
+  rt_setup
+  R="$RT_ROOTFS"
+}
+
+teardown() {
+  # Stop whatever a failed test left running, by the pids rt recorded.
+  for f in "$RT_STATE"/containers/*/state.json; do
+    [ -f "$f" ] || continue
+    pid=$(jq -r .pid "$f"); sup=$(jq -r .supervisor "$f")
+    [ "$pid" -gt 0 ] 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
+    [ "$sup" -gt 0 ] 2>/dev/null && kill -9 "$sup" 2>/dev/null || true
+  done
+  sleep 0.1
+  rt-repl gc >/dev/null 2>&1 || true
+  rt_teardown
+}
+
+state() { jq -r "$2" "$RT_STATE/containers/$1/state.json"; }
+only_id() { ls "$RT_STATE/containers"; }
+
+@test "rt-run: runs a command in a container and passes its exit status through" {
+  run rt-run --rm -f "$R" -- /bin/sh -c 'echo hello; exit 3'
+  assert_equal "$status" 3
+  assert_output hello
+  run rt-run --rm -f "$R" /bin/sh -c 'kill -USR1 $$'
+  assert_equal "$status" $((128 + 10))
+}
+
+@test "rt-run: the container is PID 1 with its own hostname, namespaces and /proc" {
+  run rt-run --rm -f "$R" -h box /bin/sh -c 'echo $$ $(hostname); ls /proc | grep -c "^[0-9]"'
+  assert_success
+  assert_line --index 0 "1 box"
+  [ "${lines[1]}" -le 3 ]
+  run rt-run --rm -f "$R" /bin/sh -c 'readlink /proc/self/ns/net /proc/self/ns/ipc /proc/self/ns/uts /proc/self/ns/cgroup'
+  assert_success
+  for ns in net ipc uts cgroup; do
+    refute_output --partial "$(readlink /proc/self/ns/$ns)"
+  done
+}
+
+@test "rt-run: the default hostname is the short id; 127 and 126 for a bad command" {
+  run rt-run -f "$R" hostname
+  assert_success
+  id=$(only_id)
+  assert_output "${id:0:12}"
+  run rt-run --rm -f "$R" /nonexistent
+  assert_equal "$status" 127
+  assert_output --partial "nonexistent"
+  run rt-run --rm -f "$R" /etc/passwd
+  assert_equal "$status" 126
+}
+
+@test "rt-run: writes go to the container's own layer; the rootfs is never modified" {
+  r=$(rootfs_copy)
+  before=$(find "$r" -printf '%p %s %T@\n' | sort | md5sum)
+  run rt-run --name w1 -f "$r" /bin/sh -c 'echo data > /etc/newfile; rm /etc/hostname; echo x >> /etc/passwd'
+  assert_success
+  after=$(find "$r" -printf '%p %s %T@\n' | sort | md5sum)
+  assert_equal "$before" "$after"
+  id=$(only_id)
+  bundle=$(state "$id" .bundle)
+  assert_file_exists "$bundle/upper/etc/newfile"
+  # Another container on the same rootfs sees the original files.
+  run rt-run --rm -f "$r" cat /etc/hostname
+  assert_success
+  assert_output rt
+  # rm removes the layer and the record.
+  run rt-repl rm w1
+  assert_success
+  assert_file_not_exists "$bundle"
+  assert_file_not_exists "$RT_STATE/containers/$id"
+}
+
+@test "rt-run: --rm removes the record and the layer when the container exits" {
+  run rt-run --rm -f "$R" true
+  assert_success
+  [ -z "$(ls "$RT_STATE/containers")" ]
+  [ -z "$(ls "$RT_ROOT/containers" 2>/dev/null)" ]
+}
+
+@test "rt-run: state.json records id, name, status, exit code, times, command, cgroup" {
+  run rt-run --name st -f "$R" /bin/sh -c 'exit 5'
+  assert_equal "$status" 5
+  id=$(only_id)
+  [[ "$id" =~ ^[0-9a-f]{64}$ ]]
+  assert_equal "$(state "$id" .name)" st
+  assert_equal "$(state "$id" .status)" exited
+  assert_equal "$(state "$id" .exit_code)" 5
+  assert_equal "$(state "$id" '.command|join(" ")')" "/bin/sh -c exit 5"
+  assert_equal "$(state "$id" .rootfs)" "$R"
+  [[ "$(state "$id" .created)" =~ ^20[0-9-]+T[0-9:.]+Z$ ]]
+  [[ "$(state "$id" .started)" =~ ^20[0-9-]+T[0-9:.]+Z$ ]]
+  [[ "$(state "$id" .finished)" =~ ^20[0-9-]+T[0-9:.]+Z$ ]]
+  [ "$(state "$id" .pid)" -gt 1 ]
+  [ -n "$(state "$id" '.cgroup_paths[0]')" ]
+  # unique prefixes and names resolve
+  run rt-repl inspect "${id:0:5}"
+  assert_success
+  assert_output --partial "\"id\": \"$id\""
+  run rt-repl inspect st
+  assert_success
+}
+
+@test "rt-run: names are unique; bad names are refused" {
+  run rt-run --name same -f "$R" true
+  assert_success
+  run rt-run --name same -f "$R" true
+  assert_equal "$status" 125
+  assert_output --partial "already in use"
+  run rt-run --name 'bad/name' -f "$R" true
+  assert_equal "$status" 125
+  assert_output --partial "invalid container name"
+  [ "$(ls "$RT_STATE/containers" | wc -l)" -eq 1 ]
+}
+
+@test "rt-run: -e, --env-file, -w, -u set the process environment" {
+  printf 'A=from_file\n# comment\n\nB=2\n' > "$BATS_TEST_TMPDIR/env"
+  export PASSED=through
+  run rt-run --rm -f "$R" -e X=1 -e PASSED --env-file "$BATS_TEST_TMPDIR/env" -w /work -u user \
+    /bin/sh -c 'echo $X $A $B $PASSED; pwd; id -un; id -u; echo $HOME; echo $PATH'
+  assert_success
+  assert_line --index 0 "1 from_file 2 through"
+  assert_line --index 1 /work
+  assert_line --index 2 user
+  assert_line --index 3 1000
+  assert_line --index 4 /home/user
+  assert_line --index 5 /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+  run rt-run --rm -f "$R" -u 1234:5678 /bin/sh -c 'id -u; id -g'
+  assert_success
+  assert_output $'1234\n5678'
+}
+
+@test "rt-run: -v binds host paths read-write and read-only; --tmpfs; --read-only" {
+  mkdir -p "$BATS_TEST_TMPDIR/vol"
+  echo host > "$BATS_TEST_TMPDIR/vol/in"
+  run rt-run --rm -f "$R" -v "$BATS_TEST_TMPDIR/vol:/data" /bin/sh -c 'cat /data/in; echo c > /data/out'
+  assert_success
+  assert_output host
+  assert_file_exists "$BATS_TEST_TMPDIR/vol/out"
+  run rt-run --rm -f "$R" -v "$BATS_TEST_TMPDIR/vol:/data:ro" /bin/sh -c 'echo c > /data/out2'
+  assert_failure
+  assert_file_not_exists "$BATS_TEST_TMPDIR/vol/out2"
+  run rt-run --rm -f "$R" --tmpfs /scratch:size=1m /bin/sh -c 'grep " /scratch " /proc/mounts'
+  assert_success
+  assert_output --partial tmpfs
+  assert_output --partial size=1024k
+  run rt-run --rm -f "$R" --read-only /bin/sh -c 'touch /x'
+  assert_failure
+  assert_output --partial "Read-only file system"
+  run rt-run --rm -f "$R" --read-only /bin/sh -c 'touch /tmp/x /dev/shm/x && echo ok'
+  assert_success
+  assert_output ok
+}
+
+@test "rt-run: -v refuses named volumes and relative container paths" {
+  run rt-run --rm -f "$R" -v data:/data true
+  assert_equal "$status" 125
+  assert_output --partial "named volumes are not supported"
+  run rt-run --rm -f "$R" -v /tmp:data true
+  assert_equal "$status" 125
+  assert_output --partial "must be absolute"
+}
+
+@test "rt-run: -m limits memory: a hog is OOM-killed (137), a small allocation succeeds" {
+  run rt-run --rm -f "$R" -m 32m /bin/sh -c 'head -c 8m /dev/zero | tail >/dev/null && echo small-ok'
+  assert_success
+  assert_output small-ok
+  run rt-run --rm -f "$R" -m 32m --memory-swap 32m /bin/sh -c 'tail /dev/zero'
+  assert_equal "$status" 137
+}
+
+@test "rt-run: --pids-limit contains a fork bomb" {
+  run timeout 60 rt-run --rm -f "$R" --pids-limit 20 /bin/sh -c '
+    i=0; while [ $i -lt 40 ]; do sleep 5 & i=$((i+1)); done 2>/dev/null; echo started $(ls /proc | grep -c "^[0-9]")'
+  assert_success
+  n=$(echo "$output" | awk '/started/ {print $2}')
+  [ "$n" -le 21 ]
+}
+
+@test "rt-run: --cpuset-cpus pins and --cpus/--cpu-shares reach the cgroup" {
+  run rt-run --rm -f "$R" --cpuset-cpus 0 /bin/sh -c 'grep Cpus_allowed_list /proc/self/status'
+  assert_success
+  assert_output --regexp 'Cpus_allowed_list:[[:space:]]+0$'
+  rt-run -d --name cpu -f "$R" --cpus 0.5 --cpu-shares 512 sleep 30 >/dev/null
+  id=$(only_id)
+  cpu=$(state "$id" '.cgroup_paths[]' | awk -F: '$2 ~ /(^|,)cpu(,|$)/ {print $3}')
+  [ -n "$cpu" ]
+  d=/sys/fs/cgroup/cpu$cpu
+  [ -d "$d" ] || d=$(ls -d /sys/fs/cgroup/cpu,cpuacct$cpu 2>/dev/null)
+  assert_equal "$(cat "$d/cpu.cfs_quota_us")" 50000
+  assert_equal "$(cat "$d/cpu.shares")" 512
+  rt-repl rm -f cpu
+}
+
+@test "rt-run: capabilities: docker's default set, --cap-drop and --cap-add" {
+  run rt-run --rm -f "$R" /bin/sh -c 'grep CapEff /proc/self/status'
+  assert_success
+  assert_output --regexp 'CapEff:[[:space:]]+00000000a80425fb'
+  run rt-run --rm -f "$R" --cap-drop ALL /bin/sh -c 'grep CapEff /proc/self/status; chown 1 /tmp'
+  assert_failure
+  assert_output --regexp 'CapEff:[[:space:]]+0000000000000000'
+  run rt-run --rm -f "$R" --cap-drop ALL --cap-add CHOWN /bin/sh -c 'grep CapEff /proc/self/status'
+  assert_output --regexp 'CapEff:[[:space:]]+0000000000000001'
+  run rt-run --rm -f "$R" /bin/sh -c 'grep NoNewPrivs /proc/self/status; grep Seccomp: /proc/self/status'
+  assert_output --regexp 'NoNewPrivs:[[:space:]]+1'
+  assert_output --regexp 'Seccomp:[[:space:]]+2'
+  run rt-run --rm -f "$R" --security-opt seccomp=unconfined --security-opt no-new-privileges=false \
+    /bin/sh -c 'grep NoNewPrivs /proc/self/status; grep Seccomp: /proc/self/status'
+  assert_output --regexp 'NoNewPrivs:[[:space:]]+0'
+  assert_output --regexp 'Seccomp:[[:space:]]+0'
+}
+
+@test "rt-run: --security-opt seccomp=FILE applies a profile read from the host" {
+  cat > "$BATS_TEST_TMPDIR/prof.json" <<'J'
+{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO"}]}
+J
+  run rt-run --rm -f "$R" --security-opt "seccomp=$BATS_TEST_TMPDIR/prof.json" /bin/sh -c 'mkdir /tmp/d'
+  assert_failure
+  assert_output --partial "Operation not permitted"
+  # and the explained pipeline does the same when pasted into sh
+  cmd=$(rt-run --explain -f "$R" --security-opt "seccomp=$BATS_TEST_TMPDIR/prof.json" /bin/sh -c 'mkdir /tmp/d')
+  run sh -c "$cmd"
+  assert_failure
+  assert_output --partial "Operation not permitted"
+}
+
+@test "rt-run: --init gives a PID 1 that reaps zombies" {
+  run rt-run --rm -f "$R" --init /bin/sh -c 'cat /proc/1/cmdline | tr "\0" " "; echo; echo $$'
+  assert_success
+  refute_line --index 1 1
+  # an orphaned child whose parent exits becomes a zombie unless reaped
+  run rt-run --rm -f "$R" --init /bin/sh -c '(sleep 0.2 &) ; sleep 1; ps -o stat,args | grep -c "^Z" || true'
+  assert_success
+  assert_output 0
+}
+
+@test "rt-run: -i passes stdin; without -i stdin is empty" {
+  run sh -c "echo hi | rt-run --rm -i -f '$R' cat"
+  assert_success
+  assert_output hi
+  run sh -c "echo hi | rt-run --rm -f '$R' cat"
+  assert_success
+  assert_output ""
+}
+
+@test "rt-run: SIGTERM and SIGUSR1 sent to a foreground rt-run reach the container" {
+  rt-run --rm -f "$R" /bin/sh -c 'trap "echo got-usr1" USR1; trap "echo got-term; exit 7" TERM; echo ready; while :; do sleep 0.1; done' > "$BATS_TEST_TMPDIR/out" &
+  pid=$!
+  wait_until 50 grep -q ready "$BATS_TEST_TMPDIR/out"
+  kill -USR1 $pid
+  wait_until 50 grep -q got-usr1 "$BATS_TEST_TMPDIR/out"
+  kill -TERM $pid
+  run wait $pid
+  assert_equal "$status" 7
+  run cat "$BATS_TEST_TMPDIR/out"
+  assert_line got-term
+}
+
+@test "rt-run: --explain prints a pipeline that does what rt-run does when pasted into sh" {
+  run rt-run --explain -f "$R" -h explained -e V=1 -m 64m /bin/sh -c 'echo $(hostname) $V $$'
+  assert_success
+  assert_output --partial "rt-cgroup"
+  assert_output --partial "rt-unshare"
+  assert_output --partial "rt-mount"
+  assert_output --partial "rt-exec"
+  [ ! -d "$RT_STATE/containers" ] || [ -z "$(ls "$RT_STATE/containers")" ]
+  cmd=$output
+  run sh -c "$cmd"
+  assert_success
+  assert_output "explained 1 1"
+}
+
+@test "rt-run: hooks run with the state on stdin; a failing prestart aborts and cleans up" {
+  log="$BATS_TEST_TMPDIR/hooks"
+  run rt-run --rm -f "$R" --hook "prestart=cat >> $log; echo >> $log" --hook "poststart=echo poststart >> $log" \
+    --hook "poststop=echo poststop >> $log" /bin/sh -c 'echo body'
+  assert_success
+  assert_output body
+  run cat "$log"
+  assert_line --index 0 --regexp '^\{.*"status":"running".*\}$'
+  assert_line --index 0 --partial '"pid":'
+  assert_line --index 1 poststart
+  assert_line --index 2 poststop
+  run rt-run --name hk -f "$R" --hook 'prestart=exit 3' /bin/sh -c 'echo should-not-run'
+  assert_equal "$status" 125
+  refute_output --partial should-not-run
+  assert_output --partial "prestart hook"
+  id=$(only_id)
+  assert_equal "$(state "$id" .status)" exited
+  run rt-repl rm hk
+  assert_success
+}
+
+@test "rt-run: -d prints the id, records the output, and stop/logs/wait/rm work" {
+  run rt-run -d --name bg -f "$R" /bin/sh -c 'echo out; echo err >&2; trap "echo bye; exit 0" TERM; while :; do sleep 0.1; done'
+  assert_success
+  [[ "$output" =~ ^[0-9a-f]{64}$ ]]
+  id=$output
+  assert_equal "$(state "$id" .status)" running
+  wait_until 50 sh -c "rt-repl logs bg | grep -q out"
+  run rt-repl logs bg
+  assert_line out
+  assert_line err
+  run rt-repl ps
+  assert_output --partial bg
+  run rt-repl stop bg
+  assert_success
+  assert_equal "$(state "$id" .status)" exited
+  assert_equal "$(state "$id" .exit_code)" 0
+  run rt-repl logs --tail 1 bg
+  assert_output bye
+  run rt-repl rm bg
+  assert_success
+  assert_file_not_exists "$RT_STATE/containers/$id"
+}
+
+@test "rt-run: stop escalates to SIGKILL after the timeout; kill sends a signal" {
+  id=$(rt-run -d -f "$R" /bin/sh -c 'trap "" TERM; while :; do sleep 0.1; done')
+  run rt-repl stop -t 1 "$id"
+  assert_success
+  assert_equal "$(state "$id" .exit_code)" 137
+  id2=$(rt-run -d -f "$R" /bin/sh -c 'trap "exit 9" USR1; while :; do sleep 0.1; done')
+  run rt-repl kill -s USR1 "${id2:0:12}"
+  assert_success
+  wait_until 50 sh -c "[ \"\$(jq -r .status $RT_STATE/containers/$id2/state.json)\" = exited ]"
+  assert_equal "$(state "$id2" .exit_code)" 9
+}
+
+@test "rt-run: rm refuses a running container without -f" {
+  id=$(rt-run -d -f "$R" sleep 30)
+  run rt-repl rm "$id"
+  assert_failure
+  assert_output --partial "is running"
+  run rt-repl rm -f "$id"
+  assert_success
+  assert_file_not_exists "$RT_STATE/containers/$id"
+}
+
+@test "rt-run: -d --rm removes the container after it exits" {
+  id=$(rt-run -d --rm -f "$R" true)
+  wait_until 50 test ! -e "$RT_STATE/containers/$id"
+}
+
+@test "rt-run: kill -9 of the supervisor, then gc marks it exited and cleans its processes and cgroup" {
+  id=$(rt-run -d --name orphan -f "$R" -m 64m sleep 300)
+  sup=$(state "$id" .supervisor)
+  pid=$(state "$id" .pid)
+  kill -9 "$sup"
+  # the container is still there: gc must find and clean it
+  kill -0 "$pid"
+  cg=$(state "$id" '.cgroup_paths[]' | awk -F: '$2 == "memory" {print $3}')
+  run rt-repl gc
+  assert_success
+  assert_equal "$(state "$id" .status)" exited
+  wait_until 50 sh -c "! kill -0 $pid 2>/dev/null"
+  wait_until 50 test ! -d "/sys/fs/cgroup/memory$cg"
+  run rt-repl rm orphan
+  assert_success
+}
+
+@test "rt-run: 20 containers started at once all succeed with unique names and ids" {
+  for i in $(seq 20); do
+    rt-run -f "$R" /bin/sh -c 'exit 0' > "$BATS_TEST_TMPDIR/c$i.out" 2>&1 &
+  done
+  wait
+  [ "$(ls "$RT_STATE/containers" | wc -l)" -eq 20 ]
+  for f in "$RT_STATE"/containers/*/state.json; do
+    jq -e '.status == "exited" and .exit_code == 0' "$f" >/dev/null
+  done
+  [ "$(jq -r .name "$RT_STATE"/containers/*/state.json | sort -u | wc -l)" -eq 20 ]
+}
+
+@test "rt-run: bad options give one line, exit 125, and leave nothing behind" {
+  for args in "-m lots" "--cpus -1" "--pids-limit many" "--cpu-shares x" "--hook bogus=x" "--pull sometimes" \
+              "--network bridge" "-p 80:80" "--userns host" "--security-opt apparmor=x" "--nosuchflag" "--log-level loud"; do
+    run rt-run $args -f "$R" true
+    assert_equal "$status" 125
+    [ "${#lines[@]}" -eq 1 ]
+    [[ "$output" == rt-run:* ]]
+  done
+  run rt-run -f /nonexistent true
+  assert_equal "$status" 125
+  assert_output --partial "not a directory"
+  run rt-run
+  assert_equal "$status" 125
+  [ ! -d "$RT_STATE/containers" ] || [ -z "$(ls "$RT_STATE/containers")" ]
+}
+
+@test "rt-run: --help lists what the man page documents" {
+  check_help_matches_man rt-run "$BATS_TEST_DIRNAME/../../man/rt-run.1"
+  run mandoc -T lint -W warning "$BATS_TEST_DIRNAME/../../man/rt-run.1"
+  assert_success
+}
