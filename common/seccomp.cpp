@@ -217,15 +217,17 @@ std::vector<std::string> get_strings(const Ctx& c, const json& v, const std::str
   return out;
 }
 
-uint32_t action_of(const Ctx& c, const std::string& name, const json* errno_ret, const std::string& where) {
-  uint32_t ret = errno_ret ? static_cast<uint32_t>(get_uint(c, *errno_ret, where + ".errnoRet")) : EPERM;
-  if (ret > 0xffff) bad(c, where, str("errnoRet ", ret, " is out of range"));
+// `where`: the action's own place ("syscalls[3].action"); `ret_where` the errno's.
+uint32_t action_of(const Ctx& c, const std::string& name, const json* errno_ret, const std::string& where,
+                   const std::string& ret_where) {
+  uint64_t ret = errno_ret ? get_uint(c, *errno_ret, ret_where) : EPERM;
+  if (ret > 0xffff) bad(c, ret_where, str(ret, " is out of range"));
   if (name == "SCMP_ACT_ALLOW") return SCMP_ACT_ALLOW;
-  if (name == "SCMP_ACT_ERRNO") return SCMP_ACT_ERRNO(ret);
+  if (name == "SCMP_ACT_ERRNO") return SCMP_ACT_ERRNO(static_cast<uint32_t>(ret));
   if (name == "SCMP_ACT_KILL" || name == "SCMP_ACT_KILL_THREAD") return SCMP_ACT_KILL_THREAD;
   if (name == "SCMP_ACT_KILL_PROCESS") return SCMP_ACT_KILL_PROCESS;
   if (name == "SCMP_ACT_TRAP") return SCMP_ACT_TRAP;
-  if (name == "SCMP_ACT_TRACE") return SCMP_ACT_TRACE(ret);
+  if (name == "SCMP_ACT_TRACE") return SCMP_ACT_TRACE(static_cast<uint32_t>(ret));
   if (name == "SCMP_ACT_LOG") return SCMP_ACT_LOG;
   if (name == "SCMP_ACT_NOTIFY") bad(c, where, "SCMP_ACT_NOTIFY is not supported (rt has no seccomp agent)");
   bad(c, where, str("unknown action '", name, "'"));
@@ -393,7 +395,8 @@ void add_syscalls(const Ctx& c, Builder& b, const json& list) {
     if (const json* n = member(call, "name")) names.push_back(get_string(c, *n, where + ".name"));
     const json* act = member(call, "action");
     if (!act) bad(c, where, "action is required");
-    uint32_t action = action_of(c, get_string(c, *act, where + ".action"), member(call, "errnoRet"), where);
+    uint32_t action =
+        action_of(c, get_string(c, *act, where + ".action"), member(call, "errnoRet"), where + ".action", where + ".errnoRet");
     if (!applies(c, call, where)) continue;
     bool separate = false;
     std::vector<scmp_arg_cmp> conds;
@@ -428,7 +431,8 @@ Filter from_file(const std::string& path, caps::Set bounding) {
   if (!prof.is_object()) bad(c, "", "expected a JSON object");
   const json* def = member(prof, "defaultAction");
   if (!def) bad(c, "", "defaultAction is required");
-  uint32_t def_action = action_of(c, get_string(c, *def, "defaultAction"), member(prof, "defaultErrnoRet"), "defaultAction");
+  uint32_t def_action =
+      action_of(c, get_string(c, *def, "defaultAction"), member(prof, "defaultErrnoRet"), "defaultAction", "defaultErrnoRet");
   Builder b(def_action, str("seccomp profile ", path));
   add_arches(c, b, prof);
   if (const json* flags = member(prof, "flags")) {

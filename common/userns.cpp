@@ -1,5 +1,6 @@
 #include "userns.hpp"
 
+#include <grp.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -103,6 +104,21 @@ void run_shadow_tool(const char* tool, pid_t pid, const std::vector<IdMap>& v) {
 }
 
 }  // namespace
+
+void become_mapped_root(const IdMaps& maps) {
+  auto maps_root = [](const std::vector<IdMap>& v) {
+    for (const auto& m : v)
+      if (m.inner == 0) return true;
+    return false;
+  };
+  if (maps_root(maps.gid) && ::getgid() != 0) {
+    if (::setresgid(0, 0, 0) != 0) die_errno("cannot become gid 0 in the new user namespace");
+    // Allowed only when setgroups was not denied (a privileged map writer).
+    if (::setgroups(0, nullptr) != 0 && errno != EPERM) die_errno("cannot drop the supplementary groups");
+  }
+  if (maps_root(maps.uid) && ::getuid() != 0 && ::setresuid(0, 0, 0) != 0)
+    die_errno("cannot become uid 0 in the new user namespace");
+}
 
 void MapWriter::start(const IdMaps& maps) {
   Pipe p = make_pipe();

@@ -26,6 +26,13 @@ struct IdMaps {
 // "INNER:OUTER:COUNT" -> IdMap.
 IdMap parse_id_map(const std::string& s, const char* what);
 
+// After the maps are written: a process whose own ids are not in them runs
+// as the overflow ids (nobody) and would lose every capability at execve.
+// When the maps include root, become root inside (as runc does for a
+// container's init) and drop the supplementary groups, which would
+// otherwise show as nogroup. Dies with a one-line message on failure.
+void become_mapped_root(const IdMaps& maps);
+
 // Writes the maps of the calling process's new user namespace. The kernel
 // only lets a process outside that namespace map more than its own id, so
 // start() forks a helper before unshare(CLONE_NEWUSER) and finish() lets it

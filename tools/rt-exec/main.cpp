@@ -69,7 +69,9 @@ int run(int argc, char** argv) {
 
   exec::Environment env =
       exec::build_env({flag(vm, "clear-env"), opts<std::string>(vm, "env-file"), opts<std::string>(vm, "env")});
-  if (!env.get("HOME")) env.set("HOME", privs.user ? privs.user->home : home_of(::geteuid()));
+  // HOME: the target user's, unless --env/--env-file gave one (or, without
+  // --user, this environment has one).
+  if (privs.user ? !env.given("HOME") : !env.get("HOME")) env.set("HOME", privs.user ? privs.user->home : home_of(::geteuid()));
   if (!env.get("PATH")) env.set("PATH", exec::kDefaultPath);
 
   unsigned keep_fds = static_cast<unsigned>(parse_uint(opt<std::string>(vm, "preserve-fds", "0"), "--preserve-fds", INT_MAX - 3));
@@ -99,7 +101,7 @@ int run(int argc, char** argv) {
     log::step("seccomp filter loaded (", filter.rules(), " rules)");
   }
 
-  std::string path = env.get("PATH")->substr(5);
+  std::string path = env.get("PATH");
   auto envp = env.envp();
   log::step("exec ", argv[prog]);
   exec_program_env(argv + prog, envp.data(), path.c_str());

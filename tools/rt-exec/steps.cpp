@@ -24,26 +24,37 @@ namespace rt::exec {
 
 // ------------------------------------------------------------ environment
 
-void Environment::set(const std::string& key, const std::string& value) {
-  std::string kv = key + "=" + value;
-  for (auto& v : vars_)
-    if (v.size() > key.size() && v[key.size()] == '=' && v.compare(0, key.size(), key) == 0) {
-      v = std::move(kv);
-      return;
-    }
-  vars_.push_back(std::move(kv));
+const Environment::Var* Environment::find(const std::string& key) const {
+  for (const auto& v : vars_)
+    if (v.kv.size() > key.size() && v.kv[key.size()] == '=' && v.kv.compare(0, key.size(), key) == 0) return &v;
+  return nullptr;
+}
+Environment::Var* Environment::find(const std::string& key) {
+  return const_cast<Var*>(static_cast<const Environment*>(this)->find(key));
 }
 
-const std::string* Environment::get(const std::string& key) const {
-  for (const auto& v : vars_)
-    if (v.size() > key.size() && v[key.size()] == '=' && v.compare(0, key.size(), key) == 0) return &v;
-  return nullptr;
+void Environment::set(const std::string& key, const std::string& value, bool given) {
+  if (Var* v = find(key)) {
+    *v = {key + "=" + value, given};
+    return;
+  }
+  vars_.push_back({key + "=" + value, given});
+}
+
+const char* Environment::get(const std::string& key) const {
+  const Var* v = find(key);
+  return v ? v->kv.c_str() + key.size() + 1 : nullptr;
+}
+
+bool Environment::given(const std::string& key) const {
+  const Var* v = find(key);
+  return v && v->given;
 }
 
 std::vector<char*> Environment::envp() {
   std::vector<char*> out;
   out.reserve(vars_.size() + 1);
-  for (auto& v : vars_) out.push_back(v.data());
+  for (auto& v : vars_) out.push_back(v.kv.data());
   out.push_back(nullptr);
   return out;
 }
@@ -59,9 +70,9 @@ void add_var(Environment& env, std::string_view kv, const std::string& where) {
   if (key.find_first_of(" \t") != std::string::npos)
     throw Error(str("invalid ", where, ": variable name '", key, "' contains whitespace"));
   if (eq != std::string_view::npos) {
-    env.set(key, std::string(kv.substr(eq + 1)));
+    env.set(key, std::string(kv.substr(eq + 1)), true);
   } else if (const char* v = std::getenv(key.c_str())) {
-    env.set(key, v);
+    env.set(key, v, true);
   }
 }
 
@@ -222,7 +233,8 @@ void set_groups(const std::vector<gid_t>& g) {
   if (errno == EPERM && g.empty() && setgroups_denied()) return;
   std::string list;
   for (gid_t x : g) list += str(list.empty() ? "" : ",", x);
-  throw_errno(str("cannot set the supplementary groups to '", list, "'"));
+  throw_errno(str("cannot set the supplementary groups to '", list, "'",
+                  errno == EINVAL ? " (not all mapped in this user namespace)" : ""));
 }
 
 }  // namespace

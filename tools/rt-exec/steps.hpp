@@ -22,12 +22,20 @@ struct EnvSpec {
 // The payload's environment, "K=V" each.
 class Environment {
  public:
-  void set(const std::string& key, const std::string& value);
-  const std::string* get(const std::string& key) const;  // the value, or null
+  // `given`: set by --env or --env-file (not inherited).
+  void set(const std::string& key, const std::string& value, bool given = false);
+  const char* get(const std::string& key) const;  // the value, or null
+  bool given(const std::string& key) const;
   std::vector<char*> envp();  // pointers into this object, null-terminated
 
  private:
-  std::vector<std::string> vars_;
+  struct Var {
+    std::string kv;
+    bool given;
+  };
+  Var* find(const std::string& key);
+  const Var* find(const std::string& key) const;
+  std::vector<Var> vars_;
 };
 // The current environment (unless clear), then each --env-file, then each
 // --env. Throws rt::Error on bad lines or unreadable files.

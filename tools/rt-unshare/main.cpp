@@ -192,6 +192,7 @@ int run(int argc, char** argv) {
     log::step("unshared ", names_of(flags));
     if (!maps.empty()) {
       writer.finish();
+      become_mapped_root(maps);
       log::step("wrote uid/gid maps");
     }
   }

@@ -1,0 +1,609 @@
+#!/usr/bin/env bats
+# rt-exec: the last link. Run on the real kernel, as root; names are
+# resolved from a rootfs's own /etc/passwd by running the static binary
+# inside it with chroot.
+
+load helpers
+
+setup() {
+  rt_setup
+  ROOT=""
+}
+teardown() { rt_teardown; }
+
+# A rootfs copy with the static rt-exec at /rt-exec.
+in_rootfs() {
+  ROOT=$(rootfs_copy)
+  cp "$RT_BIN/rt-exec" "$ROOT/rt-exec"
+}
+
+# The hex value of a /proc/PID/status field in $output ("CapEff" -> 00000000a80425fb).
+field() { printf '%s\n' "$output" | awk -v f="$1:" '$1 == f { print $2 }'; }
+
+# A capability mask from capability numbers, as /proc prints it.
+mask() {
+  local m=0 c
+  for c in "$@"; do m=$((m | (1 << c))); done
+  printf '%016x' "$m"
+}
+# Docker's 14 default capabilities, by number (capabilities(7)):
+# CHOWN 0, DAC_OVERRIDE 1, FOWNER 3, FSETID 4, KILL 5, SETGID 6, SETUID 7,
+# SETPCAP 8, NET_BIND_SERVICE 10, NET_RAW 13, SYS_CHROOT 18, MKNOD 27,
+# AUDIT_WRITE 29, SETFCAP 31.
+DOCKER_CAPS="0 1 3 4 5 6 7 8 10 13 18 27 29 31"
+
+# Our own capability sets, to compare against.
+own_field() { awk -v f="$1:" '$1 == f { print $2 }' /proc/self/status; }
+
+# ------------------------------------------------------------------ basics
+
+@test "--help lists every option the man page documents, and the man page is lint clean" {
+  run rt-exec --help
+  assert_success
+  assert_output --partial "Usage: rt-exec"
+  check_help_matches_man rt-exec "$BATS_TEST_DIRNAME/../../man/rt-exec.1"
+  run mandoc -T lint -W warning "$BATS_TEST_DIRNAME/../../man/rt-exec.1"
+  assert_success
+  assert_output ""
+  run rt-exec --version
+  assert_success
+  assert_output --regexp '^rt-exec [0-9]+\.[0-9]+\.[0-9]+$'
+}
+
+@test "the binary is static (no dynamic loader on the hot path)" {
+  run file -L "$RT_BIN/rt-exec"
+  [ "$status" -ne 0 ] && skip "the file command is not installed"
+  assert_output --partial "statically linked"
+}
+
+@test "exit status: passthrough, 127 not found, 126 not executable, 128+N for a signal, 125 own failure" {
+  run rt-exec -- sh -c 'exit 7'
+  assert_equal "$status" 7
+  run -127 rt-exec -- /nonexistent/program
+  assert_equal "$status" 127
+  assert_output "rt-exec: cannot execute /nonexistent/program: No such file or directory"
+  printf 'not a program\n' > "$BATS_TEST_TMPDIR/data"
+  chmod 0644 "$BATS_TEST_TMPDIR/data"
+  run rt-exec -- "$BATS_TEST_TMPDIR/data"
+  assert_equal "$status" 126
+  assert_output --partial "Permission denied"
+  run rt-exec -- sh -c 'kill -TERM $$'
+  assert_equal "$status" 143
+  run rt-exec
+  assert_equal "$status" 125
+  assert_output --partial "no program given"
+  run rt-exec --no-such-option -- true
+  assert_equal "$status" 125
+  assert_equal "${#lines[@]}" 1
+}
+
+@test "arguments reach the program untouched, options stop at the first non-option" {
+  run rt-exec printf '%s|' --env A=1 '' 'two words'
+  assert_success
+  assert_output "--env|A=1||two words|"
+}
+
+# ------------------------------------------------------------------ users
+
+@test "--user NAME takes uid, gid, groups and HOME from the rootfs's /etc/passwd and /etc/group" {
+  in_rootfs
+  # The host's own passwd has no 'user' with uid 1000 in group audio (29):
+  # only the rootfs's files give this answer.
+  run chroot "$ROOT" /rt-exec --user user -- /bin/sh -c 'id -u; id -g; id -G | tr " " "\n" | sort -n | tr "\n" " "; echo; echo $HOME'
+  assert_success
+  assert_line -n 0 1000
+  assert_line -n 1 1000
+  assert_line -n 2 "29 100 1000 "
+  assert_line -n 3 /home/user
+}
+
+@test "--user UID that passwd knows is that user; a UID it does not know gets gid 0 and HOME / as in docker" {
+  in_rootfs
+  run chroot "$ROOT" /rt-exec --clear-env --user 1 -- /bin/sh -c 'id -u; id -g; echo $HOME'
+  assert_success
+  assert_output "$(printf '1\n1\n/usr/sbin')"
+  run chroot "$ROOT" /rt-exec --clear-env --user 4242 -- /bin/sh -c 'id -u; id -g; id -G; echo $HOME'
+  assert_success
+  assert_output "$(printf '4242\n0\n0\n/')"
+}
+
+@test "--user USER:GROUP and UID:GID: the group replaces the passwd gid and no groups come from /etc/group" {
+  in_rootfs
+  run chroot "$ROOT" /rt-exec --user user:audio -- /bin/sh -c 'id -u; id -g; id -G'
+  assert_success
+  assert_output "$(printf '1000\n29\n29')"
+  run chroot "$ROOT" /rt-exec --user 1234:5678 -- /bin/sh -c 'id -u; id -g; id -G'
+  assert_success
+  assert_output "$(printf '1234\n5678\n5678')"
+}
+
+@test "--groups replaces the supplementary groups (names or numbers); --groups '' drops them all" {
+  in_rootfs
+  run chroot "$ROOT" /rt-exec --user user --groups tty,4321 -- /bin/sh -c 'id -G | tr " " "\n" | sort -n | tr "\n" " "'
+  assert_success
+  assert_output "5 1000 4321 "
+  run chroot "$ROOT" /rt-exec --user user --groups '' -- id -G
+  assert_success
+  assert_output "1000"
+  # Without --user, --groups changes only the groups.
+  run chroot "$ROOT" /rt-exec --groups audio -- /bin/sh -c 'id -u; id -G'
+  assert_success
+  assert_output "$(printf '0\n0 29')"
+}
+
+@test "without --user the identity is left alone" {
+  run rt-exec -- sh -c 'id -u; id -g'
+  assert_success
+  assert_output "$(printf '%s\n%s' "$(id -u)" "$(id -g)")"
+}
+
+@test "unknown users and groups, and malformed --user, are one-line errors that run nothing" {
+  in_rootfs
+  run chroot "$ROOT" /rt-exec --user nosuch -- /bin/touch /ran
+  assert_equal "$status" 125
+  assert_output "rt-exec: unknown user 'nosuch': no such entry in /etc/passwd"
+  run chroot "$ROOT" /rt-exec --user user:nogroup2 -- /bin/touch /ran
+  assert_equal "$status" 125
+  assert_output "rt-exec: unknown group 'nogroup2': no such entry in /etc/group"
+  run chroot "$ROOT" /rt-exec --user user --groups audio,nosuch -- /bin/touch /ran
+  assert_equal "$status" 125
+  assert_output --partial "unknown group 'nosuch'"
+  for bad in '' ':' 'user:' ':audio' 'a:b:c' '99999999999' '2147483648'; do
+    run chroot "$ROOT" /rt-exec --user "$bad" -- /bin/touch /ran
+    assert_equal "$status" 125
+    assert_equal "${#lines[@]}" 1
+  done
+  [ ! -e "$ROOT/ran" ]
+}
+
+@test "a numeric user works without any /etc/passwd or /etc/group" {
+  in_rootfs
+  rm "$ROOT/etc/passwd" "$ROOT/etc/group"
+  run chroot "$ROOT" /rt-exec --user 1000:1000 -- /bin/sh -c 'id -u; id -g'
+  assert_success
+  assert_output "$(printf '1000\n1000')"
+  run chroot "$ROOT" /rt-exec --user user -- /bin/true
+  assert_equal "$status" 125
+  assert_output --partial "unknown user 'user'"
+}
+
+# ------------------------------------------------------------------ capabilities
+
+@test "--caps docker: bounding, permitted and effective are docker's 14, inheritable and ambient empty" {
+  run rt-exec --caps docker -- cat /proc/self/status
+  assert_success
+  local want; want=$(mask $DOCKER_CAPS)
+  assert_equal "$(field CapBnd)" "$want"
+  assert_equal "$(field CapPrm)" "$want"
+  assert_equal "$(field CapEff)" "$want"
+  assert_equal "$(field CapInh)" 0000000000000000
+  assert_equal "$(field CapAmb)" 0000000000000000
+}
+
+@test "--cap-drop ALL --cap-add with every spelling of a name gives exactly those" {
+  run rt-exec --cap-drop ALL --cap-add chown --cap-add CAP_KILL,Net_Raw -- cat /proc/self/status
+  assert_success
+  assert_equal "$(field CapBnd)" "$(mask 0 5 13)"
+  assert_equal "$(field CapEff)" "$(mask 0 5 13)"
+  run rt-exec --caps none -- cat /proc/self/status
+  assert_success
+  assert_equal "$(field CapBnd)" 0000000000000000
+  assert_equal "$(field CapPrm)" 0000000000000000
+}
+
+@test "without --caps the base set is the current bounding set; drops apply to it" {
+  local own; own=$(own_field CapBnd)
+  run rt-exec -- cat /proc/self/status
+  assert_equal "$(field CapBnd)" "$own"
+  run rt-exec --cap-drop NET_RAW,sys_admin -- cat /proc/self/status
+  assert_success
+  assert_equal "$(field CapBnd)" "$(printf '%016x' $(( 0x$own & ~((1 << 13) | (1 << 21)) )))"
+  assert_equal "$(field CapEff)" "$(field CapBnd)"
+}
+
+@test "docker's order: drops then adds; ALL added loses to a drop, ALL dropped keeps only adds" {
+  run rt-exec --caps docker --cap-drop chown --cap-add chown -- cat /proc/self/status
+  assert_equal "$(field CapBnd)" "$(mask $DOCKER_CAPS)"
+  run rt-exec --cap-add ALL --cap-drop chown -- cat /proc/self/status
+  local own; own=$(own_field CapBnd)
+  assert_equal "$(field CapBnd)" "$(printf '%016x' $(( 0x$own & ~1 )))"
+  run rt-exec --caps docker --cap-drop ALL --cap-add sys_admin -- cat /proc/self/status
+  assert_equal "$(field CapBnd)" "$(mask 21)"
+}
+
+@test "--caps ALL is everything rt-exec holds (this machine's root lacks CAP_SYS_RESOURCE)" {
+  run rt-exec --caps all -- cat /proc/self/status
+  assert_success
+  assert_equal "$(field CapBnd)" "$(own_field CapBnd)"
+}
+
+@test "a non-root user keeps only --cap-add capabilities, raised in the ambient set" {
+  run rt-exec --user 1000 --caps docker --cap-add NET_BIND_SERVICE,net_admin -- cat /proc/self/status
+  assert_success
+  assert_equal "$(field CapBnd)" "$(mask $DOCKER_CAPS 12)"
+  assert_equal "$(field CapAmb)" "$(mask 10 12)"
+  assert_equal "$(field CapInh)" "$(mask 10 12)"
+  assert_equal "$(field CapPrm)" "$(mask 10 12)"
+  assert_equal "$(field CapEff)" "$(mask 10 12)"
+  run rt-exec --user 1000 --caps docker -- cat /proc/self/status
+  assert_equal "$(field CapPrm)" 0000000000000000
+  assert_equal "$(field CapEff)" 0000000000000000
+  assert_equal "$(field CapAmb)" 0000000000000000
+  assert_equal "$(field CapBnd)" "$(mask $DOCKER_CAPS)"
+}
+
+@test "root keeps no ambient or inheritable capabilities even with --cap-add" {
+  run rt-exec --caps none --cap-add net_admin -- cat /proc/self/status
+  assert_equal "$(field CapEff)" "$(mask 12)"
+  assert_equal "$(field CapAmb)" 0000000000000000
+  assert_equal "$(field CapInh)" 0000000000000000
+}
+
+@test "--cap-drop ALL really takes root's power: chown fails, and works with the capability" {
+  touch "$BATS_TEST_TMPDIR/f"
+  run rt-exec --cap-drop ALL -- chown 1234 "$BATS_TEST_TMPDIR/f"
+  assert_failure
+  assert_output --partial "Operation not permitted"
+  assert_equal "$(stat -c %u "$BATS_TEST_TMPDIR/f")" 0
+  run rt-exec --cap-drop ALL --cap-add CHOWN -- chown 1234 "$BATS_TEST_TMPDIR/f"
+  assert_success
+  assert_equal "$(stat -c %u "$BATS_TEST_TMPDIR/f")" 1234
+}
+
+@test "capability errors: unknown names, and names rt-exec cannot grant" {
+  run rt-exec --cap-add NOT_A_CAP -- true
+  assert_equal "$status" 125
+  assert_output "rt-exec: invalid --cap-add: unknown capability 'NOT_A_CAP' (names as in capabilities(7), e.g. NET_ADMIN or CAP_NET_ADMIN)"
+  for bad in '--caps=' '--cap-drop=' '--cap-add=chown,,kill' '--caps=docker,chown'; do
+    run rt-exec "$bad" -- true
+    assert_equal "$status" 125
+    assert_equal "${#lines[@]}" 1
+  done
+  # An outer rt-exec drops NET_ADMIN; the inner one cannot give it back.
+  run rt-exec --cap-drop net_admin -- rt-exec --cap-add net_admin -- true
+  assert_equal "$status" 125
+  assert_output "rt-exec: cannot grant CAP_NET_ADMIN: not in rt-exec's own bounding and permitted sets"
+}
+
+# ------------------------------------------------------------------ no_new_privs, seccomp
+
+@test "--no-new-privs sets NoNewPrivs; without it the flag stays off" {
+  run rt-exec --no-new-privs -- cat /proc/self/status
+  assert_success
+  assert_line "NoNewPrivs:	1"
+  run rt-exec -- cat /proc/self/status
+  assert_line "NoNewPrivs:	0"
+}
+
+@test "--seccomp default blocks unshare and mount with EPERM while a shell works" {
+  run rt-exec --caps docker --no-new-privs --seccomp default -- sh -c 'echo hello; grep -E "^Seccomp:" /proc/self/status'
+  assert_success
+  assert_output "$(printf 'hello\nSeccomp:\t2')"
+  run rt-exec --caps docker --no-new-privs --seccomp default -- unshare --user true
+  assert_failure
+  assert_output --partial "Operation not permitted"
+  [ "$(uname -m)" = x86_64 ] || skip "the raw syscall numbers below are x86_64's"
+  # mount(2) with bad pointers: the kernel answers EFAULT (it copies the
+  # strings before checking privileges), the filter EPERM first.
+  run rt-exec --caps docker --seccomp default -- perl -e 'syscall(165, 1, 1, 1, 0, 0); print "$!\n"'
+  assert_output "Operation not permitted"
+  run rt-exec --caps docker --seccomp unconfined -- perl -e 'syscall(165, 1, 1, 1, 0, 0); print "$!\n"'
+  assert_output "Bad address"
+  # The control: unconfined, unshare works.
+  run rt-exec --caps docker --seccomp unconfined -- unshare --user true
+  assert_success
+}
+
+@test "--seccomp default: clone with namespace flags is EPERM, plain clone works, clone3 is ENOSYS" {
+  command -v perl >/dev/null || skip "perl is not installed (used to make raw clone/clone3 calls)"
+  # x86_64 numbers: clone 56, clone3 435. CLONE_NEWUSER|SIGCHLD needs no
+  # privilege from the kernel, so only the filter can refuse it.
+  [ "$(uname -m)" = x86_64 ] || skip "syscall numbers in this test are x86_64's"
+  local prog='my $r = syscall(56, $ARGV[0] + 0, 0, 0, 0, 0); if ($r == 0) { exit 0 } if ($r < 0) { print "$!\n"; exit 1 } waitpid($r, 0); print "ok\n"'
+  run rt-exec --caps docker --no-new-privs --seccomp default -- perl -e "$prog" $((0x10000000 | 17))
+  assert_output "Operation not permitted"
+  run rt-exec --caps docker --no-new-privs --seccomp unconfined -- perl -e "$prog" $((0x10000000 | 17))
+  assert_output "ok"
+  run rt-exec --caps docker --no-new-privs --seccomp default -- perl -e "$prog" 17
+  assert_output "ok"
+  run rt-exec --caps docker --no-new-privs --seccomp default -- perl -e 'syscall(435, 0, 0); print "$!\n"'
+  assert_output "Function not implemented"
+  run rt-exec --caps docker --no-new-privs --seccomp unconfined -- perl -e 'syscall(435, 0, 0); print "$!\n"'
+  refute_output "Function not implemented"
+}
+
+@test "--seccomp default lifts a block when the container keeps the gating capability, as docker" {
+  # CAP_SYS_ADMIN kept: unshare is allowed by the filter (and works).
+  run rt-exec --caps docker --cap-add sys_admin --no-new-privs --seccomp default -- unshare --user true
+  assert_success
+  # keyctl (250 on x86_64) has no such exemption: still refused.
+  [ "$(uname -m)" = x86_64 ] || skip "the raw syscall number below is x86_64's"
+  local prog='my $r = syscall(250, 0, 0, 0); print $r < 0 ? "$!\n" : "ok\n"'
+  run rt-exec --no-new-privs --seccomp default -- perl -e "$prog"
+  assert_output "Operation not permitted"
+  run rt-exec --no-new-privs --seccomp unconfined -- perl -e "$prog"
+  refute_output "Operation not permitted"
+}
+
+@test "--seccomp without --no-new-privs loads while CAP_SYS_ADMIN is still there, even for a non-root user" {
+  run rt-exec --user 1000 --caps docker --seccomp default -- sh -c 'grep -E "^(Seccomp|NoNewPrivs):" /proc/self/status; unshare --user true'
+  assert_failure
+  assert_line "Seccomp:	2"
+  assert_line "NoNewPrivs:	0"
+  assert_output --partial "Operation not permitted"
+}
+
+@test "a JSON profile file: errnoRet, args, docker's includes/excludes, unknown syscalls skipped" {
+  local p="$BATS_TEST_TMPDIR/profile.json"
+  cat > "$p" <<'EOF'
+{
+  "defaultAction": "SCMP_ACT_ALLOW",
+  "archMap": [{"architecture": "SCMP_ARCH_X86_64", "subArchitectures": ["SCMP_ARCH_X86", "SCMP_ARCH_X32"]},
+              {"architecture": "SCMP_ARCH_AARCH64", "subArchitectures": ["SCMP_ARCH_ARM"]}],
+  "syscalls": [
+    {"names": ["mkdir", "mkdirat", "no_such_syscall_at_all"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13},
+    {"names": ["kill"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 1, "value": 10, "op": "SCMP_CMP_EQ"}]},
+    {"names": ["uname"], "action": "SCMP_ACT_ERRNO", "includes": {"caps": ["CAP_SYS_ADMIN"]}},
+    {"name": "getppid", "action": "SCMP_ACT_ERRNO", "excludes": {"caps": ["CAP_SYS_ADMIN"]}}
+  ]
+}
+EOF
+  # mkdir: EACCES from errnoRet; kill with SIGUSR1 (10) refused, signal 0 fine.
+  run rt-exec --caps docker --no-new-privs --seccomp "$p" -- sh -c "mkdir $BATS_TEST_TMPDIR/d; kill -USR1 \$\$ || echo refused; kill -0 \$\$ && echo alive; uname -s; perl -e 'print getppid(), qq(\\n)'"
+  assert_line --partial "Permission denied"
+  assert_line refused
+  assert_line alive
+  assert_line Linux
+  assert_line -- -1
+  [ ! -e "$BATS_TEST_TMPDIR/d" ]
+  # With CAP_SYS_ADMIN kept, includes/excludes flip.
+  run rt-exec --caps docker --cap-add sys_admin --no-new-privs --seccomp "$p" -- sh -c 'uname -s; perl -e "print getppid(), qq(\\n)"'
+  refute_line Linux
+  refute_line -- -1
+  assert_line --regexp '^[0-9]+$'
+}
+
+@test "a JSON profile with a default deny works as an allow-list" {
+  local p="$BATS_TEST_TMPDIR/deny.json"
+  # Enough for rt-exec to report and exit, not enough to exec: execve is
+  # refused and rt-exec says so.
+  printf '{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":1,"syscalls":[{"names":["write","exit_group","exit","rt_sigreturn"],"action":"SCMP_ACT_ALLOW"}]}' > "$p"
+  run rt-exec --no-new-privs --seccomp "$p" -- true
+  assert_equal "$status" 126
+  assert_output "rt-exec: cannot execute true: Operation not permitted"
+}
+
+@test "malformed or invalid seccomp profiles are one-line errors naming the file" {
+  local p="$BATS_TEST_TMPDIR/bad.json"
+  printf '{"defaultAction": SCMP_ACT_ALLOW}' > "$p"
+  run rt-exec --seccomp "$p" -- touch "$BATS_TEST_TMPDIR/ran"
+  assert_equal "$status" 125
+  assert_equal "${#lines[@]}" 1
+  assert_output --regexp "^rt-exec: invalid seccomp profile $p: parse error at line 1, column [0-9]+"
+  printf '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_MAYBE"}]}' > "$p"
+  run rt-exec --seccomp "$p" -- true
+  assert_equal "$status" 125
+  assert_output "rt-exec: invalid seccomp profile $p: syscalls[0].action: unknown action 'SCMP_ACT_MAYBE'"
+  printf '{"syscalls":[]}' > "$p"
+  run rt-exec --seccomp "$p" -- true
+  assert_output "rt-exec: invalid seccomp profile $p: defaultAction is required"
+  printf '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["kill"],"action":"SCMP_ACT_ERRNO","args":[{"index":9,"value":1,"op":"SCMP_CMP_EQ"}]}]}' > "$p"
+  run rt-exec --seccomp "$p" -- true
+  assert_output "rt-exec: invalid seccomp profile $p: syscalls[0].args[0]: index 9 is out of range (0-5)"
+  printf '[1, 2' > "$p"
+  run rt-exec --seccomp "$p" -- true
+  assert_equal "$status" 125
+  assert_equal "${#lines[@]}" 1
+  run rt-exec --seccomp "$BATS_TEST_TMPDIR/missing.json" -- true
+  assert_equal "$status" 125
+  assert_output "rt-exec: cannot read seccomp profile $BATS_TEST_TMPDIR/missing.json: No such file or directory"
+  [ ! -e "$BATS_TEST_TMPDIR/ran" ]
+}
+
+@test "the order of operations: with no_new_privs the filter comes after the user switch, without it before" {
+  local p="$BATS_TEST_TMPDIR/nosetuid.json"
+  printf '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["setresuid","setuid","setreuid"],"action":"SCMP_ACT_ERRNO"}]}' > "$p"
+  run rt-exec --user 1000 --no-new-privs --seccomp "$p" -- id -u
+  assert_success
+  assert_output 1000
+  run rt-exec --user 1000 --seccomp "$p" -- id -u
+  assert_equal "$status" 125
+  assert_output "rt-exec: cannot switch to uid 1000: Operation not permitted"
+}
+
+# ------------------------------------------------------------------ rlimits
+
+@test "--rlimit sets soft and hard limits; HARD defaults to SOFT as in docker" {
+  run rt-exec --rlimit nofile=256 -- sh -c 'ulimit -Sn; ulimit -Hn'
+  assert_success
+  assert_output "$(printf '256\n256')"
+  run rt-exec --rlimit NOFILE=128:512 --rlimit RLIMIT_CORE=0 -- sh -c 'ulimit -Sn; ulimit -Hn; ulimit -c'
+  assert_success
+  assert_output "$(printf '128\n512\n0')"
+}
+
+@test "--rlimit NAME=unlimited where the hard limit allows it" {
+  [ "$(ulimit -Hs)" = unlimited ] || skip "the stack hard limit here is $(ulimit -Hs), not unlimited"
+  run rt-exec --rlimit stack=unlimited -- sh -c 'ulimit -s'
+  assert_success
+  assert_output unlimited
+}
+
+@test "raising a hard limit without CAP_SYS_RESOURCE is a clear error" {
+  if (( 0x$(own_field CapEff) & (1 << 24) )); then skip "this process holds CAP_SYS_RESOURCE, so raising succeeds here"; fi
+  local hard; hard=$(ulimit -Hn)
+  [ "$hard" = unlimited ] && skip "the nofile hard limit is unlimited"
+  run rt-exec --rlimit nofile=$((hard + 1)) -- touch "$BATS_TEST_TMPDIR/ran"
+  assert_equal "$status" 125
+  assert_output "rt-exec: cannot set the nofile limit to $((hard + 1)):$((hard + 1)): Operation not permitted (the hard limit is $hard; raising it needs CAP_SYS_RESOURCE and at most fs.nr_open)"
+  [ ! -e "$BATS_TEST_TMPDIR/ran" ]
+}
+
+@test "raising a hard limit with CAP_SYS_RESOURCE" {
+  (( 0x$(own_field CapEff) & (1 << 24) )) || skip "needs CAP_SYS_RESOURCE, which this machine's root lacks"
+  local hard; hard=$(ulimit -Hn)
+  run rt-exec --rlimit nofile=$((hard + 1)) -- sh -c 'ulimit -Hn'
+  assert_success
+  assert_output $((hard + 1))
+}
+
+@test "bad --rlimit values are one-line errors" {
+  for bad in nofile nofile= =1 bogus=1 nofile=abc nofile=5:4 nofile=1:2:3 nofile=-2 nofile=99999999999999999999999; do
+    run rt-exec --rlimit "$bad" -- touch "$BATS_TEST_TMPDIR/ran"
+    assert_equal "$status" 125
+    assert_equal "${#lines[@]}" 1
+  done
+  run rt-exec --rlimit bogus=1 -- true
+  assert_output --partial "unknown limit 'bogus' (known: cpu, fsize, data, stack, core, rss, nproc, nofile"
+  [ ! -e "$BATS_TEST_TMPDIR/ran" ]
+}
+
+# ------------------------------------------------------------------ environment
+
+@test "--env K=V sets, --env K copies from this environment (and drops it when unset)" {
+  export RT_TEST_COPY=copied
+  unset RT_TEST_UNSET
+  run rt-exec --env A=1 --env 'B=two words=x' --env RT_TEST_COPY --env RT_TEST_UNSET -- env
+  assert_success
+  assert_line A=1
+  assert_line "B=two words=x"
+  assert_line RT_TEST_COPY=copied
+  refute_line --partial RT_TEST_UNSET
+  # Inherited by default.
+  assert_line "RT_TEST_COPY=copied"
+}
+
+@test "--clear-env: only what is given, plus HOME from passwd and the default PATH" {
+  export RT_TEST_LEAK=leak
+  run rt-exec --clear-env --env A=1 -- /usr/bin/env
+  assert_success
+  refute_line --partial RT_TEST_LEAK
+  assert_line A=1
+  assert_line "HOME=$(getent passwd "$(id -u)" | cut -d: -f6)"
+  assert_line "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+  assert_equal "${#lines[@]}" 3
+  run rt-exec --clear-env --env HOME=/elsewhere --env PATH=/bin -- /usr/bin/env
+  assert_line HOME=/elsewhere
+  assert_line PATH=/bin
+}
+
+@test "--env-file: docker's format; --env wins over the file" {
+  local f="$BATS_TEST_TMPDIR/env"
+  export RT_TEST_FROM_HOST=host
+  printf '%s\n' '# a comment' '' '   A=1' 'B= spaced value ' 'C=x=y' 'RT_TEST_FROM_HOST' 'NOT_SET_ANYWHERE_X' 'D="quoted"' 'E=file' > "$f"
+  run rt-exec --clear-env --env-file "$f" --env E=flag -- /usr/bin/env
+  assert_success
+  assert_line A=1
+  assert_line "B= spaced value "
+  assert_line C=x=y
+  assert_line RT_TEST_FROM_HOST=host
+  refute_line --partial NOT_SET_ANYWHERE_X
+  assert_line 'D="quoted"'
+  assert_line E=flag
+  refute_line --partial "#"
+}
+
+@test "bad env input: a line without a name, a name with spaces, a missing file" {
+  printf 'A=1\n=oops\n' > "$BATS_TEST_TMPDIR/env"
+  run rt-exec --env-file "$BATS_TEST_TMPDIR/env" -- touch "$BATS_TEST_TMPDIR/ran"
+  assert_equal "$status" 125
+  assert_output "rt-exec: invalid env file $BATS_TEST_TMPDIR/env line 2: no variable name in '=oops'"
+  printf 'BAD NAME=1\n' > "$BATS_TEST_TMPDIR/env"
+  run rt-exec --env-file "$BATS_TEST_TMPDIR/env" -- true
+  assert_equal "$status" 125
+  assert_output --partial "contains whitespace"
+  run rt-exec --env-file "$BATS_TEST_TMPDIR/nope" -- true
+  assert_equal "$status" 125
+  assert_output "rt-exec: cannot read $BATS_TEST_TMPDIR/nope: No such file or directory"
+  run rt-exec --env =x -- true
+  assert_equal "$status" 125
+  assert_equal "${#lines[@]}" 1
+  [ ! -e "$BATS_TEST_TMPDIR/ran" ]
+}
+
+@test "HOME comes from the target user's passwd entry unless given" {
+  in_rootfs
+  run chroot "$ROOT" /rt-exec --clear-env --user user -- /bin/sh -c 'echo $HOME'
+  assert_output /home/user
+  run chroot "$ROOT" /rt-exec --clear-env -- /bin/sh -c 'echo $HOME'
+  assert_output /root
+  run chroot "$ROOT" /rt-exec --clear-env --env HOME=/x --user user -- /bin/sh -c 'echo $HOME'
+  assert_output /x
+}
+
+@test "the program is looked up in the new environment's PATH" {
+  mkdir -p "$BATS_TEST_TMPDIR/bin"
+  printf '#!/bin/sh\necho found me\n' > "$BATS_TEST_TMPDIR/bin/rt-test-hello"
+  chmod +x "$BATS_TEST_TMPDIR/bin/rt-test-hello"
+  run rt-exec --env PATH="$BATS_TEST_TMPDIR/bin:/bin" -- rt-test-hello
+  assert_success
+  assert_output "found me"
+  # In this PATH but not in the payload's: not found.
+  PATH="$BATS_TEST_TMPDIR/bin:$PATH" run -127 rt-exec --clear-env -- rt-test-hello
+  assert_equal "$status" 127
+  assert_output "rt-exec: cannot execute rt-test-hello: No such file or directory"
+}
+
+# ------------------------------------------------------------------ workdir, fds
+
+@test "--workdir changes directory; a missing one is an error naming it" {
+  run rt-exec --workdir "$BATS_TEST_TMPDIR" -- pwd
+  assert_success
+  assert_output "$BATS_TEST_TMPDIR"
+  run rt-exec --workdir "$BATS_TEST_TMPDIR/missing" -- touch "$BATS_TEST_TMPDIR/ran"
+  assert_equal "$status" 125
+  assert_output "rt-exec: cannot change to working directory $BATS_TEST_TMPDIR/missing: No such file or directory"
+  [ ! -e "$BATS_TEST_TMPDIR/ran" ]
+}
+
+@test "--workdir is entered as the target user: a directory it cannot enter fails" {
+  mkdir -m 0700 "$BATS_TEST_TMPDIR/private"
+  run rt-exec --user 1000 --workdir "$BATS_TEST_TMPDIR/private" -- true
+  assert_equal "$status" 125
+  assert_output --partial "Permission denied"
+}
+
+@test "every fd above 2 is closed; --preserve-fds N keeps 3 to 2+N" {
+  exec 4</dev/null 5</dev/null 9</dev/null
+  run rt-exec -- sh -c 'ls /proc/$$/fd | sort -n | tr "\n" " "'
+  assert_success
+  assert_output "0 1 2 "
+  run rt-exec --preserve-fds 3 -- sh -c 'ls /proc/$$/fd | sort -n | tr "\n" " "'
+  assert_success
+  assert_output --regexp "^0 1 2 (3 )?4 5 $"
+  exec 4<&- 5<&- 9<&-
+}
+
+@test "bad --preserve-fds and --workdir values are one-line errors" {
+  for bad in -1 abc 1.5 '' 99999999999; do
+    run rt-exec --preserve-fds "$bad" -- touch "$BATS_TEST_TMPDIR/ran"
+    assert_equal "$status" 125
+    assert_equal "${#lines[@]}" 1
+  done
+  run rt-exec --workdir '' -- true
+  assert_equal "$status" 125
+  assert_output "rt-exec: invalid --workdir '': expected a directory"
+  [ ! -e "$BATS_TEST_TMPDIR/ran" ]
+}
+
+# ------------------------------------------------------------------ logging, chain
+
+@test "RT_LOG=debug prints the steps in order" {
+  run env RT_LOG=debug rt-exec --rlimit core=0 --no-new-privs --caps docker --seccomp default --workdir / -- true
+  assert_success
+  local order; order=$(printf '%s\n' "$output" | sed -n 's/.*us) //p' | cut -d' ' -f1-2 | tr '\n' '|')
+  assert_equal "$order" "checked options|rlimit core=0:0|no_new_privs set|capabilities CAP_CHOWN,CAP_DAC_OVERRIDE,CAP_FOWNER,CAP_FSETID,CAP_KILL,CAP_SETGID,CAP_SETUID,CAP_SETPCAP,CAP_NET_BIND_SERVICE,CAP_NET_RAW,CAP_SYS_CHROOT,CAP_MKNOD,CAP_AUDIT_WRITE,CAP_SETFCAP|seccomp filter|exec true|"
+}
+
+@test "in a user namespace made by rt-unshare: root inside switches to a mapped user" {
+  run rt-unshare --user --uid-map 0:100000:65536 --gid-map 0:100000:65536 -- \
+    rt-exec --user 1000:1000 --groups '' --caps docker -- sh -c 'id -u; id -g; grep CapEff /proc/self/status'
+  assert_success
+  assert_line -n 0 1000
+  assert_line -n 1 1000
+  assert_line -n 2 "CapEff:	0000000000000000"
+  # An id the namespace does not map is a clear error.
+  run rt-unshare --user --map-root-user -- rt-exec --user 1000 -- true
+  assert_equal "$status" 125
+  assert_output --partial "not mapped in this user namespace"
+}
