@@ -142,7 +142,7 @@ int wait(const Context& ctx, const std::string& ref) {
 }
 
 // The container's cgroup from the paths recorded at start.
-static std::optional<cgroup::Group> container_group(const ContainerState& c) {
+std::optional<cgroup::Group> container_group(const ContainerState& c) {
   if (c.cgroup_paths.empty()) return std::nullopt;
   cgroup::Host host = cgroup::detect();
   std::vector<std::string> dirs;

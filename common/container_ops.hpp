@@ -3,9 +3,11 @@
 #pragma once
 #include <signal.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "cgroup.hpp"
 #include "container.hpp"
 
 namespace rt::ops {
@@ -40,6 +42,11 @@ void kill(const Context& ctx, const std::string& ref, int sig);
 void remove(const Context& ctx, const std::string& ref, bool force);
 // Block until the container has exited; returns its exit code.
 int wait(const Context& ctx, const std::string& ref);
+
+// The container's cgroup, rebuilt from the paths recorded at start
+// (nullopt when none were recorded or none is left). For `exec` (join it)
+// and `stats` (read it).
+std::optional<cgroup::Group> container_group(const ContainerState& c);
 
 struct LogOptions {
   bool follow = false;
