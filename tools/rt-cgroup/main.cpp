@@ -1,0 +1,312 @@
+// rt-cgroup: run a program in a cgroup of its own, with limits; report its
+// statistics; remove groups and collect stale ones.
+//
+//   rt-cgroup [--name NAME] [--parent PATH] [LIMITS...] [--] PROGRAM [ARGS...]
+//   rt-cgroup --join NAME [--parent PATH] [--] PROGRAM [ARGS...]
+//   rt-cgroup --stats NAME [--parent PATH] [--json] [--watch SECONDS]
+//   rt-cgroup --remove NAME [--parent PATH]
+//   rt-cgroup --gc [--name NAME] [--parent PATH] [--json]
+//   rt-cgroup --list [--parent PATH] [--json]
+//   rt-cgroup --info [--json]
+//
+// Running a program, it creates the group, applies the limits, forks: the
+// child joins the group and execs the program, the parent stays outside,
+// forwards signals, and when the program ends kills whatever is left in the
+// group and removes it on every hierarchy, then exits with the program's
+// status.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+
+#include "cgroup.hpp"
+#include "cgroup_json.hpp"
+#include "chain.hpp"
+#include "fs.hpp"
+#include "log.hpp"
+#include "parse.hpp"
+#include "process.hpp"
+
+namespace {
+using namespace rt;
+namespace cg = rt::cgroup;
+
+std::string human_bytes(uint64_t b) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(b);
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    ++u;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u ? "%.1f%s" : "%.0f%s", v, units[u]);
+  return buf;
+}
+
+std::string opt_bytes(const std::optional<uint64_t>& v, const char* unlimited = "-") {
+  if (!v) return "-";
+  return *v == cg::kUnlimited ? unlimited : human_bytes(*v);
+}
+
+std::string opt_num(const std::optional<uint64_t>& v, const char* unlimited = "-") {
+  if (!v) return "-";
+  return *v == cg::kUnlimited ? unlimited : std::to_string(*v);
+}
+
+void print_stats_header() {
+  std::printf("%-20s %7s %10s %23s %10s %11s %5s %16s %21s\n", "NAME", "CPU %", "CPU TIME", "MEM USAGE / LIMIT",
+              "MEM PEAK", "PIDS", "OOM", "THROTTLED", "IO READ / WRITE");
+}
+
+void print_stats_line(const std::string& name, const cg::Stats& s, std::optional<double> pct) {
+  char cpu[16] = "-", time[24] = "-", thr[40] = "-";
+  if (pct) std::snprintf(cpu, sizeof cpu, "%.1f%%", *pct);
+  if (s.cpu_usage_ns) std::snprintf(time, sizeof time, "%.2fs", static_cast<double>(*s.cpu_usage_ns) / 1e9);
+  if (s.cpu_throttled_periods)
+    std::snprintf(thr, sizeof thr, "%llu (%.2fs)", static_cast<unsigned long long>(*s.cpu_throttled_periods),
+                  static_cast<double>(s.cpu_throttled_ns.value_or(0)) / 1e9);
+  std::string mem = opt_bytes(s.memory_usage) + " / " + opt_bytes(s.memory_limit, "unlimited");
+  std::string pids = opt_num(s.pids_current) + " / " + opt_num(s.pids_limit, "max");
+  std::string io = opt_bytes(s.io_read_bytes) + " / " + opt_bytes(s.io_write_bytes);
+  std::printf("%-20s %7s %10s %23s %10s %11s %5s %16s %21s\n", name.c_str(), cpu, time, mem.c_str(),
+              opt_bytes(s.memory_peak).c_str(), pids.c_str(), opt_num(s.oom_kills).c_str(), thr, io.c_str());
+  std::fflush(stdout);
+}
+
+cg::Group find_or_die(const cg::Host& host, const std::string& name, const std::string& parent) {
+  auto g = cg::Group::find(host, name, parent);
+  if (!g) {
+    std::string where;
+    for (const auto& h : host.hierarchies)
+      if (!h.v2 || true) where = h.dir(parent.empty() ? h.self : parent);
+    die(str("no group named ", name, " (no ", cg::kPrefix, name, " below ",
+            parent.empty() ? std::string("the caller's cgroups") : parent, "; see --list)"));
+  }
+  return std::move(*g);
+}
+
+int do_stats(const cg::Host& host, const std::string& name, const std::string& parent, bool json,
+             std::optional<int64_t> watch_ms) {
+  cg::Group g = find_or_die(host, name, parent);
+  int64_t interval = watch_ms.value_or(100);
+  cg::Stats before = cg::read_stats(g);
+  bool first = true;
+  for (;;) {
+    ::usleep(static_cast<useconds_t>(interval * 1000));
+    cg::Stats now;
+    try {
+      now = cg::read_stats(g);
+    } catch (const Error&) {
+      if (!first) return 0;  // the group went away while watched
+      throw;
+    }
+    auto pct = cg::cpu_percent(before, now);
+    if (json) {
+      std::printf("%s\n", cg::stats_json(name, now, pct, interval).c_str());
+      std::fflush(stdout);
+    } else {
+      if (first) print_stats_header();
+      print_stats_line(name, now, pct);
+    }
+    if (!watch_ms) return 0;
+    first = false;
+    before = now;
+  }
+}
+
+int do_list(const cg::Host& host, const std::string& parent, bool json) {
+  auto groups = cg::list(host, parent);
+  if (json) {
+    std::printf("%s\n", cg::list_json(groups).c_str());
+    return 0;
+  }
+  std::printf("%-24s %-8s %9s  %s\n", "NAME", "STATE", "PROCESSES", "DIRECTORIES");
+  for (const auto& l : groups)
+    std::printf("%-24s %-8s %9zu  %s\n", l.name.c_str(), l.in_use ? "running" : l.processes ? "orphaned" : "stale",
+                l.processes, join(l.dirs, " ").c_str());
+  return 0;
+}
+
+int do_gc(const cg::Host& host, const std::string& parent, const std::string& only, bool json) {
+  auto done = cg::gc(host, parent, only);
+  if (json) {
+    std::printf("%s\n", cg::gc_json(done).c_str());
+  } else {
+    for (const auto& c : done) {
+      if (c.skipped.empty()) std::printf("removed %s%s: %s\n", std::string(cg::kPrefix).c_str(), c.name.c_str(), join(c.dirs, " ").c_str());
+      else std::printf("kept %s%s: %s\n", std::string(cg::kPrefix).c_str(), c.name.c_str(), c.skipped.c_str());
+    }
+  }
+  std::fflush(stdout);
+  if (!only.empty() && done.empty()) die(str("no group named ", only, " to collect"));
+  for (const auto& c : done)
+    if (!c.skipped.empty() && !only.empty()) return 1;
+  return 0;
+}
+
+int do_info(const cg::Host& host, bool json) {
+  if (json) {
+    std::printf("%s\n", cg::host_json(host).c_str());
+    return 0;
+  }
+  std::printf("cgroup %s%s%s\n", cg::mode_name(host.mode), host.fake ? " (fake tree, RT_CGROUP_FS)" : "",
+              host.hybrid_unified ? " (using the v2 hierarchy too, RT_CGROUP_UNIFIED)" : "");
+  for (const auto& h : host.hierarchies)
+    std::printf("%-2s %-16s %-28s %s\n", h.v2 ? "v2" : "v1", h.label().c_str(), h.mount.c_str(), h.self.c_str());
+  return 0;
+}
+
+// Create the group, run the program in it, take the group down.
+int do_run(const cg::Host& host, std::string name, const std::string& parent, const cg::Limits& limits, char** prog) {
+  // Signals wait (blocked) until the payload runs, then go to it: a SIGTERM
+  // during set-up still ends in the clean-up below.
+  SignalForwarder sigs;
+  bool named = !name.empty();
+  if (!named) name = std::to_string(::getpid());
+  std::optional<cg::Group> made;
+  try {
+    made.emplace(cg::Group::create(host, name, parent, limits));
+  } catch (const cg::Exists&) {
+    if (named) throw;
+    // A stale group of a dead process that had our pid: take another name.
+    name += "-" + std::to_string(log::now_us() % 1000000);
+    made.emplace(cg::Group::create(host, name, parent, limits));
+  }
+  cg::Group& g = *made;
+  Pipe alive = make_pipe();
+  pid_t child = ::fork();
+  if (child < 0) {
+    int e = errno;
+    g.remove();
+    die_sys(e, "cannot fork");
+  }
+  if (child == 0) {
+    alive.write.reset();
+    die_with_parent(alive.read.get());
+    alive.read.reset();
+    sigs.restore();
+    try {
+      g.join(0);
+    } catch (const Error& e) {
+      die(e.what());
+    }
+    log::step("exec ", prog[0], " in ", cg::kPrefix, name);
+    exec_program(prog);
+  }
+  alive.read.reset();
+  ::signal(SIGPIPE, SIG_IGN);  // a closed stderr must not stop the clean-up
+  int status = sigs.wait(child);
+  int code = exit_code_from_wait(status);
+  log::step("payload ", child, " ended, exit ", code);
+  std::string err = g.remove();
+  if (!err.empty()) warn(err);
+  else log::step("removed group ", cg::kPrefix, name);
+  return code;
+}
+
+int run(int argc, char** argv) {
+  po::options_description desc("Options");
+  desc.add_options()
+      ("name", po::value<std::string>()->value_name("NAME"), "group name: the directory is rt-NAME (default: the pid)")
+      ("parent", po::value<std::string>()->value_name("PATH"), "create the group below PATH in every hierarchy (default: the caller's cgroups)")
+      ("memory", po::value<std::string>()->value_name("SIZE"), "memory limit (e.g. 64M; at least 6M)")
+      ("memory-swap", po::value<std::string>()->value_name("SIZE"), "memory plus swap limit; -1: unlimited swap (default: twice --memory)")
+      ("memory-reservation", po::value<std::string>()->value_name("SIZE"), "soft memory limit (v1 soft_limit, v2 memory.low)")
+      ("cpus", po::value<std::string>()->value_name("N"), "CPU quota in CPUs per 100 ms period (e.g. 0.5)")
+      ("cpu-shares", po::value<std::string>()->value_name("N"), "relative CPU weight, v1 scale 2..262144 (converted on v2)")
+      ("cpu-weight", po::value<std::string>()->value_name("N"), "relative CPU weight, v2 scale 1..10000 (converted on v1)")
+      ("cpuset-cpus", po::value<std::string>()->value_name("LIST"), "CPUs allowed (e.g. 0-1,3)")
+      ("cpuset-mems", po::value<std::string>()->value_name("LIST"), "memory nodes allowed (e.g. 0)")
+      ("pids", po::value<std::string>()->value_name("N"), "maximum number of processes (-1: no limit)")
+      ("io-weight", po::value<std::string>()->value_name("N"), "relative block I/O weight, 10..1000")
+      ("devices", po::value<std::string>()->value_name("docker"), "allow only the device nodes Docker allows")
+      ("join", po::value<std::string>()->value_name("NAME"), "move into the existing group NAME and exec PROGRAM")
+      ("stats", po::value<std::string>()->value_name("NAME"), "print the statistics of group NAME")
+      ("watch", po::value<std::string>()->value_name("SECONDS"), "with --stats: print them every SECONDS until the group goes")
+      ("json", po::bool_switch(), "with --stats, --list, --gc, --info: JSON output")
+      ("remove", po::value<std::string>()->value_name("NAME"), "kill everything in group NAME and remove it")
+      ("gc", po::bool_switch(), "remove stale groups (no supervisor, no process)")
+      ("list", po::bool_switch(), "list the rt groups")
+      ("info", po::bool_switch(), "print the cgroup layout of this host");
+  po::variables_map vm;
+  int prog = parse_chain(argc, argv, desc, vm,
+                         {"rt-cgroup [OPTIONS] [--] PROGRAM [ARGS...]\n"
+                          "       rt-cgroup --stats NAME [--json] [--watch SECONDS] | --remove NAME | --gc | --list | --info",
+                          "Run PROGRAM in a cgroup of its own with limits; report, remove and collect groups.",
+                          false});
+
+  // Which mode; each takes only its own options.
+  int modes = vm.count("join") + vm.count("stats") + vm.count("remove") + flag(vm, "gc") + flag(vm, "list") + flag(vm, "info");
+  if (modes > 1) die("give one of --join, --stats, --remove, --gc, --list and --info");
+  bool has_prog = prog < argc;
+  const char* limit_opts[] = {"memory", "memory-swap", "memory-reservation", "cpus", "cpu-shares", "cpu-weight",
+                              "cpuset-cpus", "cpuset-mems", "pids", "io-weight", "devices"};
+  if (modes == 1) {
+    for (const char* o : limit_opts)
+      if (vm.count(o)) die(str("--", o, " only applies when running a program"));
+    bool wants_prog = vm.count("join") > 0;
+    if (has_prog && !wants_prog) die(str("unexpected program '", argv[prog], "' with ", vm.count("stats") ? "--stats" : vm.count("remove") ? "--remove" : flag(vm, "gc") ? "--gc" : flag(vm, "list") ? "--list" : "--info"));
+    if (!has_prog && wants_prog) die("--join needs a program to run");
+    if (vm.count("name") && !flag(vm, "gc")) die("--name only applies when running a program, or with --gc");
+  } else if (!has_prog) {
+    die("no program given (usage: rt-cgroup [OPTIONS] [--] PROGRAM [ARGS...]; see --help)");
+  }
+  if (vm.count("watch") && !vm.count("stats")) die("--watch only applies with --stats");
+  if (flag(vm, "json") && !(vm.count("stats") || flag(vm, "list") || flag(vm, "gc") || flag(vm, "info")))
+    die("--json only applies with --stats, --list, --gc or --info");
+
+  // Validate every value before touching anything.
+  std::string parent = cg::normalize_parent(opt<std::string>(vm, "parent"));
+  std::string name = opt<std::string>(vm, "name");
+  if (!name.empty()) cg::check_name(name);
+  for (const char* o : {"join", "stats", "remove"})
+    if (vm.count(o)) cg::check_name(opt<std::string>(vm, o));
+  std::optional<int64_t> watch_ms;
+  if (vm.count("watch")) {
+    watch_ms = parse_duration_ms(opt<std::string>(vm, "watch"), "--watch");
+    if (*watch_ms < 10) die(str("invalid --watch '", opt<std::string>(vm, "watch"), "': at least 10ms"));
+  }
+  cg::LimitArgs la;
+  la.memory = opt<std::string>(vm, "memory");
+  la.memory_swap = opt<std::string>(vm, "memory-swap");
+  la.memory_reservation = opt<std::string>(vm, "memory-reservation");
+  la.cpus = opt<std::string>(vm, "cpus");
+  la.cpu_shares = opt<std::string>(vm, "cpu-shares");
+  la.cpu_weight = opt<std::string>(vm, "cpu-weight");
+  la.cpuset_cpus = opt<std::string>(vm, "cpuset-cpus");
+  la.cpuset_mems = opt<std::string>(vm, "cpuset-mems");
+  la.pids = opt<std::string>(vm, "pids");
+  la.io_weight = opt<std::string>(vm, "io-weight");
+  la.devices = opt<std::string>(vm, "devices");
+  for (const char* o : limit_opts)
+    if (vm.count(o) && opt<std::string>(vm, o).empty()) die(str("invalid --", o, " '': empty value"));
+  cg::Limits limits = cg::parse_limits(la);
+
+  cg::Host host = cg::detect();
+  bool json = flag(vm, "json");
+  if (vm.count("stats")) return do_stats(host, opt<std::string>(vm, "stats"), parent, json, watch_ms);
+  if (flag(vm, "list")) return do_list(host, parent, json);
+  if (flag(vm, "gc")) return do_gc(host, parent, name, json);
+  if (flag(vm, "info")) return do_info(host, json);
+  if (vm.count("remove")) {
+    cg::Group g = find_or_die(host, opt<std::string>(vm, "remove"), parent);
+    std::string err = g.remove();
+    if (!err.empty()) die(err);
+    return 0;
+  }
+  if (vm.count("join")) {
+    cg::Group g = find_or_die(host, opt<std::string>(vm, "join"), parent);
+    g.join(0);
+    log::step("exec ", argv[prog]);
+    exec_program(argv + prog);
+  }
+  return do_run(host, name, parent, limits, argv + prog);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) { return rt::guarded_main(run, argc, argv); }

@@ -1,0 +1,1 @@
+rt-cgroup_STATIC := yes
