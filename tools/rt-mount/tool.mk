@@ -1,0 +1,1 @@
+rt-mount_STATIC := yes
