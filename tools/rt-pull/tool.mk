@@ -1,0 +1,1 @@
+rt-pull_LIBS := -lcurl -larchive -lcrypto
