@@ -218,7 +218,7 @@ UniqueFd make_overlay(const OverlaySpec& spec, uint64_t attrs) {
     std::string m = str("cannot mount overlay (lower ", lower);
     if (!spec.upper.empty()) m += str(", upper ", spec.upper, ", work ", spec.work);
     m += str("): ", what, ": ", std::strerror(err));
-    if (!msg.empty()) m += str(" (", msg, ")");
+    m += msg.empty() ? std::string(" (the kernel log may say more: dmesg)") : str(" (", msg, ")");
     throw Error(m);
   };
   UniqueFd fs(::fsopen("overlay", FSOPEN_CLOEXEC));

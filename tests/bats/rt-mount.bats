@@ -476,21 +476,16 @@ evil_layer() {
   [ ! -e /rt-mount-escape-dots ]
 }
 
-# ---- exit status, user namespaces, timeline, docs -----------------------------------
+# ---- exit status, hygiene, user namespaces, timeline, docs ---------------------------
 
-@test "exit status: the payload's, 126, 127, 125" {
-  run ctr --rootfs "$RT_ROOTFS" -- sh -c 'exit 7'
-  assert_failure 7
-  run ctr --rootfs "$RT_ROOTFS" -- /etc/passwd
-  assert_failure 126
-  assert_output "rt-mount: cannot execute /etc/passwd: Permission denied"
-  run -127 ctr --rootfs "$RT_ROOTFS" -- nonexistent-program
-  assert_failure 127
-  assert_output "rt-mount: cannot execute nonexistent-program: No such file or directory"
-  # PATH lookup happens in the new root: the host's bash is not there.
-  run -127 ctr --rootfs "$RT_ROOTFS" -- bash -c true
-  run ctr --rootfs /nonexistent -- true
-  assert_failure 125
+@test "the program gets no fd of rt-mount's and the caller's umask" {
+  # Start the chain with only 0, 1 and 2 open: anything more is a leak.
+  run bash -c 'for f in /proc/$$/fd/*; do n=${f##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-"; done
+    exec rt-unshare --pid --mount -- rt-mount --lower "$1" --defaults --bind "$1/etc:/home:ro" -- \
+      sh -c "ls /proc/\$\$/fd | tr \"\\n\" \" \"; echo; umask"' bash "$RT_ROOTFS"
+  assert_success
+  assert_line "0 1 2 "
+  assert_line "$(umask)"
 }
 
 @test "user namespace: host device nodes bound, sysfs bound read-only, devpts without gid 5" {

@@ -81,10 +81,11 @@ UniqueFd open_host_dir(const std::string& path, const char* what) {
   return fd;
 }
 
-void check_host_dir(const std::string& path, const char* what) {
+struct stat check_host_dir(const std::string& path, const char* what) {
   struct stat st{};
   if (::stat(path.c_str(), &st) != 0) die_errno(str("invalid ", what, " ", path));
   if (!S_ISDIR(st.st_mode)) die_sys(ENOTDIR, str("invalid ", what, " ", path));
+  return st;
 }
 
 size_t depth_of(const std::string& p) { return static_cast<size_t>(std::count(p.begin(), p.end(), '/')); }
@@ -108,8 +109,11 @@ Options validate(const po::variables_map& vm) {
   if (o.overlay.upper.empty() != o.overlay.work.empty()) bad("--upper and --work go together");
   for (const auto& l : o.overlay.lower) check_host_dir(l, "--lower layer");
   if (!o.overlay.upper.empty()) {
-    check_host_dir(o.overlay.upper, "--upper");
-    check_host_dir(o.overlay.work, "--work");
+    // overlayfs reports these to the kernel log only: name them here.
+    struct stat up = check_host_dir(o.overlay.upper, "--upper"), wk = check_host_dir(o.overlay.work, "--work");
+    if (up.st_dev != wk.st_dev)
+      die(str("--upper ", o.overlay.upper, " and --work ", o.overlay.work, " must be on the same filesystem"));
+    if (up.st_ino == wk.st_ino) die(str("--upper and --work must be different directories (both ", o.overlay.work, ")"));
   }
   o.rootfs_fd = open_host_dir(o.rootfs.empty() ? kDefaultOverlayMountPoint : o.rootfs,
                               o.rootfs.empty() ? "overlay mount point" : "--rootfs");
@@ -215,8 +219,8 @@ Root mount_root(const Options& o) {
     // A bound --rootfs, or a single --lower without --upper (overlayfs
     // wants two layers to be read-only): a read-only bind of that layer.
     bool layer = !o.overlay.lower.empty();
-    UniqueFd src = layer ? open_host_dir(o.overlay.lower[0], "--lower layer") : UniqueFd(::dup(o.rootfs_fd.get()));
-    mnt = clone_tree(src.get(), true);
+    UniqueFd src = layer ? open_host_dir(o.overlay.lower[0], "--lower layer") : UniqueFd();
+    mnt = clone_tree(layer ? src.get() : o.rootfs_fd.get(), true);
     if (!mnt) die_errno(str("cannot bind ", layer ? o.overlay.lower[0] : o.rootfs, " as the root"));
     if (layer) {
       if (int e = set_mount_attr_errno(mnt.get(), MOUNT_ATTR_RDONLY, 0, true))
@@ -439,7 +443,11 @@ int run(int argc, char** argv) {
   } else {
     // pivot_root(".", "."): the old root ends up stacked on the new one and
     // is detached at once, so nothing of the host stays reachable.
-    if (::syscall(SYS_pivot_root, ".", ".") != 0) die_errno(str("cannot pivot_root into ", o.rootfs));
+    if (::syscall(SYS_pivot_root, ".", ".") != 0) {
+      int e = errno;
+      die_sys(e, str("cannot pivot_root into ", o.rootfs) +
+                     (e == EINVAL ? " (hint: a root on an initramfs cannot be pivoted; --chroot can, less safely)" : ""));
+    }
     log::step("pivot_root into ", o.rootfs);
     if (::umount2(".", MNT_DETACH) != 0) die_errno("cannot detach the old root");
     log::step("detached the old root");
