@@ -1,0 +1,228 @@
+// Containers: ps/ls, stop, kill, rm, logs, inspect.
+#include <unistd.h>
+
+#include <algorithm>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "container.hpp"
+#include "container_ops.hpp"
+#include "error.hpp"
+#include "image_store.hpp"
+#include "parse.hpp"
+#include "repl.hpp"
+#include "table.hpp"
+
+namespace rt::repl {
+using json = nlohmann::ordered_json;
+
+void opts_ps(po::options_description& d) {
+  d.add_options()
+      ("all,a", po::bool_switch(), "show every container (default: the running ones)")
+      ("quiet,q", po::bool_switch(), "print only the container ids")
+      ("no-trunc", po::bool_switch(), "do not shorten ids and commands")
+      ("json", po::bool_switch(), "print a JSON array (fields in rt-repl(1))");
+}
+
+// The JSON fields of ps/ls (documented in rt-repl(1)).
+static json container_json(const ContainerState& c) {
+  std::string st = ops::effective_status(c);
+  return json{
+      {"id", c.id},
+      {"name", c.name},
+      {"image", c.image},
+      {"image_id", c.image_id},
+      {"rootfs", c.rootfs},
+      {"command", c.command},
+      {"created", c.created},
+      {"started", c.started},
+      {"finished", c.finished},
+      {"status", st},
+      {"status_text", ops::status_text(c)},
+      {"exit_code", st == "exited" && c.exit_code >= 0 ? json(c.exit_code) : json(nullptr)},
+      {"pid", st == "running" ? c.pid : 0},
+  };
+}
+
+static int list_containers(Env& env, const Parsed& p, bool all) {
+  auto list = ops::list(env.ctx, all);
+  std::sort(list.begin(), list.end(), [](const auto& a, const auto& b) {
+    return parse_rfc3339_ns(a.created) > parse_rfc3339_ns(b.created);
+  });
+  bool full = p.has("no-trunc");
+  if (p.has("json")) {
+    json arr = json::array();
+    for (const auto& c : list) arr.push_back(container_json(c));
+    std::cout << arr.dump(2) << "\n";
+    return 0;
+  }
+  if (p.has("quiet")) {
+    for (const auto& c : list) std::cout << (full ? c.id : c.short_id()) << "\n";
+    return 0;
+  }
+  Table t({"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES"});
+  for (const auto& c : list) {
+    std::string cmd = join(c.command, " ");
+    t.add({full ? c.id : c.short_id(), c.image.empty() ? c.rootfs : c.image, go_quote(full ? cmd : ellipsis(cmd, 20)),
+           ago(seconds_since(c.created)), ops::status_text(c), c.name});
+  }
+  std::cout << t.render();
+  return 0;
+}
+
+int cmd_ps(Env& env, const Parsed& p) {
+  if (!p.operands.empty()) throw Failure(str("unexpected argument '", p.operands[0], "' (usage: ps [-a] [-q] [--json])"));
+  return list_containers(env, p, p.has("all"));
+}
+
+int cmd_ls(Env& env, const Parsed& p) {
+  if (!p.operands.empty()) throw Failure(str("unexpected argument '", p.operands[0], "' (usage: ls [-q] [--json])"));
+  return list_containers(env, p, true);
+}
+
+// Apply `fn` to every operand; report each failure and go on, as docker
+// does. Prints the operand of each success.
+template <typename Fn>
+static int each(Env& env, const Parsed& p, const char* usage, Fn fn) {
+  if (p.operands.empty()) throw Failure(str("no container given (usage: ", usage, ")"));
+  int rc = 0;
+  for (const auto& ref : p.operands) {
+    try {
+      fn(ref);
+      std::cout << ref << "\n" << std::flush;
+    } catch (const std::exception& e) {
+      report_error(env, e.what());
+      rc = kExitToolFailure;
+    }
+  }
+  return rc;
+}
+
+void opts_stop(po::options_description& d) {
+  d.add_options()
+      ("time,t", po::value<std::string>()->value_name("SECONDS"), "seconds to wait before SIGKILL (default 10; -1: forever)")
+      ("signal,s", po::value<std::string>()->value_name("SIGNAL"), "signal to stop with (default TERM)");
+}
+
+int cmd_stop(Env& env, const Parsed& p) {
+  int64_t secs = 10;
+  if (p.vm.count("time")) {
+    std::string t = p.get<std::string>("time");
+    secs = t == "-1" ? -1 : static_cast<int64_t>(parse_uint(t, "--time", 1000000000));
+  }
+  int64_t ms = secs < 0 ? INT64_MAX / 2 : secs * 1000;
+  int sig = p.vm.count("signal") ? ops::parse_signal(p.get<std::string>("signal")) : SIGTERM;
+  return each(env, p, "stop [-t SECONDS] CONTAINER...", [&](const std::string& ref) { ops::stop(env.ctx, ref, ms, sig); });
+}
+
+void opts_kill(po::options_description& d) {
+  d.add_options()("signal,s", po::value<std::string>()->value_name("SIGNAL"), "signal to send (default KILL)");
+}
+
+int cmd_kill(Env& env, const Parsed& p) {
+  int sig = p.vm.count("signal") ? ops::parse_signal(p.get<std::string>("signal")) : SIGKILL;
+  return each(env, p, "kill [-s SIGNAL] CONTAINER...", [&](const std::string& ref) { ops::kill(env.ctx, ref, sig); });
+}
+
+void opts_rm(po::options_description& d) {
+  d.add_options()("force,f", po::bool_switch(), "kill and remove running containers too");
+}
+
+int cmd_rm(Env& env, const Parsed& p) {
+  bool force = p.has("force");
+  return each(env, p, "rm [-f] CONTAINER...", [&](const std::string& ref) { ops::remove(env.ctx, ref, force); });
+}
+
+void opts_logs(po::options_description& d) {
+  d.add_options()
+      ("follow,f", po::bool_switch(), "keep printing new output until the container exits (or Ctrl-C)")
+      ("tail,n", po::value<std::string>()->value_name("N"), "only the last N lines (default all)")
+      ("timestamps,t", po::bool_switch(), "prefix each line with its RFC 3339 time");
+}
+
+int cmd_logs(Env& env, const Parsed& p) {
+  if (p.operands.size() != 1) throw Failure("expected one container (usage: logs [-f] [--tail N] [-t] CONTAINER)");
+  ops::LogOptions o;
+  o.follow = p.has("follow");
+  o.timestamps = p.has("timestamps");
+  std::string tail = p.get<std::string>("tail", "all");
+  o.tail = tail == "all" ? -1 : static_cast<long>(parse_uint(tail, "--tail", 1u << 30));
+  std::cout.flush();
+  ops::logs(env.ctx, p.operands[0], o, STDOUT_FILENO, STDERR_FILENO, [] { return interrupted(); });
+  return interrupted() ? kInterruptedStatus : 0;
+}
+
+void opts_inspect(po::options_description& d) {
+  d.add_options()
+      ("type", po::value<std::string>()->value_name("TYPE"), "container or image (default: a container, else an image)")
+      ("json", po::bool_switch(), "JSON output (the default and only format)");
+}
+
+// The JSON of an image (documented in rt-repl(1)).
+static json image_json(const LocalImage& im) {
+  auto [repo, tag] = im.ref.empty() ? std::pair<std::string, std::string>{"", ""} : split_repository_tag(im.ref);
+  return json{
+      {"type", "image"},
+      {"id", im.id},
+      {"reference", im.ref},
+      {"repository", repo},
+      {"tag", tag},
+      {"manifest_digest", im.manifest_digest},
+      {"repo_digest", im.repo_digest},
+      {"created", rfc3339_of(im.created)},
+      {"size", im.size},
+      {"os", im.config.os},
+      {"architecture", im.config.architecture},
+      {"variant", im.config.variant},
+      {"diff_ids", im.diff_ids},
+      {"layer_dirs", im.layer_dirs},
+      {"config",
+       {{"entrypoint", im.config.entrypoint},
+        {"cmd", im.config.cmd},
+        {"env", im.config.env},
+        {"workdir", im.config.workdir},
+        {"user", im.config.user},
+        {"stop_signal", im.config.stop_signal},
+        {"labels", im.config.labels},
+        {"exposed_ports", im.config.exposed_ports},
+        {"volumes", im.config.volumes}}},
+  };
+}
+
+int cmd_inspect(Env& env, const Parsed& p) {
+  if (p.operands.empty()) throw Failure("no container or image given (usage: inspect [--type container|image] NAME...)");
+  std::string type = p.get<std::string>("type");
+  if (!type.empty() && type != "container" && type != "image")
+    throw Failure(str("invalid --type '", type, "' (expected container or image)"));
+  json arr = json::array();
+  int rc = 0;
+  for (const auto& name : p.operands) {
+    try {
+      if (type != "image") {
+        try {
+          json j = json::parse(ops::inspect(env.ctx, name));
+          j["type"] = "container";
+          arr.push_back(std::move(j));
+          continue;
+        } catch (const Error&) {
+          if (!type.empty()) throw;
+        }
+      }
+      std::optional<LocalImage> im;
+      try {
+        im = find_image(env.ctx.image_root, name);
+      } catch (const Error&) {
+        if (!type.empty()) throw;
+      }
+      if (!im) throw Error(str("no such ", type.empty() ? "container or image" : type, ": ", name));
+      arr.push_back(image_json(*im));
+    } catch (const std::exception& e) {
+      report_error(env, e.what());
+      rc = kExitToolFailure;
+    }
+  }
+  std::cout << arr.dump(2) << "\n";
+  return rc;
+}
+
+}  // namespace rt::repl

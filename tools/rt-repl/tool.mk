@@ -1,0 +1,1 @@
+rt-repl_LIBS := -ledit
