@@ -931,8 +931,14 @@ std::optional<Group> Group::from_dirs(const Host& host, const std::string& name,
   Group g;
   g.name = name;
   g.fake = host.fake;
-  for (const auto& d : dirs) {
+  for (std::string d : dirs) {
+    // A v2 leaf stands for its group.
+    if (d.size() > kLeaf.size() + 1 && std::string_view(d).substr(d.size() - kLeaf.size() - 1) == "/" + std::string(kLeaf))
+      d.resize(d.size() - kLeaf.size() - 1);
     if (!is_dir(d)) continue;
+    bool dup = false;
+    for (const auto& p : g.parts) dup = dup || p.dir == d;
+    if (dup) continue;
     for (const auto& h : host.hierarchies) {
       if (!starts_with(d, h.mount + "/")) continue;
       Part p;

@@ -6,7 +6,7 @@
 namespace rt::cgroup {
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 json num(const std::optional<uint64_t>& v) { return v ? json(*v) : json(nullptr); }
 json limit(const std::optional<uint64_t>& v) { return v && *v != kUnlimited ? json(*v) : json(nullptr); }

@@ -80,9 +80,6 @@ void print_stats_line(const std::string& name, const cg::Stats& s, std::optional
 cg::Group find_or_die(const cg::Host& host, const std::string& name, const std::string& parent) {
   auto g = cg::Group::find(host, name, parent);
   if (!g) {
-    std::string where;
-    for (const auto& h : host.hierarchies)
-      if (!h.v2 || true) where = h.dir(parent.empty() ? h.self : parent);
     die(str("no group named ", name, " (no ", cg::kPrefix, name, " below ",
             parent.empty() ? std::string("the caller's cgroups") : parent, "; see --list)"));
   }
