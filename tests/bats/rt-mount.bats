@@ -478,6 +478,37 @@ evil_layer() {
 
 # ---- exit status, hygiene, user namespaces, timeline, docs ---------------------------
 
+@test "the next rt tool of the chain runs from the host, never from the image" {
+  # An image that ships its own rt-unshare must not get it run with the
+  # host tool's privileges.
+  mkdir -p "$T/fake/bin"
+  printf '#!/bin/sh\necho FAKE\n' > "$T/fake/bin/rt-unshare"
+  chmod +x "$T/fake/bin/rt-unshare"
+  run ctr --lower "$T/fake:$RT_ROOTFS" --proc -- rt-unshare --uts --hostname inner -- sh -c 'hostname; echo /proc/[0-9]*'
+  assert_success
+  assert_output $'inner\n/proc/1'
+  run ctr --lower "$T/fake:$RT_ROOTFS" -- "$RT_BIN/rt-unshare" -- echo real
+  assert_success
+  assert_output "real"
+  # A path elsewhere, or a program not named rt-*, is the image's.
+  run ctr --lower "$T/fake:$RT_ROOTFS" -- /bin/rt-unshare
+  assert_success
+  assert_output "FAKE"
+}
+
+@test "a dynamically linked rt tool is refused before anything is mounted" {
+  mkdir -p "$T/bin"
+  cp "$RT_BIN/rt-mount" "$RT_BIN/rt-unshare" "$T/bin/"
+  cp /bin/true "$T/bin/rt-dynamic"
+  run rt-unshare --mount -- sh -c '
+    before=$(cat /proc/self/mountinfo)
+    "$1/rt-mount" --rootfs "$2" -- rt-dynamic; rc=$?
+    [ "$before" = "$(cat /proc/self/mountinfo)" ] || echo "MOUNTED SOMETHING"
+    exit $rc' sh "$T/bin" "$RT_ROOTFS"
+  assert_failure 126
+  assert_output "rt-mount: cannot run $T/bin/rt-dynamic after pivot_root: it is not a static executable (its loader and libraries would come from the container's root)"
+}
+
 @test "the program gets no fd of rt-mount's and the caller's umask" {
   # Start the chain with only 0, 1 and 2 open: anything more is a leak.
   run bash -c 'for f in /proc/$$/fd/*; do n=${f##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-"; done
