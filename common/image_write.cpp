@@ -112,7 +112,7 @@ const char* layer_state_name(LayerState s) {
   switch (s) {
     case LayerState::queued: return "queued";
     case LayerState::waiting: return "waiting";
-    case LayerState::fetching: return "downloading";
+    case LayerState::fetching: return "fetching";
     case LayerState::unpacking: return "unpacking";
     case LayerState::done: return "done";
     case LayerState::present: return "already present";

@@ -194,6 +194,7 @@ int run(int argc, char** argv) {
   std::vector<pull::Result> results;
   if (vm.count("import")) {
     if (!po_.tag.empty()) (void)normalize_reference(po_.tag);
+    progress.set_verb("copying");
     results = pull::import_images(opt<std::string>(vm, "import"), po_);
   } else {
     Reference ref = parse_reference(positional.front());
@@ -217,7 +218,7 @@ int run(int argc, char** argv) {
       char buf[64];
       std::snprintf(buf, sizeof buf, "%.2f", secs);
       progress.note(str(r.refs.empty() ? std::string("image") : r.refs.front(), ": ", r.id.substr(0, 19), " (",
-                        r.platform, "), ", r.layers.size(), " layers, ", fetched, " downloaded (",
+                        r.platform, "), ", r.layers.size(), " layers, ", fetched, vm.count("import") ? " copied (" : " downloaded (",
                         pull::human_bytes(r.downloaded), "), ", pull::human_bytes(r.size), " unpacked, in ", buf, " s"));
     }
     print_line(r.id);

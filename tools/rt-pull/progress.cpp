@@ -72,7 +72,8 @@ std::string Progress::bar_line(size_t i) {
       double left = static_cast<double>(L.size - have) / rate;
       eta = str(" ETA ", static_cast<int>(left + 0.5), "s");
     }
-    std::snprintf(buf, sizeof buf, "%s: %-11s [%s] %s/%s %s/s%s", id.c_str(), layer_state_name(s), bar.c_str(),
+    const char* what = s == LayerState::fetching ? verb_.c_str() : layer_state_name(s);
+    std::snprintf(buf, sizeof buf, "%s: %-11s [%s] %s/%s %s/s%s", id.c_str(), what, bar.c_str(),
                   human_bytes(have).c_str(), human_bytes(L.size).c_str(), human_bytes(static_cast<uint64_t>(rate)).c_str(),
                   eta.c_str());
   } else if (s == LayerState::done) {
@@ -106,7 +107,7 @@ void Progress::update(bool force) {
       switch (s) {
         case LayerState::fetching: {
           uint64_t from = st.resumed_at.load();
-          out(str(id, ": downloading ", human_bytes(L.size), from ? str(" (resuming at ", human_bytes(from), ")") : "", "\n"));
+          out(str(id, ": ", verb_, " ", human_bytes(L.size), from ? str(" (resuming at ", human_bytes(from), ")") : "", "\n"));
           break;
         }
         case LayerState::unpacking: out(str(id, ": unpacking (blob already in the store)\n")); break;

@@ -15,6 +15,8 @@ class Progress {
   explicit Progress(Mode m) : mode_(m) {}
   static Mode detect(bool quiet);  // bars when stderr is a terminal (and TERM is not dumb)
   Mode mode() const { return mode_; }
+  // What fetching a layer is called: "downloading", or "copying" for imports.
+  void set_verb(std::string v) { verb_ = std::move(v); }
 
   // A line of its own ("Pulling from ...", "Image is up to date").
   void note(const std::string& line);
@@ -32,6 +34,7 @@ class Progress {
   };
   std::string bar_line(size_t i);
   Mode mode_;
+  std::string verb_ = "downloading";
   LayerJobs* jobs_ = nullptr;
   std::vector<Seen> seen_;
   size_t drawn_ = 0;  // lines of bars on screen

@@ -189,7 +189,6 @@ Result store_image(StoreWriter& store, const ImageManifest& m, const std::string
   if (cfg.diff_ids.size() != m.layers.size())
     throw Error(str("image ", m.digest, ": the manifest has ", m.layers.size(), " layers but the config ",
                     cfg.diff_ids.size(), " diff_ids"));
-  store.put_blob(m.config_digest, config_body);
   std::vector<LayerDesc> unique;
   std::set<std::string> seen;
   for (size_t i = 0; i < m.layers.size(); ++i) {
@@ -218,6 +217,8 @@ Result store_image(StoreWriter& store, const ImageManifest& m, const std::string
   }
   std::set<std::string> diffs(cfg.diff_ids.begin(), cfg.diff_ids.end());
   for (const auto& d : diffs) res.size += store.layer_size(d);
+  // The config and the manifest go in last: a failed pull adds no blob.
+  store.put_blob(m.config_digest, config_body);
   store.put_blob(m.digest, m.body);
   StoreWriter::Commit c;
   c.manifest_digest = m.digest;
@@ -314,7 +315,6 @@ Result pull_image(const Reference& ref, const Options& opt) {
   auto have = present_image(opt.root, name);
   if (have && !ref.digest.empty() && platform_ok(*have, opt)) return up_to_date(*have);
 
-  StoreWriter store(opt.root);
   RegistryClient client(ref, {opt.insecure, "rt-pull/" RT_VERSION});
   if (have && platform_ok(*have, opt) && !have->repo_digest.empty()) {
     auto now = client.head_manifest(ref.target());
@@ -339,7 +339,7 @@ Result pull_image(const Reference& ref, const Options& opt) {
   }
   ImageManifest m = parse_image_manifest(img.digest, img.body, str("the manifest of ", what));
   std::string config_body;
-  if (store.has_blob(m.config_digest, 0)) config_body = lay::read_blob(opt.root, m.config_digest);
+  if (path_exists(lay::blob_path(opt.root, m.config_digest))) config_body = lay::read_blob(opt.root, m.config_digest);
   else config_body = client.get_blob(m.config_digest, 16u << 20);
   ConfigInfo cfg = parse_config(config_body, str("the config of ", what));
   if (!cfg.os.empty() && (cfg.os != opt.platform.os || cfg.arch != opt.platform.arch ||
@@ -350,6 +350,8 @@ Result pull_image(const Reference& ref, const Options& opt) {
     warn(str(what, " is for platform ", got.str(), ", which does not match this host (", opt.platform.str(), ")"));
   }
 
+  // Only now, with an image to store, does the store get created.
+  StoreWriter store(opt.root);
   // Layer downloads: workers ask, this thread starts them on curl's multi.
   struct Req {
     size_t i;
