@@ -74,8 +74,6 @@ bool asks_for_help(int argc, char** argv) {
   return false;
 }
 
-[[noreturn]] void bad(const std::string& msg) { die(msg); }
-
 UniqueFd open_host_dir(const std::string& path, const char* what) {
   UniqueFd fd(::open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!fd) die_errno(str("invalid ", what, " ", path));
@@ -144,16 +142,16 @@ Options validate(const po::variables_map& vm) {
   o.rootfs = opt<std::string>(vm, "rootfs");
   for (const auto& l : opts<std::string>(vm, "lower"))
     for (auto& layer : split(l, ':')) {
-      if (layer.empty()) bad(str("invalid --lower '", l, "': empty layer (expected DIR[:DIR...])"));
+      if (layer.empty()) die(str("invalid --lower '", l, "': empty layer (expected DIR[:DIR...])"));
       o.overlay.lower.push_back(std::move(layer));
     }
   o.overlay.upper = opt<std::string>(vm, "upper");
   o.overlay.work = opt<std::string>(vm, "work");
   if (o.overlay.lower.empty()) {
-    if (o.rootfs.empty()) bad("no root given: use --rootfs DIR, or --lower DIR[:DIR...] --upper U --work W");
-    if (!o.overlay.upper.empty() || !o.overlay.work.empty()) bad("--upper and --work need --lower");
+    if (o.rootfs.empty()) die("no root given: use --rootfs DIR, or --lower DIR[:DIR...] --upper U --work W");
+    if (!o.overlay.upper.empty() || !o.overlay.work.empty()) die("--upper and --work need --lower");
   }
-  if (o.overlay.upper.empty() != o.overlay.work.empty()) bad("--upper and --work go together");
+  if (o.overlay.upper.empty() != o.overlay.work.empty()) die("--upper and --work go together");
   for (const auto& l : o.overlay.lower) check_host_dir(l, "--lower layer");
   if (!o.overlay.upper.empty()) {
     // overlayfs reports these to the kernel log only: name them here.
@@ -203,7 +201,7 @@ Options validate(const po::variables_map& vm) {
     o.mounts[i].depth = depth_of(o.mounts[i].target);
     for (size_t j = 0; j < i; ++j)
       if (o.mounts[j].target == o.mounts[i].target)
-        bad(str("duplicate mount point ", o.mounts[i].target, " (", o.mounts[j].spec, " and ", o.mounts[i].spec, ")"));
+        die(str("duplicate mount point ", o.mounts[i].target, " (", o.mounts[j].spec, " and ", o.mounts[i].spec, ")"));
   }
   std::stable_sort(o.mounts.begin(), o.mounts.end(),
                    [](const UserMount& a, const UserMount& b) { return a.depth < b.depth; });
@@ -214,11 +212,11 @@ Options validate(const po::variables_map& vm) {
   }
   for (const auto& p : opts<std::string>(vm, "mask")) {
     o.masked.push_back(container_path(p, "--mask"));
-    if (o.masked.back() == "/") bad("invalid --mask '/': cannot mask the root");
+    if (o.masked.back() == "/") die("invalid --mask '/': cannot mask the root");
   }
   for (const auto& p : opts<std::string>(vm, "readonly-path")) {
     o.readonly.push_back(container_path(p, "--readonly-path"));
-    if (o.readonly.back() == "/") bad("invalid --readonly-path '/': use --read-only");
+    if (o.readonly.back() == "/") die("invalid --readonly-path '/': use --read-only");
   }
   if (vm.count("workdir")) o.workdir = container_path(opt<std::string>(vm, "workdir"), "--workdir");
   return o;
