@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -79,6 +80,43 @@ void relay(int master, bool input, int pidfd, int sigfd, pid_t child) {
   }
 }
 
+// A pty of the container's own devpts, so that the command finds its
+// terminal there (ttyname, /dev/pts/N) as with docker exec -t: the master
+// through /proc/PID/root/dev/ptmx, the slave by TIOCGPTPEER (no path to
+// resolve). Without a devpts in the container, one of the host's.
+struct Pty {
+  UniqueFd master, slave;
+  std::string slave_path;  // the host's pty
+};
+
+Pty container_pty(pid_t pid) {
+  Pty p;
+  UniqueFd m(::open(str("/proc/", pid, "/root/dev/ptmx").c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC));
+  int unlock = 0;
+  if (m && ::ioctl(m.get(), TIOCSPTLCK, &unlock) == 0) {
+    int s = ::ioctl(m.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (s >= 0) {
+      p.master = std::move(m);
+      p.slave = UniqueFd(s);
+      return p;
+    }
+  }
+  p.master = open_pty(p.slave_path);
+  return p;
+}
+
+// In the child: a session of its own with the pty as controlling terminal
+// and stdio.
+void attach(const Pty& p) {
+  if (!p.slave) {
+    attach_to_pty(p.slave_path);
+    return;
+  }
+  if (::setsid() < 0 || ::ioctl(p.slave.get(), TIOCSCTTY, 0) != 0) die_errno("cannot attach the terminal");
+  for (int i = 0; i < 3; ++i)
+    if (::dup2(p.slave.get(), i) < 0) die_errno("cannot attach the terminal");
+}
+
 }  // namespace
 
 int cmd_exec(Env& env, const Parsed& p) {
@@ -96,11 +134,10 @@ int cmd_exec(Env& env, const Parsed& p) {
   Words argv_s = ops::exec_argv(env.ctx, c, o);
   auto group = ops::container_group(c);
 
-  UniqueFd master;
-  std::string slave;
+  Pty pty;
   if (o.tty) {
-    master = open_pty(slave);
-    if (::isatty(STDIN_FILENO)) copy_winsize(STDIN_FILENO, master.get());
+    pty = container_pty(c.pid);
+    if (::isatty(STDIN_FILENO)) copy_winsize(STDIN_FILENO, pty.master.get());
   }
   // SIGWINCH through a signalfd while the command runs; the child gets
   // the mask back before exec.
@@ -131,18 +168,19 @@ int cmd_exec(Env& env, const Parsed& p) {
       _exit(kExitToolFailure);
     }
     if (o.tty) {
-      attach_to_pty(slave);
+      attach(pty);
     } else if (!o.interactive) {
       int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
       if (null >= 0) ::dup2(null, STDIN_FILENO);
     }
     exec_program(argv.data());
   }
+  pty.slave.reset();
   if (o.tty) {
     UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
     std::optional<RawTerminal> raw;
     if (o.interactive) raw.emplace(STDIN_FILENO);
-    relay(master.get(), o.interactive, pidfd.get(), sigfd.get(), pid);
+    relay(pty.master.get(), o.interactive, pidfd.get(), sigfd.get(), pid);
   }
   int st = 0;
   while (::waitpid(pid, &st, 0) < 0)

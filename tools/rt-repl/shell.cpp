@@ -220,6 +220,10 @@ int shell(Env& env) {
       status = e.status;
       break;
     }
+    if (interrupted()) {  // the terminal echoed ^C: the prompt goes below it
+      std::fputs("\n", stdout);
+      std::fflush(stdout);
+    }
   }
   return status;
 }

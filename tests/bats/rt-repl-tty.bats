@@ -1,0 +1,233 @@
+#!/usr/bin/env bats
+# rt-repl in a real terminal: tmux runs the shell on a private server (its
+# own socket in the test's directory; only that server is ever killed),
+# send-keys types, capture-pane reads the screen.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup() {
+  rt_setup
+  command -v tmux >/dev/null || skip "tmux is not installed (scripts/deps.sh)"
+  R="$RT_ROOTFS"
+  SOCK="$BATS_TEST_TMPDIR/tmux.sock"
+  export XDG_STATE_HOME="$BATS_TEST_TMPDIR/xdg"
+  printf 'set -g remain-on-exit on\nset -g history-limit 2000\n' > "$BATS_TEST_TMPDIR/tmux.conf"
+}
+
+teardown() {
+  tmux -S "$SOCK" kill-server 2>/dev/null || true
+  for f in "$RT_STATE"/containers/*/state.json; do
+    [ -f "$f" ] || continue
+    pid=$(jq -r .pid "$f"); sup=$(jq -r .supervisor "$f")
+    [ "$pid" -gt 0 ] 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
+    [ "$sup" -gt 0 ] 2>/dev/null && kill -9 "$sup" 2>/dev/null || true
+  done
+  sleep 0.1
+  rt-repl gc >/dev/null 2>&1 || true
+  rt_teardown
+}
+
+# rt-repl on a 100x30 terminal (a new server, or a new window of it).
+shell_start() {
+  local cmd="env RT_STATE='$RT_STATE' RT_ROOT='$RT_ROOT' XDG_STATE_HOME='$XDG_STATE_HOME' PATH='$PATH' TERM=xterm rt-repl"
+  if tmux -S "$SOCK" has-session 2>/dev/null; then
+    tmux -S "$SOCK" kill-server
+  fi
+  tmux -S "$SOCK" -f "$BATS_TEST_TMPDIR/tmux.conf" new-session -d -x 100 -y 30 "$cmd"
+  wait_screen '^rt>'
+}
+screen() { tmux -S "$SOCK" capture-pane -p -t 0; }
+last_line() { screen | grep -v '^$' | tail -1; }
+keys() { tmux -S "$SOCK" send-keys -t 0 "$@"; }
+# Wait (up to 10 s) until a screen line matches the regex.
+wait_screen() {
+  local n=100
+  while [ $n -gt 0 ]; do
+    screen | grep -qE -- "$1" && return 0
+    sleep 0.1
+    n=$((n - 1))
+  done
+  echo "no line matches /$1/ on the screen:" >&2
+  screen >&2
+  return 1
+}
+# Wait until the last non-empty line matches.
+wait_last() {
+  local n=100
+  while [ $n -gt 0 ]; do
+    last_line | grep -qE -- "$1" && return 0
+    sleep 0.1
+    n=$((n - 1))
+  done
+  echo "the last line does not match /$1/:" >&2
+  screen >&2
+  return 1
+}
+# "1 STATUS" once rt-repl has exited.
+pane_dead() { tmux -S "$SOCK" display -p -t 0 '#{pane_dead} #{pane_dead_status}'; }
+wait_exit() { wait_until 100 bash -c "[ \"\$(tmux -S '$SOCK' display -p -t 0 '#{pane_dead}')\" = 1 ]"; }
+start() {
+  local name=$1; shift
+  run rt-run -d --name "$name" --rootfs "$R" "$@"
+  assert_success
+}
+
+@test "tty: Tab completes a command name, then Enter runs it" {
+  shell_start
+  keys 'vers' Tab
+  wait_last '^rt> version$'
+  keys Enter
+  wait_screen '^rt-repl [0-9]+\.[0-9]+\.[0-9]+$'
+  wait_last '^rt>$'
+}
+
+@test "tty: Tab lists the choices when several fit, completes flags; Ctrl-C abandons the line" {
+  shell_start
+  keys 'help st' Tab
+  wait_screen '^stats +stop$'
+  keys C-c
+  wait_last '^rt>$'
+  keys 'ps --a' Tab
+  wait_last '^rt> ps --all$'
+  keys 'some words' C-c
+  wait_last '^rt>$'
+  keys 'kill -s TE' Tab
+  wait_last '^rt> kill -s TERM$'
+}
+
+@test "tty: Tab completes container names; stop offers only running ones" {
+  start tty_web1 sleep 300
+  run rt-run --name tty_web2 --rootfs "$R" true
+  assert_success
+  shell_start
+  # what both share first, then (nothing more to add) the list
+  keys 'inspect tty_w' Tab
+  wait_last '^rt> inspect tty_web$'
+  keys Tab
+  wait_screen '^tty_web1 +tty_web2$'
+  keys '1' Enter
+  wait_screen '"name": "tty_web1"'
+  keys 'stop tty_' Tab
+  wait_last '^rt> stop tty_web1$'
+  keys Enter
+  wait_screen '^tty_web1$'
+  wait_last '^rt>$'
+  rt-repl rm tty_web1 tty_web2
+}
+
+@test "tty: an error prints one line and the shell goes on" {
+  shell_start
+  keys 'stop nosuch' Enter
+  wait_screen '^rt-repl: stop: no such container: nosuch$'
+  keys 'frobnicate' Enter
+  wait_screen "^rt-repl: unknown command 'frobnicate' \(try 'help'\)$"
+  keys 'version' Enter
+  wait_screen '^rt-repl [0-9]'
+  wait_last '^rt>$'
+  run pane_dead
+  assert_output "0 "
+}
+
+@test "tty: Ctrl-C during logs -f returns to the prompt; the shell survives" {
+  start ticker sh -c 'while :; do echo tick; sleep 0.2; done'
+  shell_start
+  keys 'logs -f ticker' Enter
+  wait_screen '^tick$'
+  keys C-c
+  wait_last '^rt>$'
+  keys 'version' Enter
+  wait_screen '^rt-repl [0-9]'
+  # the container was not touched
+  run rt-repl ps -q
+  assert_output --regexp '^[0-9a-f]{12}$'
+  rt-repl rm -f ticker
+}
+
+@test "tty: stats redraws in place until Ctrl-C" {
+  start statme sleep 300
+  shell_start
+  keys 'stats' Enter
+  wait_screen '^CONTAINER ID +NAME +CPU %'
+  wait_screen ' statme '
+  sleep 1.5
+  # in place: still one header on the screen after several refreshes
+  run bash -c "tmux -S '$SOCK' capture-pane -p -t 0 | grep -c '^CONTAINER ID'"
+  assert_output 1
+  keys C-c
+  wait_last '^rt>$'
+  rt-repl rm -f statme
+}
+
+@test "tty: Ctrl-C during a foreground run reaches the container; back to the prompt" {
+  shell_start
+  keys "run --rm --init --name fg --rootfs $R sleep 100" Enter
+  wait_until 100 bash -c '[ -n "$(rt-repl ps -q)" ]'
+  keys C-c
+  wait_last '^rt>$'
+  wait_until 100 bash -c '[ -z "$(rt-repl ps -aq)" ]'
+  keys 'version' Enter
+  wait_screen '^rt-repl [0-9]'
+}
+
+@test "tty: exec -it gives a shell prompt in the container; Ctrl-C goes inside; exit comes back" {
+  start box -h ttybox sleep 300
+  shell_start
+  keys 'exec -it box sh' Enter
+  wait_last '^/ #$'
+  keys 'echo $((6*7)) $(hostname)' Enter
+  wait_screen '^42 ttybox$'
+  keys 'tty' Enter
+  wait_screen '^/dev/pts/[0-9]+$'
+  # Ctrl-C interrupts the command inside, not rt-repl
+  keys 'sleep 100' Enter
+  sleep 0.5
+  keys C-c
+  wait_last '^/ #$'
+  keys 'exit 3' Enter
+  wait_last '^rt>$'
+  keys 'version' Enter
+  wait_screen '^rt-repl [0-9]'
+  rt-repl rm -f box
+}
+
+@test "tty: Ctrl-D leaves with status 0, exit N with N" {
+  shell_start
+  keys C-d
+  wait_exit
+  run pane_dead
+  assert_output "1 0"
+  shell_start
+  keys 'exit 3' Enter
+  wait_exit
+  run pane_dead
+  assert_output "1 3"
+}
+
+@test "tty: history survives a restart: the up arrow recalls the last session's commands" {
+  shell_start
+  keys 'version' Enter
+  wait_screen '^rt-repl [0-9]'
+  keys 'help gc' Enter
+  wait_screen '^Usage: gc$'
+  keys C-d
+  wait_exit
+  assert_file_exists "$XDG_STATE_HOME/rt/history"
+  shell_start
+  keys Up
+  wait_last '^rt> help gc$'
+  keys Up
+  wait_last '^rt> version$'
+  keys Enter
+  wait_screen '^rt-repl [0-9]'
+}
+
+@test "tty: clear clears the screen" {
+  shell_start
+  keys 'version' Enter
+  wait_screen '^rt-repl [0-9]'
+  keys 'clear' Enter
+  wait_last '^rt>$'
+  run bash -c "tmux -S '$SOCK' capture-pane -p -t 0 | grep -v '^\$'"
+  assert_output 'rt>'
+}

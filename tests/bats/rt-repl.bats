@@ -1,0 +1,674 @@
+#!/usr/bin/env bats
+# rt-repl in batch mode: every command as `rt-repl CMD ARGS` and as a
+# script on stdin, against real containers (rt-run --rootfs) and, for
+# images, a real local registry.
+
+bats_require_minimum_version 1.5.0
+load helpers
+load registry
+
+MAN="$BATS_TEST_DIRNAME/../../man/rt-repl.1"
+
+setup_file() {
+  registry_start
+}
+
+teardown_file() {
+  registry_stop
+}
+
+setup() {
+  rt_setup
+  R="$RT_ROOTFS"
+}
+
+teardown() {
+  # Whatever a failed test left running: by the pids rt recorded.
+  for f in "$RT_STATE"/containers/*/state.json; do
+    [ -f "$f" ] || continue
+    pid=$(jq -r .pid "$f"); sup=$(jq -r .supervisor "$f")
+    [ "$pid" -gt 0 ] 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
+    [ "$sup" -gt 0 ] 2>/dev/null && kill -9 "$sup" 2>/dev/null || true
+  done
+  sleep 0.1
+  rt-repl gc >/dev/null 2>&1 || true
+  rt_teardown
+}
+
+# A detached container running COMMAND... from the busybox rootfs.
+start() {
+  local name=$1; shift
+  run rt-run -d --name "$name" --rootfs "$R" "$@"
+  assert_success
+}
+# The container's record.
+state() { rt-repl inspect "$1" | jq -r ".[0]$2"; }
+is_exited() { [ "$(state "$1" .status)" = exited ]; }
+# stderr has exactly one line
+one_line_stderr() {
+  [ "$(printf '%s\n' "$stderr" | grep -c .)" -eq 1 ] || { echo "stderr is not one line: $stderr" >&2; return 1; }
+}
+
+# ------------------------------------------------------------------ basics
+
+@test "--help, --version and the man page: every option and every command's flags documented, lint clean" {
+  run rt-repl --help
+  assert_success
+  assert_output --partial "Usage: rt-repl"
+  check_help_matches_man rt-repl "$MAN"
+  run mandoc -T lint -W warning "$MAN"
+  assert_success
+  assert_output ""
+  run rt-repl --version
+  assert_success
+  assert_output --regexp '^rt-repl [0-9]+\.[0-9]+\.[0-9]+$'
+  # Every command is in the man page, with every flag of its --help.
+  for cmd in $(rt-repl help | awk '/^  [a-z]/ {print $1}' | tr '/' ' '); do
+    grep -qE "^\.BR? $cmd( |\$)|\(or \" $cmd \"\)" "$MAN" || { echo "command $cmd missing from $MAN"; false; }
+  done
+  for cmd in ps ls images stop kill rm rmi exec logs inspect stats info; do
+    for opt in $(rt-repl "$cmd" --help | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u); do
+      grep -qE -- "\\\\-\\\\-${opt#--}|${opt}" "$MAN" || { echo "$cmd $opt missing from $MAN"; false; }
+    done
+  done
+}
+
+@test "help lists every command; help CMD and CMD --help show its usage; help for run shows rt-run's flags" {
+  run rt-repl help
+  assert_success
+  for c in help info version ps ls/list images run pull stop kill rm rmi exec logs inspect stats gc clear exit/quit; do
+    assert_line --regexp "^  $c +[a-z]"
+  done
+  run rt-repl help stop
+  assert_success
+  assert_line "Usage: stop [-t SECONDS] [-s SIGNAL] CONTAINER..."
+  assert_output --partial "[ --time ] SECONDS"
+  run rt-repl stop --help
+  assert_success
+  assert_line "Usage: stop [-t SECONDS] [-s SIGNAL] CONTAINER..."
+  run rt-repl help run
+  assert_success
+  assert_output --partial "Usage: rt-run"
+  assert_output --partial "--rootfs"
+  run --separate-stderr rt-repl help nosuch
+  assert_equal "$status" 125
+  assert_equal "$stderr" "rt-repl: help: unknown command 'nosuch' (try 'help')"
+}
+
+@test "version: the same as --version, as a command and in a script" {
+  run rt-repl version
+  assert_success
+  assert_output "$(rt-repl --version)"
+  run rt-repl <<< "version"
+  assert_success
+  assert_output "$(rt-repl --version)"
+}
+
+@test "errors: unknown commands, flags and values give one line and 125, in both modes" {
+  run --separate-stderr rt-repl frobnicate
+  assert_equal "$status" 125
+  assert_equal "$stderr" "rt-repl: unknown command 'frobnicate' (try 'help')"
+  run --separate-stderr rt-repl ps --bogus
+  assert_equal "$status" 125
+  one_line_stderr
+  assert_equal "$stderr" "rt-repl: ps: unrecognised option '--bogus' (try 'help ps')"
+  run --separate-stderr rt-repl kill -s NOSIG x
+  assert_equal "$status" 125
+  one_line_stderr
+  [[ "$stderr" == "rt-repl: kill: invalid signal 'NOSIG'"* ]]
+  run --separate-stderr rt-repl stop -t soon x
+  assert_equal "$status" 125
+  one_line_stderr
+  run --separate-stderr rt-repl logs --tail -3 x
+  assert_equal "$status" 125
+  one_line_stderr
+  run --separate-stderr rt-repl exit 300
+  assert_equal "$status" 125
+  one_line_stderr
+  run --separate-stderr rt-repl --bogus
+  assert_equal "$status" 125
+  one_line_stderr
+  # In a script the error names the line.
+  run --separate-stderr rt-repl <<'EOF'
+# a comment, then a blank line
+
+ps --bogus
+EOF
+  assert_equal "$status" 125
+  assert_equal "$stderr" "rt-repl: line 3: ps: unrecognised option '--bogus' (try 'help ps')"
+  # An open quote at the end of a script.
+  run --separate-stderr rt-repl <<< "help 'stop"
+  assert_equal "$status" 125
+  assert_equal "$stderr" "rt-repl: line 1: unterminated quote or trailing backslash at the end of the script"
+}
+
+# ------------------------------------------------------------------ scripts
+
+@test "script: stops at the first failure with its status; --keep-going runs on and returns the first failure" {
+  start s1 sleep 300
+  run --separate-stderr rt-repl <<'EOF'
+ps -q
+stop nosuch
+rm -f s1
+EOF
+  assert_equal "$status" 125
+  assert_equal "$stderr" "rt-repl: line 2: stop: no such container: nosuch"
+  # line 3 did not run: s1 is still there and running
+  run rt-repl ps --json
+  assert_equal "$(echo "$output" | jq -r '.[0].name')" s1
+  run --separate-stderr rt-repl --keep-going <<'EOF'
+kill -s NOSIG s1
+stop nosuch
+rm -f s1
+EOF
+  assert_equal "$status" 125
+  assert_equal "$(printf '%s\n' "$stderr" | wc -l)" 2
+  assert_output s1
+  run rt-repl ps -aq
+  assert_output ""
+  # exit N ends a script with N; what follows does not run
+  run rt-repl <<'EOF'
+version
+exit 7
+version
+EOF
+  assert_equal "$status" 7
+  assert_output "$(rt-repl --version)"
+  # a container's own failure stops the script too, with its status
+  run rt-repl <<EOF
+run --rm --rootfs "$R" sh -c 'exit 3'
+version
+EOF
+  assert_equal "$status" 3
+  assert_output ""
+}
+
+@test "script: quotes, backslashes, comments and continuation lines are split as sh does, and nothing is expanded" {
+  start q1 sleep 300
+  HOME=/should-not-appear run rt-repl <<'EOF'
+   # indented comment
+exec q1 printf '[%s]' 'single  quoted' "double \"q\" \$HOME" back\ slash $HOME "" end # a comment
+exec q1 printf '[%s]' "two
+lines" con\
+tinued
+EOF
+  assert_success
+  assert_line --index 0 '[single  quoted][double "q" $HOME][back slash][$HOME][][end][two'
+  assert_line --index 1 'lines][continued]'
+  run rt-repl stop -t 0 q1
+  assert_success
+}
+
+@test "script: run and exec get /dev/null as stdin, so they cannot eat the script" {
+  start n1 sleep 300
+  run rt-repl <<'EOF'
+exec -i n1 cat
+version
+EOF
+  assert_success
+  assert_output "$(rt-repl --version)"
+  # one-shot: stdin is the caller's
+  run bash -c 'echo from-stdin | rt-repl exec -i n1 cat'
+  assert_success
+  assert_output from-stdin
+  rt-repl rm -f n1
+}
+
+# ------------------------------------------------------------------ run
+
+@test "run: passes its arguments to rt-run untouched and returns the container's status" {
+  run rt-repl run --rm --rootfs "$R" sh -c 'echo "a  b"; exit 4'
+  assert_equal "$status" 4
+  assert_output "a  b"
+  run rt-repl <<EOF
+run --rm --name scripted --rootfs "$R" -e X='x  y' sh -c 'echo "\$X" \$(hostname)'
+EOF
+  assert_success
+  assert_output --regexp '^x  y [0-9a-f]{12}$'
+  run rt-repl run --rm --rootfs "$R" /nonexistent
+  assert_equal "$status" 127
+  run rt-repl run -d --name r1 --rootfs "$R" sleep 300
+  assert_success
+  assert_output --regexp '^[0-9a-f]{64}$'
+  id=$output
+  run rt-repl ps -q
+  assert_output "${id:0:12}"
+  rt-repl rm -f r1
+}
+
+# ------------------------------------------------------------------ ps / ls
+
+@test "ps and ls: docker's table, -a, -q, --no-trunc; ls is ps -a" {
+  start web sleep 300
+  run rt-run --name done1 --rootfs "$R" true
+  assert_success
+  run rt-repl ps
+  assert_success
+  assert_line --index 0 --regexp '^CONTAINER ID +IMAGE +COMMAND +CREATED +STATUS +NAMES$'
+  assert_equal "${#lines[@]}" 2
+  assert_line --index 1 --regexp "^[0-9a-f]{12} +$R +\"sleep 300\" +(Less than a second|[0-9]+ seconds?) ago +Up .* +web$"
+  # the columns line up: NAMES starts at the same offset in every line
+  h=${lines[0]%%NAMES*}; r=${lines[1]%%web}
+  assert_equal "${#h}" "${#r}"
+  run rt-repl ps -a
+  assert_equal "${#lines[@]}" 3
+  assert_line --regexp "\"true\" +.* +Exited \(0\) .* ago +done1$"
+  run rt-repl ls
+  assert_equal "${#lines[@]}" 3
+  run rt-repl list -q
+  assert_equal "${#lines[@]}" 2
+  assert_line --regexp '^[0-9a-f]{12}$'
+  run rt-repl ps -q --no-trunc
+  assert_output "$(state web .id)"
+  # long commands are cut to 20 characters, quoted
+  start long1 sh -c 'sleep 300; echo this is a long command line'
+  run rt-repl ps
+  assert_line --regexp "\"sh -c sleep 300; ec…\" .* long1$"
+  run rt-repl ps --no-trunc
+  assert_line --partial '"sh -c sleep 300; echo this is a long command line"'
+  # the same words in a script
+  run rt-repl <<< "ps -a -q"
+  assert_success
+  assert_equal "${#lines[@]}" 3
+  rt-repl rm -f web long1 done1
+}
+
+@test "ps --json: valid JSON with stable fields, for running and exited containers" {
+  start j1 sleep 300
+  run rt-run --name j2 --rootfs "$R" sh -c 'exit 3'
+  assert_equal "$status" 3
+  run rt-repl ps -a --json
+  assert_success
+  echo "$output" | jq -e 'length == 2'
+  echo "$output" | jq -e '.[] | select(.name == "j1") | .status == "running" and (.pid > 0) and .exit_code == null
+    and (.id | test("^[0-9a-f]{64}$")) and .command == ["sleep","300"] and .rootfs != "" and .image == ""
+    and (.created | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T")) and (.status_text | startswith("Up"))'
+  echo "$output" | jq -e '.[] | select(.name == "j2") | .status == "exited" and .exit_code == 3 and .pid == 0
+    and (.status_text | startswith("Exited (3)")) and .finished != ""'
+  # ps without -a: only the running one; the pid is really the container's
+  run rt-repl ps --json
+  pid=$(echo "$output" | jq -r '.[0].pid')
+  assert_equal "$(echo "$output" | jq length)" 1
+  run cat /proc/$pid/cmdline
+  assert_output --partial sleep
+  run rt-repl <<< "ls --json"
+  echo "$output" | jq -e 'length == 2'
+  rt-repl rm -f j1 j2
+}
+
+# ------------------------------------------------------------------ stop / kill / rm
+
+@test "stop: SIGTERM first (a trap sees it), then SIGKILL after -t seconds; prints the names" {
+  start t1 sh -c 'trap "exit 3" TERM; while :; do sleep 0.1; done'
+  start t2 sleep 300
+  run rt-repl stop t1
+  assert_success
+  assert_output t1
+  assert_equal "$(state t1 .exit_code)" 3
+  # sleep as PID 1 has no handler: SIGTERM does nothing, SIGKILL after 1 s
+  run rt-repl stop -t 1 t2
+  assert_success
+  assert_output t2
+  assert_equal "$(state t2 .exit_code)" 137
+  # stopping a stopped container is fine; a missing one is an error, the rest go on
+  start t3 sleep 300
+  run --separate-stderr rt-repl stop --time 0 t1 nosuch t3
+  assert_equal "$status" 125
+  assert_equal "$stderr" "rt-repl: stop: no such container: nosuch"
+  assert_output "t1
+t3"
+  is_exited t3
+  # -s: another signal
+  start t4 sh -c 'trap "exit 5" USR1; while :; do sleep 0.1; done'
+  run rt-repl <<< "stop -s USR1 t4"
+  assert_success
+  assert_equal "$(state t4 .exit_code)" 5
+  rt-repl rm t1 t2 t3 t4
+}
+
+@test "kill: SIGKILL by default, -s for another signal; a stopped container is an error" {
+  start k1 sleep 300
+  start k2 sh -c 'trap "echo got-hup; exit 9" HUP; while :; do sleep 0.1; done'
+  run rt-repl kill k1
+  assert_success
+  assert_output k1
+  wait_until 50 is_exited k1
+  assert_equal "$(state k1 .exit_code)" 137
+  run rt-repl <<< "kill --signal SIGHUP k2"
+  assert_success
+  wait_until 50 is_exited k2
+  assert_equal "$(state k2 .exit_code)" 9
+  run rt-repl logs k2
+  assert_output got-hup
+  run --separate-stderr rt-repl kill k1
+  assert_equal "$status" 125
+  assert_equal "$stderr" "rt-repl: kill: container k1 is not running"
+  rt-repl rm k1 k2
+}
+
+@test "rm: refuses a running container without -f; -f kills it; removes record, name and layer" {
+  start m1 sleep 300
+  bundle=$(state m1 .bundle)
+  pid=$(state m1 .pid)
+  assert_dir_exists "$bundle"
+  run --separate-stderr rt-repl rm m1
+  assert_equal "$status" 125
+  assert_equal "$stderr" "rt-repl: rm: container m1 is running: stop it first, or use rm -f"
+  run rt-repl rm -f m1
+  assert_success
+  assert_output m1
+  assert_dir_not_exists "$bundle"
+  run kill -0 "$pid"
+  assert_failure
+  run rt-repl ps -aq
+  assert_output ""
+  # the name is free again
+  start m1 true
+  wait_until 50 is_exited m1
+  run rt-repl <<< "rm m1"
+  assert_success
+  run --separate-stderr rt-repl rm m1
+  assert_equal "$status" 125
+  assert_equal "$stderr" "rt-repl: rm: no such container: m1"
+}
+
+# ------------------------------------------------------------------ logs
+
+@test "logs: stdout and stderr apart, --tail, -t timestamps, -f follows until the container exits" {
+  start l0 sh -c 'echo out; echo err >&2'
+  start l1 sh -c 'echo one; echo two; echo three'
+  wait_until 50 is_exited l0
+  wait_until 50 is_exited l1
+  run --separate-stderr rt-repl logs l0
+  assert_success
+  assert_output out
+  assert_equal "$stderr" err
+  run rt-repl logs --tail 1 l1
+  assert_output three
+  run rt-repl logs -n 2 l1
+  assert_output "two
+three"
+  run rt-repl logs l1
+  assert_output "one
+two
+three"
+  run rt-repl logs -t l1
+  assert_line --index 0 --regexp '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z one$'
+  # -f: prints what comes and returns when the container exits
+  start l2 sh -c 'echo first; sleep 1; echo second'
+  run rt-repl logs -f l2
+  assert_success
+  assert_output "first
+second"
+  run rt-repl <<< "logs --tail 1 l2"
+  assert_output second
+  # a foreground container has no log
+  run rt-run --name fg1 --rootfs "$R" true
+  run --separate-stderr rt-repl logs fg1
+  assert_equal "$status" 125
+  one_line_stderr
+  rt-repl rm l0 l1 l2 fg1
+}
+
+@test "logs -f: SIGINT ends it with 130 (Ctrl-C)" {
+  start lf sleep 300
+  assert_equal "$(state lf .status)" running
+  rt-repl logs -f lf > "$BATS_TEST_TMPDIR/out" 2>&1 &
+  pid=$!
+  sleep 0.5
+  kill -0 "$pid"
+  kill -INT "$pid"
+  wait "$pid" || st=$?
+  assert_equal "${st:-0}" 130
+  rt-repl rm -f lf
+}
+
+# ------------------------------------------------------------------ inspect
+
+@test "inspect: a JSON array of container records; images too; missing names are errors" {
+  start i1 sleep 300
+  run rt-repl inspect i1
+  assert_success
+  echo "$output" | jq -e 'length == 1 and .[0].type == "container" and .[0].name == "i1" and .[0].running == true
+    and .[0].status == "running" and (.[0].cgroup_paths | length > 0) and .[0].command == ["sleep","300"]'
+  id=$(echo "$output" | jq -r '.[0].id')
+  run rt-repl inspect --json "${id:0:8}"
+  echo "$output" | jq -e '.[0].name == "i1"'
+  run --separate-stderr rt-repl inspect i1 nosuch
+  assert_equal "$status" 125
+  assert_equal "$stderr" "rt-repl: inspect: no such container or image: nosuch"
+  echo "$output" | jq -e 'length == 1'
+  run --separate-stderr rt-repl inspect --type image i1
+  assert_equal "$status" 125
+  run --separate-stderr rt-repl inspect --type volume i1
+  assert_equal "$status" 125
+  one_line_stderr
+  rt-repl rm -f i1
+}
+
+# ------------------------------------------------------------------ exec
+
+@test "exec: runs in the container's namespaces and cgroup, as its user; status passes through" {
+  start e1 -h ebox sleep 300
+  run rt-repl exec e1 sh -c 'echo $(hostname); exit 7'
+  assert_equal "$status" 7
+  assert_output ebox
+  # the pid namespace: sleep is PID 1 there
+  run rt-repl exec e1 cat /proc/1/cmdline
+  assert_success
+  assert_output --partial sleep
+  # the cgroup (namespace root = the container's cgroup): every line ends in ":/"
+  run rt-repl exec e1 cat /proc/self/cgroup
+  assert_success
+  refute_line --regexp ':/.+$'
+  # -e, -w, -u
+  run rt-repl exec -e A=1 -e B='two words' -w /tmp -u 1234:5678 e1 sh -c 'echo "$A|$B|$(pwd)|$(id -u):$(id -g)"'
+  assert_success
+  assert_output "1|two words|/tmp|1234:5678"
+  # not found, not running
+  run rt-repl exec e1 /nonexistent
+  assert_equal "$status" 127
+  run rt-repl <<< "exec e1 sh -c 'exit 4'"
+  assert_equal "$status" 4
+  rt-repl stop -t 0 e1
+  run --separate-stderr rt-repl exec e1 true
+  assert_equal "$status" 125
+  assert_equal "$stderr" "rt-repl: exec: container e1 is not running"
+  run --separate-stderr rt-repl exec e1
+  assert_equal "$status" 125
+  one_line_stderr
+  rt-repl rm e1
+}
+
+@test "exec -t: the command gets a terminal of its own even without one here" {
+  start et sleep 300
+  # a pty of the container's own devpts: the command finds it at /dev/pts/N
+  run rt-repl exec -t et sh -c 'tty; test -t 0 && echo stdin-is-a-tty; ls -1 /dev/pts'
+  assert_success
+  assert_line --index 0 --regexp '^/dev/pts/[0-9]+'
+  assert_line --regexp '^stdin-is-a-tty'$'\r''?$'
+  n=$(echo "${lines[0]}" | tr -d '\r'); n=${n#/dev/pts/}
+  assert_line --regexp "^$n"$'\r'"?$"
+  run --separate-stderr rt-repl exec -it et true < /dev/null
+  assert_equal "$status" 125
+  one_line_stderr
+  rt-repl rm -f et
+}
+
+# ------------------------------------------------------------------ stats
+
+@test "stats --no-stream: one row per running container from its cgroup; --json fields" {
+  start st1 -m 64m sh -c 'sleep 300 & sleep 300 & wait'
+  start st2 sleep 300
+  run rt-repl stats --no-stream
+  assert_success
+  assert_line --index 0 --regexp '^CONTAINER ID +NAME +CPU % +MEM USAGE / LIMIT +MEM % +NET I/O +BLOCK I/O +PIDS$'
+  assert_equal "${#lines[@]}" 3
+  # the pids figure is the cgroup's: compare with the kernel's own file
+  cg=$(state st1 '.cgroup_paths[]' | awk -F: '$2 ~ /(^|,)pids(,|$)/ {print $3}')
+  [ -n "$cg" ] || skip "no pids cgroup recorded for the container (cgroup_paths: $(state st1 .cgroup_paths))"
+  pids=$(cat "/sys/fs/cgroup/pids$cg/pids.current")
+  [ "$pids" -ge 3 ]
+  assert_line --regexp "^[0-9a-f]{12} +st1 +[0-9.]+% +[0-9.]+[KMG]?i?B / 64MiB +[0-9. ]+% \[[| ]{20}\] .* $pids$"
+  run rt-repl stats --no-stream --json st1
+  assert_success
+  echo "$output" | jq -e --argjson pids "$pids" 'length == 1 and .[0].name == "st1" and .[0].running == true
+    and .[0].memory_limit == 67108864 and .[0].memory_usage > 0 and .[0].pids == $pids
+    and (.[0].cpu_percent | type) == "number" and (.[0].memory_percent | type) == "number"
+    and (.[0].block_read | type) == ("number", "null") and .[0].net_rx == 0 and .[0].net_tx == 0'
+  # memory: the cgroup's own usage file, give or take what changed meanwhile
+  mcg=$(state st1 '.cgroup_paths[]' | awk -F: '$2 ~ /(^|,)memory(,|$)/ {print $3}')
+  if [ -n "$mcg" ] && [ -f "/sys/fs/cgroup/memory$mcg/memory.limit_in_bytes" ]; then
+    assert_equal "$(cat "/sys/fs/cgroup/memory$mcg/memory.limit_in_bytes")" 67108864
+  fi
+  run rt-repl <<< "stats --no-stream --json st2"
+  echo "$output" | jq -e '.[0].name == "st2" and .[0].memory_limit == null and .[0].pids >= 1' 
+  # stopped containers: not listed, unless -a (empty row)
+  rt-repl stop -t 0 st2
+  run rt-repl stats --no-stream --json
+  echo "$output" | jq -e 'length == 1'
+  run rt-repl stats --no-stream -a --json
+  echo "$output" | jq -e 'length == 2 and (.[] | select(.name == "st2") | .running == false and .pids == null)'
+  run --separate-stderr rt-repl stats --no-stream nosuch
+  assert_equal "$status" 125
+  one_line_stderr
+  rt-repl rm -f st1 st2
+}
+
+@test "stats: streams a table a second when not on a terminal, until SIGINT (130)" {
+  start ss sleep 300
+  rt-repl stats > "$BATS_TEST_TMPDIR/out" 2>&1 &
+  pid=$!
+  wait_until 100 bash -c "[ \$(grep -c '^CONTAINER ID' '$BATS_TEST_TMPDIR/out') -ge 2 ]"
+  kill -INT "$pid"
+  wait "$pid" || st=$?
+  assert_equal "${st:-0}" 130
+  run grep -c ' ss ' "$BATS_TEST_TMPDIR/out"
+  [ "$output" -ge 2 ]
+  # no terminal, no escape sequences
+  run grep -c $'\033' "$BATS_TEST_TMPDIR/out"
+  assert_output 0
+  rt-repl rm -f ss
+}
+
+# ------------------------------------------------------------------ info / gc / clear
+
+@test "info: kernel, cgroup layout, namespaces, stores and counts; --json" {
+  start in1 sleep 300
+  run rt-run --name in2 --rootfs "$R" true
+  run rt-repl info
+  assert_success
+  assert_line "Kernel:          $(uname -r) ($(uname -m))"
+  assert_line --regexp '^Cgroups: +(v1|v2|hybrid)$'
+  assert_line --regexp '^Namespaces: .*\bpid\b'
+  assert_line --partial "State store:     $RT_STATE ("
+  assert_line --partial "Image store:     $RT_ROOT ("
+  assert_line --regexp '^  Running: +1$'
+  assert_line --regexp '^  Stopped: +1$'
+  run rt-repl info --json
+  assert_success
+  echo "$output" | jq -e --arg k "$(uname -r)" --arg s "$RT_STATE" --arg r "$RT_ROOT" '
+    .kernel == $k and .state_root == $s and .image_root == $r and .rootless == false
+    and (.cgroup.mode | IN("v1","v2","hybrid")) and (.cgroup.controllers | index("memory") != null)
+    and (.namespaces | index("pid") != null and index("mnt") != null)
+    and .containers == {"total":2,"running":1,"stopped":1} and .images == 0 and .state_size > 0
+    and (.version | test("^[0-9]+\\.[0-9]+\\.[0-9]+$"))'
+  # the namespaces are the kernel's
+  for ns in $(ls /proc/self/ns | grep -v _for_children); do
+    echo "$output" | jq -e --arg n "$ns" '.namespaces | index($n) != null'
+  done
+  run rt-repl <<< "info --json"
+  echo "$output" | jq -e '.containers.total == 2'
+  rt-repl rm -f in1 in2
+}
+
+@test "gc: a container whose supervisor died is marked exited and its processes killed" {
+  start g1 sleep 300
+  assert_equal "$(state g1 .status)" running
+  sup=$(state g1 .supervisor)
+  pid=$(state g1 .pid)
+  kill -9 "$sup"
+  wait_until 50 bash -c "! kill -0 $sup 2>/dev/null"
+  run rt-repl gc
+  assert_success
+  assert_line --regexp '^image store: [0-9]+ blobs, [0-9]+ layers, [0-9]+ temporary files freed'
+  wait_until 50 bash -c "! kill -0 $pid 2>/dev/null"
+  run rt-repl ps -a --json
+  echo "$output" | jq -e '.[0].name == "g1" and .[0].status == "exited"'
+  run rt-repl <<< "gc"
+  assert_success
+  rt-repl rm g1
+}
+
+@test "clear and exit: clear prints nothing off a terminal; exit N is the status" {
+  run rt-repl clear
+  assert_success
+  assert_output ""
+  run rt-repl exit 3
+  assert_equal "$status" 3
+  run rt-repl quit
+  assert_success
+  run rt-repl <<< "clear"
+  assert_success
+  assert_output ""
+}
+
+# ------------------------------------------------------------------ images (a real registry)
+
+@test "pull, images, inspect, run an image, rmi: through a local registry" {
+  registry_push_busybox repl/busybox:1
+  run rt-repl pull -q "$REGISTRY/repl/busybox:1"
+  assert_success
+  assert_output --regexp '^sha256:[0-9a-f]{64}$'
+  id=$output
+  run rt-repl images
+  assert_success
+  assert_line --index 0 --regexp '^REPOSITORY +TAG +IMAGE ID +CREATED +SIZE$'
+  assert_line --index 1 --regexp "^$REGISTRY/repl/busybox +1 +${id:7:12} +.* ago +[0-9.]+[kMG]?B$"
+  run rt-repl images -q
+  assert_output "${id:7:12}"
+  run rt-repl images --no-trunc -q
+  assert_output "$id"
+  run rt-repl images --json
+  echo "$output" | jq -e --arg id "$id" --arg ref "$REGISTRY/repl/busybox:1" '
+    length == 1 and .[0].id == $id and .[0].reference == $ref and .[0].repository == ($ref | rtrimstr(":1"))
+    and .[0].tag == "1" and .[0].size > 0 and .[0].complete == true and (.[0].created | test("T"))
+    and (.[0].manifest_digest | startswith("sha256:"))'
+  run rt-repl inspect "$REGISTRY/repl/busybox:1"
+  assert_success
+  echo "$output" | jq -e --arg id "$id" '.[0].type == "image" and .[0].id == $id and .[0].config.cmd == ["sh"]
+    and (.[0].config.env | index("RT_IMAGE=busybox") != null) and .[0].config.workdir == "/root"
+    and (.[0].layer_dirs | length == 1) and .[0].architecture != ""'
+  run rt-repl info --json
+  echo "$output" | jq -e '.images == 1 and .image_size > 0'
+  # run by image (when rt-run can)
+  run rt-repl run --rm "$REGISTRY/repl/busybox:1" sh -c 'echo $RT_IMAGE; pwd'
+  if [ "$status" -eq 0 ]; then
+    assert_output "busybox
+/root"
+  fi
+  # a second tag, then rmi
+  run rt-repl <<< "pull -q $REGISTRY/repl/busybox:1"
+  assert_success
+  run --separate-stderr rt-repl rmi "$REGISTRY/repl/busybox:1"
+  assert_success
+  assert_line "Untagged: $REGISTRY/repl/busybox:1"
+  assert_line --partial "Deleted: $id"
+  run rt-repl images -q
+  assert_output ""
+  run --separate-stderr rt-repl rmi "$REGISTRY/repl/busybox:1"
+  assert_equal "$status" 125
+  one_line_stderr
+  # gc frees what the image left
+  run rt-repl gc
+  assert_success
+}
+
+@test "pull: a failing pull gives rt-pull's status and message" {
+  run --separate-stderr rt-repl pull -q "$REGISTRY/repl/does-not-exist:1"
+  assert_failure
+  [ "$status" -ne 0 ]
+  [ -n "$stderr" ]
+  run rt-repl images -q
+  assert_output ""
+}
