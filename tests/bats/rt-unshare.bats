@@ -332,6 +332,15 @@ children_of() {
   assert_line got-term
 }
 
+@test "a SIGCHLD ignored by the caller hangs neither the resident parent nor the init" {
+  # With SIGCHLD ignored the kernel reaps children itself and sends no
+  # SIGCHLD; timeout only guards the suite against a regression (124).
+  run timeout 20 perl -e '$SIG{CHLD} = "IGNORE"; exec @ARGV or exit 99' rt-unshare --pid -- sh -c 'exit 3'
+  assert_equal "$status" 3
+  run timeout 20 perl -e '$SIG{CHLD} = "IGNORE"; exec @ARGV or exit 99' rt-unshare --pid --init -- sh -c 'exit 4'
+  assert_equal "$status" 4
+}
+
 @test "--init without --pid is refused" {
   run rt-unshare --init -- true
   assert_equal "$status" 125

@@ -10,6 +10,7 @@
 // the parent forwards signals, waits, and exits with the child's status.
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -208,7 +209,11 @@ int run(int argc, char** argv) {
     exec_program(argv + prog);
   }
 
-  // 3. Fork: the child lands in the new pid (time) namespace.
+  // 3. Fork: the child lands in the new pid (time) namespace. A SIGCHLD
+  //    ignored by whoever started us would make the kernel reap the child
+  //    behind our back (and send no SIGCHLD): the parent and the init would
+  //    wait forever. Reset it; the program gets the default too.
+  ::signal(SIGCHLD, SIG_DFL);
   SignalForwarder sigs;
   Pipe alive = make_pipe();
   pid_t child = ::fork();
