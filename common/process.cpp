@@ -48,6 +48,15 @@ void die_with_parent(int alive_fd) {
   if (::poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR | POLLIN))) std::_Exit(kExitToolFailure);
 }
 
+void wait_for_parent(int go_fd) {
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  char c;
+  ssize_t n;
+  do n = ::read(go_fd, &c, 1);
+  while (n < 0 && errno == EINTR);
+  if (n != 1) std::_Exit(kExitToolFailure);  // the parent is gone
+}
+
 std::optional<uint64_t> process_start_time(pid_t pid) {
   auto stat = try_read_file("/proc/" + std::to_string(pid) + "/stat");
   if (!stat) return std::nullopt;

@@ -35,6 +35,11 @@ class SignalForwarder {
 // whose write end only the parent holds (POLLHUP there means it is gone).
 void die_with_parent(int alive_fd);
 
+// The same, but block until the parent writes one byte on `go_fd` (its
+// go-ahead: e.g. it has written the child's pid file). Exits at once if the
+// parent dies first.
+void wait_for_parent(int go_fd);
+
 // Start time of a process in clock ticks since boot (field 22 of
 // /proc/PID/stat); nullopt when there is no such process.
 std::optional<uint64_t> process_start_time(pid_t pid);

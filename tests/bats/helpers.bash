@@ -16,7 +16,7 @@ rt_setup() {
 }
 
 rt_teardown() {
-  if ! cmp -s "$HOST_MOUNTS_BEFORE" /proc/1/mountinfo; then
+  if ! cat /proc/1/mountinfo | cmp -s "$HOST_MOUNTS_BEFORE" -; then
     echo "the host's mount table changed during this test:" >&2
     diff "$HOST_MOUNTS_BEFORE" /proc/1/mountinfo >&2 || true
     return 1

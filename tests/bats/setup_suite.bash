@@ -35,7 +35,7 @@ teardown_suite() {
   fi
   local procs; procs=$(rt_procs)
   if [ -n "$procs" ]; then echo "leak: rt processes still running: $procs" >&2; bad=1; fi
-  if ! cmp -s "$BATS_SUITE_TMPDIR/host-mounts.before" /proc/1/mountinfo; then
+  if ! cat /proc/1/mountinfo | cmp -s "$BATS_SUITE_TMPDIR/host-mounts.before" -; then
     echo "leak: the host's mount table changed during the suite" >&2; bad=1
   fi
   if [ -n "$(grep -E ' /(tmp|run|var/lib)/[^ ]*rt[^ ]* ' /proc/self/mountinfo)" ]; then

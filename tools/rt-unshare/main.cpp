@@ -219,8 +219,11 @@ int run(int argc, char** argv) {
   pid_t child = ::fork();
   if (child < 0) die_errno("cannot fork");
   if (child == 0) {
+    // Wait for the parent to write the pid file: once this child mounts
+    // and pivots in the new mount namespace, the parent (in it too) can no
+    // longer reach the path.
     alive.write.reset();
-    die_with_parent(alive.read.get());
+    wait_for_parent(alive.read.get());
     alive.read.reset();
     wait_sync(sync_fd);
     if (init) run_init(argv + prog, sigs);
@@ -231,6 +234,7 @@ int run(int argc, char** argv) {
   alive.read.reset();
   if (sync_fd >= 0) ::close(sync_fd);  // only the child waits on it
   write_pid_file(pid_file, child);
+  if (::write(alive.write.get(), "g", 1) != 1) die_errno("cannot release the child");
   int status = sigs.wait(child);
   log::step("child ", child, " ended, exit ", exit_code_from_wait(status));
   return exit_code_from_wait(status);
