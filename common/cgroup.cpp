@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <linux/sched.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -972,16 +973,41 @@ const Part* Group::part_with(std::string_view controller) const {
 
 // ================================================================ join, kill, remove
 
-void Group::join(pid_t pid) const {
+pid_t Group::fork(bool* in_v2) const {
+  *in_v2 = false;
+  for (const auto& p : parts) {
+    if (!p.h.v2 || fake) continue;
+    UniqueFd leaf(::open(p.leaf.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!leaf) break;
+    clone_args args{};
+    args.flags = CLONE_INTO_CGROUP;
+    args.exit_signal = SIGCHLD;
+    args.cgroup = static_cast<uint64_t>(leaf.get());
+    long pid = ::syscall(SYS_clone3, &args, sizeof args);
+    if (pid < 0) {
+      // An old kernel (ENOSYS, E2BIG) or a group that refuses it: fork and
+      // write cgroup.procs, which reports the real error if there is one.
+      log::debug("clone3 CLONE_INTO_CGROUP: ", std::strerror(errno), "; fork and move instead");
+      break;
+    }
+    *in_v2 = true;
+    if (pid > 0) log::step("started ", pid, " in ", p.leaf);
+    return static_cast<pid_t>(pid);
+  }
+  return ::fork();
+}
+
+void Group::join(pid_t pid, bool skip_v2) const {
   std::string who = std::to_string(pid ? pid : ::getpid());
   for (const auto& p : parts) {
+    if (skip_v2 && p.h.v2) continue;
     if (auto ec = write_cg(p.leaf + "/cgroup.procs", who)) {
       std::string why = ec.message();
       throw Error(str("cannot move process ", who, " into ", p.leaf, ": ", why));
     }
     log::step("moved ", who, " into ", p.leaf);
   }
-  log::step("joined ", name, " (", parts.size(), " hierarchies)");
+  log::step("joined group ", name);
 }
 
 bool Group::populated() const {
@@ -1036,13 +1062,25 @@ bool Group::kill_all(int timeout_ms) const {
 
 std::string Group::remove(int timeout_ms) {
   std::string err;
-  if (!kill_all(timeout_ms)) err = str("processes still running in group ", name, " after SIGKILL");
   int64_t deadline = log::now_us() + int64_t{std::max(timeout_ms, 1000)} * 1000;
-  for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
-    if (auto ec = remove_dir(it->dir, fake, deadline); ec && err.empty())
-      err = str("cannot remove ", it->dir, ": ", ec.message());
-    for (auto m = it->made.rbegin(); m != it->made.rend(); ++m) remove_made(*m, fake);
+  // Most often the group is empty by now, and rmdir says so: the kernel
+  // refuses it (EBUSY) while a task or a group below is left. Only then
+  // look inside, kill, and remove the rest.
+  size_t gone = 0;  // parts removed, from the end
+  if (!fake)
+    for (auto it = parts.rbegin(); it != parts.rend(); ++it, ++gone) {
+      if (it->leaf != it->dir && ::rmdir(it->leaf.c_str()) != 0 && errno != ENOENT) break;
+      if (::rmdir(it->dir.c_str()) != 0 && errno != ENOENT) break;
+      log::step("removed ", it->dir);
+    }
+  if (gone < parts.size()) {
+    if (!kill_all(timeout_ms)) err = str("processes still running in group ", name, " after SIGKILL");
+    for (size_t i = parts.size() - gone; i-- > 0;)
+      if (auto ec = remove_dir(parts[i].dir, fake, deadline); ec && err.empty())
+        err = str("cannot remove ", parts[i].dir, ": ", ec.message());
   }
+  for (auto it = parts.rbegin(); it != parts.rend(); ++it)
+    for (auto m = it->made.rbegin(); m != it->made.rend(); ++m) remove_made(*m, fake);
   locks_.clear();
   return err;
 }

@@ -159,8 +159,14 @@ class Group {
   std::vector<std::string> dirs() const;
   const Part* part_with(std::string_view controller) const;  // v1 controller or v2 hierarchy
 
-  // Move process `pid` (0: the caller) into the group on every hierarchy.
-  void join(pid_t pid = 0) const;
+  // fork(2), with the child created right in the v2 leaf when the group has
+  // one (clone3 CLONE_INTO_CGROUP: no migration, which on a v2 host is the
+  // whole join). *in_v2 says whether that happened; the child then joins
+  // the other hierarchies with join(0, *in_v2). Returns as fork does.
+  pid_t fork(bool* in_v2) const;
+  // Move process `pid` (0: the caller) into the group on every hierarchy
+  // (but the v2 one when `skip_v2`).
+  void join(pid_t pid = 0, bool skip_v2 = false) const;
   // Any process left in it (or in groups below it)?
   bool populated() const;
   // Kill every process in it (cgroup.kill on v2; freeze, SIGKILL, thaw on v1,

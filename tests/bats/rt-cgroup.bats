@@ -253,6 +253,9 @@ fake_tree() {
   run env RT_CGROUP_UNIFIED=1 RT_LOG=debug rt-cgroup --name "$N" -- sh -c 'sleep 100 & echo $!'
   assert_success
   assert_output --partial "wrote cgroup.kill of /sys/fs/cgroup/unified/rt-$N"
+  # The child was created in the v2 leaf (clone3 CLONE_INTO_CGROUP), not moved there.
+  assert_output --regexp "started [0-9]+ in /sys/fs/cgroup/unified/rt-$N/payload"
+  refute_output --regexp "moved [0-9]+ into /sys/fs/cgroup/unified"
   local left=${lines[0]}
   gone "$left"
   [ -z "$(our_groups)" ]

@@ -175,7 +175,8 @@ int do_run(const cg::Host& host, std::string name, const std::string& parent, co
   }
   cg::Group& g = *made;
   Pipe alive = make_pipe();
-  pid_t child = ::fork();
+  bool in_v2 = false;
+  pid_t child = g.fork(&in_v2);
   if (child < 0) {
     int e = errno;
     g.remove();
@@ -187,7 +188,7 @@ int do_run(const cg::Host& host, std::string name, const std::string& parent, co
     alive.read.reset();
     sigs.restore();
     try {
-      g.join(0);
+      g.join(0, in_v2);
     } catch (const Error& e) {
       die(e.what());
     }
