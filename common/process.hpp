@@ -41,7 +41,7 @@ void die_with_parent(int alive_fd);
 void wait_for_parent(int go_fd);
 
 // Start time of a process in clock ticks since boot (field 22 of
-// /proc/PID/stat); nullopt when there is no such process.
+// /proc/PID/stat); nullopt when there is no such process or it is a zombie.
 std::optional<uint64_t> process_start_time(pid_t pid);
 // True when `pid` is alive and started at `start_time`.
 bool process_matches(pid_t pid, uint64_t start_time);

@@ -371,7 +371,9 @@ int run_foreground(Launch& l) {
   }
   l.state.supervisor = ::getpid();
   l.state.supervisor_start = process_start_time(::getpid()).value_or(0);
-  int code = supervise(l, sigs, io, s, [](const std::string&) {});
+  int code = supervise(l, sigs, io, s, [](const std::string& err) {
+    if (!err.empty()) print_error(err);
+  });
   raw.reset();
   if (l.spec.auto_remove) remove_container_files(l.store, l.state);
   return code;
