@@ -1,10 +1,16 @@
 #include "seccomp.hpp"
 
+#include <linux/audit.h>
 #include <linux/capability.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
+#include <unistd.h>
+
+#include <cstddef>
 
 #include <algorithm>
 #include <cctype>
@@ -22,11 +28,13 @@ namespace rt::seccomp {
 
 using json = nlohmann::json;
 
-Filter::Filter(Filter&& o) noexcept : ctx_(std::exchange(o.ctx_, nullptr)), rules_(o.rules_) {}
+Filter::Filter(Filter&& o) noexcept
+    : ctx_(std::exchange(o.ctx_, nullptr)), prog_(std::move(o.prog_)), rules_(o.rules_) {}
 Filter& Filter::operator=(Filter&& o) noexcept {
   if (this != &o) {
     if (ctx_) seccomp_release(ctx_);
     ctx_ = std::exchange(o.ctx_, nullptr);
+    prog_ = std::move(o.prog_);
     rules_ = o.rules_;
   }
   return *this;
@@ -36,8 +44,13 @@ Filter::~Filter() {
 }
 
 void Filter::load() const {
-  if (!ctx_) return;
-  int rc = seccomp_load(ctx_);
+  int rc = 0;
+  if (ctx_) {
+    rc = seccomp_load(ctx_);
+  } else if (!prog_.empty()) {
+    sock_fprog fprog{static_cast<unsigned short>(prog_.size()), const_cast<sock_filter*>(prog_.data())};
+    rc = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog) == 0 ? 0 : -errno;
+  }
   if (rc < 0)
     throw Error(str("cannot load the seccomp filter", -rc == EACCES || -rc == EPERM
                                                           ? " (without --no-new-privs it needs CAP_SYS_ADMIN)"
@@ -129,59 +142,173 @@ const std::vector<Blocked>& default_blocklist() {
       {"get_mempolicy", EPERM, CAP_SYS_NICE}, {"set_mempolicy", EPERM, CAP_SYS_NICE},
       {"mbind", EPERM, CAP_SYS_NICE}, {"set_mempolicy_home_node", EPERM, CAP_SYS_NICE},
       {"move_pages", EPERM},
+      // clone3 passes its flags in memory a filter cannot read: ENOSYS makes
+      // libc fall back to clone, whose flags it can (docker does the same).
+      {"clone3", ENOSYS, CAP_SYS_ADMIN},
   };
   return table;
 }
 
 namespace {
 
-// The sub-architectures whose syscalls a process on this machine can make:
-// the filter must cover them too, or `int 0x80` would bypass it.
-constexpr uint32_t kCompatArches[] = {
-#if defined(__x86_64__)
-    SCMP_ARCH_X86, SCMP_ARCH_X32,
-#elif defined(__aarch64__)
-    SCMP_ARCH_ARM,
-#endif
+// The ABIs a process on this machine can make syscalls with: the filter
+// must cover them all, or `int $0x80` would bypass it. Each is reported to
+// the filter as one AUDIT_ARCH value; x32 shares x86-64's (its numbers have
+// bit 30 set), so both tables go into one section.
+struct Section {
+  uint32_t audit_arch;
+  std::vector<uint32_t> tables;  // libseccomp arch tokens to take numbers from
 };
-
-scmp_arg_cmp cond(unsigned arg, scmp_compare op, uint64_t a, uint64_t b = 0) {
-  scmp_arg_cmp c{};
-  c.arg = arg;
-  c.op = op;
-  c.datum_a = a;
-  c.datum_b = b;
-  return c;
+std::vector<Section> sections() {
+#if defined(__x86_64__)
+  return {{AUDIT_ARCH_X86_64, {SCMP_ARCH_X86_64, SCMP_ARCH_X32}}, {AUDIT_ARCH_I386, {SCMP_ARCH_X86}}};
+#elif defined(__aarch64__)
+  return {{AUDIT_ARCH_AARCH64, {SCMP_ARCH_AARCH64}}, {AUDIT_ARCH_ARM, {SCMP_ARCH_ARM}}};
+#else
+  return {{seccomp_arch_native(), {seccomp_arch_native()}}};
+#endif
 }
 
-constexpr unsigned long kNamespaceFlags[] = {CLONE_NEWNS,  CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER,
-                                             CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWCGROUP};
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the filter reads the low word of arguments");
+constexpr uint32_t kNrOff = offsetof(seccomp_data, nr);
+constexpr uint32_t kArchOff = offsetof(seccomp_data, arch);
+constexpr uint32_t kArg0LowOff = offsetof(seccomp_data, args);  // int arguments live in the low word
+
+constexpr uint32_t kNamespaceMask = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID |
+                                    CLONE_NEWNET | CLONE_NEWCGROUP;
+
+sock_filter stmt(uint16_t code, uint32_t k) { return {code, 0, 0, k}; }
+sock_filter jump(uint16_t code, uint32_t k, uint8_t jt, uint8_t jf) { return {code, jt, jf, k}; }
+uint32_t errno_ret(int err) { return SECCOMP_RET_ERRNO | (static_cast<uint32_t>(err) & SECCOMP_RET_DATA); }
+
+// One syscall the filter acts on.
+struct Entry {
+  enum Kind { deny, socket_vsock, clone_ns } kind;
+  uint32_t nr;
+  uint32_t ret;  // for deny: SECCOMP_RET_ERRNO | errno
+};
+
+// The checks for a few entries in a row, then ALLOW. The accumulator holds
+// the syscall number on entry. A denied number jumps to a shared return
+// for its errno at the end, so it costs one instruction.
+void emit_leaf(std::vector<sock_filter>& p, const Entry* e, size_t n) {
+  std::vector<uint32_t> rets;  // distinct verdicts of the plain entries, emitted after ALLOW
+  std::vector<std::pair<size_t, uint32_t>> fixups;  // jeq index -> verdict
+  for (size_t i = 0; i < n; ++i) {
+    if (e[i].kind == Entry::deny) {
+      if (std::find(rets.begin(), rets.end(), e[i].ret) == rets.end()) rets.push_back(e[i].ret);
+      fixups.emplace_back(p.size(), e[i].ret);
+      p.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, e[i].nr, 0, 0));
+      continue;
+    }
+    // An argument check: the syscall matched, so its verdict is final (the
+    // accumulator no longer holds the number).
+    p.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, e[i].nr, 0, 4));
+    p.push_back(stmt(BPF_LD | BPF_W | BPF_ABS, kArg0LowOff));
+    if (e[i].kind == Entry::socket_vsock)
+      p.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, AF_VSOCK, 0, 1));
+    else
+      p.push_back(jump(BPF_JMP | BPF_JSET | BPF_K, kNamespaceMask, 0, 1));
+    p.push_back(stmt(BPF_RET | BPF_K, errno_ret(EPERM)));
+    p.push_back(stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+  }
+  p.push_back(stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+  size_t first_ret = p.size();
+  for (uint32_t r : rets) p.push_back(stmt(BPF_RET | BPF_K, r));
+  // A leaf holds at most a handful of entries: every offset fits in jt.
+  for (auto [at, r] : fixups) {
+    size_t target = first_ret + static_cast<size_t>(std::find(rets.begin(), rets.end(), r) - rets.begin());
+    p[at].jt = static_cast<uint8_t>(target - (at + 1));
+  }
+}
+
+// A binary search over the sorted entries: a syscall costs a few
+// comparisons instead of one per entry. This matters at load time too: the
+// kernel runs the filter once per syscall number and ABI to build its
+// allow cache.
+std::vector<sock_filter> emit_tree(const Entry* e, size_t n) {
+  std::vector<sock_filter> p;
+  if (n <= 6) {
+    emit_leaf(p, e, n);
+    return p;
+  }
+  size_t mid = n / 2;
+  auto lower = emit_tree(e, mid), upper = emit_tree(e + mid, n - mid);
+  if (lower.size() <= 255) {
+    // nr >= e[mid].nr: jump over the lower half.
+    p.push_back(jump(BPF_JMP | BPF_JGE | BPF_K, e[mid].nr, static_cast<uint8_t>(lower.size()), 0));
+  } else {
+    // Too far for a conditional jump: fall into an unconditional one.
+    p.push_back(jump(BPF_JMP | BPF_JGE | BPF_K, e[mid].nr, 0, 1));
+    p.push_back(stmt(BPF_JMP | BPF_JA, static_cast<uint32_t>(lower.size())));
+  }
+  p.insert(p.end(), lower.begin(), lower.end());
+  p.insert(p.end(), upper.begin(), upper.end());
+  return p;
+}
+
+// One section: the syscall numbers of `tables`, after the ABI matched.
+std::vector<sock_filter> emit_section(const Section& sec, const std::vector<std::pair<const char*, int>>& deny,
+                                      bool clone_ns, size_t& rules) {
+  std::vector<Entry> entries;
+  auto add = [&](const char* name, Entry::Kind kind, uint32_t ret) {
+    for (uint32_t t : sec.tables) {
+      int nr = seccomp_syscall_resolve_name_arch(t, name);
+      if (nr < 0) continue;  // not a syscall of this ABI (or multiplexed, as socket on x86)
+      entries.push_back({kind, static_cast<uint32_t>(nr), ret});
+    }
+  };
+  for (const auto& [name, err] : deny) add(name, Entry::deny, errno_ret(err));
+  add("socket", Entry::socket_vsock, 0);
+  if (clone_ns) add("clone", Entry::clone_ns, 0);
+  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.nr < b.nr; });
+  entries.erase(std::unique(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.nr == b.nr; }),
+                entries.end());
+  rules += entries.size();
+  std::vector<sock_filter> p{stmt(BPF_LD | BPF_W | BPF_ABS, kNrOff)};
+  auto tree = emit_tree(entries.data(), entries.size());
+  p.insert(p.end(), tree.begin(), tree.end());
+  return p;
+}
 
 }  // namespace
 
 Filter default_profile(caps::Set bounding) {
-  Builder b(SCMP_ACT_ALLOW, "built-in seccomp profile");
-  for (uint32_t a : kCompatArches) b.arch(a, "compat");
+  std::vector<std::pair<const char*, int>> deny;
   for (const auto& e : default_blocklist()) {
     if ((e.unless >= 0 && caps::has(bounding, e.unless)) || (e.unless2 >= 0 && caps::has(bounding, e.unless2))) continue;
-    b.rule(SCMP_ACT_ERRNO(static_cast<uint32_t>(e.err)), e.name, {});
+    deny.emplace_back(e.name, e.err);
   }
-  // socket(AF_VSOCK): host communication docker also refuses.
-  b.rule(SCMP_ACT_ERRNO(EPERM), "socket", {cond(0, SCMP_CMP_EQ, AF_VSOCK)});
-  if (!caps::has(bounding, CAP_SYS_ADMIN)) {
-    // clone(2) with any namespace flag: one rule a flag, OR-ed. The flags
-    // are argument 0 on every architecture built here (s390 is not).
-    for (unsigned long f : kNamespaceFlags) b.rule(SCMP_ACT_ERRNO(EPERM), "clone", {cond(0, SCMP_CMP_MASKED_EQ, f, f)});
-    // clone3 passes its flags in memory a filter cannot read: ENOSYS makes
-    // libc fall back to clone, as docker does.
-    b.rule(SCMP_ACT_ERRNO(ENOSYS), "clone3", {});
+  bool clone_ns = !caps::has(bounding, CAP_SYS_ADMIN);
+
+  // Layout: load the ABI; one "jeq ABI / ja SECTION" pair each; an unknown
+  // ABI kills the process (as libseccomp's default for a foreign arch);
+  // then the sections, each ending in ALLOW.
+  auto secs = sections();
+  std::vector<std::vector<sock_filter>> bodies(secs.size());
+  Filter f;
+  for (size_t i = 0; i < secs.size(); ++i) bodies[i] = emit_section(secs[i], deny, clone_ns, f.rules_);
+  auto& p = f.prog_;
+  p.push_back(stmt(BPF_LD | BPF_W | BPF_ABS, kArchOff));
+  size_t head = 1 + 2 * secs.size() + 1;  // instructions before the first section
+  size_t offset = head;
+  for (size_t i = 0; i < secs.size(); ++i) {
+    p.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, secs[i].audit_arch, 0, 1));
+    size_t here = p.size();  // index of the ja; it jumps relative to the next instruction
+    p.push_back(stmt(BPF_JMP | BPF_JA, static_cast<uint32_t>(offset - (here + 1))));
+    offset += bodies[i].size();
   }
-  return b.done();
+  p.push_back(stmt(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
+  for (auto& b : bodies) p.insert(p.end(), b.begin(), b.end());
+  if (p.size() > BPF_MAXINSNS) throw Error("built-in seccomp profile: the filter is too long");
+  return f;
 }
 
 // ---------------------------------------------------------------- JSON
 
 namespace {
+
+
 
 struct Ctx {
   std::string file;

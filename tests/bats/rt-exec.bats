@@ -313,6 +313,41 @@ own_field() { awk -v f="$1:" '$1 == f { print $2 }' /proc/self/status; }
   refute_output "Function not implemented"
 }
 
+@test "--seccomp default covers the 32-bit (int 0x80) and x32 ABIs too" {
+  [ "$(uname -m)" = x86_64 ] || skip "the ABIs tested here are x86-64's"
+  command -v cc >/dev/null || skip "no C compiler to build the raw-syscall helper"
+  cat > "$BATS_TEST_TMPDIR/abi.c" <<'EOF'
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+/* abi int80|syscall NR [A B C]: one raw syscall, its errno or "ok" */
+int main(int argc, char** argv) {
+  long nr = strtol(argv[2], 0, 0), a[3] = {0, 0, 0}, ret;
+  for (int i = 0; i < 3 && i + 3 < argc; i++) a[i] = strtol(argv[i + 3], 0, 0);
+  if (strcmp(argv[1], "int80") == 0)
+    __asm__ volatile("int $0x80" : "=a"(ret) : "a"(nr), "b"(a[0]), "c"(a[1]), "d"(a[2]) : "memory");
+  else
+    __asm__ volatile("syscall" : "=a"(ret) : "a"(nr), "D"(a[0]), "S"(a[1]), "d"(a[2]) : "rcx", "r11", "memory");
+  printf("%s\n", ret < 0 && ret > -4096 ? strerror(-ret) : "ok");
+  return 0;
+}
+EOF
+  cc -o "$BATS_TEST_TMPDIR/abi" "$BATS_TEST_TMPDIR/abi.c" || skip "the C compiler cannot build the helper"
+  local abi="$BATS_TEST_TMPDIR/abi"
+  # i386 mount (21) with bad pointers: EFAULT from the kernel, EPERM from the filter.
+  run rt-exec --caps docker --no-new-privs --seccomp unconfined -- "$abi" int80 21 1 1 1
+  assert_output "Bad address"
+  run rt-exec --caps docker --no-new-privs --seccomp default -- "$abi" int80 21 1 1 1
+  assert_output "Operation not permitted"
+  # i386 getpid (20) still works through the filter.
+  run rt-exec --caps docker --no-new-privs --seccomp default -- "$abi" int80 20
+  assert_output ok
+  # x32 mount (bit 30 | 165): refused by the filter whether or not the
+  # kernel has the x32 ABI on.
+  run rt-exec --caps docker --no-new-privs --seccomp default -- "$abi" syscall $((0x40000000 | 165)) 1 1 1
+  assert_output "Operation not permitted"
+}
+
 @test "--seccomp default lifts a block when the container keeps the gating capability, as docker" {
   # CAP_SYS_ADMIN kept: unshare is allowed by the filter (and works).
   run rt-exec --caps docker --cap-add sys_admin --no-new-privs --seccomp default -- unshare --user true
