@@ -149,10 +149,9 @@ Set ambient() {
   return s;
 }
 
-void limit_bounding(Set keep) {
-  Set cur = bounding();
+void limit_bounding(Set keep, Set current) {
   for (int i = 0; i < 64; ++i) {
-    if (!has(cur, i) || has(keep, i)) continue;
+    if (!has(current, i) || has(keep, i)) continue;
     if (::prctl(PR_CAPBSET_DROP, i, 0, 0, 0) != 0)
       throw_errno(str("cannot drop ", label(i), " from the bounding set",
                       errno == EPERM ? " (needs CAP_SETPCAP)" : ""));

@@ -54,9 +54,9 @@ State get();                 // throws rt::Error
 void set(const State& st);   // throws rt::Error naming what was refused
 Set bounding();              // by PR_CAPBSET_READ
 Set ambient();               // by PR_CAP_AMBIENT_IS_SET
-// Drop every capability not in `keep` from the bounding set (needs
-// CAP_SETPCAP). Throws rt::Error.
-void limit_bounding(Set keep);
+// Drop every capability of `current` (the bounding set as read before)
+// that is not in `keep` (needs CAP_SETPCAP). Throws rt::Error.
+void limit_bounding(Set keep, Set current);
 // Make the ambient set exactly `s` (each one must be permitted and
 // inheritable). Throws rt::Error.
 void set_ambient(Set s);

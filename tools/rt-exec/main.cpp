@@ -79,8 +79,7 @@ int run(int argc, char** argv) {
   if (vm.count("workdir") && workdir.empty()) die("invalid --workdir '': expected a directory");
 
   bool nnp = flag(vm, "no-new-privs");
-  caps::Set container_caps = privs.set_caps ? privs.bounding : caps::bounding();
-  seccomp::Filter filter = make_filter(opt<std::string>(vm, "seccomp"), container_caps);
+  seccomp::Filter filter = make_filter(opt<std::string>(vm, "seccomp"), privs.bounding);
   log::step("checked options");
 
   // 2. Apply, in the documented order.

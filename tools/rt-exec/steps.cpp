@@ -181,9 +181,12 @@ void apply_rlimit(const Rlimit& r) {
 void plan_caps(Privileges& p, const std::optional<std::string>& base, const std::vector<std::string>& add,
                const std::vector<std::string>& drop) {
   p.set_caps = base || !add.empty() || !drop.empty();
-  caps::Set have = caps::bounding() & caps::get().permitted;  // what this process can hand on
-  caps::Set named = 0;                                        // asked for by name: must be granted
-  caps::Set start = caps::bounding();
+  p.current = caps::bounding();
+  p.bounding = p.current;
+  if (!p.set_caps) return;
+  caps::Set have = p.current & caps::get().permitted;  // what this process can hand on
+  caps::Set named = 0;                                 // asked for by name: must be granted
+  caps::Set start = p.current;
   if (base) {
     std::string b = *base;
     for (char& c : b) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -240,7 +243,7 @@ void set_groups(const std::vector<gid_t>& g) {
 }  // namespace
 
 void apply_privileges(const Privileges& p) {
-  if (p.set_caps) caps::limit_bounding(p.bounding);
+  if (p.set_caps) caps::limit_bounding(p.bounding, p.current);
   if (p.user || p.groups) {
     if (p.set_caps && ::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) throw_errno("cannot set PR_SET_KEEPCAPS");
     set_groups(p.groups ? *p.groups : p.user->groups);
