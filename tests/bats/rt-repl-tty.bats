@@ -231,3 +231,23 @@ start() {
   run bash -c "tmux -S '$SOCK' capture-pane -p -t 0 | grep -v '^\$'"
   assert_output 'rt>'
 }
+
+@test "tty: Ctrl-Z stops the shell; fg brings back the prompt with line editing working" {
+  tmux -S "$SOCK" -f "$BATS_TEST_TMPDIR/tmux.conf" new-session -d -x 100 -y 30 \
+    "env -i HOME='$BATS_TEST_TMPDIR' TERM=xterm PS1='sh\$ ' bash --norc --noprofile -i"
+  wait_last '^sh\$'
+  keys "env RT_STATE='$RT_STATE' RT_ROOT='$RT_ROOT' XDG_STATE_HOME='$XDG_STATE_HOME' $RT_BIN/rt-repl" Enter
+  wait_last '^rt>$'
+  keys C-z
+  wait_screen 'Stopped'
+  wait_last '^sh\$'
+  keys 'fg' Enter
+  wait_last '^rt>$'
+  # editing works (raw mode is back): Tab completes, Enter runs
+  keys 'vers' Tab
+  wait_last '^rt> version$'
+  keys Enter
+  wait_screen '^rt-repl [0-9]'
+  keys C-d
+  wait_last '^sh\$'
+}

@@ -44,6 +44,8 @@ start() {
 # The container's record.
 state() { rt-repl inspect "$1" | jq -r ".[0]$2"; }
 is_exited() { [ "$(state "$1" .status)" = exited ]; }
+# Wait until a container has printed "ready" (its traps are set).
+ready() { wait_until 50 bash -c "rt-repl logs $1 | grep -qx ready"; }
 # stderr has exactly one line
 one_line_stderr() {
   [ "$(printf '%s\n' "$stderr" | grep -c .)" -eq 1 ] || { echo "stderr is not one line: $stderr" >&2; return 1; }
@@ -299,8 +301,9 @@ EOF
 # ------------------------------------------------------------------ stop / kill / rm
 
 @test "stop: SIGTERM first (a trap sees it), then SIGKILL after -t seconds; prints the names" {
-  start t1 sh -c 'trap "exit 3" TERM; while :; do sleep 0.1; done'
+  start t1 sh -c 'trap "exit 3" TERM; echo ready; while :; do sleep 0.1; done'
   start t2 sleep 300
+  ready t1
   run rt-repl stop t1
   assert_success
   assert_output t1
@@ -319,7 +322,8 @@ EOF
 t3"
   is_exited t3
   # -s: another signal
-  start t4 sh -c 'trap "exit 5" USR1; while :; do sleep 0.1; done'
+  start t4 sh -c 'trap "exit 5" USR1; echo ready; while :; do sleep 0.1; done'
+  ready t4
   run rt-repl <<< "stop -s USR1 t4"
   assert_success
   assert_equal "$(state t4 .exit_code)" 5
@@ -328,7 +332,8 @@ t3"
 
 @test "kill: SIGKILL by default, -s for another signal; a stopped container is an error" {
   start k1 sleep 300
-  start k2 sh -c 'trap "echo got-hup; exit 9" HUP; while :; do sleep 0.1; done'
+  start k2 sh -c 'trap "echo got-hup; exit 9" HUP; echo ready; while :; do sleep 0.1; done'
+  ready k2
   run rt-repl kill k1
   assert_success
   assert_output k1
@@ -339,7 +344,8 @@ t3"
   wait_until 50 is_exited k2
   assert_equal "$(state k2 .exit_code)" 9
   run rt-repl logs k2
-  assert_output got-hup
+  assert_output "ready
+got-hup"
   run --separate-stderr rt-repl kill k1
   assert_equal "$status" 125
   assert_equal "$stderr" "rt-repl: kill: container k1 is not running"

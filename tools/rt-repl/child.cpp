@@ -13,10 +13,24 @@
 
 namespace rt::repl {
 namespace {
-// The one piece of global state: what a signal handler may touch.
+// The only global state: what the signal handlers may touch.
 volatile sig_atomic_t g_interrupted = 0;
+volatile sig_atomic_t g_continued = 0;
 void on_sigint(int) { g_interrupted = 1; }
+void on_sigcont(int) { g_continued = 1; }
 }  // namespace
+
+void install_continue_handler() {
+  struct sigaction sa {};
+  sa.sa_handler = on_sigcont;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGCONT, &sa, nullptr);
+}
+bool take_continued() {
+  bool c = g_continued != 0;
+  g_continued = 0;
+  return c;
+}
 
 void install_interrupt_handler() {
   struct sigaction sa {};

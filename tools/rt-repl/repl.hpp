@@ -133,6 +133,10 @@ void install_interrupt_handler();
 bool interrupted();
 void clear_interrupt();
 inline constexpr int kInterruptedStatus = 130;  // 128 + SIGINT
+// SIGCONT (fg after Ctrl-Z) sets a flag the shell's reader checks: the
+// terminal must go back to line-editing mode and the line be redrawn.
+void install_continue_handler();
+bool take_continued();
 
 // Run another program (rt-run, rt-pull) in the foreground: same terminal
 // and process group, so Ctrl-C reaches it; stdin is /dev/null in a script.

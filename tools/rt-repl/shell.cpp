@@ -2,6 +2,7 @@
 // the script runner (one command a line from stdin).
 #include <histedit.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -49,7 +50,9 @@ struct Shell {
       auto dir = hist_file.substr(0, hist_file.rfind('/'));
       mkdir_p(dir, 0700);
       std::string tmp = hist_file + ".tmp." + std::to_string(::getpid());
-      if (history(hist, &ev, H_SAVE, tmp.c_str()) < 0 || std::rename(tmp.c_str(), hist_file.c_str()) != 0) {
+      // Only the user reads it: lines may hold secrets (-e PASSWORD=...).
+      if (history(hist, &ev, H_SAVE, tmp.c_str()) < 0 || ::chmod(tmp.c_str(), 0600) != 0 ||
+          std::rename(tmp.c_str(), hist_file.c_str()) != 0) {
         std::remove(tmp.c_str());
         throw Error(str("cannot save the history to ", hist_file), errno);
       }
@@ -103,8 +106,13 @@ int getc_fn(EditLine* el, wchar_t* wc) {
       ssize_t n = ::read(STDIN_FILENO, &c, 1);
       if (n == 0) return 0;
       if (n < 0) {
-        if (errno == EINTR) continue;
-        return -1;
+        if (errno != EINTR) return -1;
+        if (take_continued()) {  // back from Ctrl-Z: the job's shell left the terminal cooked
+          el_set(el, EL_PREP_TERM, 0);
+          el_set(el, EL_PREP_TERM, 1);
+          el_set(el, EL_REFRESH);
+        }
+        continue;
       }
     }
     bytes.push_back(c);
@@ -165,6 +173,7 @@ unsigned char complete_fn(EditLine* el, int) {
 
 int shell(Env& env) {
   std::setlocale(LC_CTYPE, "");
+  install_continue_handler();
   Shell sh(env);
   HistEvent ev;
   sh.hist = history_init();
