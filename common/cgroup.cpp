@@ -189,11 +189,12 @@ void populate_fake(const Hierarchy& h, const std::string& dir) {
     struct stat st {};
     if (::stat(src.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
     auto data = try_read_file(src);
-    UniqueFd fd(::open((dir + "/" + e->d_name).c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    if (fd && data) {
-      ssize_t n = ::write(fd.get(), data->data(), data->size());
-      (void)n;
-    }
+    std::string dst = dir + "/" + e->d_name;
+    UniqueFd fd(::open(dst.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (!fd || !data) continue;
+    const std::string& bytes = *data;
+    ssize_t n = ::write(fd.get(), bytes.data(), bytes.size());
+    (void)n;
   }
   ::closedir(d);
 }
