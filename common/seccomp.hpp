@@ -49,7 +49,8 @@ const std::vector<Blocked>& default_blocklist();
 // socket(AF_VSOCK), clone with namespace flags (EPERM) and clone3 (ENOSYS,
 // so that libc falls back to clone, whose flags a filter can see). As in
 // docker, the block on a syscall that a capability already guards is lifted
-// when the container keeps that capability (`bounding`).
+// when the program can hold that capability (`bounding`: the caller says
+// which set that is).
 //
 // A deny-list this simple is emitted as BPF directly (syscall numbers from
 // libseccomp's tables, for the native and compat ABIs): libseccomp's own
@@ -59,8 +60,8 @@ Filter default_profile(caps::Set bounding);
 
 // A docker or OCI JSON profile (defaultAction, defaultErrnoRet,
 // architectures or archMap, flags, syscalls[] with names/name, action,
-// errnoRet, args, includes/excludes). `bounding` decides docker's
-// includes.caps/excludes.caps. Unknown syscall names are skipped (logged at
+// errnoRet, args, includes/excludes). `bounding` (the capabilities the
+// program can hold) decides docker's includes.caps/excludes.caps. Unknown syscall names are skipped (logged at
 // debug level), as runc does. Throws rt::Error naming the file.
 Filter from_file(const std::string& path, caps::Set bounding);
 

@@ -368,6 +368,23 @@ EOF
   assert_output "Bad address"
 }
 
+@test "--seccomp default gates on what the program can hold: a non-root user with no_new_privs is blocked" {
+  # nobody keeps a full bounding set but holds nothing: with no_new_privs it
+  # can never gain CAP_SYS_ADMIN, so unshare stays blocked.
+  run setpriv --reuid 65534 --regid 65534 --clear-groups rt-exec --no-new-privs --seccomp default -- unshare --user true
+  assert_failure
+  assert_output --partial "Operation not permitted"
+  run setpriv --reuid 65534 --regid 65534 --clear-groups rt-exec --no-new-privs --seccomp unconfined -- unshare --user true
+  assert_success
+  run rt-exec --user 1000 --no-new-privs --seccomp default -- unshare --user true
+  assert_failure
+  # An unprivileged caller cannot load a filter without no_new_privs.
+  run setpriv --reuid 65534 --regid 65534 --clear-groups rt-exec --seccomp default -- touch "$BATS_TEST_TMPDIR/ran"
+  assert_equal "$status" 125
+  assert_output "rt-exec: cannot load the seccomp filter (without --no-new-privs it needs CAP_SYS_ADMIN): Permission denied"
+  [ ! -e "$BATS_TEST_TMPDIR/ran" ]
+}
+
 @test "--seccomp without --no-new-privs loads while CAP_SYS_ADMIN is still there, even for a non-root user" {
   run rt-exec --user 1000 --caps docker --seccomp default -- sh -c 'grep -E "^(Seccomp|NoNewPrivs):" /proc/self/status; unshare --user true'
   assert_failure

@@ -79,7 +79,7 @@ int run(int argc, char** argv) {
   if (vm.count("workdir") && workdir.empty()) die("invalid --workdir '': expected a directory");
 
   bool nnp = flag(vm, "no-new-privs");
-  seccomp::Filter filter = make_filter(opt<std::string>(vm, "seccomp"), privs.bounding);
+  seccomp::Filter filter = make_filter(opt<std::string>(vm, "seccomp"), exec::holdable_caps(privs, nnp));
   log::step("checked options");
 
   // 2. Apply, in the documented order.

@@ -222,6 +222,15 @@ void plan_caps(Privileges& p, const std::optional<std::string>& base, const std:
   p.ambient = root ? 0 : (adds.all ? p.bounding : p.bounding & adds.set);
 }
 
+caps::Set holdable_caps(const Privileges& p, bool no_new_privs) {
+  bool root = p.user ? p.user->uid == 0 : ::geteuid() == 0;
+  if (root || !no_new_privs) return p.bounding;
+  if (p.set_caps) return p.ambient;
+  // Unchanged capabilities: a switch to another user clears the ambient
+  // set; otherwise the current one carries over.
+  return p.user ? 0 : caps::ambient() & p.bounding;
+}
+
 namespace {
 
 bool setgroups_denied() {
@@ -236,7 +245,7 @@ void set_groups(const std::vector<gid_t>& g) {
   if (errno == EPERM && g.empty() && setgroups_denied()) return;
   std::string list;
   for (gid_t x : g) list += str(list.empty() ? "" : ",", x);
-  throw_errno(str("cannot set the supplementary groups to '", list, "'",
+  throw_errno(str("cannot set the supplementary groups to ", list.empty() ? "none" : list,
                   errno == EINVAL ? " (not all mapped in this user namespace)" : ""));
 }
 

@@ -61,6 +61,12 @@ struct Privileges {
   caps::Set bounding = 0;                   // the container's set
   caps::Set ambient = 0;                    // raised for a non-root user
 };
+// The capabilities the program can end up holding, which decide the
+// capability-gated rules of the seccomp profiles: for root, the bounding
+// set; for another user with no_new_privs, only what it keeps (its
+// ambient set); without no_new_privs a set-user-ID program could regain
+// anything in the bounding set.
+caps::Set holdable_caps(const Privileges& p, bool no_new_privs);
 // Work out the capability sets from the options. Named capabilities that
 // this process cannot grant are an error; ALL and docker are cut down to
 // what it has.
