@@ -130,14 +130,8 @@ std::string unique_suffix() {
   return str(::getpid(), ".", counter.fetch_add(1));
 }
 
-bool on_tmpfs(int fd) {
-  struct statfs sf{};
-  return ::fstatfs(fd, &sf) == 0 && sf.f_type == TMPFS_MAGIC;
-}
-
-void fsync_dir_of(const std::string& path) {
-  auto slash = path.rfind('/');
-  UniqueFd d(::open(path.substr(0, slash).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+void fsync_dir(const std::string& path) {
+  UniqueFd d(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (d) ::fsync(d.get());
 }
 
@@ -223,6 +217,9 @@ void StoreWriter::commit(const Commit& c) {
     if (!c.variant.empty()) p["variant"] = c.variant;
     desc["platform"] = p;
   }
+  // The renames of blobs and layers reach the disk before index.json names them.
+  fsync_dir(root_ + "/blobs/sha256");
+  fsync_dir(root_ + "/layers");
   layout::Lock lk(root_, "index", true);
   json index = layout::read_index(root_);
   json kept = json::array();
@@ -415,21 +412,27 @@ void LayerJobs::run_one(size_t i) {
       if (::fsync(feed->fd()) != 0) throw_errno(str("cannot write ", ingest));
       std::string dst = layout::blob_path(root, L.digest);
       if (::rename(ingest.c_str(), dst.c_str()) != 0) throw_errno(str("cannot store blob ", dst));
-      fsync_dir_of(dst);
     }
     if (!have_layer) {
       json info = {{"digest", L.digest},         {"diff_id", L.diff_id}, {"size", res.file_bytes},
                    {"files", res.files},         {"compression", res.compression}};
-      write_file_atomic(tmpdir + "/info.json", info.dump() + "\n", 0644);
-      // Durable before it becomes visible (nothing to do on tmpfs).
-      if (!on_tmpfs(dfd.get()) && ::syncfs(dfd.get()) != 0) throw_errno(str("cannot sync ", tmpdir));
+      // Inside the directory that the rename below publishes: no need for
+      // a temporary name of its own.
+      {
+        std::string text = info.dump() + "\n";
+        UniqueFd f(::open((tmpdir + "/info.json").c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+        if (!f || ::write(f.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()))
+          throw_errno(str("cannot write ", tmpdir, "/info.json"));
+      }
+      // The unpacked files are not flushed one by one (as neither docker nor
+      // containerd do): the rename makes the layer appear whole to readers and
+      // after a SIGKILL; the blob itself is durable (fsync'd above).
       dfd.reset();
       std::string dst = layout::layer_path(root, L.diff_id);
       if (::rename(tmpdir.c_str(), dst.c_str()) != 0) {
         if (errno != EEXIST && errno != ENOTEMPTY) throw_errno(str("cannot store layer ", dst));
         layout::remove_tree_at(AT_FDCWD, tmpdir.c_str());  // the same layer came from another blob
       }
-      fsync_dir_of(dst);
     }
     st.files = res.files;
     st.file_bytes = res.file_bytes;

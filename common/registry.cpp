@@ -671,6 +671,9 @@ struct RegistryClient::Impl {
           continue;
         }
         std::string why = r->errbuf[0] ? r->errbuf : curl_easy_strerror(r->result);
+        if (r->result == CURLE_PEER_FAILED_VERIFICATION || r->result == CURLE_SSL_CACERT_BADFILE)
+          throw Error(str("the TLS certificate of ", host_of(url), " is not trusted (", why,
+                          "); if you trust this registry anyway, name it with --insecure"));
         throw Error(str("cannot reach registry ", ref.registry, " (", origin_of(url), "): ", why));
       }
       if (url.rfind(endpoint, 0) == 0) scheme_settled = true;

@@ -8,7 +8,7 @@ libcurl4-openssl-dev nlohmann-json3-dev libssl-dev libseccomp-dev libedit-dev
 libcap-dev
 bats bats-support bats-assert bats-file
 busybox-static mandoc iproute2 util-linux procps psmisc tmux
-docker-registry skopeo umoci uidmap curl jq python3 zstd
+docker-registry skopeo umoci uidmap curl jq python3 zstd openssl
 clang-format clang-tidy cppcheck"
 BENCH_PKGS="hyperfine crun runc bubblewrap"
 

@@ -382,6 +382,31 @@ blob_gets() {
   assert_output --regexp "retry after [0-9]{4}-[0-9]{2}-[0-9]{2}"
 }
 
+@test "TLS: an untrusted certificate is refused; --insecure skips verification, or falls back to http" {
+  name=$(hostname)
+  addr=$(getent hosts "$name" | awk '{print $1; exit}')
+  case "$addr" in 127.*) ;; *) skip "needs a host name other than localhost that resolves to 127.0.0.0/8 ($name is '$addr')" ;; esac
+  command -v openssl >/dev/null || skip "openssl(1) is needed for a test certificate"
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$BATS_TEST_TMPDIR/key.pem" -out "$BATS_TEST_TMPDIR/cert.pem" \
+    -days 1 -subj "/CN=$name" 2>/dev/null
+  fakehub_start --host 127.0.0.1 --tls-cert "$BATS_TEST_TMPDIR/cert.pem" --tls-key "$BATS_TEST_TMPDIR/key.pem"
+  port=${FAKEHUB##*:}
+  run rt-pull -q "$name:$port/busybox"
+  assert_failure 125
+  assert_output --partial "TLS certificate of $name:$port is not trusted"
+  assert_output --partial "--insecure"
+  run --separate-stderr rt-pull --insecure "$name:$port/busybox"
+  assert_success
+  [[ "$stderr" == *"from https://$name:$port"* ]]
+  # a plain-http registry under a non-loopback name: https first, then http
+  rm -rf "$RT_ROOT"
+  run rt-pull -q "$name:${REGISTRY##*:}/busybox"
+  assert_failure 125
+  run --separate-stderr rt-pull --insecure "$name:${REGISTRY##*:}/busybox"
+  assert_success
+  assert_output "$(config_digest busybox latest)"
+}
+
 # Each hostile layer: refused with the entry named, nothing outside touched,
 # the layer discarded.
 hostile() {

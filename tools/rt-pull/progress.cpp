@@ -56,25 +56,24 @@ std::string Progress::bar_line(size_t i) {
   std::string id = L.digest.substr(7, 12);
   char buf[256];
   if (s == LayerState::fetching || s == LayerState::unpacking) {
-    uint64_t have = st.fetched.load();
+    // Bytes arrive, and are unpacked as they do: show whichever lags.
     uint64_t total = L.size ? L.size : 1;
-    // Unpacking happens as bytes arrive: show the slower of the two.
-    uint64_t done = std::min(have, st.consumed.load());
+    uint64_t have = st.fetched.load(), used = st.consumed.load();
+    bool arriving = s == LayerState::fetching && have < L.size;
+    uint64_t shown = arriving ? have : std::min(have, used);
+    const char* what = arriving ? verb_.c_str() : "unpacking";
     int width = 24;
-    int filled = static_cast<int>(static_cast<double>(done) / static_cast<double>(total) * width);
+    int filled = static_cast<int>(static_cast<double>(shown) / static_cast<double>(total) * width);
     std::string bar = std::string(static_cast<size_t>(std::clamp(filled, 0, width)), '=');
     if (filled < width) bar += '>';
     bar.resize(static_cast<size_t>(width) + 1, ' ');
     double secs = std::chrono::duration<double>(Clock::now() - seen_[i].started).count();
-    double rate = secs > 0.2 ? static_cast<double>(have - std::min(have, seen_[i].bytes_at_start)) / secs : 0;
-    std::string eta = "";
-    if (rate > 0 && have < L.size) {
-      double left = static_cast<double>(L.size - have) / rate;
-      eta = str(" ETA ", static_cast<int>(left + 0.5), "s");
-    }
-    const char* what = s == LayerState::fetching ? verb_.c_str() : layer_state_name(s);
+    uint64_t base = std::min(shown, seen_[i].bytes_at_start);
+    double rate = secs > 0.2 ? static_cast<double>(shown - base) / secs : 0;
+    std::string eta;
+    if (rate > 0 && shown < L.size) eta = str(" ETA ", static_cast<int>(static_cast<double>(L.size - shown) / rate + 0.5), "s");
     std::snprintf(buf, sizeof buf, "%s: %-11s [%s] %s/%s %s/s%s", id.c_str(), what, bar.c_str(),
-                  human_bytes(have).c_str(), human_bytes(L.size).c_str(), human_bytes(static_cast<uint64_t>(rate)).c_str(),
+                  human_bytes(shown).c_str(), human_bytes(L.size).c_str(), human_bytes(static_cast<uint64_t>(rate)).c_str(),
                   eta.c_str());
   } else if (s == LayerState::done) {
     std::snprintf(buf, sizeof buf, "%s: %-11s %s, %llu files", id.c_str(), layer_state_name(s), human_bytes(L.size).c_str(),
