@@ -372,7 +372,8 @@ fake_tree() {
   need_v1 pids
   local sig
   for sig in TERM INT; do
-    start_bg --name "$N" -- sh -c 'sleep 100 & echo $! > '"$BATS_TEST_TMPDIR/bgpid"'; sleep 100'
+    # (exec: a shell would wait for its foreground sleep before acting on SIGINT.)
+    start_bg --name "$N" -- sh -c 'sleep 100 & echo $! > '"$BATS_TEST_TMPDIR/bgpid"'; exec sleep 100'
     wait_until 50 test -s "$BATS_TEST_TMPDIR/bgpid"
     kill -"$sig" "$SUP"
     wait_for "$SUP"
