@@ -186,30 +186,38 @@ EOF
 }
 
 @test "script: quotes, backslashes, comments and continuation lines are split as sh does, and nothing is expanded" {
-  start q1 sleep 300
-  HOME=/should-not-appear run rt-repl <<'EOF'
+  cat > "$BATS_TEST_TMPDIR/script" <<'EOF'
    # indented comment
-exec q1 printf '[%s]' 'single  quoted' "double \"q\" \$HOME" back\ slash $HOME "" end # a comment
-exec q1 printf '[%s]' "two
+run --rm --rootfs @R@ printf '[%s]' 'single  quoted' "double \"q\" \$HOME" back\ slash $HOME "" end # a comment
+run --rm --rootfs @R@ printf '[%s]' "two
 lines" con\
 tinued
 EOF
+  sed -i "s|@R@|$R|" "$BATS_TEST_TMPDIR/script"
+  HOME=/should-not-appear run rt-repl < "$BATS_TEST_TMPDIR/script"
   assert_success
   assert_line --index 0 '[single  quoted][double "q" $HOME][back slash][$HOME][][end][two'
   assert_line --index 1 'lines][continued]'
-  run rt-repl stop -t 0 q1
-  assert_success
 }
 
 @test "script: run and exec get /dev/null as stdin, so they cannot eat the script" {
-  start n1 sleep 300
-  run rt-repl <<'EOF'
-exec -i n1 cat
-version
-EOF
+  # more script than rt-repl reads at once: a command that read stdin would
+  # get the rest of it (and `version` would never run)
+  { printf 'run --rm -i --rootfs %s cat\n' "$R"
+    for i in $(seq 300); do echo "# padding line $i ........................"; done
+    echo version; } > "$BATS_TEST_TMPDIR/script"
+  run rt-repl < "$BATS_TEST_TMPDIR/script"
   assert_success
   assert_output "$(rt-repl --version)"
   # one-shot: stdin is the caller's
+  run bash -c "echo from-stdin | rt-repl run --rm -i --rootfs '$R' cat"
+  assert_success
+  assert_output from-stdin
+  start n1 sleep 300
+  sed -i "1s|.*|exec -i n1 cat|" "$BATS_TEST_TMPDIR/script"
+  run rt-repl < "$BATS_TEST_TMPDIR/script"
+  assert_success
+  assert_output "$(rt-repl --version)"
   run bash -c 'echo from-stdin | rt-repl exec -i n1 cat'
   assert_success
   assert_output from-stdin
