@@ -454,6 +454,9 @@ EOF
   run rt-exec --seccomp "$p" -- true
   assert_equal "$status" 125
   assert_equal "${#lines[@]}" 1
+  run rt-exec --seccomp '' -- true
+  assert_equal "$status" 125
+  assert_output "rt-exec: invalid --seccomp '': expected a profile FILE, default or unconfined"
   run rt-exec --seccomp "$BATS_TEST_TMPDIR/missing.json" -- true
   assert_equal "$status" 125
   assert_output "rt-exec: cannot read seccomp profile $BATS_TEST_TMPDIR/missing.json: No such file or directory"

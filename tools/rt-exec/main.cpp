@@ -79,6 +79,8 @@ int run(int argc, char** argv) {
   if (vm.count("workdir") && workdir.empty()) die("invalid --workdir '': expected a directory");
 
   bool nnp = flag(vm, "no-new-privs");
+  if (vm.count("seccomp") && opt<std::string>(vm, "seccomp").empty())
+    die("invalid --seccomp '': expected a profile FILE, default or unconfined");
   seccomp::Filter filter = make_filter(opt<std::string>(vm, "seccomp"), exec::holdable_caps(privs, nnp));
   log::step("checked options");
 
