@@ -655,12 +655,21 @@ second"
     and (.[0].layer_dirs | length == 1) and .[0].architecture != ""'
   run rt-repl info --json
   echo "$output" | jq -e '.images == 1 and .image_size > 0'
-  # run by image (when rt-run can)
+  # run by image: the image's Env and WorkingDir apply
   run rt-repl run --rm "$REGISTRY/repl/busybox:1" sh -c 'echo $RT_IMAGE; pwd'
-  if [ "$status" -eq 0 ]; then
-    assert_output "busybox
+  assert_success
+  assert_output "busybox
 /root"
-  fi
+  # and a container of it shows the reference in ps
+  run rt-repl run -d --name fromimage "$REGISTRY/repl/busybox:1" sleep 300
+  assert_success
+  run rt-repl ps
+  assert_line --regexp "^[0-9a-f]{12} +$REGISTRY/repl/busybox:1 +\"sleep 300\" .* fromimage$"
+  # an image in use cannot be removed without -f
+  run --separate-stderr rt-repl rmi "$REGISTRY/repl/busybox:1"
+  assert_equal "$status" 125
+  one_line_stderr
+  rt-repl rm -f fromimage
   # a second tag, then rmi
   run rt-repl <<< "pull -q $REGISTRY/repl/busybox:1"
   assert_success
