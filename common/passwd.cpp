@@ -1,5 +1,10 @@
 #include "passwd.hpp"
 
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <system_error>
 
@@ -41,10 +46,11 @@ void each_line(std::string_view text, F&& f) {
 // A missing file reads as empty; any other failure is an error.
 std::string read_db(const std::string& path) {
   std::error_code ec;
-  auto s = try_read_file(path, &ec);
+  auto s = read_config_file(path, ec, true);
   if (s) return *s;
   if (ec.value() == ENOENT) return {};
-  throw Error(str("cannot read ", path), ec.value());
+  throw Error(str("cannot read ", path, ec.value() == EINVAL ? ": not a regular file" : ""),
+              ec.value() == EINVAL ? 0 : ec.value());
 }
 
 uint32_t id_or_die(std::string_view s, std::string_view what) {
@@ -54,6 +60,43 @@ uint32_t id_or_die(std::string_view s, std::string_view what) {
 }
 
 }  // namespace
+
+std::optional<std::string> read_config_file(const std::string& path, std::error_code& ec, bool regular_only,
+                                            size_t max) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
+  struct stat st{};
+  if (!fd || ::fstat(fd.get(), &st) != 0) {
+    ec = errno_code();
+    return std::nullopt;
+  }
+  if (S_ISDIR(st.st_mode) || (regular_only && !S_ISREG(st.st_mode))) {
+    ec = errno_code(S_ISDIR(st.st_mode) ? EISDIR : EINVAL);
+    return std::nullopt;
+  }
+  std::string out;
+  char buf[8192];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EAGAIN) {  // a pipe with no writer yet: wait for data
+      pollfd p{fd.get(), POLLIN, 0};
+      ::poll(&p, 1, -1);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      ec = errno_code();
+      return std::nullopt;
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+    if (out.size() > max) {
+      ec = errno_code(EFBIG);
+      return std::nullopt;
+    }
+  }
+  ec.clear();
+  return out;
+}
 
 std::vector<PasswdEntry> parse_passwd(std::string_view text) {
   std::vector<PasswdEntry> out;

@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <system_error>
 #include <string_view>
 #include <vector>
 
@@ -22,6 +23,15 @@ struct GroupEntry {
   gid_t gid = 0;
   std::vector<std::string> members;
 };
+
+// Read a small configuration file (passwd, group, an env file, a seccomp
+// profile) without trusting what it is: opened non-blocking (a FIFO planted
+// in an image cannot hang us), at most `max` bytes (nor can /dev/zero).
+// Pipes are read (an env file may come from process substitution) unless
+// `regular_only`. nullopt with `ec` set on failure; EFBIG when too large,
+// EINVAL when not a regular file and one was required.
+std::optional<std::string> read_config_file(const std::string& path, std::error_code& ec, bool regular_only = false,
+                                            size_t max = 16 << 20);
 
 // Parse the text of a passwd or group file. Lines that are empty, comments
 // or malformed (too few fields, ids that are not numbers) are skipped.

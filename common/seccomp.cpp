@@ -23,6 +23,7 @@
 #include "fs.hpp"
 #include "log.hpp"
 #include "parse.hpp"
+#include "passwd.hpp"
 
 namespace rt::seccomp {
 
@@ -545,7 +546,7 @@ void add_syscalls(const Ctx& c, Builder& b, const json& list) {
 Filter from_file(const std::string& path, caps::Set bounding) {
   Ctx c{path, bounding};
   std::error_code ec;
-  auto text = try_read_file(path, &ec);
+  auto text = read_config_file(path, ec);
   if (!text) throw Error(str("cannot read seccomp profile ", path), ec.value());
   json prof;
   try {

@@ -577,11 +577,31 @@ EOF
   assert_output --partial "contains whitespace"
   run rt-exec --env-file "$BATS_TEST_TMPDIR/nope" -- true
   assert_equal "$status" 125
-  assert_output "rt-exec: cannot read $BATS_TEST_TMPDIR/nope: No such file or directory"
+  assert_output "rt-exec: cannot read env file $BATS_TEST_TMPDIR/nope: No such file or directory"
   run rt-exec --env =x -- true
   assert_equal "$status" 125
   assert_equal "${#lines[@]}" 1
   [ ! -e "$BATS_TEST_TMPDIR/ran" ]
+}
+
+@test "env files and profiles from pipes work; endless or blocking files are refused, not waited for" {
+  run rt-exec --clear-env --env-file <(printf 'A=1\nB=2\n') -- /bin/sh -c 'echo $A$B'
+  assert_success
+  assert_output 12
+  # timeout only guards the suite against a hang (124 would fail the test).
+  run timeout 20 rt-exec --env-file /dev/zero -- true
+  assert_equal "$status" 125
+  assert_output "rt-exec: cannot read env file /dev/zero: File too large"
+  run timeout 20 rt-exec --seccomp /dev/zero -- true
+  assert_equal "$status" 125
+  assert_output "rt-exec: cannot read seccomp profile /dev/zero: File too large"
+  # A FIFO planted as an image's /etc/passwd: refused at once.
+  in_rootfs
+  rm "$ROOT/etc/passwd"
+  mkfifo "$ROOT/etc/passwd"
+  run timeout 20 chroot "$ROOT" /rt-exec --user user -- /bin/true
+  assert_equal "$status" 125
+  assert_output "rt-exec: cannot read /etc/passwd: not a regular file"
 }
 
 @test "HOME comes from the target user's passwd entry unless given" {

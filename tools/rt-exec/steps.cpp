@@ -80,7 +80,10 @@ void add_var(Environment& env, std::string_view kv, const std::string& where) {
 // ignored, '#' starts a comment line, the value is taken as is (no quotes
 // or escapes are interpreted).
 void add_env_file(Environment& env, const std::string& path) {
-  std::string text = read_file(path);
+  std::error_code ec;
+  auto read = read_config_file(path, ec);
+  if (!read) throw Error(str("cannot read env file ", path), ec.value());
+  std::string& text = *read;
   if (starts_with(text, "\xEF\xBB\xBF")) text.erase(0, 3);  // a UTF-8 byte order mark
   size_t lineno = 0;
   for (auto& line : split(text, '\n')) {
