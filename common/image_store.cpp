@@ -194,12 +194,12 @@ std::pair<std::string, std::string> split_repository_tag(const std::string& ref)
   if (ref.empty()) return {"<none>", "<none>"};
   std::string name = ref;
   std::string tag = "<none>";
-  if (auto at = name.find('@'); at != std::string::npos) name = name.substr(0, at);
+  if (auto at = name.find('@'); at != std::string::npos) name.resize(at);
   auto slash = name.rfind('/');
   auto colon = name.rfind(':');
   if (colon != std::string::npos && (slash == std::string::npos || colon > slash)) {
     tag = name.substr(colon + 1);
-    name = name.substr(0, colon);
+    name.resize(colon);
   }
   return {name, tag};
 }
@@ -302,7 +302,8 @@ void reach(const std::string& root, const json& desc, Reachable& r, int depth = 
     if (is_sha256_digest(cd)) {
       r.blobs.insert(std::string(digest_hex_view(cd)));
       try {
-        for (const auto& d : read_config(root, cd).diff_ids)
+        ConfigDoc doc = read_config(root, cd);
+        for (const auto& d : doc.diff_ids)
           if (is_sha256_digest(d)) r.layers.insert(std::string(digest_hex_view(d)));
       } catch (const Error&) {
       }

@@ -101,14 +101,16 @@ struct DeferredDir {
   timespec times[2];
 };
 
+mode_t current_umask() {
+  mode_t um = ::umask(0);
+  ::umask(um);
+  return um;
+}
+
 class Extractor {
  public:
-  Extractor(int dest, const UnpackOptions& opt) : dest_(dest), opt_(opt) {
-    um_ = ::umask(0);
-    ::umask(um_);
-    euid_ = ::geteuid();
-    egid_ = ::getegid();
-  }
+  Extractor(int dest, const UnpackOptions& opt)
+      : dest_(dest), opt_(opt), um_(current_umask()), euid_(::geteuid()), egid_(::getegid()) {}
 
   void entry(archive* a, archive_entry* e, UnpackResult& res);
   void finish();

@@ -26,6 +26,7 @@ setup() {
 }
 
 teardown() {
+  if [ -n "${ROOTLESS_DIR:-}" ]; then rm -rf "$ROOTLESS_DIR"; fi
   rt_teardown
 }
 
@@ -75,9 +76,12 @@ blob_gets() {
   layer=$(rt-pull --inspect "$REGISTRY/busybox" | jq -r '.layers[0]')
   [ -d "$layer" ]
   diff -r --no-dereference "$layer" "$RT_ROOTFS"
-  # skopeo copy reads (and verifies) every blob
+  # skopeo copy reads (and verifies) every blob; umoci unpacks from the store
   run skopeo copy "oci:$RT_ROOT:$REGISTRY/busybox:latest" "dir:$BATS_TEST_TMPDIR/copy"
   assert_success
+  run umoci unpack --image "$RT_ROOT:$REGISTRY/busybox:latest" "$BATS_TEST_TMPDIR/bundle"
+  assert_success
+  diff -r --no-dereference "$BATS_TEST_TMPDIR/bundle/rootfs" "$RT_ROOTFS"
 }
 
 @test "the short name resolves: --inspect by reference, full id and id prefix" {
@@ -313,6 +317,47 @@ blob_gets() {
   done
   [ "$(jq '.manifests | length' "$RT_ROOT/index.json")" -eq 1 ]
   [ "$(ls "$RT_ROOT/layers" | wc -l)" -eq 3 ]
+}
+
+@test "concurrent pulls of overlapping images: the shared base layer is fetched once" {
+  registry_push_busybox ovla:latest
+  registry_push_busybox ovlb:latest layers
+  rt-pull -q "$REGISTRY/ovla" > "$BATS_TEST_TMPDIR/a" 3>&- &
+  rt-pull -q "$REGISTRY/ovlb" > "$BATS_TEST_TMPDIR/b" 3>&- &
+  wait
+  [ "$(cat "$BATS_TEST_TMPDIR/a")" = "$(config_digest ovla latest)" ]
+  [ "$(cat "$BATS_TEST_TMPDIR/b")" = "$(config_digest ovlb latest)" ]
+  base=$(curl -sf -H 'Accept: application/vnd.oci.image.manifest.v1+json' "http://$REGISTRY/v2/ovla/manifests/latest" | jq -r '.layers[0].digest')
+  [ "$(registry_requests "\"GET /v2/ovl[ab]/blobs/$base")" -eq 1 ]
+  [ "$(ls "$RT_ROOT/layers" | wc -l)" -eq 3 ]
+}
+
+@test "unprivileged: whiteouts are still 0/0 devices, opaque is user.overlay.opaque, overlayfs in a user namespace honours them" {
+  d=$(mktemp -d /tmp/rt-pull-rootless.XXXXXX)
+  ROOTLESS_DIR=$d
+  chmod 755 "$d"
+  $PY "$CRAFT" tar lower "$d/lower.tar"
+  $PY "$CRAFT" tar upper "$d/upper.tar"
+  $PY "$CRAFT" layout "$d/L" ovl "$d/lower.tar" "$d/upper.tar"
+  chmod -R a+rX "$d/L"
+  mkdir -m 777 "$d/home" "$d/mnt"
+  as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups env HOME="$d/home" RT_ROOT="$d/home/store" "$@"; }
+  run as_nobody "$RT_BIN/rt-pull" -q --import "oci:$d/L:ovl" --tag test/ovl
+  assert_success
+  top=$(as_nobody "$RT_BIN/rt-pull" --inspect test/ovl | jq -r '.layers[0]')
+  [ "$(stat -c '%F %t %T %U' "$top/etc/hidden")" = "character special file 0 0 nobody" ]
+  run $PY -c 'import os,sys; print(os.listxattr(sys.argv[1]))' "$top/opq"
+  assert_output "['user.overlay.opaque']"
+  lower=$(as_nobody "$RT_BIN/rt-pull" --inspect test/ovl | jq -r '.layers | join(":")')
+  run as_nobody unshare --user --map-root-user --mount sh -c "mount -t overlay overlay -o lowerdir=$lower,userxattr $d/mnt && ls $d/mnt/etc $d/mnt/opq"
+  if [ "$status" -ne 0 ] && [[ "$output" == *"ermission denied"* || "$output" == *"Operation not permitted"* ]]; then
+    skip "unprivileged overlay mounts are not allowed here: $output"
+  fi
+  assert_success
+  assert_line kept
+  refute_line hidden
+  assert_line c
+  refute_line a
 }
 
 @test "Docker Hub's bearer flow: one anonymous token per repository, no credential to the CDN" {
