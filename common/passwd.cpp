@@ -135,9 +135,9 @@ Identity resolve_user(std::string_view spec, const std::string& passwd_path, con
   bool numeric = all_digits(user);
   auto users = parse_passwd(read_db(passwd_path));
   const PasswdEntry* match = nullptr;
-  std::optional<uint32_t> want_uid = numeric ? std::optional(id_or_die(user, "--user uid")) : std::nullopt;
+  uint32_t want_uid = numeric ? id_or_die(user, "--user uid") : 0;
   for (const auto& u : users)
-    if (numeric ? u.uid == *want_uid : u.name == user) {
+    if (numeric ? u.uid == want_uid : u.name == user) {
       match = &u;  // the first entry wins, as in runc
       break;
     }
@@ -146,7 +146,7 @@ Identity resolve_user(std::string_view spec, const std::string& passwd_path, con
     id.gid = match->gid;
     id.home = match->home;
   } else if (numeric) {
-    id.uid = *want_uid;  // gid 0, home "/": what docker does for a uid without an entry
+    id.uid = want_uid;  // gid 0, home "/": what docker does for a uid without an entry
   } else {
     throw Error(str("unknown user '", user, "': no such entry in ", passwd_path));
   }
