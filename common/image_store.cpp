@@ -322,12 +322,18 @@ Reachable reach_all(const std::string& root, const json& index) {
   return r;
 }
 
-// Containers (id -> short description) whose state.json names image `id`.
-std::vector<std::string> containers_using(const std::string& state_root, const std::string& id) {
-  std::vector<std::string> users;
+struct ContainerImage {
+  std::string container;  // "abcdef123456 (name)"
+  std::string image_id;   // "sha256:..."
+};
+
+// The image of every container in STATE/containers/*/state.json
+// ("image": {"id": ...}), whatever its status.
+std::vector<ContainerImage> container_images(const std::string& state_root) {
+  std::vector<ContainerImage> out;
   std::string dir = state_root + "/containers";
   DIR* d = ::opendir(dir.c_str());
-  if (!d) return users;
+  if (!d) return out;
   while (dirent* e = ::readdir(d)) {
     if (e->d_name[0] == '.') continue;
     auto text = try_read_file(dir + "/" + e->d_name + "/state.json");
@@ -337,14 +343,36 @@ std::vector<std::string> containers_using(const std::string& state_root, const s
     std::string used;
     if (j.contains("image") && j["image"].is_object()) used = j["image"].value("id", "");
     else if (j.contains("image_id") && j["image_id"].is_string()) used = j["image_id"];
-    if (!used.empty() && (used == id || "sha256:" + used == id)) {
-      std::string name = j.value("name", "");
-      users.push_back(std::string(e->d_name).substr(0, 12) + (name.empty() ? "" : " (" + name + ")"));
-    }
+    if (used.empty()) continue;
+    if (used.compare(0, 7, "sha256:") != 0) used = "sha256:" + used;
+    std::string name = j.value("name", "");
+    out.push_back({std::string(e->d_name).substr(0, 12) + (name.empty() ? "" : " (" + name + ")"), used});
   }
   ::closedir(d);
-  std::sort(users.begin(), users.end());
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.container < b.container; });
+  return out;
+}
+
+std::vector<std::string> containers_using(const std::string& state_root, const std::string& id) {
+  std::vector<std::string> users;
+  for (const auto& c : container_images(state_root))
+    if (c.image_id == id) users.push_back(c.container);
   return users;
+}
+
+// What containers need of images no index entry names any more: their
+// configs and layers (belt and braces: rmi keeps such images dangling).
+void reach_containers(const std::string& root, const std::string& state_root, Reachable& r) {
+  for (const auto& c : container_images(state_root)) {
+    if (!is_sha256_digest(c.image_id)) continue;
+    try {
+      ConfigDoc doc = read_config(root, c.image_id);
+      r.blobs.insert(std::string(digest_hex_view(c.image_id)));
+      for (const auto& d : doc.diff_ids)
+        if (is_sha256_digest(d)) r.layers.insert(std::string(digest_hex_view(d)));
+    } catch (const Error&) {
+    }
+  }
 }
 
 // Make a layer disappear at once (rename into tmp/), then delete it.
@@ -410,9 +438,14 @@ RemoveResult remove_image(const std::string& root, const std::string& ref_or_id,
       throw Error(str("cannot remove image ", id.substr(0, 19), ": it is referenced by ", names.size(), " references (",
                       join(names, ", "), "); remove them by name, or use force"));
   }
+  // Other names of the image that stay: then it is only untagged.
   bool others = false;
   for (size_t i = 0; i < ms.size(); ++i)
-    if (!drop.count(i) && layout::entry_image_id(root, ms[i]) == id) others = true;
+    if (!drop.count(i) && !annotation(ms[i], layout::kRefName).empty() && layout::entry_image_id(root, ms[i]) == id)
+      others = true;
+  if (!others)  // the image goes: its nameless entries too
+    for (size_t i = 0; i < ms.size(); ++i)
+      if (annotation(ms[i], layout::kRefName).empty() && layout::entry_image_id(root, ms[i]) == id) drop.insert(i);
 
   RemoveResult res;
   json kept = json::array();
@@ -447,6 +480,7 @@ RemoveResult remove_image(const std::string& root, const std::string& ref_or_id,
 
   // The image is gone from the index: free what nothing else reaches.
   Reachable still = reach_all(root, index);
+  reach_containers(root, state_root, still);
   Reachable was;
   for (const auto& d : dropped) reach(root, d, was);
   res.deleted.push_back(id);
@@ -461,13 +495,32 @@ RemoveResult remove_image(const std::string& root, const std::string& ref_or_id,
   return res;
 }
 
-GcResult gc_store(const std::string& root) {
+GcResult gc_store(const std::string& root, const std::string& state_root_in) {
   GcResult res;
   if (!layout::layout_exists(root)) return res;
+  std::string state_root = state_root_in.empty() ? default_image_state_root() : state_root_in;
   layout::Lock store(root, "store", true);
   layout::Lock idx(root, "index", true);
   json index = layout::read_index(root);
+  // Dangling images (no name) that no container uses go first.
+  {
+    std::set<std::string> used;
+    for (const auto& c : container_images(state_root)) used.insert(c.image_id);
+    json kept = json::array();
+    for (const auto& d : index["manifests"]) {
+      if (annotation(d, layout::kRefName).empty() && !used.count(layout::entry_image_id(root, d))) {
+        ++res.images;
+        continue;
+      }
+      kept.push_back(d);
+    }
+    if (res.images) {
+      index["manifests"] = kept;
+      layout::write_index(root, index);
+    }
+  }
   Reachable keep = reach_all(root, index);
+  reach_containers(root, state_root, keep);
   for (const auto& name : dir_names(root + "/blobs/sha256"))
     if (!keep.blobs.count(name)) {
       res.bytes += drop_blob(root, name);

@@ -90,13 +90,17 @@ RemoveResult remove_image(const std::string& root, const std::string& ref_or_id,
                           bool force);
 
 struct GcResult {
+  size_t images = 0;  // dangling images removed
   size_t blobs = 0, layers = 0, temps = 0;
   uint64_t bytes = 0;
 };
-// Free every blob and layer no image in index.json refers to, and leftovers
-// of interrupted pulls (partial downloads, half-unpacked layers). Waits for
-// running pulls to finish.
-GcResult gc_store(const std::string& root);
+// Remove dangling images (index.json entries without a name, e.g. what a
+// reference named before a pull moved it) that no container
+// (STATE/containers/*/state.json) uses; then free every blob and layer that
+// no image and no container needs, and leftovers of interrupted pulls
+// (partial downloads, half-unpacked layers). Waits for running pulls to
+// finish. Empty state_root means default_image_state_root().
+GcResult gc_store(const std::string& root, const std::string& state_root = "");
 
 // Hold this (shared) while creating a container from an image found with
 // find_image, so that a concurrent rmi waits until state.json names it.

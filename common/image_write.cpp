@@ -222,15 +222,33 @@ void StoreWriter::commit(const Commit& c) {
   json index = layout::read_index(root_);
   json kept = json::array();
   bool dup = false;
+  std::vector<json> moved_from;  // images the reference named before
+  auto name_of = [](const json& d) {
+    return d.contains("annotations") && d["annotations"].is_object() ? d["annotations"].value(layout::kRefName, "")
+                                                                      : std::string();
+  };
   for (const auto& d : index["manifests"]) {
-    std::string name;
-    if (d.contains("annotations") && d["annotations"].is_object())
-      name = d["annotations"].value(layout::kRefName, "");
-    if (!c.ref.empty() && name == c.ref) continue;  // the reference moves to the new image
+    std::string name = name_of(d);
     bool same_image = layout::entry_image_id(root_, d) == c.id;
+    if (!c.ref.empty() && name == c.ref) {  // the reference moves to the new image
+      if (!same_image) moved_from.push_back(d);
+      continue;
+    }
     if (name.empty() && same_image && !c.ref.empty()) continue;  // no longer dangling
     if (c.ref.empty() && same_image) dup = true;  // already there (named or not)
     kept.push_back(d);
+  }
+  // An image that loses its last name stays, nameless, as docker keeps it:
+  // a container may use it; rmi or gc decide.
+  for (auto& old : moved_from) {
+    std::string old_id = layout::entry_image_id(root_, old);
+    bool named = false, dangling = false;
+    for (const auto& d : kept)
+      if (layout::entry_image_id(root_, d) == old_id) (name_of(d).empty() ? dangling : named) = true;
+    if (named || dangling || old_id.empty()) continue;
+    old["annotations"].erase(layout::kRefName);
+    old["annotations"][layout::kAnnId] = old_id;
+    kept.push_back(old);
   }
   if (!dup) kept.push_back(desc);
   index["manifests"] = kept;

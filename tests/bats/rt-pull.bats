@@ -188,7 +188,7 @@ blob_gets() {
   info=$(rt-pull --inspect "$REGISTRY/multi")
   [ "$(cat "$(echo "$info" | jq -r '.layers[0]')/etc/platform")" = linux/arm64 ]
   [ "$(echo "$info" | jq -r .config.platform)" = linux/arm64 ]
-  run jq -r '.manifests[0].platform.architecture' "$RT_ROOT/index.json"
+  run jq -r --arg r "$REGISTRY/multi:latest" '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == $r) | .platform.architecture' "$RT_ROOT/index.json"
   assert_output arm64
   run rt-pull -q --platform linux/s390x "$REGISTRY/multi"
   assert_failure 125
@@ -670,10 +670,34 @@ hostile() {
   echo orphan > "$RT_ROOT/blobs/sha256/$(printf 'c%.0s' $(seq 64))"
   run rt-pull --gc
   assert_success
-  assert_output --partial "freed 1 blobs, 1 layers, 2 leftovers"
+  assert_output --partial "removed 0 dangling images; freed 1 blobs, 1 layers, 2 leftovers"
   no_leftovers
   [ "$(ls "$RT_ROOT/layers" | wc -l)" -eq 1 ]
   diff -r --no-dereference "$(rt-pull --inspect "$REGISTRY/busybox" | jq -r '.layers[0]')" "$RT_ROOTFS"
+}
+
+@test "a pull that moves a reference keeps the old image nameless; --gc removes it unless a container uses it" {
+  [ "$(uname -m)" = x86_64 ] || skip "expects an x86_64 host (this is $(uname -m))"
+  rt-pull -q "$REGISTRY/multi"
+  old=$(rt-pull --inspect "$REGISTRY/multi" | jq -r .id)
+  rt-pull -q --platform linux/arm64 "$REGISTRY/multi"
+  new=$(rt-pull --inspect "$REGISTRY/multi" | jq -r .id)
+  [ "$old" != "$new" ]
+  run rt-pull --list
+  assert_line --regexp "^<none> +<none> +${old:7:12}"
+  rt-pull --inspect "$old" >/dev/null
+  mkdir -p "$RT_STATE/containers/0ld"
+  printf '{"id":"0ld","image":{"ref":"%s","id":"%s"}}' "$REGISTRY/multi:latest" "$old" > "$RT_STATE/containers/0ld/state.json"
+  run rt-pull --gc
+  assert_output --partial "removed 0 dangling images"
+  rt-pull --inspect "$old" >/dev/null
+  rm -r "$RT_STATE/containers/0ld"
+  run rt-pull --gc
+  assert_output --partial "removed 1 dangling images"
+  run rt-pull --inspect "$old"
+  assert_failure 125
+  rt-pull --inspect "$REGISTRY/multi" >/dev/null
+  [ "$(cat "$(rt-pull --inspect "$REGISTRY/multi" | jq -r '.layers[0]')/etc/platform")" = linux/arm64 ]
 }
 
 @test "bad references and options: one-line errors, exit 125, no store created" {

@@ -116,8 +116,8 @@ int run(int argc, char** argv) {
       ("inspect", po::value<std::string>()->value_name("IMAGE"), "print what the store knows of IMAGE (reference or id) as JSON")
       ("remove", po::value<std::string>()->value_name("IMAGE"), "remove IMAGE's reference, and the image when it was its last (rmi)")
       ("force", po::bool_switch(), "with --remove: remove every reference of an image id, and the references of an image a container uses")
-      ("state", po::value<std::string>()->value_name("DIR"), "with --remove: container state (default: RT_STATE, /run/rt as root)")
-      ("gc", po::bool_switch(), "free blobs and layers no image uses and leftovers of interrupted pulls");
+      ("state", po::value<std::string>()->value_name("DIR"), "with --remove and --gc: container state (default: RT_STATE, /run/rt as root)")
+      ("gc", po::bool_switch(), "remove dangling images no container uses; free blobs and layers nothing uses, and leftovers of interrupted pulls");
   po::variables_map vm;
   int first = parse_chain(argc, argv, desc, vm,
                           {"rt-pull [OPTIONS] REFERENCE | --import FILE|oci:DIR[:TAG] | --list | --inspect IMAGE | --remove IMAGE | --gc",
@@ -172,11 +172,12 @@ int run(int argc, char** argv) {
     return 0;
   }
   if (flag(vm, "gc")) {
-    auto r = gc_store(root);
+    auto r = gc_store(root, vm.count("state") ? opt<std::string>(vm, "state") : state_root_default());
     if (as_json)
-      print_line(json{{"blobs", r.blobs}, {"layers", r.layers}, {"temporaries", r.temps}, {"bytes", r.bytes}}.dump());
+      print_line(json{{"images", r.images}, {"blobs", r.blobs}, {"layers", r.layers}, {"temporaries", r.temps}, {"bytes", r.bytes}}.dump());
     else
-      print_line(str("freed ", r.blobs, " blobs, ", r.layers, " layers, ", r.temps, " leftovers: ", pull::human_bytes(r.bytes)));
+      print_line(str("removed ", r.images, " dangling images; freed ", r.blobs, " blobs, ", r.layers, " layers, ", r.temps,
+                     " leftovers: ", pull::human_bytes(r.bytes)));
     return 0;
   }
 
