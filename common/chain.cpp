@@ -1,5 +1,8 @@
 #include "chain.hpp"
 
+#include <elf.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -10,6 +13,7 @@
 
 #include "error.hpp"
 #include "log.hpp"
+#include "parse.hpp"
 
 #ifndef RT_VERSION
 #define RT_VERSION "0.0.0"
@@ -89,6 +93,51 @@ void exec_program_env(char* const* argv, char* const* envp, const char* path) {
   ::execvpe(argv[0], argv, envp);
   int err = errno;
   die_sys(err, str("cannot execute ", argv[0]), err == ENOENT ? kExitNotFound : kExitCannotExec);
+}
+
+UniqueFd open_chain_tool(const char* prog) {
+  std::string_view p = prog;
+  auto slash = p.rfind('/');
+  std::string_view base = slash == std::string_view::npos ? p : p.substr(slash + 1);
+  if (!starts_with(base, "rt-")) return UniqueFd();
+  char self[4096];
+  ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) return UniqueFd();
+  std::string dir(self, static_cast<size_t>(n));
+  dir.erase(dir.rfind('/') == std::string::npos ? 0 : dir.rfind('/'));
+  std::string path;
+  if (slash == std::string_view::npos) {
+    path = str(dir, "/", base);
+  } else {
+    struct stat a{}, b{};
+    std::string pdir(p.substr(0, slash));
+    if (::stat(pdir.empty() ? "/" : pdir.c_str(), &a) != 0 || ::stat(dir.empty() ? "/" : dir.c_str(), &b) != 0 ||
+        a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+      return UniqueFd();
+    path = prog;
+  }
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return UniqueFd();  // not a sibling: the new root's
+  Elf64_Ehdr eh{};
+  bool is_static = ::pread(fd.get(), &eh, sizeof eh, 0) == sizeof eh && std::memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
+                   eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_phentsize == sizeof(Elf64_Phdr);
+  for (unsigned i = 0; is_static && i < eh.e_phnum; ++i) {
+    Elf64_Phdr ph{};
+    if (::pread(fd.get(), &ph, sizeof ph, static_cast<off_t>(eh.e_phoff + i * sizeof ph)) != sizeof ph ||
+        ph.p_type == PT_INTERP)
+      is_static = false;
+  }
+  if (!is_static)
+    die(str("cannot run ", path, " after pivot_root: it is not a static executable (its loader and libraries would "
+            "come from the container's root)"),
+        kExitCannotExec);
+  return fd;
+}
+
+void exec_chain_tool(int fd, char* const* argv) {
+  ::execveat(fd, "", argv, environ, AT_EMPTY_PATH);
+  int e = errno;
+  die_sys(e, str("cannot execute ", argv[0]), e == ENOENT ? kExitNotFound : kExitCannotExec);
 }
 
 int exit_code_from_wait(int wstatus) {

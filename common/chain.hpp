@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "fd.hpp"
+
 namespace rt {
 namespace po = boost::program_options;
 
@@ -33,6 +35,19 @@ int find_program_start(int argc, char** argv, const po::options_description& des
 [[noreturn]] void exec_program(char* const* argv);
 // The same with an explicit environment (PATH lookup uses `path`).
 [[noreturn]] void exec_program_env(char* const* argv, char* const* envp, const char* path);
+
+// The next link of a chain may be another rt tool (rt-exec) that is not in
+// the container's root: after rt-mount's pivot_root, or once rt-unshare has
+// joined a container's mount namespace. PROGRAM is one when its name starts
+// with "rt-" and it lies in the running tool's own directory (a bare name is
+// looked up there). open_chain_tool opens it before the root changes (an
+// empty fd for any other program, which is looked up in the new root) and
+// exec_chain_tool runs it through that fd. It must be static: a dynamic one
+// would load its libraries from the container's root with the host tool's
+// privileges (refused with exit 126). An image that ships its own rt-exec
+// never gets it run in place of the host's.
+UniqueFd open_chain_tool(const char* prog);
+[[noreturn]] void exec_chain_tool(int fd, char* const* argv);
 
 // Map a wait status to an exit code: status passes through, signal N -> 128+N.
 int exit_code_from_wait(int wstatus);

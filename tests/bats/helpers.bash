@@ -3,6 +3,8 @@ bats_load_library bats-support 2>/dev/null || load /usr/lib/bats/bats-support/lo
 bats_load_library bats-assert 2>/dev/null || load /usr/lib/bats/bats-assert/load
 bats_load_library bats-file 2>/dev/null || load /usr/lib/bats/bats-file/load
 
+bats_require_minimum_version 1.5.0
+
 : "${RT_BIN:?run the suite with make test}"
 : "${RT_ROOTFS:?run the suite with make test}"
 export PATH="$RT_BIN:$PATH"

@@ -235,8 +235,7 @@ run --rm --name scripted --rootfs "$R" -e X='x  y' sh -c 'echo "\$X" \$(hostname
 EOF
   assert_success
   assert_output --regexp '^x  y [0-9a-f]{12}$'
-  run rt-repl run --rm --rootfs "$R" /nonexistent
-  assert_equal "$status" 127
+  run -127 rt-repl run --rm --rootfs "$R" /nonexistent
   run rt-repl run -d --name r1 --rootfs "$R" sleep 300
   assert_success
   assert_output --regexp '^[0-9a-f]{64}$'
@@ -480,8 +479,7 @@ second"
   assert_success
   assert_output "1|two words|/tmp|1234:5678"
   # not found, not running
-  run rt-repl exec e1 /nonexistent
-  assert_equal "$status" 127
+  run -127 rt-repl exec e1 /nonexistent
   run rt-repl <<< "exec e1 sh -c 'exit 4'"
   assert_equal "$status" 4
   rt-repl stop -t 0 e1

@@ -74,8 +74,8 @@ only_id() { ls "$RT_STATE/containers"; }
   # rm removes the layer and the record.
   run rt-repl rm w1
   assert_success
-  assert_file_not_exists "$bundle"
-  assert_file_not_exists "$RT_STATE/containers/$id"
+  assert_dir_not_exists "$bundle"
+  assert_dir_not_exists "$RT_STATE/containers/$id"
 }
 
 @test "rt-run: --rm removes the record and the layer when the container exits" {
@@ -132,6 +132,10 @@ only_id() { ls "$RT_STATE/containers"; }
   assert_line --index 3 1000
   assert_line --index 4 /home/user
   assert_line --index 5 /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+  # a non-root user can use the container's root (the writable layer's mode)
+  run rt-run --rm -f "$R" -u 1000 cat /etc/hostname
+  assert_success
+  assert_output rt
   run rt-run --rm -f "$R" -u 1234:5678 /bin/sh -c 'id -u; id -g'
   assert_success
   assert_output $'1234\n5678'
@@ -322,7 +326,7 @@ J
   assert_output bye
   run rt-repl rm bg
   assert_success
-  assert_file_not_exists "$RT_STATE/containers/$id"
+  assert_dir_not_exists "$RT_STATE/containers/$id"
 }
 
 @test "rt-run: stop escalates to SIGKILL after the timeout; kill sends a signal" {
@@ -344,7 +348,7 @@ J
   assert_output --partial "is running"
   run rt-repl rm -f "$id"
   assert_success
-  assert_file_not_exists "$RT_STATE/containers/$id"
+  assert_dir_not_exists "$RT_STATE/containers/$id"
 }
 
 @test "rt-run: -d --rm removes the container after it exits" {

@@ -89,51 +89,6 @@ struct stat check_host_dir(const std::string& path, const char* what) {
 
 size_t depth_of(const std::string& p) { return static_cast<size_t>(std::count(p.begin(), p.end(), '/')); }
 
-// The next link of the chain may be another rt tool (rt-exec): a host
-// binary that is not in the container's root. PROGRAM is one when its name
-// starts with "rt-" and it lies in rt-mount's own directory (a bare name is
-// looked up there). It is opened now and executed through its fd after
-// pivot_root. It must be static: a dynamic one would load its libraries from
-// the container's root, with the host tool's privileges. Any other program
-// is looked up in the new root.
-UniqueFd open_chain_tool(const char* prog) {
-  std::string_view p = prog;
-  auto slash = p.rfind('/');
-  std::string_view base = slash == std::string_view::npos ? p : p.substr(slash + 1);
-  if (!starts_with(base, "rt-")) return UniqueFd();
-  char self[4096];
-  ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n <= 0) return UniqueFd();
-  std::string dir(self, static_cast<size_t>(n));
-  dir.erase(dir.rfind('/') == std::string::npos ? 0 : dir.rfind('/'));
-  std::string path;
-  if (slash == std::string_view::npos) {
-    path = str(dir, "/", base);
-  } else {
-    struct stat a{}, b{};
-    std::string pdir(p.substr(0, slash));
-    if (::stat(pdir.empty() ? "/" : pdir.c_str(), &a) != 0 || ::stat(dir.empty() ? "/" : dir.c_str(), &b) != 0 ||
-        a.st_dev != b.st_dev || a.st_ino != b.st_ino)
-      return UniqueFd();
-    path = prog;
-  }
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return UniqueFd();  // not a sibling: the new root's
-  Elf64_Ehdr eh{};
-  bool is_static = ::pread(fd.get(), &eh, sizeof eh, 0) == sizeof eh && std::memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
-                   eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_phentsize == sizeof(Elf64_Phdr);
-  for (unsigned i = 0; is_static && i < eh.e_phnum; ++i) {
-    Elf64_Phdr ph{};
-    if (::pread(fd.get(), &ph, sizeof ph, static_cast<off_t>(eh.e_phoff + i * sizeof ph)) != sizeof ph ||
-        ph.p_type == PT_INTERP)
-      is_static = false;
-  }
-  if (!is_static)
-    die(str("cannot run ", path, " after pivot_root: it is not a static executable (its loader and libraries would "
-            "come from the container's root)"),
-        kExitCannotExec);
-  return fd;
-}
 
 // Parse and check everything before the first mount: a bad value must leave
 // nothing behind.
@@ -504,9 +459,7 @@ int run(int argc, char** argv) {
   ::umask(old_umask);
   if (tool) {
     log::step("exec ", argv[prog], " (the host's, opened before pivot_root)");
-    ::execveat(tool.get(), "", argv + prog, environ, AT_EMPTY_PATH);
-    int e = errno;
-    die_sys(e, str("cannot execute ", argv[prog]), e == ENOENT ? kExitNotFound : kExitCannotExec);
+    exec_chain_tool(tool.get(), argv + prog);
   }
   log::step("exec ", argv[prog]);
   exec_program(argv + prog);

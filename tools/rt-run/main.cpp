@@ -6,15 +6,18 @@
 //   rt-cgroup -> rt-unshare -> rt-mount -> rt-exec -> COMMAND
 // and supervises it (in the foreground, or detached with -d).
 #include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <map>
+#include <optional>
 
 #include "chain.hpp"
 #include "container.hpp"
 #include "error.hpp"
 #include "fs.hpp"
+#include "image_store.hpp"
 #include "log.hpp"
 #include "parse.hpp"
 #include "pipeline.hpp"
@@ -69,21 +72,56 @@ std::vector<std::string> cgroup_paths(const std::string& parent, const std::stri
   return out;
 }
 
-// What the container runs and on which layers.
-void resolve_payload(const Spec& s, Plan& p) {
+// Find IMAGE in the store, pulling it first as --pull says (with rt-pull:
+// rt-run itself never links the registry client).
+LocalImage get_image(const Spec& s, const std::string& root, const std::string& tools) {
+  if (s.pull != "always")
+    if (auto img = find_image(root, s.image)) return *img;
+  if (s.pull == "never") throw Error(str("image ", s.image, " is not in the store ", root, " (and --pull never)"));
+  log::step("pulling ", s.image);
+  pid_t pid = ::fork();
+  if (pid < 0) throw_errno("cannot fork rt-pull");
+  if (pid == 0) {
+    // Progress on stderr; the image id rt-pull prints is not the container's output.
+    ::dup2(STDERR_FILENO, STDOUT_FILENO);
+    std::string tool = tools + "/rt-pull";
+    const char* argv[] = {tool.c_str(), "--root", root.c_str(), "--", s.image.c_str(), nullptr};
+    exec_program(const_cast<char* const*>(argv));
+  }
+  int st = 0;
+  while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) throw Error(str("cannot run ", s.image, ": the pull failed"));
+  if (auto img = find_image(root, s.image)) return *img;
+  throw Error(str("image ", s.image, " is not in the store after pulling it"));
+}
+
+// What the container runs and on which layers: the rootfs or the image's
+// layers, and the image's Entrypoint, Cmd, Env, WorkingDir and User as
+// docker applies them.
+void resolve_payload(const Spec& s, const LocalImage* img, Plan& p) {
   std::vector<std::string> base{str("PATH=", kDefaultPath), "HOSTNAME=" + p.hostname};
   if (s.tty) base.emplace_back("TERM=xterm");
-  if (!s.rootfs.empty()) {
+  std::vector<std::string> entrypoint, cmd = s.command, image_env;
+  p.workdir = s.workdir;
+  p.user = s.user;
+  if (img) {
+    p.lower = img->layer_dirs;
+    if (p.lower.empty()) throw Error(str("image ", s.image, " has no layers"));
+    entrypoint = img->config.entrypoint;
+    // As docker: --entrypoint replaces the image's and drops its Cmd.
+    if (cmd.empty() && !s.entrypoint) cmd = img->config.cmd;
+    image_env = img->config.env;
+    if (p.workdir.empty()) p.workdir = img->config.workdir;
+    if (p.user.empty()) p.user = img->config.user;
+  } else {
     p.lower = {s.rootfs};
-    p.command = s.command;
-    if (s.entrypoint) p.command.insert(p.command.begin(), s.entrypoint->begin(), s.entrypoint->end());
-    if (p.command.empty()) p.command = {"/bin/sh"};
-    p.env = merge_env({base, s.env});
-    p.workdir = s.workdir;
-    p.user = s.user;
-    return;
+    if (cmd.empty() && !s.entrypoint) cmd = {"/bin/sh"};
   }
-  throw Error(str("cannot run image ", s.image, ": images are not supported yet, use --rootfs DIR"));
+  if (s.entrypoint) entrypoint = *s.entrypoint;
+  p.command = entrypoint;
+  p.command.insert(p.command.end(), cmd.begin(), cmd.end());
+  if (p.command.empty()) throw Error(str("no command given, and image ", s.image, " has no Entrypoint or Cmd"));
+  p.env = merge_env({base, image_env, s.env});
 }
 
 int run_main(int argc, char** argv) {
@@ -110,9 +148,22 @@ int run_main(int argc, char** argv) {
     p.hostname = s.hostname.empty() ? p.id.substr(0, 12) : s.hostname;
     p.bundle = image_root + "/containers/" + p.id;
     if (s.seccomp != "default" && s.seccomp != "unconfined") p.seccomp_fd = 3;
-    resolve_payload(s, p);
+    std::optional<LocalImage> img;
+    if (!s.image.empty()) img = get_image(s, image_root, p.tool_dir);
+    resolve_payload(s, img ? &*img : nullptr, p);
     std::fputs(render_shell(build_chain(s, p), p, s).c_str(), stdout);
     return 0;
+  }
+
+  // An image: pulled if need be, then held (a shared lock of the store)
+  // until the container's record names it, so that rmi cannot take it away.
+  std::optional<LocalImage> img;
+  layout::Lock image_lock;
+  if (!s.image.empty()) {
+    img = get_image(s, image_root, p.tool_dir);
+    image_lock = lock_store_shared(image_root);
+    img = find_image(image_root, s.image);
+    if (!img) throw Error(str("image ", s.image, " was removed while starting the container"));
   }
 
   ContainerState c = store.create(s.name);
@@ -130,13 +181,18 @@ int run_main(int argc, char** argv) {
       seccomp = UniqueFd(::fcntl(f.get(), F_DUPFD_CLOEXEC, 10));
       p.seccomp_fd = 4;
     }
-    resolve_payload(s, p);
-    for (const char* d : {"/upper", "/work", "/merged"}) mkdir_p(p.bundle + d, 0700);
+    resolve_payload(s, img ? &*img : nullptr, p);
+    // The upper dir's mode becomes the container root's: 0755 as in docker.
+    mkdir_p(p.bundle, 0700);
+    for (const char* d : {"/upper", "/work", "/merged"}) mkdir_p(p.bundle + d, 0755);
 
     c.hostname = p.hostname;
     c.command = p.command;
     c.rootfs = s.rootfs;
-    c.image = s.image;
+    if (img) {
+      c.image = img->ref.empty() ? s.image : img->ref;
+      c.image_id = img->id;
+    }
     c.cgroup = c.id;
     c.cgroup_paths = cgroup_paths(s.cgroup_parent, c.id);
     c.bundle = p.bundle;
@@ -147,6 +203,7 @@ int run_main(int argc, char** argv) {
     Chain chain = build_chain(s, p);
     c.exec_args = chain.exec_args;
     store.save(c);
+    image_lock = layout::Lock();
     log::step("container ", c.short_id(), " recorded");
 
     Launch l{store, c, s, p, chain, seccomp.get()};

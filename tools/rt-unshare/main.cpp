@@ -78,14 +78,21 @@ void wait_sync(int fd) {
   log::step("sync fd ", fd, ": go");
 }
 
+// Exec the next link: through its fd when it was opened before joining a
+// mount namespace, else by PATH.
+[[noreturn]] void exec_next(int tool_fd, char** prog) {
+  if (tool_fd >= 0) exec_chain_tool(tool_fd, prog);
+  exec_program(prog);
+}
+
 // A minimal PID 1: run the program as its child, reap every zombie, forward
 // signals to the program, exit with its status.
-[[noreturn]] void run_init(char** prog, const SignalForwarder& sigs) {
+[[noreturn]] void run_init(char** prog, int tool_fd, const SignalForwarder& sigs) {
   pid_t child = ::fork();
   if (child < 0) die_errno("cannot fork the program under --init");
   if (child == 0) {
     sigs.restore();
-    exec_program(prog);
+    exec_next(tool_fd, prog);
   }
   sigset_t set;
   sigemptyset(&set);
@@ -175,6 +182,9 @@ int run(int argc, char** argv) {
     j.fd = UniqueFd(::open(j.path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!j.fd) die_errno(str("cannot open namespace ", j.path));
   }
+  // Joining a mount namespace (a container's, for `rt-repl exec`) hides
+  // the host's files: a next link like rt-exec is opened before.
+  UniqueFd next_tool = joined(CLONE_NEWNS) ? open_chain_tool(argv[prog]) : UniqueFd();
   for (auto& j : joins) {
     if (::setns(j.fd.get(), j.flag) != 0) die_errno(str("cannot join ", names_of(j.flag), " namespace ", j.path));
     log::step("joined ", names_of(j.flag), " namespace ", j.path);
@@ -206,7 +216,7 @@ int run(int argc, char** argv) {
     write_pid_file(pid_file, ::getpid());
     wait_sync(sync_fd);
     log::step("exec ", argv[prog]);
-    exec_program(argv + prog);
+    exec_next(next_tool.get(), argv + prog);
   }
 
   // 3. Fork: the child lands in the new pid (time) namespace. A SIGCHLD
@@ -226,10 +236,10 @@ int run(int argc, char** argv) {
     wait_for_parent(alive.read.get());
     alive.read.reset();
     wait_sync(sync_fd);
-    if (init) run_init(argv + prog, sigs);
+    if (init) run_init(argv + prog, next_tool.get(), sigs);
     sigs.restore();
     log::step("exec ", argv[prog], " as pid ", ::getpid());
-    exec_program(argv + prog);
+    exec_next(next_tool.get(), argv + prog);
   }
   alive.read.reset();
   if (sync_fd >= 0) ::close(sync_fd);  // only the child waits on it
