@@ -699,3 +699,20 @@ payload_fds() {
   assert_equal "$status" 125
   assert_output --partial "not mapped in this user namespace"
 }
+
+@test "the whole chain: after rt-mount's pivot_root, names come from the container's files" {
+  command -v rt-mount >/dev/null || skip "rt-mount is not built"
+  local root; root=$(rootfs_copy)
+  run rt-unshare --pid --mount --uts --ipc --hostname box -- \
+    rt-mount --rootfs "$root" --defaults -- \
+      rt-exec --user user --caps docker --no-new-privs --seccomp default --clear-env -- \
+        /bin/sh -c 'id -u; id -g; echo "$$ $HOME $(hostname)"; grep -E "^(CapEff|NoNewPrivs|Seccomp):" /proc/self/status; unshare -m true || echo refused'
+  assert_success
+  assert_line -n 0 1000
+  assert_line -n 1 1000
+  assert_line -n 2 "1 /home/user box"
+  assert_line "CapEff:	0000000000000000"
+  assert_line "NoNewPrivs:	1"
+  assert_line "Seccomp:	2"
+  assert_line refused
+}
