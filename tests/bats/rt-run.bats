@@ -341,6 +341,18 @@ J
   assert_equal "$(state "$id2" .exit_code)" 9
 }
 
+@test "rt-run: wait blocks until the container exits and prints its exit code" {
+  id=$(rt-run -d -f "$R" /bin/sh -c 'sleep 1; exit 6')
+  assert_equal "$(state "$id" .status)" running
+  run rt-repl wait "${id:0:8}"
+  assert_success
+  assert_output 6
+  assert_equal "$(state "$id" .status)" exited
+  run rt-repl wait nosuch
+  assert_failure
+  assert_output --partial "no such container"
+}
+
 @test "rt-run: rm refuses a running container without -f" {
   id=$(rt-run -d -f "$R" sleep 30)
   run rt-repl rm "$id"

@@ -35,6 +35,8 @@ const std::vector<Command>& commands() {
        opts_stop, Operand::running, cmd_stop},
       {"kill", nullptr, "kill [-s SIGNAL] CONTAINER...", "send a signal to containers (SIGKILL unless -s says)",
        opts_kill, Operand::running, cmd_kill},
+      {"wait", nullptr, "wait CONTAINER...", "wait until containers exit, print their exit codes", nullptr,
+       Operand::container, cmd_wait},
       {"rm", nullptr, "rm [-f] CONTAINER...", "remove containers (-f: kill running ones first)", opts_rm,
        Operand::container, cmd_rm},
       {"rmi", nullptr, "rmi [-f] IMAGE...", "remove images from the local store", opts_rmi, Operand::image, cmd_rmi},

@@ -124,6 +124,21 @@ int cmd_kill(Env& env, const Parsed& p) {
   return each(env, p, "kill [-s SIGNAL] CONTAINER...", [&](const std::string& ref) { ops::kill(env.ctx, ref, sig); });
 }
 
+// docker wait: block until each container has exited, print its status.
+int cmd_wait(Env& env, const Parsed& p) {
+  if (p.operands.empty()) throw Failure("no container given (usage: wait CONTAINER...)");
+  int rc = 0;
+  for (const auto& ref : p.operands) {
+    try {
+      std::cout << ops::wait(env.ctx, ref) << "\n" << std::flush;
+    } catch (const std::exception& e) {
+      report_error(env, e.what());
+      rc = kExitToolFailure;
+    }
+  }
+  return rc;
+}
+
 void opts_rm(po::options_description& d) {
   d.add_options()("force,f", po::bool_switch(), "kill and remove running containers too");
 }

@@ -99,6 +99,7 @@ int cmd_pull(Env&, const Parsed&);
 int cmd_stop(Env&, const Parsed&);
 int cmd_kill(Env&, const Parsed&);
 int cmd_rm(Env&, const Parsed&);
+int cmd_wait(Env&, const Parsed&);
 int cmd_rmi(Env&, const Parsed&);
 int cmd_exec(Env&, const Parsed&);
 int cmd_logs(Env&, const Parsed&);
