@@ -17,6 +17,7 @@
 # `unshare --mount`) and once on disk, then the time of re-pulling the image
 # when it is present. Ratios are printed. Everything it starts or creates is
 # gone when it exits.
+if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi  # bench/run.sh runs us with sh
 set -euo pipefail
 
 build=${1:?usage: bench/pull.sh BUILD_DIR}
@@ -154,14 +155,21 @@ EOF
 chmod +x "$work/floor.sh"
 
 # Run the three side by side with the store in $1; results in $2.json.
+# Between runs the previous output is moved aside, not deleted: on ext4,
+# creating files right after deleting thousands costs far more kernel time
+# (recently freed inodes are skipped), which would blur the comparison.
+# (On tmpfs, where that does not matter and space is short, they are deleted.)
 measure() {
-  local dir=$1 out=$2 runs=$3
+  local dir=$1 out=$2 runs=$3 how=$4
+  mkdir -p "$dir/trash"
+  local aside="mkdir -p $dir/trash/\$\$; for d in $dir/rt $dir/oci $dir/bundle $dir/seq; do [ ! -e \$d ] || mv \$d $dir/trash/\$\$/; done"
+  [ "$how" = delete ] && aside="rm -rf $dir/rt $dir/oci $dir/bundle $dir/seq"
   hyperfine --style basic --runs "$runs" --warmup 1 --export-json "$out.json" \
-    -n rt-pull --prepare "rm -rf $dir/rt" "$BIN/rt-pull -q --root $dir/rt $REF" \
-    -n skopeo+umoci --prepare "rm -rf $dir/oci $dir/bundle" \
+    -n rt-pull --prepare "$aside" "$BIN/rt-pull -q --root $dir/rt $REF" \
+    -n skopeo+umoci --prepare "$aside" \
     "skopeo copy --quiet --src-tls-verify=false docker://$REF oci:$dir/oci:bench && umoci unpack --image $dir/oci:bench $dir/bundle >/dev/null" \
-    -n 'curl|tar' --prepare "rm -rf $dir/seq" "$work/floor.sh $dir/seq" >&2
-  rm -rf "$dir/oci" "$dir/bundle" "$dir/seq"
+    -n 'curl|tar' --prepare "$aside" "$work/floor.sh $dir/seq" >&2
+  rm -rf "$dir/oci" "$dir/bundle" "$dir/seq" "$dir/trash" "$dir/rt"
   # the image is present: re-pull
   "$BIN/rt-pull" -q --root "$dir/rt" "$REF" >/dev/null
   hyperfine --style basic --runs 30 --warmup 3 --export-json "$out-repull.json" \
@@ -176,12 +184,12 @@ mkdir -p "$work/tmpfs"
 unshare --mount --propagation private -- bash -c "
   set -e
   mount -t tmpfs -o size=4g,mode=0700 rt-bench '$work/tmpfs'
-  measure '$work/tmpfs' '$work/tmpfs-result' $RUNS
+  measure '$work/tmpfs' '$work/tmpfs-result' $RUNS delete
   umount '$work/tmpfs'
 "
 say "store on disk ($(df --output=fstype "$work" | tail -1 | tr -d ' '))"
 mkdir -p "$work/disk"
-measure "$work/disk" "$work/disk-result" "$DISK_RUNS"
+measure "$work/disk" "$work/disk-result" "$DISK_RUNS" aside
 
 mean() { jq -r --arg n "$2" '.results[] | select(.command == $n) | .mean' "$1"; }
 sd() { jq -r --arg n "$2" '.results[] | select(.command == $n) | .stddev // 0' "$1"; }
