@@ -15,15 +15,15 @@ cp -a "$build/rootfs" "$rootfs"
 # An OCI bundle for crun and runc: pid, net, ipc, uts, mount namespaces and
 # a 64 MiB memory limit in a cgroup nested below ours (relative path).
 mkdir -p "$work/bundle"
-ln -s "$rootfs" "$work/bundle/rootfs"
 (cd "$work/bundle" && crun spec)
-python3 - "$work/bundle/config.json" <<'PY'
+python3 - "$work/bundle/config.json" "$rootfs" <<'PY'
 import json, sys
 p = sys.argv[1]
 c = json.load(open(p))
 c["process"]["args"] = ["/bin/true"]
 c["process"]["terminal"] = False
 c["root"]["readonly"] = False
+c["root"]["path"] = sys.argv[2]
 c["linux"]["cgroupsPath"] = "bench-oci"
 c["linux"].setdefault("resources", {})["memory"] = {"limit": 64 * 1024 * 1024}
 json.dump(c, open(p, "w"))
@@ -42,7 +42,7 @@ set -eu
 # crun and runc refuse a hybrid host whose v2 tree holds a controller
 # (hugetlb here): bind it to a v1 hierarchy for the run only. It returns to
 # v2 when this namespace's mount goes away.
-if [ -s /sys/fs/cgroup/unified/cgroup.controllers ]; then
+if grep -q . /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null; then
   mkdir -p "$work/hugetlb"
   mount -t cgroup -o hugetlb rt-bench-hugetlb "$work/hugetlb" 2>/dev/null || echo "bench: could not move hugetlb to v1; crun/runc may fail" >&2
 fi
