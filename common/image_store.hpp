@@ -75,7 +75,7 @@ std::vector<ImageSummary> list_images(const std::string& root);
 
 struct RemoveResult {
   std::vector<std::string> untagged;  // references removed
-  std::vector<std::string> deleted;   // image id and freed layer diff_ids / blobs
+  std::vector<std::string> deleted;   // the image id, then the diff_ids of the layers freed
 };
 
 // rmi. By reference: untag it, and delete the image when it was its last
