@@ -14,6 +14,7 @@
 #include "error.hpp"
 #include "log.hpp"
 #include "parse.hpp"
+#include "paths.hpp"
 
 #ifndef RT_VERSION
 #define RT_VERSION "0.0.0"
@@ -100,11 +101,8 @@ UniqueFd open_chain_tool(const char* prog) {
   auto slash = p.rfind('/');
   std::string_view base = slash == std::string_view::npos ? p : p.substr(slash + 1);
   if (!starts_with(base, "rt-")) return UniqueFd();
-  char self[4096];
-  ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n <= 0) return UniqueFd();
-  std::string dir(self, static_cast<size_t>(n));
-  dir.erase(dir.rfind('/') == std::string::npos ? 0 : dir.rfind('/'));
+  std::string dir = self_dir();
+  if (dir.empty()) return UniqueFd();
   std::string path;
   if (slash == std::string_view::npos) {
     path = str(dir, "/", base);

@@ -19,23 +19,6 @@
 namespace rt {
 using json = nlohmann::json;
 
-static std::string env_or(const char* var, const std::string& dflt) {
-  const char* v = std::getenv(var);
-  return v && *v ? std::string(v) : dflt;
-}
-
-std::string default_state_root() {
-  if (const char* v = std::getenv("RT_STATE"); v && *v) return v;
-  if (::geteuid() == 0) return "/run/rt";
-  return env_or("XDG_RUNTIME_DIR", str("/tmp/rt-", ::geteuid())) + "/rt";
-}
-
-std::string default_image_root() {
-  if (const char* v = std::getenv("RT_ROOT"); v && *v) return v;
-  if (::geteuid() == 0) return "/var/lib/rt";
-  return env_or("XDG_DATA_HOME", env_or("HOME", "/tmp") + "/.local/share") + "/rt";
-}
-
 std::string to_json(const ContainerState& c, int indent) {
   json j = {
       {"id", c.id},

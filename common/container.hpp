@@ -17,11 +17,10 @@
 #include <vector>
 
 #include "fd.hpp"
+#include "paths.hpp"
 
 namespace rt {
 
-std::string default_state_root();
-std::string default_image_root();
 
 struct ContainerState {
   std::string id;    // 64 hex

@@ -23,11 +23,9 @@ namespace rt::ops {
 using json = nlohmann::json;
 
 std::string own_dir() {
-  char buf[4096];
-  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n <= 0) throw_errno("cannot find the program's own directory (/proc/self/exe)");
-  std::string self(buf, static_cast<size_t>(n));
-  return self.substr(0, self.rfind('/'));
+  std::string d = self_dir();
+  if (d.empty()) throw_errno("cannot find the program's own directory (/proc/self/exe)");
+  return d;
 }
 
 bool container_alive(const ContainerState& c) { return c.pid > 0 && process_matches(c.pid, c.pid_start); }

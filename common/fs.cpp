@@ -150,7 +150,7 @@ std::error_code remove_tree(const std::string& path) {
   return remove_at(AT_FDCWD, path.c_str(), st.st_dev);
 }
 
-static int sys_openat2(int dirfd, const char* path, int flags, uint64_t resolve) {
+int sys_openat2(int dirfd, const char* path, int flags, uint64_t resolve) {
   open_how how{};
   how.flags = static_cast<uint64_t>(flags) | O_CLOEXEC;
   how.resolve = resolve;

@@ -2,6 +2,7 @@
 #pragma once
 #include <sys/types.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -26,6 +27,9 @@ bool path_exists(const std::string& path);
 bool is_dir(const std::string& path);
 // Remove a directory tree without crossing mount points. Returns the first error.
 std::error_code remove_tree(const std::string& path);
+
+// openat2(2) with O_CLOEXEC added, retried on EAGAIN; -1 and errno on failure.
+int sys_openat2(int dirfd, const char* path, int flags, uint64_t resolve);
 
 // Paths inside a root directory, resolved with openat2(RESOLVE_IN_ROOT) so
 // that no symlink or ".." can lead out of it.

@@ -21,11 +21,6 @@ namespace {
 
 using layout::json;
 
-std::string env_or(const char* name, const std::string& dflt) {
-  const char* v = std::getenv(name);
-  return v && *v ? std::string(v) : dflt;
-}
-
 std::vector<std::string> string_list(const json& j, const char* key) {
   std::vector<std::string> out;
   if (!j.contains(key) || !j[key].is_array()) return out;
@@ -177,18 +172,6 @@ Match match_entries(const std::string& root, const json& index, const std::strin
 }
 
 }  // namespace
-
-std::string default_store_root() {
-  if (const char* v = std::getenv("RT_ROOT"); v && *v) return v;
-  if (::geteuid() == 0) return "/var/lib/rt";
-  return env_or("XDG_DATA_HOME", env_or("HOME", "/tmp") + "/.local/share") + "/rt";
-}
-
-std::string default_image_state_root() {
-  if (const char* v = std::getenv("RT_STATE"); v && *v) return v;
-  if (::geteuid() == 0) return "/run/rt";
-  return env_or("XDG_RUNTIME_DIR", str("/tmp/rt-", ::geteuid())) + "/rt";
-}
 
 std::pair<std::string, std::string> split_repository_tag(const std::string& ref) {
   if (ref.empty()) return {"<none>", "<none>"};
@@ -411,7 +394,7 @@ std::vector<std::string> dir_names(const std::string& dir) {
 
 RemoveResult remove_image(const std::string& root, const std::string& ref_or_id, const std::string& state_root_in,
                           bool force) {
-  std::string state_root = state_root_in.empty() ? default_image_state_root() : state_root_in;
+  std::string state_root = state_root_in.empty() ? default_state_root() : state_root_in;
   if (!layout::layout_exists(root)) {
     (void)find_image(root, ref_or_id);  // reject a bad reference first
     throw Error(str("no such image: ", ref_or_id));
@@ -498,7 +481,7 @@ RemoveResult remove_image(const std::string& root, const std::string& ref_or_id,
 GcResult gc_store(const std::string& root, const std::string& state_root_in) {
   GcResult res;
   if (!layout::layout_exists(root)) return res;
-  std::string state_root = state_root_in.empty() ? default_image_state_root() : state_root_in;
+  std::string state_root = state_root_in.empty() ? default_state_root() : state_root_in;
   layout::Lock store(root, "store", true);
   layout::Lock idx(root, "index", true);
   json index = layout::read_index(root);

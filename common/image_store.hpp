@@ -19,14 +19,12 @@
 
 #include "image_layout.hpp"
 #include "image_ref.hpp"
+#include "paths.hpp"
 
 namespace rt {
 
-// RT_ROOT; else /var/lib/rt as root; else $XDG_DATA_HOME/rt (~/.local/share/rt).
-std::string default_store_root();
-// RT_STATE; else /run/rt as root; else $XDG_RUNTIME_DIR/rt (/tmp/rt-UID without it).
-// Where containers live: STATE/containers/<id>/state.json.
-std::string default_image_state_root();
+// The store's default place is default_image_root(), containers' state
+// default_state_root() (paths.hpp): STATE/containers/<id>/state.json.
 
 // What the image's config says a container runs as (the "config" object of
 // the OCI image config). Unset values are empty.
@@ -85,7 +83,7 @@ struct RemoveResult {
 // deleted: without force that is an error; with force its references go and
 // the image stays as a dangling one until the container is removed. Blobs
 // and layers other images share stay. Empty state_root means
-// default_image_state_root(). Throws rt::Error with a message for the user.
+// default_state_root(). Throws rt::Error with a message for the user.
 RemoveResult remove_image(const std::string& root, const std::string& ref_or_id, const std::string& state_root,
                           bool force);
 
@@ -99,7 +97,7 @@ struct GcResult {
 // (STATE/containers/*/state.json) uses; then free every blob and layer that
 // no image and no container needs, and leftovers of interrupted pulls
 // (partial downloads, half-unpacked layers). Waits for running pulls to
-// finish. Empty state_root means default_image_state_root().
+// finish. Empty state_root means default_state_root().
 GcResult gc_store(const std::string& root, const std::string& state_root = "");
 
 // Hold this (shared) while creating a container from an image found with

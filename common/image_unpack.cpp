@@ -18,6 +18,7 @@
 
 #include "error.hpp"
 #include "fd.hpp"
+#include "fs.hpp"
 #include "image_digest.hpp"
 #include "image_layout.hpp"
 #include "log.hpp"
@@ -83,15 +84,6 @@ la_ssize_t tar_read(archive*, void* p, const void** out) {
   return static_cast<la_ssize_t>(size);
 }
 
-int sys_openat2(int dirfd, const char* path, int flags, uint64_t resolve) {
-  open_how how{};
-  how.flags = static_cast<uint64_t>(flags) | O_CLOEXEC;
-  how.resolve = resolve;
-  for (;;) {
-    long r = ::syscall(SYS_openat2, dirfd, path, &how, sizeof how);
-    if (r >= 0 || errno != EAGAIN) return static_cast<int>(r);
-  }
-}
 
 constexpr uint64_t kBeneath = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
 

@@ -25,6 +25,20 @@ rt_teardown() {
   fi
 }
 
+# Kill what a failed test left running, by the pids rt recorded (never by
+# name), then let gc clean up records, cgroups and layers.
+rt_stop_leftovers() {
+  local f pid sup
+  for f in "$RT_STATE"/containers/*/state.json; do
+    [ -f "$f" ] || continue
+    pid=$(jq -r .pid "$f"); sup=$(jq -r .supervisor "$f")
+    [ "$pid" -gt 0 ] 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
+    [ "$sup" -gt 0 ] 2>/dev/null && kill -9 "$sup" 2>/dev/null || true
+  done
+  sleep 0.1
+  rt-repl gc >/dev/null 2>&1 || true
+}
+
 # A private copy of the busybox rootfs for tests that write into it.
 rootfs_copy() {
   local d="$BATS_TEST_TMPDIR/rootfs"

@@ -23,15 +23,7 @@ setup() {
 }
 
 teardown() {
-  # Whatever a failed test left running: by the pids rt recorded.
-  for f in "$RT_STATE"/containers/*/state.json; do
-    [ -f "$f" ] || continue
-    pid=$(jq -r .pid "$f"); sup=$(jq -r .supervisor "$f")
-    [ "$pid" -gt 0 ] 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
-    [ "$sup" -gt 0 ] 2>/dev/null && kill -9 "$sup" 2>/dev/null || true
-  done
-  sleep 0.1
-  rt-repl gc >/dev/null 2>&1 || true
+  rt_stop_leftovers
   rt_teardown
 }
 

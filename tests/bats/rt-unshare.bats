@@ -15,7 +15,12 @@ setup() {
 teardown() {
   local p
   for p in "${BG[@]}"; do kill -KILL "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-  [ -n "$NETNS" ] && ip netns delete "$NETNS" 2>/dev/null
+  if [ -n "$NETNS" ]; then
+    ip netns delete "$NETNS" 2>/dev/null
+    # ip netns add mounts /run/netns (once): undo it when it was this test's
+    [ "$NETNS_MOUNTED_BEFORE" = no ] && mountpoint -q /run/netns && umount /run/netns
+    [ "$NETNS_DIR_BEFORE" = no ] && rmdir /run/netns 2>/dev/null
+  fi
   rt_teardown
 }
 
@@ -161,6 +166,8 @@ dead() {
 
 @test "--join net=: a namespace made by ip netns add" {
   NETNS="rt-test-$$-$BATS_TEST_NUMBER"
+  NETNS_MOUNTED_BEFORE=no; mountpoint -q /run/netns && NETNS_MOUNTED_BEFORE=yes
+  NETNS_DIR_BEFORE=no; [ -d /run/netns ] && NETNS_DIR_BEFORE=yes
   ip netns add "$NETNS" || skip "ip netns add failed (iproute2 cannot make namespaces here)"
   ip -n "$NETNS" link set lo up
   run rt-unshare --join "net=/run/netns/$NETNS" -- sh -c 'readlink /proc/self/ns/net; ip -o link'

@@ -20,6 +20,7 @@ setup_suite() {
   rt_cgroups > "$BATS_SUITE_TMPDIR/cgroups.before"
   rt_links > "$BATS_SUITE_TMPDIR/links.before"
   cat /proc/1/mountinfo > "$BATS_SUITE_TMPDIR/host-mounts.before"
+  awk '{print $5}' /proc/self/mountinfo | sort > "$BATS_SUITE_TMPDIR/suite-mounts.before"
 }
 
 teardown_suite() {
@@ -38,10 +39,10 @@ teardown_suite() {
   if ! cat /proc/1/mountinfo | cmp -s "$BATS_SUITE_TMPDIR/host-mounts.before" -; then
     echo "leak: the host's mount table changed during the suite" >&2; bad=1
   fi
-  if [ -n "$(grep -E ' /(tmp|run|var/lib)/[^ ]*rt[^ ]* ' /proc/self/mountinfo)" ]; then
-    echo "leak: mounts of rt in the suite's namespace:" >&2
-    grep -E ' /(tmp|run|var/lib)/[^ ]*rt[^ ]* ' /proc/self/mountinfo >&2; bad=1
+  # and nothing left mounted in the suite's own namespace either
+  awk '{print $5}' /proc/self/mountinfo | sort > "$BATS_SUITE_TMPDIR/suite-mounts.after"
+  if ! diff "$BATS_SUITE_TMPDIR/suite-mounts.before" "$BATS_SUITE_TMPDIR/suite-mounts.after" >&2; then
+    echo "leak: mounts left in the suite's namespace (above)" >&2; bad=1
   fi
-  [ -f "$BATS_SUITE_TMPDIR/registry.pid" ] && kill "$(cat "$BATS_SUITE_TMPDIR/registry.pid")" 2>/dev/null
   return $bad
 }

@@ -98,7 +98,7 @@ int list(const std::string& root, bool as_json) {
 }
 
 std::string state_root_default() {
-  return default_image_state_root();
+  return default_state_root();
 }
 
 int run(int argc, char** argv) {
@@ -142,7 +142,7 @@ int run(int argc, char** argv) {
   std::setlocale(LC_CTYPE, "C.UTF-8");  // libarchive: UTF-8 names in pax headers
   ::umask(022);
 
-  const std::string root = vm.count("root") ? opt<std::string>(vm, "root") : default_store_root();
+  const std::string root = vm.count("root") ? opt<std::string>(vm, "root") : default_image_root();
   const bool as_json = flag(vm, "json");
   int modes = !positional.empty() + vm.count("import") + flag(vm, "list") + vm.count("inspect") + vm.count("remove") +
               flag(vm, "gc");

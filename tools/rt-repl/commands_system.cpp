@@ -183,7 +183,7 @@ int cmd_gc(Env& env, const Parsed& p) {
   for (const auto& n : r.exited) std::cout << "stopped: " << n << " (its supervisor was gone)\n";
   for (const auto& n : r.removed) std::cout << "removed: " << n << "\n";
   for (const auto& n : r.cgroups) std::cout << "removed cgroup: rt-" << n << "\n";
-  GcResult g = gc_store(env.ctx.image_root);
+  GcResult g = gc_store(env.ctx.image_root, env.ctx.store.root());
   std::cout << "image store: " << g.blobs << " blobs, " << g.layers << " layers, " << g.temps
             << " temporary files freed (" << human_size(g.bytes) << ")\n";
   return 0;

@@ -30,14 +30,6 @@ using namespace rt::run;
 
 constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-std::string tool_dir() {
-  char buf[4096];
-  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n <= 0) die_errno("cannot find rt-run's own directory (/proc/self/exe)");
-  std::string self(buf, static_cast<size_t>(n));
-  return self.substr(0, self.rfind('/'));
-}
-
 // K=V list with later keys replacing earlier ones, order of first sight kept.
 std::vector<std::string> merge_env(const std::vector<std::vector<std::string>>& layers) {
   std::vector<std::string> keys;
@@ -141,7 +133,8 @@ int run_main(int argc, char** argv) {
 
   ContainerStore store;
   Plan p;
-  p.tool_dir = tool_dir();
+  p.tool_dir = self_dir();
+  if (p.tool_dir.empty()) die_errno("cannot find rt-run's own directory (/proc/self/exe)");
   std::string image_root = default_image_root();
   if (s.explain) {
     p.id = new_container_id();

@@ -1,0 +1,18 @@
+// Where rt keeps things (see rt(7), FILES).
+#pragma once
+#include <string>
+
+namespace rt {
+
+// Container state: RT_STATE; else /run/rt as root; else $XDG_RUNTIME_DIR/rt
+// (/tmp/rt-UID/rt without it).
+std::string default_state_root();
+// The image store and containers' writable layers: RT_ROOT; else
+// /var/lib/rt as root; else $XDG_DATA_HOME/rt (~/.local/share/rt).
+std::string default_image_root();
+
+// The directory of the running program (/proc/self/exe): where the other
+// rt tools are. Empty when it cannot be read.
+std::string self_dir();
+
+}  // namespace rt
