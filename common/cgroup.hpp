@@ -96,7 +96,7 @@ Limits parse_limits(const LimitArgs& a);
 // The CFS period every --cpus quota is expressed in (us).
 inline constexpr uint64_t kCpuPeriodUs = 100000;
 // Docker's smallest memory limit.
-inline constexpr uint64_t kMinMemory = 6 * 1024 * 1024;
+inline constexpr uint64_t kMinMemory = 6ULL * 1024 * 1024;
 
 // cpu.shares (2..262144, default 1024) -> cpu.weight (1..10000, default
 // 100): the formula of runc >= 1.3.2, crun >= 1.23 and opencontainers/cgroups

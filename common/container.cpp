@@ -90,54 +90,6 @@ ContainerState state_from_json(const std::string& text, const std::string& where
   return c;
 }
 
-std::string rfc3339_now() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  tm t{};
-  gmtime_r(&ts.tv_sec, &t);
-  char buf[64];
-  size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &t);
-  snprintf(buf + n, sizeof buf - n, ".%09ldZ", ts.tv_nsec);
-  return buf;
-}
-
-int64_t parse_rfc3339_ns(const std::string& s) {
-  if (s.size() < 20) return 0;
-  tm t{};
-  const char* p = strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &t);
-  if (!p) return 0;
-  int64_t ns = 0;
-  if (*p == '.') {
-    ++p;
-    int digits = 0;
-    while (*p >= '0' && *p <= '9') {
-      if (digits < 9) {
-        ns = ns * 10 + (*p - '0');
-        ++digits;
-      }
-      ++p;
-    }
-    while (digits++ < 9) ns *= 10;
-  }
-  return static_cast<int64_t>(timegm(&t)) * 1000000000LL + ns;
-}
-
-std::string human_duration(int64_t s) {
-  if (s < 1) return "Less than a second";
-  if (s < 60) return s == 1 ? "1 second" : str(s, " seconds");
-  int64_t m = s / 60;
-  if (m == 1) return "About a minute";
-  if (m < 60) return str(m, " minutes");
-  int64_t h = (s + 1800) / 3600;
-  if (h == 1) return "About an hour";
-  if (h < 48) return str(h, " hours");
-  int64_t d = h / 24;
-  if (d < 14) return str(d, " days");
-  if (d < 60) return str(d / 7, " weeks");
-  if (d < 730) return str(d / 30, " months");
-  return str(d / 365, " years");
-}
-
 std::string new_container_id() {
   unsigned char b[32];
   size_t got = 0;

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "fd.hpp"
+#include "format.hpp"
 #include "paths.hpp"
 
 namespace rt {
@@ -54,11 +55,6 @@ struct ContainerState {
 std::string to_json(const ContainerState& c, int indent = -1);
 ContainerState state_from_json(const std::string& text, const std::string& where);
 
-// RFC 3339 UTC timestamp with nanoseconds for now / for a unix time in ns.
-std::string rfc3339_now();
-int64_t parse_rfc3339_ns(const std::string& s);  // 0 when empty or bad
-// "3 minutes ago", "About an hour" as docker prints them.
-std::string human_duration(int64_t seconds);
 
 class ContainerStore {
  public:

@@ -38,12 +38,6 @@ std::string effective_status(const ContainerState& c) {
   return c.status;
 }
 
-static int64_t seconds_since(const std::string& rfc) {
-  int64_t ns = parse_rfc3339_ns(rfc);
-  if (!ns) return 0;
-  return static_cast<int64_t>(::time(nullptr)) - ns / 1000000000LL;
-}
-
 std::string status_text(const ContainerState& c) {
   std::string st = effective_status(c);
   if (st == "running") return "Up " + human_duration(seconds_since(c.started));

@@ -155,7 +155,7 @@ int64_t parse_rfc3339(std::string_view s) {
     for (++i; i < s.size() && s[i] >= '0' && s[i] <= '9';) ++i;
   if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
     int oh = 0, om = 0;
-    if (num(i + 1, 2, oh) && num(i + 4, 2, om)) t -= (s[i] == '+' ? 1 : -1) * (oh * 3600 + om * 60);
+    if (num(i + 1, 2, oh) && num(i + 4, 2, om)) t -= (s[i] == '+' ? 1L : -1L) * (oh * 3600L + om * 60L);
   }
   return t;
 }

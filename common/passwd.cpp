@@ -166,7 +166,7 @@ Identity resolve_user(std::string_view spec, const std::string& passwd_path, con
         if (!g) throw Error(str("unknown group '", group, "': no such entry in ", group_path));
         id.gid = g->gid;
       }
-    } else {
+    } else if (match) {
       for (const auto& g : groups)
         for (const auto& m : g.members)
           if (m == match->name) {

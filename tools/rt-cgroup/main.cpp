@@ -25,6 +25,7 @@
 #include "cgroup.hpp"
 #include "cgroup_json.hpp"
 #include "chain.hpp"
+#include "format.hpp"
 #include "fs.hpp"
 #include "log.hpp"
 #include "parse.hpp"
@@ -34,22 +35,9 @@ namespace {
 using namespace rt;
 namespace cg = rt::cgroup;
 
-std::string human_bytes(uint64_t b) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(b);
-  int u = 0;
-  while (v >= 1024 && u < 4) {
-    v /= 1024;
-    ++u;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, u ? "%.1f%s" : "%.0f%s", v, units[u]);
-  return buf;
-}
-
 std::string opt_bytes(const std::optional<uint64_t>& v, const char* unlimited = "-") {
   if (!v) return "-";
-  return *v == cg::kUnlimited ? unlimited : human_bytes(*v);
+  return *v == cg::kUnlimited ? unlimited : bytes_size(*v);
 }
 
 std::string opt_num(const std::optional<uint64_t>& v, const char* unlimited = "-") {

@@ -18,6 +18,7 @@
 #include <iostream>
 
 #include "chain.hpp"
+#include "format.hpp"
 #include "error.hpp"
 #include "image_store.hpp"
 #include "log.hpp"
@@ -35,16 +36,6 @@ void print_line(const std::string& s) {
 }
 
 std::string short_id(const std::string& id) { return id.substr(id.rfind(':') + 1, 12); }
-
-std::string ago(int64_t t) {
-  if (t <= 0) return "unknown";
-  int64_t d = static_cast<int64_t>(std::time(nullptr)) - t;
-  if (d < 60) return "less than a minute ago";
-  if (d < 3600) return str(d / 60, " minutes ago");
-  if (d < 86400) return str(d / 3600, " hours ago");
-  if (d < 86400 * 60) return str(d / 86400, " days ago");
-  return str(d / (86400 * 30), " months ago");
-}
 
 json image_json(const LocalImage& i) {
   const ImageConfig& c = i.config;
@@ -90,7 +81,7 @@ int list(const std::string& root, bool as_json) {
   print_line(buf);
   for (const auto& s : images) {
     std::snprintf(buf, sizeof buf, "%-44s %-16s %-12s %-20s %s%s", s.repository.c_str(), s.tag.c_str(),
-                  short_id(s.id).c_str(), ago(s.created).c_str(), pull::human_bytes(s.size).c_str(),
+                  short_id(s.id).c_str(), (s.created > 0 ? ago(static_cast<int64_t>(std::time(nullptr)) - s.created) : std::string("unknown")).c_str(), human_size(s.size).c_str(),
                   s.complete ? "" : " (incomplete)");
     print_line(buf);
   }
@@ -177,7 +168,7 @@ int run(int argc, char** argv) {
       print_line(json{{"images", r.images}, {"blobs", r.blobs}, {"layers", r.layers}, {"temporaries", r.temps}, {"bytes", r.bytes}}.dump());
     else
       print_line(str("removed ", r.images, " dangling images; freed ", r.blobs, " blobs, ", r.layers, " layers, ", r.temps,
-                     " leftovers: ", pull::human_bytes(r.bytes)));
+                     " leftovers: ", human_size(r.bytes)));
     return 0;
   }
 
@@ -220,7 +211,7 @@ int run(int argc, char** argv) {
       std::snprintf(buf, sizeof buf, "%.2f", secs);
       progress.note(str(r.refs.empty() ? std::string("image") : r.refs.front(), ": ", r.id.substr(0, 19), " (",
                         r.platform, "), ", r.layers.size(), " layers, ", fetched, vm.count("import") ? " copied (" : " downloaded (",
-                        pull::human_bytes(r.downloaded), "), ", pull::human_bytes(r.size), " unpacked, in ", buf, " s"));
+                        human_size(r.downloaded), "), ", human_size(r.size), " unpacked, in ", buf, " s"));
     }
     print_line(r.id);
   }

@@ -2,28 +2,17 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
 #include "error.hpp"
+#include "format.hpp"
 
 namespace rt::pull {
 
 using Clock = std::chrono::steady_clock;
-
-std::string human_bytes(uint64_t n) {
-  const char* units[] = {"B", "kB", "MB", "GB", "TB"};
-  double v = static_cast<double>(n);
-  int u = 0;
-  while (v >= 1000 && u < 4) {
-    v /= 1000;
-    ++u;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
-  return buf;
-}
 
 static void out(const std::string& s) {
   ssize_t n = ::write(STDERR_FILENO, s.data(), s.size());
@@ -71,12 +60,12 @@ std::string Progress::bar_line(size_t i) {
     uint64_t base = std::min(shown, seen_[i].bytes_at_start);
     double rate = secs > 0.2 ? static_cast<double>(shown - base) / secs : 0;
     std::string eta;
-    if (rate > 0 && shown < L.size) eta = str(" ETA ", static_cast<int>(static_cast<double>(L.size - shown) / rate + 0.5), "s");
+    if (rate > 0 && shown < L.size) eta = str(" ETA ", std::lround(static_cast<double>(L.size - shown) / rate), "s");
     std::snprintf(buf, sizeof buf, "%s: %-11s [%s] %s/%s %s/s%s", id.c_str(), what, bar.c_str(),
-                  human_bytes(shown).c_str(), human_bytes(L.size).c_str(), human_bytes(static_cast<uint64_t>(rate)).c_str(),
+                  human_size(shown).c_str(), human_size(L.size).c_str(), human_size(static_cast<uint64_t>(rate)).c_str(),
                   eta.c_str());
   } else if (s == LayerState::done) {
-    std::snprintf(buf, sizeof buf, "%s: %-11s %s, %llu files", id.c_str(), layer_state_name(s), human_bytes(L.size).c_str(),
+    std::snprintf(buf, sizeof buf, "%s: %-11s %s, %llu files", id.c_str(), layer_state_name(s), human_size(L.size).c_str(),
                   static_cast<unsigned long long>(st.files));
   } else if (s == LayerState::waiting) {
     std::snprintf(buf, sizeof buf, "%s: waiting for another rt-pull to fetch it", id.c_str());
@@ -106,12 +95,12 @@ void Progress::update(bool force) {
       switch (s) {
         case LayerState::fetching: {
           uint64_t from = st.resumed_at.load();
-          out(str(id, ": ", verb_, " ", human_bytes(L.size), from ? str(" (resuming at ", human_bytes(from), ")") : "", "\n"));
+          out(str(id, ": ", verb_, " ", human_size(L.size), from ? str(" (resuming at ", human_size(from), ")") : "", "\n"));
           break;
         }
         case LayerState::unpacking: out(str(id, ": unpacking (blob already in the store)\n")); break;
         case LayerState::waiting: out(str(id, ": waiting for another rt-pull to fetch it\n")); break;
-        case LayerState::done: out(str(id, ": done (", st.files, " files, ", human_bytes(st.file_bytes), ")\n")); break;
+        case LayerState::done: out(str(id, ": done (", st.files, " files, ", human_size(st.file_bytes), ")\n")); break;
         case LayerState::present: out(str(id, ": already present\n")); break;
         case LayerState::failed: out(str(id, ": failed\n")); break;
         case LayerState::queued: break;

@@ -41,6 +41,4 @@ class Progress {
   std::chrono::steady_clock::time_point last_draw_{};
 };
 
-std::string human_bytes(uint64_t n);
-
 }  // namespace rt::pull

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <map>
@@ -150,7 +151,7 @@ json to_json(const std::vector<Sample>& samples, const std::vector<Row>& rows) {
 
 std::string bar(double pct) {
   constexpr int kWidth = 20;
-  int n = static_cast<int>(pct / 100.0 * kWidth + 0.5);
+  int n = static_cast<int>(std::lround(pct / 100.0 * kWidth));
   n = std::clamp(n, pct > 0 ? 1 : 0, kWidth);
   return "[" + std::string(static_cast<size_t>(n), '|') + std::string(static_cast<size_t>(kWidth - n), ' ') + "]";
 }

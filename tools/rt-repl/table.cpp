@@ -72,45 +72,7 @@ std::string go_quote(std::string_view s) {
   return out + "\"";
 }
 
-static std::string scaled(double v, double base, int digits, const char* const* units, size_t nunits) {
-  size_t i = 0;
-  while (v >= base && i + 1 < nunits) {
-    v /= base;
-    ++i;
-  }
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%.*g", digits, v);
-  if (std::string_view(buf).find('e') != std::string_view::npos) std::snprintf(buf, sizeof buf, "%.0f", v);
-  return std::string(buf) + units[i];
-}
-
-std::string human_size(uint64_t bytes) {
-  static const char* const units[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
-  return scaled(static_cast<double>(bytes), 1000.0, 3, units, std::size(units));
-}
-
-std::string bytes_size(uint64_t bytes) {
-  static const char* const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-  return scaled(static_cast<double>(bytes), 1024.0, 4, units, std::size(units));
-}
-
 std::string ago(int64_t seconds) { return human_duration(seconds) + " ago"; }
-
-int64_t seconds_since(const std::string& rfc) {
-  int64_t ns = parse_rfc3339_ns(rfc);
-  if (!ns) return 0;
-  return static_cast<int64_t>(::time(nullptr)) - ns / 1000000000LL;
-}
-
-std::string rfc3339_of(int64_t unix_seconds) {
-  if (unix_seconds <= 0) return "";
-  time_t t = static_cast<time_t>(unix_seconds);
-  tm tmv{};
-  gmtime_r(&t, &tmv);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tmv);
-  return buf;
-}
 
 std::string short_image_id(std::string_view id) {
   if (id.substr(0, 7) == "sha256:") id.remove_prefix(7);

@@ -1,5 +1,6 @@
 // Output helpers: docker-style aligned tables and the units docker prints.
 #pragma once
+#include "format.hpp"
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -26,16 +27,6 @@ size_t text_width(std::string_view s);
 std::string ellipsis(std::string_view s, size_t max);
 // A string quoted as Go's strconv.Quote does it (what docker ps shows).
 std::string go_quote(std::string_view s);
-// "7.81MB" (decimal, 3 significant digits, as docker's HumanSize).
-std::string human_size(uint64_t bytes);
-// "1.172MiB" (binary, 4 significant digits, as docker's BytesSize: stats).
-std::string bytes_size(uint64_t bytes);
-// "3 minutes ago" for a moment `seconds` in the past ("" when unknown).
-std::string ago(int64_t seconds);
-// Seconds since an RFC 3339 timestamp (0 when empty or bad).
-int64_t seconds_since(const std::string& rfc3339);
-// "2024-01-02T03:04:05Z" for a unix time ("" for 0).
-std::string rfc3339_of(int64_t unix_seconds);
 // "sha256:abc..." -> "abc..." cut to 12.
 std::string short_image_id(std::string_view id);
 

@@ -1,0 +1,102 @@
+#include "format.hpp"
+
+#include <time.h>
+
+#include <cstdio>
+#include <ctime>
+#include <iterator>
+#include <string_view>
+
+#include "error.hpp"
+
+namespace rt {
+
+std::string rfc3339_now() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  tm t{};
+  gmtime_r(&ts.tv_sec, &t);
+  char buf[64];
+  size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &t);
+  snprintf(buf + n, sizeof buf - n, ".%09ldZ", ts.tv_nsec);
+  return buf;
+}
+
+int64_t parse_rfc3339_ns(const std::string& s) {
+  if (s.size() < 20) return 0;
+  tm t{};
+  const char* p = strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &t);
+  if (!p) return 0;
+  int64_t ns = 0;
+  if (*p == '.') {
+    ++p;
+    int digits = 0;
+    while (*p >= '0' && *p <= '9') {
+      if (digits < 9) {
+        ns = ns * 10 + (*p - '0');
+        ++digits;
+      }
+      ++p;
+    }
+    while (digits++ < 9) ns *= 10;
+  }
+  return static_cast<int64_t>(timegm(&t)) * 1000000000LL + ns;
+}
+
+std::string rfc3339_of(int64_t unix_seconds) {
+  if (unix_seconds <= 0) return "";
+  time_t t = static_cast<time_t>(unix_seconds);
+  tm tmv{};
+  gmtime_r(&t, &tmv);
+  char buf[64];
+  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tmv);
+  return buf;
+}
+
+int64_t seconds_since(const std::string& rfc) {
+  int64_t ns = parse_rfc3339_ns(rfc);
+  if (!ns) return 0;
+  return static_cast<int64_t>(::time(nullptr)) - ns / 1000000000LL;
+}
+
+std::string human_duration(int64_t s) {
+  if (s < 1) return "Less than a second";
+  if (s < 60) return s == 1 ? "1 second" : str(s, " seconds");
+  int64_t m = s / 60;
+  if (m == 1) return "About a minute";
+  if (m < 60) return str(m, " minutes");
+  int64_t h = (s + 1800) / 3600;
+  if (h == 1) return "About an hour";
+  if (h < 48) return str(h, " hours");
+  int64_t d = h / 24;
+  if (d < 14) return str(d, " days");
+  if (d < 60) return str(d / 7, " weeks");
+  if (d < 730) return str(d / 30, " months");
+  return str(d / 365, " years");
+}
+
+std::string ago(int64_t seconds) { return human_duration(seconds) + " ago"; }
+
+static std::string scaled(double v, double base, int digits, const char* const* units, size_t nunits) {
+  size_t i = 0;
+  while (v >= base && i + 1 < nunits) {
+    v /= base;
+    ++i;
+  }
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.*g", digits, v);
+  if (std::string_view(buf).find('e') != std::string_view::npos) std::snprintf(buf, sizeof buf, "%.0f", v);
+  return std::string(buf) + units[i];
+}
+
+std::string human_size(uint64_t bytes) {
+  static const char* const units[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
+  return scaled(static_cast<double>(bytes), 1000.0, 3, units, std::size(units));
+}
+
+std::string bytes_size(uint64_t bytes) {
+  static const char* const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  return scaled(static_cast<double>(bytes), 1024.0, 4, units, std::size(units));
+}
+
+}  // namespace rt

@@ -1,0 +1,27 @@
+// Formatting for people: times and sizes as docker prints them.
+#pragma once
+#include <cstdint>
+#include <string>
+
+namespace rt {
+
+// RFC 3339 UTC timestamp with nanoseconds, now.
+std::string rfc3339_now();
+// Nanoseconds since the epoch of an RFC 3339 timestamp (0 when empty or bad).
+int64_t parse_rfc3339_ns(const std::string& s);
+// "2024-01-02T03:04:05Z" for a unix time ("" for 0).
+std::string rfc3339_of(int64_t unix_seconds);
+// Seconds since an RFC 3339 timestamp (0 when empty or bad).
+int64_t seconds_since(const std::string& rfc3339);
+
+// "3 minutes", "About an hour", as docker's HumanDuration.
+std::string human_duration(int64_t seconds);
+// "3 minutes ago" for a moment `seconds` in the past.
+std::string ago(int64_t seconds);
+
+// "7.81MB" (decimal, 3 significant digits, as docker's HumanSize).
+std::string human_size(uint64_t bytes);
+// "1.172MiB" (binary, 4 significant digits, as docker's BytesSize).
+std::string bytes_size(uint64_t bytes);
+
+}  // namespace rt
