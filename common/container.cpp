@@ -173,7 +173,6 @@ ContainerState ContainerStore::create(const std::string& name) {
     throw_errno(str("cannot create ", dir(c.id)), e);
   }
   c.created = rfc3339_now();
-  save(c);
   return c;
 }
 

@@ -62,8 +62,9 @@ class ContainerStore {
   const std::string& root() const { return root_; }
   std::string dir(const std::string& id) const { return root_ + "/containers/" + id; }
 
-  // Make a new container record: fresh id, the name claimed (generated when
-  // empty). Throws rt::Error when the name is taken.
+  // Make a new container: fresh id, its directory, the name claimed
+  // (generated when empty). Nothing lists it until the caller has filled
+  // the record in and save()d it. Throws rt::Error when the name is taken.
   ContainerState create(const std::string& name);
   void save(const ContainerState& c) const;
   std::optional<ContainerState> load(const std::string& id) const;

@@ -94,17 +94,17 @@ void write_file_atomic(const std::string& path, std::string_view data, mode_t mo
 
 void mkdir_p(const std::string& path, mode_t mode) {
   if (path.empty()) return;
-  std::string cur;
-  for (const auto& part : split(path, '/')) {
-    if (part.empty()) {
-      if (cur.empty()) cur = "/";
-      continue;
-    }
-    if (!cur.empty() && cur.back() != '/') cur += '/';
-    cur += part;
-    if (::mkdir(cur.c_str(), mode) != 0 && errno != EEXIST) throw_errno(str("cannot create directory ", cur));
+  // The common case first: the parent exists (one syscall).
+  if (::mkdir(path.c_str(), mode) == 0) return;
+  if (errno == EEXIST) {
+    if (!is_dir(path)) throw Error(str("cannot create directory ", path), ENOTDIR);
+    return;
   }
-  if (!is_dir(path)) throw Error(str("cannot create directory ", path), ENOTDIR);
+  if (errno != ENOENT) throw_errno(str("cannot create directory ", path));
+  auto slash = path.find_last_not_of('/') == std::string::npos ? std::string::npos
+                                                                : path.rfind('/', path.find_last_not_of('/'));
+  if (slash != std::string::npos && slash > 0) mkdir_p(path.substr(0, slash), mode);
+  if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST) throw_errno(str("cannot create directory ", path));
 }
 
 bool path_exists(const std::string& path) {

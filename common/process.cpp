@@ -76,6 +76,19 @@ std::optional<uint64_t> process_start_time(pid_t pid) {
   return v;
 }
 
+long own_thread_count() {
+  auto stat = try_read_file("/proc/self/stat");
+  if (!stat) return 0;
+  auto rp = stat->rfind(')');
+  if (rp == std::string::npos) return 0;
+  const char* p = stat->c_str() + rp + 2;  // field 3
+  for (int field = 3; field < 20 && *p; ++field) {
+    while (*p && *p != ' ') ++p;
+    while (*p == ' ') ++p;
+  }
+  return std::strtol(p, nullptr, 10);
+}
+
 bool process_matches(pid_t pid, uint64_t start_time) {
   if (pid <= 0) return false;
   auto st = process_start_time(pid);

@@ -43,6 +43,9 @@ void wait_for_parent(int go_fd);
 // Start time of a process in clock ticks since boot (field 22 of
 // /proc/PID/stat); nullopt when there is no such process or it is a zombie.
 std::optional<uint64_t> process_start_time(pid_t pid);
+// Number of threads of the calling process (field 20 of /proc/self/stat);
+// 0 when it cannot be read.
+long own_thread_count();
 // True when `pid` is alive and started at `start_time`.
 bool process_matches(pid_t pid, uint64_t start_time);
 

@@ -6,6 +6,7 @@
 //   rt-cgroup -> rt-unshare -> rt-mount -> rt-exec -> COMMAND
 // and supervises it (in the foreground, or detached with -d).
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -177,7 +178,8 @@ int run_main(int argc, char** argv) {
     resolve_payload(s, img ? &*img : nullptr, p);
     // The upper dir's mode becomes the container root's: 0755 as in docker.
     mkdir_p(p.bundle, 0700);
-    for (const char* d : {"/upper", "/work", "/merged"}) mkdir_p(p.bundle + d, 0755);
+    for (const char* d : {"/upper", "/work", "/merged"})
+      if (::mkdir((p.bundle + d).c_str(), 0755) != 0) throw_errno(str("cannot create ", p.bundle, d));
 
     c.hostname = p.hostname;
     c.command = p.command;
@@ -199,7 +201,12 @@ int run_main(int argc, char** argv) {
     image_lock = layout::Lock();
     log::step("container ", c.short_id(), " recorded");
 
-    Launch l{store, c, s, p, chain, seccomp.get()};
+    // rt-unshare writes the container's pid into a FIFO we poll.
+    if (::mkfifo(p.pid_file.c_str(), 0600) != 0) throw_errno(str("cannot create ", p.pid_file));
+    UniqueFd pid_fifo(::open(p.pid_file.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+    if (!pid_fifo) throw_errno(str("cannot open ", p.pid_file));
+
+    Launch l{store, c, s, p, chain, seccomp.get(), pid_fifo.get()};
     return s.detach ? run_detached(l) : run_foreground(l);
   } catch (...) {
     // A container that never started leaves nothing behind.

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -79,27 +78,23 @@ struct Stdio {
   exec_program(argv.data());
 }
 
-// Wait for rt-unshare's pid file (inotify on its directory), or for the
-// chain to end first. Returns 0 when the chain ended.
-pid_t wait_pid_file(const std::string& path, int chain_pidfd) {
-  std::string dir = path.substr(0, path.rfind('/'));
-  UniqueFd in(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
-  if (!in) die_errno("cannot create an inotify instance");
-  if (::inotify_add_watch(in.get(), dir.c_str(), IN_MOVED_TO | IN_CLOSE_WRITE) < 0) die_errno(str("cannot watch ", dir));
+// Wait for rt-unshare to write the container's pid into the FIFO at
+// `pid_fd` (opened for reading before the chain started), or for the chain
+// to end first. Returns 0 when the chain ended without one.
+pid_t wait_pid_fifo(int pid_fd, int chain_pidfd) {
+  std::string text;
   for (;;) {
-    if (auto text = try_read_file(path)) {
-      char* end = nullptr;
-      long pid = std::strtol(text->c_str(), &end, 10);
-      if (pid > 0 && end && *end == '\n') return static_cast<pid_t>(pid);
+    pollfd p[2] = {{pid_fd, POLLIN, 0}, {chain_pidfd, POLLIN, 0}};
+    if (::poll(p, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      die_errno("cannot wait for the container to start");
     }
-    pollfd p[2] = {{in.get(), POLLIN, 0}, {chain_pidfd, POLLIN, 0}};
-    if (::poll(p, 2, -1) < 0 && errno != EINTR) die_errno("cannot wait for the container to start");
-    if (p[1].revents) {
-      if (auto text = try_read_file(path)) return static_cast<pid_t>(std::strtol(text->c_str(), nullptr, 10));
-      return 0;
-    }
-    char buf[4096];
-    while (::read(in.get(), buf, sizeof buf) > 0) {}
+    char buf[64];
+    ssize_t n;
+    while ((n = ::read(pid_fd, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
+    if (text.find('\n') != std::string::npos) return static_cast<pid_t>(std::strtol(text.c_str(), nullptr, 10));
+    // The writer came and went without a whole line, or the chain ended.
+    if ((p[0].revents & POLLHUP) || (p[1].revents && !(p[0].revents & POLLIN))) return 0;
   }
 }
 
@@ -298,7 +293,7 @@ int supervise(Launch& l, const Signals& sigs, Stdio& io, Session& s, OnRunning o
   if (!s.chain_fd) die_errno("cannot open a pidfd for the container");
   log::step("started chain, pid ", chain);
 
-  pid_t pid = wait_pid_file(l.plan.pid_file, s.chain_fd.get());
+  pid_t pid = wait_pid_fifo(l.pid_fifo, s.chain_fd.get());
   if (pid > 0) {
     c.pid = pid;
     c.pid_start = process_start_time(pid).value_or(0);
@@ -333,7 +328,10 @@ int supervise(Launch& l, const Signals& sigs, Stdio& io, Session& s, OnRunning o
     on_running(c.error);
   }
   log::step("container exited with ", code);
-  record_exit(l.store, c, code);
+  // A foreground --rm container's record is removed right away: not worth
+  // a write (each replaced file is a freed block, a discard on some disks).
+  if (!(c.auto_remove && !c.detached)) record_exit(l.store, c, code);
+  else c.status = "exited", c.exit_code = code;
   if (hooks) {
     std::string err = run_hooks("poststop", c, sigs);
     if (!err.empty()) warn(err);

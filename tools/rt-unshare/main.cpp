@@ -12,6 +12,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -60,8 +61,20 @@ struct Join {
   UniqueFd fd;
 };
 
+// The pid goes to a regular file atomically, or into a FIFO as one write
+// (a supervisor polls the FIFO: cheaper than watching a directory).
 void write_pid_file(const std::string& path, pid_t pid) {
-  if (!path.empty()) write_file_atomic(path, std::to_string(pid) + "\n", 0644, /*durable=*/false);
+  if (path.empty()) return;
+  std::string text = std::to_string(pid) + "\n";
+  struct stat st{};
+  if (::stat(path.c_str(), &st) != 0 || !S_ISFIFO(st.st_mode)) {
+    write_file_atomic(path, text, 0644, /*durable=*/false);
+    return;
+  }
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
+  if (!fd) die_errno(str("cannot open the pid FIFO ", path, errno == ENXIO ? " (nobody reads it)" : ""));
+  if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()))
+    die_errno(str("cannot write the pid to ", path));
 }
 
 // Block until the outside process writes one byte on FD (or die if it
@@ -131,7 +144,7 @@ int run(int argc, char** argv) {
       ("uid-map", po::value<std::vector<std::string>>()->composing()->value_name("I:O:N"), "INNER:OUTER:COUNT uid mapping for --user; repeatable")
       ("gid-map", po::value<std::vector<std::string>>()->composing()->value_name("I:O:N"), "INNER:OUTER:COUNT gid mapping for --user; repeatable")
       ("init", po::bool_switch(), "with --pid: run a minimal PID 1 that reaps zombies and forwards signals")
-      ("pid-file", po::value<std::string>()->value_name("FILE"), "write the program's pid (as seen from here) to FILE")
+      ("pid-file", po::value<std::string>()->value_name("FILE"), "write the program's pid (as seen from here) to FILE (or into a FIFO)")
       ("sync-fd", po::value<int>()->value_name("FD"), "wait for one byte on fd FD before exec");
   po::variables_map vm;
   int prog = parse_chain(argc, argv, desc, vm,
