@@ -100,4 +100,25 @@ std::string bytes_size(uint64_t bytes) {
   return scaled(static_cast<double>(bytes), 1024.0, 4, units, std::size(units));
 }
 
+void append_escaped(std::string& out, std::string_view s, Escape style) {
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      case '\r': out += "\\r"; break;
+      default:
+        if (c < 0x20 || (style == Escape::go && c == 0x7f)) {
+          char buf[8];
+          if (style == Escape::json) std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          else std::snprintf(buf, sizeof buf, "\\x%02x", c);
+          out += buf;
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+  }
+}
+
 }  // namespace rt

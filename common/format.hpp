@@ -2,6 +2,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace rt {
 
@@ -23,5 +24,10 @@ std::string ago(int64_t seconds);
 std::string human_size(uint64_t bytes);
 // "1.172MiB" (binary, 4 significant digits, as docker's BytesSize).
 std::string bytes_size(uint64_t bytes);
+
+// Appends s with '"', '\\' and control characters escaped (\n \t \r by name):
+// json: others as \u00XX; go: others and DEL as \xXX, as Go's %q prints them.
+enum class Escape { json, go };
+void append_escaped(std::string& out, std::string_view s, Escape style);
 
 }  // namespace rt

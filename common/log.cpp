@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <string>
 
+#include "format.hpp"
+
 namespace rt::log {
 namespace {
 
@@ -28,26 +30,6 @@ const char* level_name(Level l) {
     case Level::trace: return "trace";
   }
   return "?";
-}
-
-void json_escape(std::string& out, std::string_view s) {
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
 }
 
 void ensure_chain_t0() {
@@ -116,7 +98,7 @@ static void emit(Level l, std::string_view msg, int64_t t_us, int64_t dur_us) {
       line += ",\"step_us\":" + std::to_string(dur_us);
     }
     line += ",\"msg\":\"";
-    json_escape(line, msg);
+    append_escaped(line, msg, Escape::json);
     line += "\"}\n";
   } else {
     line += tool_name();

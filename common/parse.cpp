@@ -36,13 +36,21 @@ double parse_double(std::string_view s, std::string_view what) {
   return v;
 }
 
-uint64_t parse_size(std::string_view s, std::string_view what) {
-  // number [unit] where unit is one of b k m g t (optionally followed by b/ib).
+namespace {
+
+// "1.5g" -> {1.5, "g"}; units names the accepted units for the message.
+std::pair<double, std::string_view> number_and_unit(std::string_view s, std::string_view what, std::string_view units) {
   size_t i = 0;
   while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.')) ++i;
-  std::string_view num = s.substr(0, i), unit = s.substr(i);
-  if (num.empty()) throw Error(str("invalid ", what, " '", s, "': expected a number with an optional unit (k, m, g, t)"));
-  double v = parse_double(num, what);
+  if (i == 0) throw Error(str("invalid ", what, " '", s, "': expected a number with an optional unit (", units, ")"));
+  return {parse_double(s.substr(0, i), what), s.substr(i)};
+}
+
+}  // namespace
+
+uint64_t parse_size(std::string_view s, std::string_view what) {
+  // number [unit] where unit is one of b k m g t (optionally followed by b/ib).
+  auto [v, unit] = number_and_unit(s, what, "k, m, g, t");
   std::string u;
   for (char c : unit) u.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
   double mult = 1;
@@ -58,11 +66,7 @@ uint64_t parse_size(std::string_view s, std::string_view what) {
 }
 
 int64_t parse_duration_ms(std::string_view s, std::string_view what) {
-  size_t i = 0;
-  while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.')) ++i;
-  std::string_view num = s.substr(0, i), unit = s.substr(i);
-  if (num.empty()) throw Error(str("invalid ", what, " '", s, "': expected a number with an optional unit (ms, s, m, h)"));
-  double v = parse_double(num, what);
+  auto [v, unit] = number_and_unit(s, what, "ms, s, m, h");
   double mult;
   if (unit.empty() || unit == "s") mult = 1000;
   else if (unit == "ms") mult = 1;

@@ -33,26 +33,18 @@ shell_start() {
 screen() { tmux -S "$SOCK" capture-pane -p -t 0; }
 last_line() { screen | grep -v '^$' | tail -1; }
 keys() { tmux -S "$SOCK" send-keys -t 0 "$@"; }
+screen_has() { screen | grep -qE -- "$1"; }
+last_has() { last_line | grep -qE -- "$1"; }
 # Wait (up to 10 s) until a screen line matches the regex.
 wait_screen() {
-  local n=100
-  while [ $n -gt 0 ]; do
-    screen | grep -qE -- "$1" && return 0
-    sleep 0.1
-    n=$((n - 1))
-  done
+  wait_until 100 screen_has "$1" 2>/dev/null && return 0
   echo "no line matches /$1/ on the screen:" >&2
   screen >&2
   return 1
 }
 # Wait until the last non-empty line matches.
 wait_last() {
-  local n=100
-  while [ $n -gt 0 ]; do
-    last_line | grep -qE -- "$1" && return 0
-    sleep 0.1
-    n=$((n - 1))
-  done
+  wait_until 100 last_has "$1" 2>/dev/null && return 0
   echo "the last line does not match /$1/:" >&2
   screen >&2
   return 1

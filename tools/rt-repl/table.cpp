@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include "container.hpp"
+#include "format.hpp"
 
 namespace rt::repl {
 
@@ -52,23 +53,7 @@ std::string ellipsis(std::string_view s, size_t max) {
 
 std::string go_quote(std::string_view s) {
   std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\x%02x", c);
-          out += buf;
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
+  append_escaped(out, s, Escape::go);
   return out + "\"";
 }
 
