@@ -244,6 +244,8 @@ UniqueFd make_overlay(const OverlaySpec& spec, uint64_t attrs) {
       return fail(fs.get(), errno, "upper directory");
     if (::fsconfig(fs.get(), FSCONFIG_SET_STRING, "workdir", spec.work.c_str(), 0) != 0)
       return fail(fs.get(), errno, "work directory");
+    if (spec.no_sync && ::fsconfig(fs.get(), FSCONFIG_SET_FLAG, "volatile", nullptr, 0) != 0)
+      return fail(fs.get(), errno, "volatile");
   }
   if (::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0) return fail(fs.get(), errno, "create");
   UniqueFd mnt(::fsmount(fs.get(), FSMOUNT_CLOEXEC, static_cast<unsigned>(attrs)));

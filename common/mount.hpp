@@ -84,6 +84,7 @@ int attach_mount_errno(int mnt_fd, int target_fd);
 struct OverlaySpec {
   std::vector<std::string> lower;  // top-most first
   std::string upper, work;         // both empty: a read-only overlay
+  bool no_sync = false;            // overlayfs "volatile": no sync of the upper layer
 };
 // A detached overlayfs mount (fsopen/fsconfig/fsmount) with MOUNT_ATTR_*
 // `attrs`. Lower layers are passed one by one ("lowerdir+", Linux 6.5+, so

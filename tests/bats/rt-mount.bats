@@ -172,6 +172,26 @@ host_mnt_ns() {
   assert_output ""
 }
 
+@test "overlay: --volatile mounts the writable layer without sync; it needs --upper" {
+  overlay_args
+  run ctr "${OVL[@]}" --volatile --proc -- sh -c 'echo x > /f && grep " / / " /proc/self/mountinfo'
+  assert_success
+  assert_output --regexp ' - overlay .*(,volatile|fsync=volatile)'
+  assert_equal "$(cat "$T/upper/f")" x
+  # overlayfs marks the work directory; a later mount of it is refused
+  # until that mark is removed (rt-run removes the whole layer).
+  [ -d "$T/work/work/incompat/volatile" ]
+  run ctr "${OVL[@]}" --proc -- grep " / / " /proc/self/mountinfo
+  assert_failure 125
+  rm -rf "$T/work/work/incompat"
+  run ctr "${OVL[@]}" --proc -- grep " / / " /proc/self/mountinfo
+  assert_success
+  refute_output --partial volatile
+  run ctr --lower "$RT_ROOTFS" --volatile -- true
+  assert_failure 125
+  assert_output "rt-mount: --volatile needs --upper and --work"
+}
+
 @test "overlay: --lower A:B stacks A on top of B" {
   overlay_args
   mkdir -p "$T/top/etc"

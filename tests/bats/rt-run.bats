@@ -199,6 +199,40 @@ only_id() { ls "$RT_STATE/containers"; }
   rt-repl rm -f cpu
 }
 
+@test "rt-run: --cgroup-parent puts the group below PATH on every hierarchy and removes what it made" {
+  # PATH below our own memory cgroup (v2: our cgroup), so the test makes
+  # nothing beside a cgroup that is not rt's.
+  local own p h made=""
+  own=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ {print $3}' /proc/self/cgroup)
+  [ -n "$own" ] || own=$(awk -F: '$1 == 0 {print $3}' /proc/self/cgroup)
+  p="${own%/}/rt-tp-$$"
+  for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do
+    [ -f "$h/cgroup.procs" ] && [ ! -d "$h$own" ] && made="$made $h$own"
+  done
+  rt-run -d --name cp -f "$R" --cgroup-parent "$p" -m 32m --pids-limit 20 sleep 30 >/dev/null
+  id=$(only_id)
+  run state "$id" '.cgroup_paths[]'
+  assert_line --regexp "^[0-9]+:([^:]*,)?memory(,[^:]*)?:$p/rt-$id\$"
+  local mem pids
+  mem=$(state "$id" '.cgroup_paths[]' | awk -F: '$2 ~ /(^|,)memory(,|$)/ {print $3}')
+  pids=$(state "$id" '.cgroup_paths[]' | awk -F: '$2 ~ /(^|,)pids(,|$)/ {print $3}')
+  if [ -d /sys/fs/cgroup/memory ]; then
+    assert_equal "$(cat "/sys/fs/cgroup/memory$mem/memory.limit_in_bytes")" 33554432
+    assert_equal "$(cat "/sys/fs/cgroup/pids$pids/pids.max")" 20
+  else
+    assert_equal "$(cat "/sys/fs/cgroup$mem/memory.max")" 33554432
+    assert_equal "$(cat "/sys/fs/cgroup$mem/pids.max")" 20
+  fi
+  rt-repl rm -f cp
+  # Gone on every hierarchy, with the parents rt made for it.
+  for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do
+    [ ! -e "$h$p" ] || fail "left behind: $h$p"
+  done
+  for h in $made; do
+    [ ! -e "$h" ] || fail "a parent rt made is left behind: $h"
+  done
+}
+
 @test "rt-run: capabilities: docker's default set, --cap-drop and --cap-add" {
   run rt-run --rm -f "$R" /bin/sh -c 'grep CapEff /proc/self/status'
   assert_success
@@ -271,10 +305,15 @@ J
   assert_output --partial "rt-mount"
   assert_output --partial "rt-exec"
   [ ! -d "$RT_STATE/containers" ] || [ -z "$(ls "$RT_STATE/containers")" ]
+  refute_output --partial -- "--volatile"
   cmd=$output
   run sh -c "$cmd"
   assert_success
   assert_output "explained 1 1"
+  # --rm: the layer is thrown away, so it is never synced to disk.
+  run rt-run --explain --rm -f "$R" true
+  assert_output --partial "--upper"
+  assert_output --partial -- "--volatile"
 }
 
 @test "rt-run: hooks run with the state on stdin; a failing prestart aborts and cleans up" {

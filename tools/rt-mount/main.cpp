@@ -1,7 +1,7 @@
 // rt-mount: in a new mount namespace, assemble the container's root, pivot
 // into it, exec.
 //
-//   rt-mount (--rootfs DIR | --lower A[:B...] [--upper U --work W] [--rootfs MNT])
+//   rt-mount (--rootfs DIR | --lower A[:B...] [--upper U --work W [--volatile]] [--rootfs MNT])
 //            [--defaults] [--proc] [--sys] [--dev] [--shm] [--mqueue] [--tmp]
 //            [--bind SRC:DST[:ro]]... [--tmpfs DST[:OPTS]]... [--mask PATH]...
 //            [--readonly-path PATH]... [--read-only] [--workdir DIR] [--chroot]
@@ -102,11 +102,13 @@ Options validate(const po::variables_map& vm) {
     }
   o.overlay.upper = opt<std::string>(vm, "upper");
   o.overlay.work = opt<std::string>(vm, "work");
+  o.overlay.no_sync = flag(vm, "volatile");
   if (o.overlay.lower.empty()) {
     if (o.rootfs.empty()) die("no root given: use --rootfs DIR, or --lower DIR[:DIR...] --upper U --work W");
     if (!o.overlay.upper.empty() || !o.overlay.work.empty()) die("--upper and --work need --lower");
   }
   if (o.overlay.upper.empty() != o.overlay.work.empty()) die("--upper and --work go together");
+  if (o.overlay.no_sync && o.overlay.upper.empty()) die("--volatile needs --upper and --work");
   for (const auto& l : o.overlay.lower) check_host_dir(l, "--lower layer");
   if (!o.overlay.upper.empty()) {
     // overlayfs reports these to the kernel log only: name them here.
@@ -384,6 +386,7 @@ int run(int argc, char** argv) {
       ("lower", po::value<std::vector<std::string>>()->composing()->value_name("DIR[:DIR...]"), "overlayfs lower layers, top-most first; repeatable")
       ("upper", po::value<std::string>()->value_name("DIR"), "overlayfs upper layer: the container's writes land here")
       ("work", po::value<std::string>()->value_name("DIR"), "overlayfs work directory (same filesystem as --upper)")
+      ("volatile", po::bool_switch(), "never sync the upper layer (no sync at unmount, fsync a no-op): for a layer thrown away afterwards")
       ("defaults", po::bool_switch(), "--proc --sys --dev --shm --mqueue --tmp and the default masked and read-only paths")
       ("proc", po::bool_switch(), "mount proc on /proc (nosuid, noexec, nodev)")
       ("sys", po::bool_switch(), "mount sysfs read-only on /sys")

@@ -45,6 +45,10 @@ Chain build_chain(const Spec& s, const Plan& p) {
   // 3. The root: an overlay with a writable layer of its own.
   std::vector<std::string> mnt{p.tool_dir + "/rt-mount", "--lower", join(p.lower, ":"), "--upper", p.bundle + "/upper",
                                "--work", p.bundle + "/work", "--rootfs", p.bundle + "/merged", "--defaults"};
+  // A layer that --rm throws away need not reach the disk: without this,
+  // unmounting the overlay syncs the whole filesystem under it (as podman
+  // does for --rm).
+  if (s.auto_remove) mnt.emplace_back("--volatile");
   if (s.read_only) mnt.emplace_back("--read-only");
   for (const auto& v : s.volumes) add(mnt, "--bind", v);
   for (const auto& t : s.tmpfs) add(mnt, "--tmpfs", t);
