@@ -4,13 +4,16 @@
 # side by side in one hyperfine run, as ratios to crun. Twice: back to back
 # (hyperfine's default) and with 50 ms of quiet before each run, as
 # containers usually start.
+# Runtime state (RT_STATE, crun's and runc's --root) lives on a tmpfs, as
+# /run does on a standard host (this VM's /run is on its ext4 disk); rt's
+# writable layers stay on disk under RT_ROOT, as podman's do.
 # Usage: bench/startup.sh BUILD_DIR   (a release build; make bench does it)
 set -eu
 build=$(realpath "$1")
 bin=$build/bin
 runs=${BENCH_RUNS:-200}
 work=$(mktemp -d /tmp/rt-bench-startup.XXXXXX)
-export RT_STATE=$work/state RT_ROOT=$work/store
+export RT_STATE=$work/run/rt RT_ROOT=$work/store
 rootfs=$work/rootfs
 cp -a "$build/rootfs" "$rootfs"
 
@@ -40,6 +43,8 @@ trap cleanup EXIT INT TERM
 # rt mount can reach the host's table.
 cat > "$work/run.sh" <<'RUN'
 set -eu
+mkdir -p "$work/run"
+mount -t tmpfs -o mode=0755 rt-bench-run "$work/run"
 # crun and runc refuse a hybrid host whose v2 tree holds a controller
 # (hugetlb here): bind it to a v1 hierarchy for the run only. It returns to
 # v2 when this namespace's mount goes away.
@@ -53,8 +58,8 @@ bench() {  # bench NAME [hyperfine options]: the six commands side by side
   hyperfine -N --warmup 10 --runs "$runs" "$@" --export-json "$work/$name.json" \
     -n "rt-run (cgroup+memory limit, overlay, 5 ns)" "$bin/rt-run --rm -m 64m --rootfs $rootfs /bin/true" \
     -n "rt chain (5 ns, no cgroup)" "$bin/rt-unshare --pid --mount --uts --ipc --net -- $bin/rt-mount --rootfs $rootfs --defaults -- $bin/rt-exec -- /bin/true" \
-    -n "crun run (5 ns, cgroup+memory limit)" "crun run -b $work/bundle bench-crun" \
-    -n "runc run (5 ns, cgroup+memory limit)" "runc run -b $work/bundle bench-runc" \
+    -n "crun run (5 ns, cgroup+memory limit)" "crun --root $work/run/crun run -b $work/bundle bench-crun" \
+    -n "runc run (5 ns, cgroup+memory limit)" "runc --root $work/run/runc run -b $work/bundle bench-runc" \
     -n "bwrap (4 ns)" "bwrap --unshare-pid --unshare-ipc --unshare-uts --unshare-net --bind $rootfs / --proc /proc --dev /dev /bin/true" \
     -n "unshare+chroot (4 ns)" "unshare --fork --pid --mount --uts --ipc --mount-proc=$rootfs/proc chroot $rootfs /bin/true"
 }

@@ -178,7 +178,7 @@ int run_main(int argc, char** argv) {
     resolve_payload(s, img ? &*img : nullptr, p);
     // The upper dir's mode becomes the container root's: 0755 as in docker.
     mkdir_p(p.bundle, 0700);
-    for (const char* d : {"/upper", "/work", "/merged"})
+    for (const char* d : {"/upper", "/work"})
       if (::mkdir((p.bundle + d).c_str(), 0755) != 0) throw_errno(str("cannot create ", p.bundle, d));
 
     c.hostname = p.hostname;
