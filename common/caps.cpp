@@ -15,6 +15,7 @@ namespace rt::caps {
 namespace {
 
 // Index = capability number (linux/capability.h).
+// clang-format off
 constexpr const char* kNames[] = {
     "CAP_CHOWN",           "CAP_DAC_OVERRIDE",  "CAP_DAC_READ_SEARCH", "CAP_FOWNER",
     "CAP_FSETID",          "CAP_KILL",          "CAP_SETGID",          "CAP_SETUID",
@@ -28,6 +29,7 @@ constexpr const char* kNames[] = {
     "CAP_BLOCK_SUSPEND",   "CAP_AUDIT_READ",    "CAP_PERFMON",         "CAP_BPF",
     "CAP_CHECKPOINT_RESTORE",
 };
+// clang-format on
 constexpr int kTableLast = static_cast<int>(std::size(kNames)) - 1;
 static_assert(kTableLast == 40, "capability table out of date");
 
@@ -73,7 +75,8 @@ int parse_name(std::string_view s, std::string_view what) {
   if (!starts_with(u, "CAP_")) u = "CAP_" + u;
   for (int i = 0; i <= kTableLast; ++i)
     if (u == kNames[i]) return i;
-  throw Error(str("invalid ", what, ": unknown capability '", s, "' (names as in capabilities(7), e.g. NET_ADMIN or CAP_NET_ADMIN)"));
+  throw Error(str("invalid ", what, ": unknown capability '", s,
+                  "' (names as in capabilities(7), e.g. NET_ADMIN or CAP_NET_ADMIN)"));
 }
 
 List parse_list(std::string_view s, std::string_view what) {
@@ -125,8 +128,8 @@ void set(const State& st) {
     data[i].inheritable = static_cast<uint32_t>(st.inheritable >> (32 * i));
   }
   if (::syscall(SYS_capset, &hdr, data) != 0)
-    throw_errno(str("cannot set the capabilities (permitted ", format(st.permitted).empty() ? "none" : format(st.permitted),
-                    ")"));
+    throw_errno(str("cannot set the capabilities (permitted ",
+                    format(st.permitted).empty() ? "none" : format(st.permitted), ")"));
 }
 
 Set bounding() {
@@ -153,8 +156,8 @@ void limit_bounding(Set keep, Set current) {
   for (int i = 0; i < 64; ++i) {
     if (!has(current, i) || has(keep, i)) continue;
     if (::prctl(PR_CAPBSET_DROP, i, 0, 0, 0) != 0)
-      throw_errno(str("cannot drop ", label(i), " from the bounding set",
-                      errno == EPERM ? " (needs CAP_SETPCAP)" : ""));
+      throw_errno(
+          str("cannot drop ", label(i), " from the bounding set", errno == EPERM ? " (needs CAP_SETPCAP)" : ""));
   }
 }
 

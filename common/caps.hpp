@@ -50,10 +50,10 @@ std::string format(Set s);
 struct State {
   Set effective = 0, permitted = 0, inheritable = 0;
 };
-State get();                 // throws rt::Error
-void set(const State& st);   // throws rt::Error naming what was refused
-Set bounding();              // by PR_CAPBSET_READ
-Set ambient();               // by PR_CAP_AMBIENT_IS_SET
+State get();                // throws rt::Error
+void set(const State& st);  // throws rt::Error naming what was refused
+Set bounding();             // by PR_CAPBSET_READ
+Set ambient();              // by PR_CAP_AMBIENT_IS_SET
 // Drop every capability of `current` (the bounding set as read before)
 // that is not in `keep` (needs CAP_SETPCAP). Throws rt::Error.
 void limit_bounding(Set keep, Set current);

@@ -2,8 +2,8 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <linux/sched.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -464,8 +464,8 @@ Host detect() {
     const char* u = std::getenv("RT_CGROUP_UNIFIED");
     host.hybrid_unified = u && std::string_view(u) == "1";
   }
-  log::step("cgroup layout: ", mode_name(host.mode), host.fake ? " (fake tree)" : "", ", ",
-            host.hierarchies.size(), " hierarchies");
+  log::step("cgroup layout: ", mode_name(host.mode), host.fake ? " (fake tree)" : "", ", ", host.hierarchies.size(),
+            " hierarchies");
   return host;
 }
 
@@ -506,7 +506,8 @@ std::string normalize_parent(std::string_view parent) {
   for (const auto& c : split(parent, '/')) {
     if (c.empty()) continue;
     if (c == "." || c == "..")
-      throw Error(str("invalid --parent '", parent, "': no '.' or '..' components (it is relative to each hierarchy's root)"));
+      throw Error(
+          str("invalid --parent '", parent, "': no '.' or '..' components (it is relative to each hierarchy's root)"));
     out += "/" + c;
   }
   return out.empty() ? "/" : out;
@@ -543,13 +544,15 @@ Limits parse_limits(const LimitArgs& a) {
       l.memory_swap = -1;
     } else {
       uint64_t v = parse_size(a.memory_swap, "--memory-swap");
-      if (v > static_cast<uint64_t>(INT64_MAX)) throw Error(str("invalid --memory-swap '", a.memory_swap, "': too large"));
+      if (v > static_cast<uint64_t>(INT64_MAX))
+        throw Error(str("invalid --memory-swap '", a.memory_swap, "': too large"));
       l.memory_swap = static_cast<int64_t>(v);
     }
     if (!l.memory)
       throw Error(str("invalid --memory-swap '", a.memory_swap, "': it is memory plus swap, so it needs --memory"));
     if (*l.memory_swap >= 0 && static_cast<uint64_t>(*l.memory_swap) < *l.memory)
-      throw Error(str("invalid --memory-swap '", a.memory_swap, "': less than --memory (it is memory plus swap; -1: unlimited swap)"));
+      throw Error(str("invalid --memory-swap '", a.memory_swap,
+                      "': less than --memory (it is memory plus swap; -1: unlimited swap)"));
   }
   if (!a.memory_reservation.empty()) {
     l.memory_reservation = parse_size(a.memory_reservation, "--memory-reservation");
@@ -666,8 +669,9 @@ void apply_v1(const Part& p, const Limits& l, bool bpf_devices) {
     bool memsw = exists(d + "/memory.memsw.limit_in_bytes");
     if (l.memory_swap) {
       if (*l.memory_swap >= 0 && !memsw)
-        throw Error(str("cannot apply --memory-swap: swap accounting is off on this host (no memory.memsw.limit_in_bytes in ", d,
-                        "; boot with swapaccount=1)"));
+        throw Error(
+            str("cannot apply --memory-swap: swap accounting is off on this host (no memory.memsw.limit_in_bytes in ",
+                d, "; boot with swapaccount=1)"));
       if (memsw) set(d, "memory.memsw.limit_in_bytes", std::to_string(*l.memory_swap));
     } else if (l.memory && memsw) {
       // Docker's default: as much swap as memory.
@@ -686,7 +690,9 @@ void apply_v1(const Part& p, const Limits& l, bool bpf_devices) {
   if (h.has("blkio") && l.io_weight) {
     if (exists(d + "/blkio.weight")) set(d, "blkio.weight", std::to_string(*l.io_weight));
     else if (exists(d + "/blkio.bfq.weight")) set(d, "blkio.bfq.weight", std::to_string(*l.io_weight));
-    else throw Error(str("cannot apply --io-weight: ", d, " has neither blkio.weight nor blkio.bfq.weight (no proportional I/O scheduler)"));
+    else
+      throw Error(str("cannot apply --io-weight: ", d,
+                      " has neither blkio.weight nor blkio.bfq.weight (no proportional I/O scheduler)"));
   }
   if (h.has("devices") && l.devices_docker && !bpf_devices) {
     set(d, "devices.deny", "a");
@@ -699,7 +705,8 @@ void apply_v2(const Part& p, const Limits& l) {
   auto on = [&](const char* c) { return contains(p.enabled, c); };
   auto need = [&](const char* file, const char* option) {
     if (!exists(d + "/" + file))
-      throw Error(str("cannot apply ", option, ": ", d, " has no ", file, " (controller not enabled, or not in this kernel)"));
+      throw Error(
+          str("cannot apply ", option, ": ", d, " has no ", file, " (controller not enabled, or not in this kernel)"));
   };
   if (on("cpuset")) {
     if (!l.cpuset_cpus.empty()) set(d, "cpuset.cpus", l.cpuset_cpus);
@@ -762,7 +769,8 @@ Group Group::create(const Host& host, const std::string& name, const std::string
   auto on_unified = [&](const char* c) {
     if (!uni || !c) return false;
     if (v2_only) return true;  // delegation is checked below
-    if (!uni_controllers) uni_controllers = words(try_read_file(uni->dir(uni->root) + "/cgroup.controllers").value_or(""));
+    if (!uni_controllers)
+      uni_controllers = words(try_read_file(uni->dir(uni->root) + "/cgroup.controllers").value_or(""));
     return contains(*uni_controllers, c);
   };
   struct Want {
@@ -802,7 +810,8 @@ Group Group::create(const Host& host, const std::string& name, const std::string
   }
   if (use_uni) plan_for(uni);
   if (l.devices_docker && (use_uni || !host.v1("devices"))) {
-    if (!uni) throw Error("cannot apply --devices: no devices controller (v1) and no cgroup v2 hierarchy for a BPF filter");
+    if (!uni)
+      throw Error("cannot apply --devices: no devices controller (v1) and no cgroup v2 hierarchy for a BPF filter");
     plan_for(uni).bpf_devices = true;
   }
   // Hierarchy order, so that every rt-cgroup locks in the same order.
@@ -843,9 +852,11 @@ Group Group::create(const Host& host, const std::string& name, const std::string
                           c));
       for (const auto& c : plan[i].controllers)
         if (contains(delegated, c)) p.enabled.push_back(c);
-    } else if (h.has("memory") && l.memory_swap && *l.memory_swap >= 0 && !exists(anc_dir + "/memory.memsw.limit_in_bytes")) {
-      throw Error(str("cannot apply --memory-swap: swap accounting is off on this host (no memory.memsw.limit_in_bytes in ",
-                      anc_dir, "; boot with swapaccount=1)"));
+    } else if (h.has("memory") && l.memory_swap && *l.memory_swap >= 0 &&
+               !exists(anc_dir + "/memory.memsw.limit_in_bytes")) {
+      throw Error(
+          str("cannot apply --memory-swap: swap accounting is off on this host (no memory.memsw.limit_in_bytes in ",
+              anc_dir, "; boot with swapaccount=1)"));
     }
     if (h.v2 ? contains(p.enabled, "cpuset") : h.has("cpuset")) {
       check_cpuset(h, anc_dir, l.cpuset_cpus, true);
@@ -936,7 +947,8 @@ std::optional<Group> Group::from_dirs(const Host& host, const std::string& name,
   g.fake = host.fake;
   for (std::string d : dirs) {
     // A v2 leaf stands for its group.
-    if (d.size() > kLeaf.size() + 1 && std::string_view(d).substr(d.size() - kLeaf.size() - 1) == "/" + std::string(kLeaf))
+    if (d.size() > kLeaf.size() + 1 &&
+        std::string_view(d).substr(d.size() - kLeaf.size() - 1) == "/" + std::string(kLeaf))
       d.resize(d.size() - kLeaf.size() - 1);
     if (!is_dir(d)) continue;
     bool dup = false;
@@ -1050,7 +1062,8 @@ bool Group::kill_all(int timeout_ms) const {
     const Part* fz = nullptr;
     for (const auto& p : parts)
       if ((!p.h.v2 && p.h.has("freezer")) || (p.h.v2 && exists(p.dir + "/cgroup.freeze"))) fz = &p;
-    bool frozen = fz && !write_cg(fz->dir + (fz->h.v2 ? "/cgroup.freeze" : "/freezer.state"), fz->h.v2 ? "1" : "FROZEN") &&
+    bool frozen = fz &&
+                  !write_cg(fz->dir + (fz->h.v2 ? "/cgroup.freeze" : "/freezer.state"), fz->h.v2 ? "1" : "FROZEN") &&
                   wait_frozen(*fz, log::now_us() + 1000000);
     if (frozen) log::step("froze ", fz->dir);
     for (const auto& p : parts) signal_all(p, done);

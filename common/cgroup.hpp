@@ -27,7 +27,7 @@
 
 namespace rt::cgroup {
 
-inline constexpr std::string_view kPrefix = "rt-";  // group directory: rt-NAME
+inline constexpr std::string_view kPrefix = "rt-";    // group directory: rt-NAME
 inline constexpr std::string_view kLeaf = "payload";  // v2: where the processes live
 
 // ---------------------------------------------------------------- the host
@@ -128,11 +128,11 @@ struct Exists : Error {
 
 struct Part {
   Hierarchy h;
-  std::string base;             // cgroup path of the parent ("/process_api/x")
-  std::string cg;               // cgroup path of rt-NAME
-  std::string dir;              // its directory
-  std::string leaf;             // where processes go: dir (v1) or dir/payload (v2)
-  std::vector<std::string> made;  // parent directories rt created, outermost first
+  std::string base;                  // cgroup path of the parent ("/process_api/x")
+  std::string cg;                    // cgroup path of rt-NAME
+  std::string dir;                   // its directory
+  std::string leaf;                  // where processes go: dir (v1) or dir/payload (v2)
+  std::vector<std::string> made;     // parent directories rt created, outermost first
   std::vector<std::string> enabled;  // v2: controllers enabled in rt-NAME (when known)
 };
 
@@ -154,7 +154,8 @@ class Group {
   static std::optional<Group> find(const Host& host, const std::string& name, const std::string& parent);
   // Rebuild from directories recorded earlier (dirs()); missing ones are
   // dropped.
-  static std::optional<Group> from_dirs(const Host& host, const std::string& name, const std::vector<std::string>& dirs);
+  static std::optional<Group> from_dirs(const Host& host, const std::string& name,
+                                        const std::vector<std::string>& dirs);
 
   std::vector<std::string> dirs() const;
   const Part* part_with(std::string_view controller) const;  // v1 controller or v2 hierarchy

@@ -135,7 +135,8 @@ int load_device_program(const std::vector<DeviceRule>& rules) {
     int e = errno;
     std::string why = log;
     if (auto nl = why.find('\n'); nl != std::string::npos) why.resize(nl);
-    throw Error(str("cannot load the device filter (BPF_PROG_TYPE_CGROUP_DEVICE)", why.empty() ? "" : " (" + why + ")"), e);
+    throw Error(str("cannot load the device filter (BPF_PROG_TYPE_CGROUP_DEVICE)", why.empty() ? "" : " (" + why + ")"),
+                e);
   }
   ::fcntl(fd, F_SETFD, FD_CLOEXEC);
   return fd;

@@ -60,11 +60,11 @@ std::string gc_json(const std::vector<Collected>& groups) {
 std::string host_json(const Host& host) {
   json hs = json::array();
   for (const auto& h : host.hierarchies)
-    hs.push_back({{"version", h.v2 ? 2 : 1},
-                  {"controllers", h.controllers},
-                  {"mount", h.mount},
-                  {"cgroup", h.self}});
-  json j = {{"mode", mode_name(host.mode)}, {"fake", host.fake}, {"hybrid_unified", host.hybrid_unified}, {"hierarchies", hs}};
+    hs.push_back({{"version", h.v2 ? 2 : 1}, {"controllers", h.controllers}, {"mount", h.mount}, {"cgroup", h.self}});
+  json j = {{"mode", mode_name(host.mode)},
+            {"fake", host.fake},
+            {"hybrid_unified", host.hybrid_unified},
+            {"hierarchies", hs}};
   return j.dump();
 }
 

@@ -51,10 +51,11 @@ int find_program_start(int argc, char** argv, const po::options_description& des
   return argc;
 }
 
-int parse_chain(int argc, char** argv, po::options_description& desc, po::variables_map& vm,
-                const ToolInfo& info) {
+int parse_chain(int argc, char** argv, po::options_description& desc, po::variables_map& vm, const ToolInfo& info) {
   log::init();
+  // clang-format off
   desc.add_options()("help", "print this help and exit")("version", "print the version and exit");
+  // clang-format on
   int prog = find_program_start(argc, argv, desc);
   int opt_end = prog;
   if (opt_end > 1 && opt_end <= argc && std::string_view(argv[opt_end - 1]) == "--") --opt_end;
@@ -76,8 +77,7 @@ int parse_chain(int argc, char** argv, po::options_description& desc, po::variab
     std::printf("%s %s\n", tool_name(), RT_VERSION);
     std::exit(0);
   }
-  if (info.program_required && prog >= argc)
-    die(str("no program given (usage: ", info.usage, ")"));
+  if (info.program_required && prog >= argc) die(str("no program given (usage: ", info.usage, ")"));
   return prog;
 }
 
@@ -107,7 +107,8 @@ UniqueFd open_chain_tool(const char* prog) {
   if (slash == std::string_view::npos) {
     path = str(dir, "/", base);
   } else {
-    struct stat a{}, b{};
+    struct stat a {
+    }, b{};
     std::string pdir(p.substr(0, slash));
     if (::stat(pdir.empty() ? "/" : pdir.c_str(), &a) != 0 || ::stat(dir.empty() ? "/" : dir.c_str(), &b) != 0 ||
         a.st_dev != b.st_dev || a.st_ino != b.st_ino)
@@ -126,7 +127,8 @@ UniqueFd open_chain_tool(const char* prog) {
       is_static = false;
   }
   if (!is_static)
-    die(str("cannot run ", path, " after pivot_root: it is not a static executable (its loader and libraries would "
+    die(str("cannot run ", path,
+            " after pivot_root: it is not a static executable (its loader and libraries would "
             "come from the container's root)"),
         kExitCannotExec);
   return fd;

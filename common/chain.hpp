@@ -23,8 +23,7 @@ struct ToolInfo {
 // `desc` and handles them (exit 0). Initialises logging. Bad options give a
 // one-line error and exit 125. Returns the index in argv where the program
 // starts (argc when there is none).
-int parse_chain(int argc, char** argv, po::options_description& desc, po::variables_map& vm,
-                const ToolInfo& info);
+int parse_chain(int argc, char** argv, po::options_description& desc, po::variables_map& vm, const ToolInfo& info);
 
 // Index of the first word after the options (the program), by the rules
 // above, without parsing values. Exposed for tools with their own front end.
@@ -56,8 +55,7 @@ int exit_code_from_wait(int wstatus);
 std::vector<std::string> rest_of(int argc, char** argv, int from);
 
 // Convenience for option lookups.
-template <typename T>
-T opt(const po::variables_map& vm, const char* name, T dflt = T{}) {
+template <typename T> T opt(const po::variables_map& vm, const char* name, T dflt = T{}) {
   auto it = vm.find(name);
   return it == vm.end() || it->second.empty() ? dflt : it->second.as<T>();
 }
@@ -65,8 +63,7 @@ inline bool flag(const po::variables_map& vm, const char* name) {
   auto it = vm.find(name);
   return it != vm.end() && !it->second.empty() && it->second.as<bool>();
 }
-template <typename T>
-std::vector<T> opts(const po::variables_map& vm, const char* name) {
+template <typename T> std::vector<T> opts(const po::variables_map& vm, const char* name) {
   return opt<std::vector<T>>(vm, name);
 }
 

@@ -114,15 +114,15 @@ std::string new_container_id() {
 
 std::string random_name() {
   static const char* const adjectives[] = {
-      "agile", "bold",  "brave", "calm",   "clever", "cosmic", "eager",  "fancy", "gentle", "happy",
-      "jolly", "keen",  "lucid", "merry",  "nimble", "noble",  "plucky", "quick", "quiet",  "rapid",
-      "sharp", "shy",   "snowy", "spry",   "stoic",  "sunny",  "swift",  "tidy",  "vivid",  "witty",
+      "agile", "bold",  "brave", "calm",   "clever", "cosmic", "eager",  "fancy",  "gentle", "happy",
+      "jolly", "keen",  "lucid", "merry",  "nimble", "noble",  "plucky", "quick",  "quiet",  "rapid",
+      "sharp", "shy",   "snowy", "spry",   "stoic",  "sunny",  "swift",  "tidy",   "vivid",  "witty",
       "wise",  "zesty", "amber", "silent", "steady", "upbeat", "frosty", "dreamy", "hungry", "lively"};
   static const char* const nouns[] = {
-      "babbage", "bell",    "curie",   "darwin",  "dijkstra", "einstein", "euler",    "fermi",   "galois",
-      "gauss",   "hopper",  "hypatia", "kepler",  "knuth",    "lamport",  "lovelace", "maxwell", "meitner",
-      "morse",   "newton",  "noether", "pascal",  "planck",   "ritchie",  "shannon",  "tesla",   "thompson",
-      "turing",  "volta",   "wozniak", "yalow",   "zuse",     "hamilton", "lamarr",   "mirzakhani", "ramanujan"};
+      "babbage", "bell",   "curie",   "darwin", "dijkstra", "einstein", "euler",    "fermi",      "galois",
+      "gauss",   "hopper", "hypatia", "kepler", "knuth",    "lamport",  "lovelace", "maxwell",    "meitner",
+      "morse",   "newton", "noether", "pascal", "planck",   "ritchie",  "shannon",  "tesla",      "thompson",
+      "turing",  "volta",  "wozniak", "yalow",  "zuse",     "hamilton", "lamarr",   "mirzakhani", "ramanujan"};
   uint32_t r = 0;
   if (::getrandom(&r, sizeof r, 0) != sizeof r) r = static_cast<uint32_t>(::getpid() ^ ::time(nullptr));
   return str(adjectives[r % std::size(adjectives)], "_", nouns[(r / std::size(adjectives)) % std::size(nouns)]);
@@ -156,9 +156,11 @@ ContainerState ContainerStore::create(const std::string& name) {
   c.id = new_container_id();
   if (!name.empty()) {
     if (!valid_container_name(name))
-      throw Error(str("invalid container name '", name, "': use letters, digits, '_', '.' and '-', starting with a letter or digit"));
+      throw Error(str("invalid container name '", name,
+                      "': use letters, digits, '_', '.' and '-', starting with a letter or digit"));
     if (!claim_name(root_ + "/names/" + name, c.id))
-      throw Error(str("the container name '", name, "' is already in use (remove that container or choose another name)"));
+      throw Error(
+          str("the container name '", name, "' is already in use (remove that container or choose another name)"));
     c.name = name;
   } else {
     for (int attempt = 0; c.name.empty(); ++attempt) {
@@ -187,7 +189,8 @@ std::optional<ContainerState> ContainerStore::load(const std::string& id) const 
 }
 
 static bool all_hex(const std::string& s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
+  return !s.empty() &&
+         std::all_of(s.begin(), s.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
 }
 
 ContainerState ContainerStore::resolve(const std::string& ref) const {
@@ -206,7 +209,8 @@ ContainerState ContainerStore::resolve(const std::string& ref) const {
     }
     if (hits.size() == 1)
       if (auto c = load(hits[0])) return *c;
-    if (hits.size() > 1) throw Error(str("container id prefix '", ref, "' is ambiguous (", hits.size(), " containers match)"));
+    if (hits.size() > 1)
+      throw Error(str("container id prefix '", ref, "' is ambiguous (", hits.size(), " containers match)"));
   }
   throw Error(str("no such container: ", ref));
 }
@@ -224,7 +228,8 @@ std::vector<ContainerState> ContainerStore::list() const {
     }
   }
   ::closedir(d);
-  std::sort(out.begin(), out.end(), [](const ContainerState& a, const ContainerState& b) { return a.created > b.created; });
+  std::sort(out.begin(), out.end(),
+            [](const ContainerState& a, const ContainerState& b) { return a.created > b.created; });
   return out;
 }
 

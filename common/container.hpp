@@ -22,9 +22,8 @@
 
 namespace rt {
 
-
 struct ContainerState {
-  std::string id;    // 64 hex
+  std::string id;  // 64 hex
   std::string name;
   std::string status = "created";  // created | running | exited
   pid_t pid = 0;                   // the container's PID 1, as seen from the host
@@ -37,16 +36,16 @@ struct ContainerState {
   std::string rootfs;                      // --rootfs DIR (absolute), or empty
   std::string image, image_id;             // image reference and id, or empty
   std::string hostname;
-  std::string cgroup;                      // rt-cgroup name (group dir is rt-NAME)
-  std::vector<std::string> cgroup_paths;   // "ID:CONTROLLERS:/path/rt-NAME" per hierarchy
-  std::string bundle;                      // RT_ROOT/containers/ID (upper, work, merged)
-  std::string log_path;                    // detached containers only
-  bool auto_remove = false;                // --rm
+  std::string cgroup;                     // rt-cgroup name (group dir is rt-NAME)
+  std::vector<std::string> cgroup_paths;  // "ID:CONTROLLERS:/path/rt-NAME" per hierarchy
+  std::string bundle;                     // RT_ROOT/containers/ID (upper, work, merged)
+  std::string log_path;                   // detached containers only
+  bool auto_remove = false;               // --rm
   bool detached = false;
   bool tty = false;
-  std::vector<std::string> exec_args;      // rt-exec options, reused by `exec`
-  std::vector<std::string> hooks;          // STAGE=PROGRAM
-  std::string error;                       // why it failed to start, if it did
+  std::vector<std::string> exec_args;  // rt-exec options, reused by `exec`
+  std::vector<std::string> hooks;      // STAGE=PROGRAM
+  std::string error;                   // why it failed to start, if it did
 
   std::string short_id() const { return id.substr(0, 12); }
   bool running() const { return status == "running"; }
@@ -54,7 +53,6 @@ struct ContainerState {
 
 std::string to_json(const ContainerState& c, int indent = -1);
 ContainerState state_from_json(const std::string& text, const std::string& where);
-
 
 class ContainerStore {
  public:

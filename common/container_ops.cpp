@@ -90,7 +90,8 @@ static ContainerState wait_exited(const Context& ctx, const std::string& id, int
     pollfd p{in.get(), POLLIN, 0};
     if (in && ::poll(&p, 1, wait) > 0) {
       char buf[4096];
-      while (::read(in.get(), buf, sizeof buf) > 0) {}
+      while (::read(in.get(), buf, sizeof buf) > 0) {
+      }
     } else if (!in) {
       ::usleep(static_cast<useconds_t>(wait) * 1000);
     }
@@ -253,7 +254,8 @@ void logs(const Context& ctx, const std::string& ref, const LogOptions& o, int o
     if (r < 0 && errno != EINTR) return;
     if (r > 0) {
       char ev[4096];
-      while (::read(in.get(), ev, sizeof ev) > 0) {}
+      while (::read(in.get(), ev, sizeof ev) > 0) {
+      }
     }
   }
 }
@@ -304,12 +306,12 @@ std::vector<std::string> exec_argv(const Context& ctx, const ContainerState& c, 
 
 int parse_signal(const std::string& s) {
   static const std::pair<const char*, int> names[] = {
-      {"HUP", SIGHUP},   {"INT", SIGINT},       {"QUIT", SIGQUIT},   {"ILL", SIGILL},     {"TRAP", SIGTRAP},
-      {"ABRT", SIGABRT}, {"BUS", SIGBUS},       {"FPE", SIGFPE},     {"KILL", SIGKILL},   {"USR1", SIGUSR1},
-      {"SEGV", SIGSEGV}, {"USR2", SIGUSR2},     {"PIPE", SIGPIPE},   {"ALRM", SIGALRM},   {"TERM", SIGTERM},
-      {"CHLD", SIGCHLD}, {"CONT", SIGCONT},     {"STOP", SIGSTOP},   {"TSTP", SIGTSTP},   {"TTIN", SIGTTIN},
-      {"TTOU", SIGTTOU}, {"URG", SIGURG},       {"XCPU", SIGXCPU},   {"XFSZ", SIGXFSZ},   {"VTALRM", SIGVTALRM},
-      {"PROF", SIGPROF}, {"WINCH", SIGWINCH},   {"IO", SIGIO},       {"PWR", SIGPWR},     {"SYS", SIGSYS}};
+      {"HUP", SIGHUP},   {"INT", SIGINT},     {"QUIT", SIGQUIT}, {"ILL", SIGILL},   {"TRAP", SIGTRAP},
+      {"ABRT", SIGABRT}, {"BUS", SIGBUS},     {"FPE", SIGFPE},   {"KILL", SIGKILL}, {"USR1", SIGUSR1},
+      {"SEGV", SIGSEGV}, {"USR2", SIGUSR2},   {"PIPE", SIGPIPE}, {"ALRM", SIGALRM}, {"TERM", SIGTERM},
+      {"CHLD", SIGCHLD}, {"CONT", SIGCONT},   {"STOP", SIGSTOP}, {"TSTP", SIGTSTP}, {"TTIN", SIGTTIN},
+      {"TTOU", SIGTTOU}, {"URG", SIGURG},     {"XCPU", SIGXCPU}, {"XFSZ", SIGXFSZ}, {"VTALRM", SIGVTALRM},
+      {"PROF", SIGPROF}, {"WINCH", SIGWINCH}, {"IO", SIGIO},     {"PWR", SIGPWR},   {"SYS", SIGSYS}};
   std::string u;
   for (char ch : s) u.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(ch))));
   if (starts_with(u, "SIG")) u = u.substr(3);

@@ -75,9 +75,9 @@ std::vector<std::string> exec_argv(const Context& ctx, const ContainerState& c, 
 int parse_signal(const std::string& s);
 
 struct GcReport {
-  std::vector<std::string> exited;    // records marked exited (dead supervisor)
-  std::vector<std::string> removed;   // records/layers removed
-  std::vector<std::string> cgroups;   // stale cgroups removed
+  std::vector<std::string> exited;   // records marked exited (dead supervisor)
+  std::vector<std::string> removed;  // records/layers removed
+  std::vector<std::string> cgroups;  // stale cgroups removed
 };
 // Containers whose supervisor died are marked exited, their processes
 // killed, their cgroup removed; --rm ones and half-created ones removed;

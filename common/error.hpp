@@ -10,14 +10,13 @@
 namespace rt {
 
 // Exit codes (the docker/podman/env convention).
-inline constexpr int kExitToolFailure = 125;   // the tool itself failed
-inline constexpr int kExitCannotExec = 126;    // program found but not executable
-inline constexpr int kExitNotFound = 127;      // program not found
-inline constexpr int kExitSignalBase = 128;    // payload killed by signal N -> 128+N
+inline constexpr int kExitToolFailure = 125;  // the tool itself failed
+inline constexpr int kExitCannotExec = 126;   // program found but not executable
+inline constexpr int kExitNotFound = 127;     // program not found
+inline constexpr int kExitSignalBase = 128;   // payload killed by signal N -> 128+N
 
 // Concatenate anything streamable into one string.
-template <typename... Args>
-std::string str(const Args&... args) {
+template <typename... Args> std::string str(const Args&... args) {
   std::ostringstream os;
   (os << ... << args);
   return os.str();

@@ -18,8 +18,8 @@ std::string rfc3339_now() {
   gmtime_r(&ts.tv_sec, &t);
   // By hand: strftime would read /etc/localtime (tzset), on the start-up path.
   char buf[64];
-  snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", t.tm_year + 1900, t.tm_mon + 1, t.tm_mday, t.tm_hour,
-           t.tm_min, t.tm_sec, ts.tv_nsec);
+  snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", t.tm_year + 1900, t.tm_mon + 1, t.tm_mday,
+           t.tm_hour, t.tm_min, t.tm_sec, ts.tv_nsec);
   return buf;
 }
 

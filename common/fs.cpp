@@ -101,24 +101,24 @@ void mkdir_p(const std::string& path, mode_t mode) {
     return;
   }
   if (errno != ENOENT) throw_errno(str("cannot create directory ", path));
-  auto slash = path.find_last_not_of('/') == std::string::npos ? std::string::npos
-                                                                : path.rfind('/', path.find_last_not_of('/'));
+  auto slash =
+      path.find_last_not_of('/') == std::string::npos ? std::string::npos : path.rfind('/', path.find_last_not_of('/'));
   if (slash != std::string::npos && slash > 0) mkdir_p(path.substr(0, slash), mode);
   if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST) throw_errno(str("cannot create directory ", path));
 }
 
 bool path_exists(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   return ::lstat(path.c_str(), &st) == 0;
 }
 
 bool is_dir(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 static std::error_code remove_at(int dirfd, const char* name, dev_t dev) {
-  struct stat st{};
+  struct stat st {};
   if (::fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return errno == ENOENT ? std::error_code{} : errno_code();
   if (!S_ISDIR(st.st_mode)) {
     if (::unlinkat(dirfd, name, 0) != 0 && errno != ENOENT) return errno_code();
@@ -145,7 +145,7 @@ static std::error_code remove_at(int dirfd, const char* name, dev_t dev) {
 }
 
 std::error_code remove_tree(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   if (::lstat(path.c_str(), &st) != 0) return errno == ENOENT ? std::error_code{} : errno_code();
   return remove_at(AT_FDCWD, path.c_str(), st.st_dev);
 }
@@ -194,8 +194,9 @@ UniqueFd ensure_in_root(int root_fd, const std::string& path, bool as_file, std:
     UniqueFd next = open_in_root(root_fd, sofar, O_PATH, ec);
     if (!next && ec.value() == ENOENT) {
       // Create in the directory we resolved last (cur), by name only.
-      UniqueFd dir = open_in_root(root_fd, sofar.substr(0, sofar.rfind('/')).empty() ? "/" : sofar.substr(0, sofar.rfind('/')),
-                                  O_RDONLY | O_DIRECTORY, ec);
+      UniqueFd dir =
+          open_in_root(root_fd, sofar.substr(0, sofar.rfind('/')).empty() ? "/" : sofar.substr(0, sofar.rfind('/')),
+                       O_RDONLY | O_DIRECTORY, ec);
       if (!dir) return dir;
       if (last && as_file) {
         int f = ::openat(dir.get(), parts[i].c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);

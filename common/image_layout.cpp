@@ -47,7 +47,8 @@ void ensure_layout(const std::string& root) {
   if (!path_exists(root + "/oci-layout") || !path_exists(root + "/index.json")) {
     Lock lk(root, "index", true);
     if (!path_exists(root + "/oci-layout"))
-      write_file_atomic(root + "/oci-layout", R"({"imageLayoutVersion":"1.0.0"})" "\n");
+      write_file_atomic(root + "/oci-layout", R"({"imageLayoutVersion":"1.0.0"})"
+                                              "\n");
     if (!path_exists(root + "/index.json")) write_index(root, read_index(root));
   }
 }
@@ -96,7 +97,7 @@ std::string read_blob(const std::string& root, std::string_view digest, size_t m
   std::string path = blob_path(root, digest);
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) throw_errno(str("cannot read blob ", digest, " in ", root));
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd.get(), &st) != 0) throw_errno(str("cannot stat ", path));
   if (static_cast<uint64_t>(st.st_size) > max) throw Error(str("blob ", digest, " is larger than ", max, " bytes"));
   std::string out(static_cast<size_t>(st.st_size), '\0');
@@ -121,8 +122,7 @@ std::string entry_image_id(const std::string& root, const json& desc) {
     std::string digest = desc.value("digest", "");
     if (digest.empty()) return "";
     json m = json::parse(read_blob(root, digest), nullptr, false);
-    if (m.is_object() && m.contains("config") && m["config"].is_object())
-      return m["config"].value("digest", "");
+    if (m.is_object() && m.contains("config") && m["config"].is_object()) return m["config"].value("digest", "");
   } catch (const Error&) {
   }
   return "";
@@ -140,8 +140,7 @@ int64_t parse_rfc3339(std::string_view s) {
     return true;
   };
   int Y, M, D, h, m, sec;
-  if (!num(0, 4, Y) || !num(5, 2, M) || !num(8, 2, D) || !num(11, 2, h) || !num(14, 2, m) || !num(17, 2, sec))
-    return 0;
+  if (!num(0, 4, Y) || !num(5, 2, M) || !num(8, 2, D) || !num(11, 2, h) || !num(14, 2, m) || !num(17, 2, sec)) return 0;
   std::tm tm{};
   tm.tm_year = Y - 1900;
   tm.tm_mon = M - 1;
@@ -161,10 +160,10 @@ int64_t parse_rfc3339(std::string_view s) {
 }
 
 int remove_tree_at(int dirfd, const char* name) {
-  struct stat st{};
+  struct stat st {};
   if (::fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return errno == ENOENT ? 0 : errno;
   if (!S_ISDIR(st.st_mode)) return ::unlinkat(dirfd, name, 0) == 0 || errno == ENOENT ? 0 : errno;
-  struct stat parent{};
+  struct stat parent {};
   if (::fstat(dirfd, &parent) == 0 && parent.st_dev != st.st_dev) return EBUSY;  // a mount point
   int fd = ::openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) {

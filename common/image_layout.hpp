@@ -27,10 +27,10 @@ namespace rt::layout {
 using json = nlohmann::json;
 
 inline constexpr const char* kRefName = "org.opencontainers.image.ref.name";
-inline constexpr const char* kAnnId = "io.rt.image.id";            // config digest
+inline constexpr const char* kAnnId = "io.rt.image.id";             // config digest
 inline constexpr const char* kAnnRepoDigest = "io.rt.repo.digest";  // what the registry served for the reference
-inline constexpr const char* kAnnSize = "io.rt.image.size";        // unpacked bytes
-inline constexpr const char* kAnnCreated = "io.rt.image.created";  // seconds since the epoch
+inline constexpr const char* kAnnSize = "io.rt.image.size";         // unpacked bytes
+inline constexpr const char* kAnnCreated = "io.rt.image.created";   // seconds since the epoch
 
 inline constexpr const char* kMediaOciIndex = "application/vnd.oci.image.index.v1+json";
 inline constexpr const char* kMediaOciManifest = "application/vnd.oci.image.manifest.v1+json";

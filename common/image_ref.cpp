@@ -151,7 +151,8 @@ Reference parse_reference(std::string_view s) {
     rest = rest.substr(0, at);
     auto colon = d.find(':');
     if (colon == std::string_view::npos) bad(s, "a digest is ALGORITHM:HEX, e.g. sha256:<64 hex digits>");
-    if (d.substr(0, colon) != "sha256") bad(s, str("unsupported digest algorithm '", d.substr(0, colon), "' (only sha256)"));
+    if (d.substr(0, colon) != "sha256")
+      bad(s, str("unsupported digest algorithm '", d.substr(0, colon), "' (only sha256)"));
     if (!is_sha256_digest(d)) bad(s, "a sha256 digest has 64 lowercase hex digits");
     r.digest = std::string(d);
   }
@@ -160,7 +161,8 @@ Reference parse_reference(std::string_view s) {
   auto colon = rest.rfind(':');
   if (colon != std::string_view::npos && (slash == std::string_view::npos || colon > slash)) {
     std::string_view t = rest.substr(colon + 1);
-    if (!valid_tag(t)) bad(s, str("invalid tag '", t, "' (letters, digits, _ . -, at most 128, not starting with . or -)"));
+    if (!valid_tag(t))
+      bad(s, str("invalid tag '", t, "' (letters, digits, _ . -, at most 128, not starting with . or -)"));
     r.tag = std::string(t);
     rest = rest.substr(0, colon);
   }
@@ -197,7 +199,8 @@ Reference parse_reference(std::string_view s) {
     start = end + 1;
   }
   r.repository = std::string(path);
-  if (r.registry == "docker.io" && r.repository.find('/') == std::string::npos) r.repository = "library/" + r.repository;
+  if (r.registry == "docker.io" && r.repository.find('/') == std::string::npos)
+    r.repository = "library/" + r.repository;
   if (r.name().size() > 255) bad(s, "repository name longer than 255 characters");
   if (r.tag.empty() && r.digest.empty()) r.tag = "latest";
   return r;

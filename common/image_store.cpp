@@ -45,9 +45,8 @@ std::string annotation(const json& desc, const char* key) {
 std::string_view digest_hex_view(std::string_view d) { return d.substr(0, 7) == "sha256:" ? d.substr(7) : d; }
 
 bool is_hex_string(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-  });
+  return !s.empty() &&
+         std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 // The parsed image config blob.
@@ -59,12 +58,14 @@ struct ConfigDoc {
 
 ConfigDoc read_config(const std::string& root, const std::string& id) {
   json j = json::parse(layout::read_blob(root, id), nullptr, false);
-  if (!j.is_object()) throw Error(str("image config ", id, " in ", root, " is not a JSON object (the store is damaged)"));
+  if (!j.is_object())
+    throw Error(str("image config ", id, " in ", root, " is not a JSON object (the store is damaged)"));
   ConfigDoc d;
   d.config.os = j.value("os", "");
   d.config.architecture = j.value("architecture", "");
   d.config.variant = j.value("variant", "");
-  if (j.contains("created") && j["created"].is_string()) d.created = layout::parse_rfc3339(j["created"].get<std::string>());
+  if (j.contains("created") && j["created"].is_string())
+    d.created = layout::parse_rfc3339(j["created"].get<std::string>());
   if (j.contains("rootfs") && j["rootfs"].is_object()) d.diff_ids = string_list(j["rootfs"], "diff_ids");
   if (j.contains("config") && j["config"].is_object()) {
     const json& c = j["config"];
@@ -211,7 +212,8 @@ std::optional<LocalImage> find_image(const std::string& root, const std::string&
   }
   img.config = std::move(c.config);
   img.diff_ids = c.diff_ids;
-  for (auto it = c.diff_ids.rbegin(); it != c.diff_ids.rend(); ++it) img.layer_dirs.push_back(layout::layer_fs(root, *it));
+  for (auto it = c.diff_ids.rbegin(); it != c.diff_ids.rend(); ++it)
+    img.layer_dirs.push_back(layout::layer_fs(root, *it));
   img.created = c.created;
   std::string size = annotation(desc, layout::kAnnSize);
   if (!size.empty()) img.size = std::strtoull(size.c_str(), nullptr, 10);
@@ -367,14 +369,13 @@ uint64_t drop_layer(const std::string& root, const std::string& hex) {
     if (errno == ENOENT) return 0;
     throw_errno(str("cannot remove layer ", from));
   }
-  if (int e = layout::remove_tree_at(AT_FDCWD, to.c_str()))
-    warn(str("cannot remove ", to, ": ", std::strerror(e)));
+  if (int e = layout::remove_tree_at(AT_FDCWD, to.c_str())) warn(str("cannot remove ", to, ": ", std::strerror(e)));
   return size;
 }
 
 uint64_t drop_blob(const std::string& root, const std::string& hex) {
   std::string p = root + "/blobs/sha256/" + hex;
-  struct stat st{};
+  struct stat st {};
   uint64_t size = ::lstat(p.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
   if (::unlink(p.c_str()) != 0 && errno != ENOENT) throw_errno(str("cannot remove blob ", p));
   return size;

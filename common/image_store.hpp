@@ -38,10 +38,10 @@ struct ImageConfig {
 };
 
 struct LocalImage {
-  std::string id;               // "sha256:<config digest hex>"
-  std::string ref;              // normalized reference it was found by; empty for id lookups
-  std::string manifest_digest;  // the platform manifest in the store
-  std::string repo_digest;      // what the registry served for the reference (may be an index)
+  std::string id;                       // "sha256:<config digest hex>"
+  std::string ref;                      // normalized reference it was found by; empty for id lookups
+  std::string manifest_digest;          // the platform manifest in the store
+  std::string repo_digest;              // what the registry served for the reference (may be an index)
   std::vector<std::string> layer_dirs;  // absolute, TOP-MOST FIRST (overlayfs lowerdir order)
   std::vector<std::string> diff_ids;    // the config's rootfs.diff_ids, bottom-most first
   ImageConfig config;

@@ -76,14 +76,14 @@ la_ssize_t tar_read(archive*, void* p, const void** out) {
     return 0;
   }
   if (r < ARCHIVE_WARN) {
-    c->error = !c->rawctx->error.empty() ? c->rawctx->error
-                                         : str("cannot decompress: ", archive_error_string(c->raw) ? archive_error_string(c->raw) : "error");
+    c->error = !c->rawctx->error.empty()
+                   ? c->rawctx->error
+                   : str("cannot decompress: ", archive_error_string(c->raw) ? archive_error_string(c->raw) : "error");
     return -1;
   }
   c->hash.update(*out, size);
   return static_cast<la_ssize_t>(size);
 }
-
 
 constexpr uint64_t kBeneath = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
 
@@ -178,7 +178,8 @@ int Extractor::dir_fd(const std::string& rel, const std::string& entry, bool cre
       }
       if (next < 0) {
         int e = errno;
-        if (e == ELOOP) hostile(entry, str("'", rel.substr(0, j), "' is a symbolic link: writing through it is not allowed"));
+        if (e == ELOOP)
+          hostile(entry, str("'", rel.substr(0, j), "' is a symbolic link: writing through it is not allowed"));
         if (e == ENOTDIR) hostile(entry, str("'", rel.substr(0, j), "' is not a directory"));
         fail(entry, str("cannot open directory ", rel.substr(0, j)), e);
       }
@@ -199,7 +200,7 @@ int Extractor::dir_fd(const std::string& rel, const std::string& entry, bool cre
 }
 
 void Extractor::clear_name(int dfd, const std::string& name, const std::string& entry) {
-  struct stat st{};
+  struct stat st {};
   if (::fstatat(dfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return;
   if (S_ISDIR(st.st_mode)) {
     // A directory's fd may be cached: drop it first.
@@ -322,7 +323,7 @@ void Extractor::entry(archive* a, archive_entry* e, UnpackResult& res) {
       fail(shown, "cannot open the hard link's target directory", err);
     }
     UniqueFd tdir(td);
-    struct stat st{};
+    struct stat st {};
     if (::fstatat(tdir.get(), tbase.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
       hostile(shown, str("hard link target '", hardlink, "' is not a file in this layer"));
     if (S_ISDIR(st.st_mode)) hostile(shown, str("hard link to a directory '", hardlink, "'"));
@@ -338,7 +339,7 @@ void Extractor::entry(archive* a, archive_entry* e, UnpackResult& res) {
     case AE_IFDIR: {
       if (::mkdirat(d, base.c_str(), 0700) != 0) {
         if (errno != EEXIST) fail(shown, "cannot create directory", errno);
-        struct stat st{};
+        struct stat st {};
         if (::fstatat(d, base.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode)) {
           clear_name(d, base, shown);
           d = dir_fd(parent, shown, true);
@@ -439,10 +440,8 @@ void Extractor::entry(archive* a, archive_entry* e, UnpackResult& res) {
       ++res.files;
       return;
     }
-    case AE_IFSOCK:
-      return;  // sockets are not archived meaningfully
-    default:
-      hostile(shown, str("unknown entry type 0", std::oct, type));
+    case AE_IFSOCK: return;  // sockets are not archived meaningfully
+    default: hostile(shown, str("unknown entry type 0", std::oct, type));
   }
 }
 
@@ -501,8 +500,7 @@ UnpackResult unpack_layer(ByteSource& src, int dest_fd, const UnpackOptions& opt
         const char* m = archive_error_string(tar.get());
         throw Error(str(opt.what, ": ", what, ": ", m ? m : "unknown error"));
       };
-      if (archive_read_open(tar.get(), &tctx, nullptr, tar_read, nullptr) != ARCHIVE_OK)
-        tar_fail("not a tar archive");
+      if (archive_read_open(tar.get(), &tctx, nullptr, tar_read, nullptr) != ARCHIVE_OK) tar_fail("not a tar archive");
       Extractor x(dest_fd, opt);
       for (;;) {
         archive_entry* e = nullptr;

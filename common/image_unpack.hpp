@@ -38,9 +38,9 @@ class ByteSource {
 };
 
 struct UnpackOptions {
-  bool extract = true;   // false: only verify (hash) the blob, create nothing
+  bool extract = true;      // false: only verify (hash) the blob, create nothing
   bool privileged = false;  // root: keep ownership, device nodes, trusted.* xattrs
-  std::string what;      // "layer sha256:abcd..." for messages
+  std::string what;         // "layer sha256:abcd..." for messages
   // Progress counters, updated as it goes (may be null).
   std::atomic<uint64_t>* consumed = nullptr;  // blob bytes read
   // When set, a blob whose bytes do not hash to this (or are not this many)

@@ -156,7 +156,7 @@ StoreWriter::StoreWriter(std::string root) : root_(std::move(root)) {
 }
 
 bool StoreWriter::has_blob(const std::string& digest, uint64_t size) const {
-  struct stat st{};
+  struct stat st {};
   if (::stat(layout::blob_path(root_, digest).c_str(), &st) != 0) return false;
   return size == 0 || static_cast<uint64_t>(st.st_size) == size;
 }
@@ -225,7 +225,7 @@ void StoreWriter::commit(const Commit& c) {
   std::vector<json> moved_from;  // images the reference named before
   auto name_of = [](const json& d) {
     return d.contains("annotations") && d["annotations"].is_object() ? d["annotations"].value(layout::kRefName, "")
-                                                                      : std::string();
+                                                                     : std::string();
   };
   for (const auto& d : index["manifests"]) {
     std::string name = name_of(d);
@@ -235,7 +235,7 @@ void StoreWriter::commit(const Commit& c) {
       continue;
     }
     if (name.empty() && same_image && !c.ref.empty()) continue;  // no longer dangling
-    if (c.ref.empty() && same_image) dup = true;  // already there (named or not)
+    if (c.ref.empty() && same_image) dup = true;                 // already there (named or not)
     kept.push_back(d);
   }
   // An image that loses its last name stays, nameless, as docker keeps it:
@@ -259,7 +259,10 @@ void StoreWriter::commit(const Commit& c) {
 
 LayerJobs::LayerJobs(StoreWriter& store, std::vector<LayerDesc> layers, int concurrency, FetchFn fetch,
                      std::function<void()> notify)
-    : store_(store), layers_(std::move(layers)), fetch_(std::move(fetch)), notify_(std::move(notify)),
+    : store_(store),
+      layers_(std::move(layers)),
+      fetch_(std::move(fetch)),
+      notify_(std::move(notify)),
       privileged_(::geteuid() == 0) {
   for (size_t i = 0; i < layers_.size(); ++i) status_.push_back(std::make_unique<LayerStatus>());
   int n = std::max(1, std::min<int>(concurrency, static_cast<int>(layers_.size())));
@@ -355,7 +358,7 @@ void LayerJobs::run_one(size_t i) {
     } else {
       UniqueFd fd(::open(ingest.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644));
       if (!fd) throw_errno(str("cannot create ", ingest));
-      struct stat sb{};
+      struct stat sb {};
       if (::fstat(fd.get(), &sb) != 0) throw_errno(str("cannot stat ", ingest));
       have = static_cast<uint64_t>(sb.st_size);
       if (have > L.size) {
@@ -430,8 +433,11 @@ void LayerJobs::run_one(size_t i) {
       if (::rename(ingest.c_str(), dst.c_str()) != 0) throw_errno(str("cannot store blob ", dst));
     }
     if (!have_layer) {
-      json info = {{"digest", L.digest},         {"diff_id", L.diff_id}, {"size", res.file_bytes},
-                   {"files", res.files},         {"compression", res.compression}};
+      json info = {{"digest", L.digest},
+                   {"diff_id", L.diff_id},
+                   {"size", res.file_bytes},
+                   {"files", res.files},
+                   {"compression", res.compression}};
       // Inside the directory that the rename below publishes: no need for
       // a temporary name of its own.
       {

@@ -43,8 +43,7 @@ struct LayerDesc {
 // (ByteSource) and blocks until more is there.
 class BlobFeed : public ByteSource {
  public:
-  BlobFeed(UniqueFd fd, uint64_t have, uint64_t expected, bool complete,
-           std::atomic<uint64_t>* counter = nullptr);
+  BlobFeed(UniqueFd fd, uint64_t have, uint64_t expected, bool complete, std::atomic<uint64_t>* counter = nullptr);
   int fd() const { return fd_.get(); }
   uint64_t expected() const { return expected_; }
   uint64_t written() const;
@@ -77,11 +76,11 @@ const char* layer_state_name(LayerState s);
 
 struct LayerStatus {
   std::atomic<LayerState> state{LayerState::queued};
-  std::atomic<uint64_t> fetched{0};    // bytes in the ingest file
-  std::atomic<uint64_t> consumed{0};   // bytes read back by the unpacker
+  std::atomic<uint64_t> fetched{0};     // bytes in the ingest file
+  std::atomic<uint64_t> consumed{0};    // bytes read back by the unpacker
   std::atomic<uint64_t> resumed_at{0};  // bytes there from an earlier run
   std::atomic<bool> downloaded{false};  // this run fetched bytes for it
-  uint64_t files = 0, file_bytes = 0;  // set when done
+  uint64_t files = 0, file_bytes = 0;   // set when done
 };
 
 // Arrange for the blob bytes from offset `from` on to be appended to `feed`

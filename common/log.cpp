@@ -54,9 +54,9 @@ int64_t now_us() {
 }
 
 bool parse_level(std::string_view s, Level& out) {
-  static constexpr std::pair<std::string_view, Level> names[] = {
-      {"error", Level::error}, {"warn", Level::warn}, {"warning", Level::warn}, {"info", Level::info},
-      {"debug", Level::debug}, {"trace", Level::trace}};
+  static constexpr std::pair<std::string_view, Level> names[] = {{"error", Level::error},  {"warn", Level::warn},
+                                                                 {"warning", Level::warn}, {"info", Level::info},
+                                                                 {"debug", Level::debug},  {"trace", Level::trace}};
   for (const auto& [n, l] : names)
     if (s == n) {
       out = l;

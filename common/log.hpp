@@ -32,14 +32,18 @@ void write(Level l, std::string_view msg);
 // Microseconds of CLOCK_MONOTONIC.
 int64_t now_us();
 
+// clang-format off
 template <typename... A> void error(const A&... a) { if (enabled(Level::error)) write(Level::error, str(a...)); }
 template <typename... A> void warn(const A&... a) { if (enabled(Level::warn)) write(Level::warn, str(a...)); }
 template <typename... A> void info(const A&... a) { if (enabled(Level::info)) write(Level::info, str(a...)); }
 template <typename... A> void debug(const A&... a) { if (enabled(Level::debug)) write(Level::debug, str(a...)); }
 template <typename... A> void trace(const A&... a) { if (enabled(Level::trace)) write(Level::trace, str(a...)); }
+// clang-format on
 
 // A timeline entry at debug level: "+1234us (56us) WHAT".
 void step_msg(std::string_view what);
+// clang-format off
 template <typename... A> void step(const A&... a) { if (enabled(Level::debug)) step_msg(str(a...)); }
+// clang-format on
 
 }  // namespace rt::log

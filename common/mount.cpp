@@ -37,7 +37,8 @@ static bool mountinfo_lists(const std::string& info, uint64_t mnt_id) {
 }
 
 std::string why_not_private_mount_ns() {
-  struct stat self{}, init{};
+  struct stat self {};
+  struct stat init {};
   if (::stat("/proc/self/ns/mnt", &self) != 0)
     return str("refusing to run: cannot check the mount namespace: /proc/self/ns/mnt: ", std::strerror(errno),
                " (is /proc mounted?)");
@@ -59,7 +60,7 @@ std::string why_not_private_mount_ns() {
   int err = errno;
   std::error_code ec;
   auto info = try_read_file("/proc/1/mountinfo", &ec);
-  struct statx stx{};
+  struct statx stx {};
   if (!info || ::statx(AT_FDCWD, "/", AT_STATX_DONT_SYNC, STATX_MNT_ID, &stx) != 0 || !(stx.stx_mask & STATX_MNT_ID))
     return str("refusing to run: cannot check that this is not the host's mount namespace: /proc/1/ns/mnt: ",
                std::strerror(err), "; /proc/1/mountinfo: ", info ? "no mount id for /" : ec.message());
@@ -98,7 +99,7 @@ std::string container_path(std::string_view path, std::string_view what) {
 }
 
 uint64_t mount_id_of(int fd) {
-  struct statx stx{};
+  struct statx stx {};
   if (::statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_MNT_ID, &stx) != 0) return 0;
   return (stx.stx_mask & STATX_MNT_ID) ? stx.stx_mnt_id : 0;
 }
@@ -161,8 +162,7 @@ FdPath::FdPath(int fd) { std::snprintf(buf_, sizeof buf_, "/proc/self/fd/%d", fd
 
 // ---- Mounting -------------------------------------------------------------
 
-int mount_on_fd_errno(const char* source, int target_fd, const char* fstype, unsigned long flags,
-                      const char* data) {
+int mount_on_fd_errno(const char* source, int target_fd, const char* fstype, unsigned long flags, const char* data) {
   FdPath target(target_fd);
   return ::mount(source, target.c_str(), fstype, flags, data) == 0 ? 0 : errno;
 }
@@ -173,7 +173,7 @@ UniqueFd clone_tree(int fd, bool recursive) {
 }
 
 int set_mount_attr_errno(int fd, uint64_t set, uint64_t clear, bool recursive) {
-  struct mount_attr attr{};
+  struct mount_attr attr {};
   attr.attr_set = set;
   attr.attr_clr = clear;
   unsigned flags = AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0);
@@ -181,8 +181,7 @@ int set_mount_attr_errno(int fd, uint64_t set, uint64_t clear, bool recursive) {
 }
 
 int attach_mount_errno(int mnt_fd, int target_fd) {
-  return ::move_mount(mnt_fd, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) == 0 ? 0
-                                                                                                          : errno;
+  return ::move_mount(mnt_fd, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) == 0 ? 0 : errno;
 }
 
 // The last message the kernel left in a filesystem context ("overlay:
@@ -288,6 +287,7 @@ struct FlagWord {
   const char* name;
   unsigned long set, clear;
 };
+// clang-format off
 constexpr FlagWord kTmpfsFlags[] = {
     {"ro", MS_RDONLY, 0},           {"rw", 0, MS_RDONLY},
     {"nosuid", MS_NOSUID, 0},       {"suid", 0, MS_NOSUID},
@@ -300,6 +300,7 @@ constexpr FlagWord kTmpfsFlags[] = {
     {"norelatime", 0, MS_RELATIME}, {"strictatime", MS_STRICTATIME, MS_RELATIME},
     {"nostrictatime", 0, MS_STRICTATIME},
 };
+// clang-format on
 }  // namespace
 
 TmpfsSpec parse_tmpfs_spec(std::string_view s) {
@@ -340,8 +341,10 @@ TmpfsSpec parse_tmpfs_spec(std::string_view s) {
       norm = std::to_string(parse_size(val, what));
     } else if (key == "mode") {
       unsigned long mode = 0;
-      for (char c : val) mode = c >= '0' && c <= '7' && mode <= 07777 ? mode * 8 + static_cast<unsigned long>(c - '0') : ~0UL;
-      if (mode > 07777) throw Error(str("invalid ", what, " '", val, "': expected an octal mode up to 7777, such as 1777"));
+      for (char c : val)
+        mode = c >= '0' && c <= '7' && mode <= 07777 ? mode * 8 + static_cast<unsigned long>(c - '0') : ~0UL;
+      if (mode > 07777)
+        throw Error(str("invalid ", what, " '", val, "': expected an octal mode up to 7777, such as 1777"));
       norm = val;
     } else if (key == "uid" || key == "gid") {
       norm = std::to_string(parse_uint(val, what, 0xfffffffe));

@@ -71,8 +71,7 @@ class FdPath {
 // ---- Mounting -------------------------------------------------------------
 
 // mount(2) onto the object TARGET_FD refers to. Returns 0 or errno.
-int mount_on_fd_errno(const char* source, int target_fd, const char* fstype, unsigned long flags,
-                      const char* data);
+int mount_on_fd_errno(const char* source, int target_fd, const char* fstype, unsigned long flags, const char* data);
 // A detached copy of the mount tree at FD (open_tree OPEN_TREE_CLONE,
 // recursive when asked). Invalid fd and errno set on failure.
 UniqueFd clone_tree(int fd, bool recursive);
@@ -133,9 +132,9 @@ TmpfsSpec parse_tmpfs_spec(std::string_view s);
 
 // runc's and docker's default masked and read-only paths.
 inline constexpr const char* kDefaultMaskedPaths[] = {
-    "/proc/acpi",        "/proc/asound",     "/proc/interrupts", "/proc/kcore",
+    "/proc/acpi",        "/proc/asound",        "/proc/interrupts", "/proc/kcore",
     "/proc/keys",        "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
-    "/proc/sched_debug", "/proc/scsi",       "/sys/firmware",    "/sys/devices/virtual/powercap",
+    "/proc/sched_debug", "/proc/scsi",          "/sys/firmware",    "/sys/devices/virtual/powercap",
 };
 inline constexpr const char* kDefaultReadonlyPaths[] = {
     "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",

@@ -111,7 +111,8 @@ std::string shell_quote(std::string_view s) {
   if (s.empty()) return "''";
   bool plain = true;
   for (char c : s)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || std::string_view("@%+=:,./-_").find(c) != std::string_view::npos)) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) ||
+          std::string_view("@%+=:,./-_").find(c) != std::string_view::npos)) {
       plain = false;
       break;
     }

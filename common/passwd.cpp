@@ -31,8 +31,7 @@ std::optional<uint32_t> to_id(std::string_view s) {
 }
 
 // Lines of a colon file, without comments and empty lines.
-template <typename F>
-void each_line(std::string_view text, F&& f) {
+template <typename F> void each_line(std::string_view text, F&& f) {
   while (!text.empty()) {
     auto nl = text.find('\n');
     std::string_view line = text.substr(0, nl);
@@ -64,7 +63,7 @@ uint32_t id_or_die(std::string_view s, std::string_view what) {
 std::optional<std::string> read_config_file(const std::string& path, std::error_code& ec, bool regular_only,
                                             size_t max) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
-  struct stat st{};
+  struct stat st {};
   if (!fd || ::fstat(fd.get(), &st) != 0) {
     ec = errno_code();
     return std::nullopt;

@@ -64,7 +64,7 @@ std::optional<uint64_t> process_start_time(pid_t pid) {
   // last ')'.
   auto rp = stat->rfind(')');
   if (rp == std::string::npos) return std::nullopt;
-  const char* p = stat->c_str() + rp + 2;  // field 3: the state
+  const char* p = stat->c_str() + rp + 2;           // field 3: the state
   if (*p == 'Z' || *p == 'X') return std::nullopt;  // a zombie is not alive
   for (int field = 3; field < 22 && *p; ++field) {
     while (*p && *p != ' ') ++p;

@@ -110,10 +110,8 @@ bool retryable_curl(CURLcode c) {
     case CURLE_HTTP2:
     case CURLE_HTTP2_STREAM:
     case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_COULDNT_RESOLVE_HOST:
-      return true;
-    default:
-      return false;
+    case CURLE_COULDNT_RESOLVE_HOST: return true;
+    default: return false;
   }
 }
 
@@ -148,9 +146,9 @@ struct Xfer {
   // blob streaming
   bool blob = false;
   std::string digest;
-  uint64_t from = 0;      // resume offset of this attempt
+  uint64_t from = 0;       // resume offset of this attempt
   uint64_t delivered = 0;  // bytes given to on_data in this attempt
-  uint64_t skip = 0;      // bytes of a 200 to drop (the server ignored Range)
+  uint64_t skip = 0;       // bytes of a 200 to drop (the server ignored Range)
   bool body_to_sink = false;
   bool sink_refused = false;
   RegistryClient::DataFn on_data;
@@ -184,7 +182,8 @@ size_t on_header(char* p, size_t sz, size_t n, void* ud) {
   if (line.substr(0, 5) == "HTTP/") {
     x->resp_headers.clear();
     auto sp = line.find(' ');
-    x->status = sp == std::string_view::npos ? 0 : std::strtol(std::string(line.substr(sp + 1, 3)).c_str(), nullptr, 10);
+    x->status =
+        sp == std::string_view::npos ? 0 : std::strtol(std::string(line.substr(sp + 1, 3)).c_str(), nullptr, 10);
     return len;
   }
   auto colon = line.find(':');
@@ -256,7 +255,7 @@ struct RegistryClient::Impl {
   std::string scheme;  // "https" or "http"
   bool scheme_settled = false;
   CURLM* multi = nullptr;
-  std::list<std::unique_ptr<Xfer>> xfers;  // live transfers (blocking and blob)
+  std::list<std::unique_ptr<Xfer>> xfers;    // live transfers (blocking and blob)
   std::list<std::unique_ptr<Xfer>> waiting;  // blob transfers waiting to retry
   // auth
   std::string auth_scheme;  // "", "bearer", "basic"
@@ -563,7 +562,8 @@ struct RegistryClient::Impl {
   void authenticate() {
     if (auth_scheme == "basic") {
       if (!credentials())
-        throw Error(str(ref.registry, " requires a user name and password, and there are none for it in the docker "
+        throw Error(str(ref.registry,
+                        " requires a user name and password, and there are none for it in the docker "
                         "config file ($DOCKER_CONFIG/config.json or ~/.docker/config.json)"));
       return;
     }
@@ -594,11 +594,13 @@ struct RegistryClient::Impl {
     x->send_auth = false;  // the registry's header never goes to the token server
     x->max_body = 1 << 20;
     auto& c = credentials();
-    if (c && !c->username.empty()) x->headers.push_back("Authorization: Basic " + base64_encode(c->username + ":" + c->password));
+    if (c && !c->username.empty())
+      x->headers.push_back("Authorization: Basic " + base64_encode(c->username + ":" + c->password));
     ++n_tokens;
     for (int attempt = 0;; ++attempt) {
       auto r = perform(std::move(x));
-      if ((r->result != CURLE_OK && retryable_curl(r->result)) || (r->result == CURLE_OK && retryable_status(r->status))) {
+      if ((r->result != CURLE_OK && retryable_curl(r->result)) ||
+          (r->result == CURLE_OK && retryable_status(r->status))) {
         if (attempt + 1 < kMaxAttempts) {
           wait_for(backoff(*r, attempt));
           auto again = std::make_unique<Xfer>();
@@ -613,7 +615,8 @@ struct RegistryClient::Impl {
       if (r->result != CURLE_OK) throw Error(str("cannot get a token for ", ref.name(), ": ", failure_text(*r)));
       if (r->status == 401 || r->status == 403)
         throw Error(str("unauthorized: ", ref.registry, "'s token service refused ",
-                        c ? str("the credentials of ", c->username, " (from ", c->source, ")") : std::string("an anonymous request"),
+                        c ? str("the credentials of ", c->username, " (from ", c->source, ")")
+                          : std::string("an anonymous request"),
                         " for ", scope, " (", failure_text(*r), ")"));
       if (r->status != 200) throw Error(str("cannot get a token for ", ref.name(), ": ", failure_text(*r)));
       json j = json::parse(r->body, nullptr, false);
@@ -624,9 +627,11 @@ struct RegistryClient::Impl {
       }
       if (tok.empty()) throw Error(str("the token service of ", ref.registry, " answered without a token"));
       long ttl = 60;  // the spec's default
-      if (j.contains("expires_in") && j["expires_in"].is_number_integer()) ttl = std::max(10L, j["expires_in"].get<long>());
+      if (j.contains("expires_in") && j["expires_in"].is_number_integer())
+        ttl = std::max(10L, j["expires_in"].get<long>());
       // Renew a little early.
-      tokens[token_key()] = {tok, Clock::now() + std::chrono::seconds(ttl) - std::chrono::seconds(std::min(ttl / 10, 30L))};
+      tokens[token_key()] = {tok,
+                             Clock::now() + std::chrono::seconds(ttl) - std::chrono::seconds(std::min(ttl / 10, 30L))};
       log::debug("got a token for ", scope, " from ", origin_of(realm), " valid ", ttl, "s");
       return;
     }
@@ -716,32 +721,32 @@ struct RegistryClient::Impl {
                         credentials() ? str(" (", credentials()->username, "'s were refused)")
                                       : std::string(" (none in the docker config file)"),
                         said.empty() ? "" : "; the registry said: " + said));
-      case 403:
-        throw Error(str("access to ", ref.name(), " is forbidden", said.empty() ? "" : ": " + said));
-      case 404:
-        throw Error(str(what, " not found in ", ref.registry, said.empty() ? "" : " (" + said + ")"));
+      case 403: throw Error(str("access to ", ref.name(), " is forbidden", said.empty() ? "" : ": " + said));
+      case 404: throw Error(str(what, " not found in ", ref.registry, said.empty() ? "" : " (" + said + ")"));
       case 429: {
         long ra = retry_after_seconds(r.resp_headers);
         std::string when = ra >= 0 ? str("; retry after ", utc_time(std::time(nullptr) + ra)) : "";
         auto rl = r.resp_headers.find("ratelimit-remaining");
         auto lim = r.resp_headers.find("ratelimit-limit");
         std::string limits;
-        if (lim != r.resp_headers.end()) limits = str(" (limit ", lim->second, rl != r.resp_headers.end() ? ", remaining " + rl->second : "", ")");
+        if (lim != r.resp_headers.end())
+          limits = str(" (limit ", lim->second, rl != r.resp_headers.end() ? ", remaining " + rl->second : "", ")");
         throw Error(str("rate limited by ", ref.registry, ": HTTP 429 Too Many Requests", limits, when,
                         said.empty() ? "" : "; the registry said: " + said));
       }
-      default:
-        throw Error(str("cannot get ", what, " from ", ref.registry, ": ", failure_text(r)));
+      default: throw Error(str("cannot get ", what, " from ", ref.registry, ": ", failure_text(r)));
     }
   }
 };
 
-RegistryClient::RegistryClient(const Reference& ref, RegistryOptions opt) : impl_(std::make_unique<Impl>(ref, std::move(opt))) {}
+RegistryClient::RegistryClient(const Reference& ref, RegistryOptions opt)
+    : impl_(std::make_unique<Impl>(ref, std::move(opt))) {}
 RegistryClient::~RegistryClient() = default;
 
 std::optional<std::string> RegistryClient::head_manifest(const std::string& target) {
   auto r = impl_->registry_request("/manifests/" + target, true, {kAcceptManifests}, kMaxManifest);
-  if (r->status != 200) impl_->http_fail(*r, str("manifest ", impl_->ref.name(), target.rfind("sha256:", 0) == 0 ? "@" : ":", target));
+  if (r->status != 200)
+    impl_->http_fail(*r, str("manifest ", impl_->ref.name(), target.rfind("sha256:", 0) == 0 ? "@" : ":", target));
   auto it = r->resp_headers.find("docker-content-digest");
   if (it == r->resp_headers.end() || !is_sha256_digest(it->second)) return std::nullopt;
   return it->second;
@@ -771,7 +776,8 @@ FetchedManifest RegistryClient::get_manifest(const std::string& target) {
 std::string RegistryClient::get_blob(const std::string& digest, uint64_t max_size) {
   auto r = impl_->registry_request("/blobs/" + digest, false, {}, max_size);
   if (r->status != 200) impl_->http_fail(*r, str("blob ", digest));
-  if (sha256_digest(r->body) != digest) throw Error(str("blob ", digest, " failed verification: its content hashes to ", sha256_digest(r->body)));
+  if (sha256_digest(r->body) != digest)
+    throw Error(str("blob ", digest, " failed verification: its content hashes to ", sha256_digest(r->body)));
   return std::move(r->body);
 }
 

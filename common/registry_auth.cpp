@@ -153,7 +153,8 @@ std::optional<RegistryCredentials> docker_config_credentials(const std::string& 
       auto dec = base64_decode(e["auth"].get<std::string>());
       auto colon = dec ? dec->find(':') : std::string::npos;
       if (!dec || colon == std::string::npos)
-        throw Error(str("cannot read credentials for ", registry, " from ", path, ": \"auth\" is not base64 of user:password"));
+        throw Error(
+            str("cannot read credentials for ", registry, " from ", path, ": \"auth\" is not base64 of user:password"));
       c.username = dec->substr(0, colon);
       c.password = dec->substr(colon + 1);
     }

@@ -53,9 +53,8 @@ void Filter::load() const {
     rc = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog) == 0 ? 0 : -errno;
   }
   if (rc < 0)
-    throw Error(str("cannot load the seccomp filter", -rc == EACCES || -rc == EPERM
-                                                          ? " (without --no-new-privs it needs CAP_SYS_ADMIN)"
-                                                          : ""),
+    throw Error(str("cannot load the seccomp filter",
+                    -rc == EACCES || -rc == EPERM ? " (without --no-new-privs it needs CAP_SYS_ADMIN)" : ""),
                 -rc);
 }
 
@@ -105,6 +104,7 @@ const std::vector<Blocked>& default_blocklist() {
   // allow-list; these are the syscalls it leaves out or gates on a
   // capability. Where docker allows a syscall when the container keeps a
   // capability, so does this table.
+  // clang-format off
   static const std::vector<Blocked> table = {
       // kernel keyring: not namespaced
       {"add_key", EPERM}, {"keyctl", EPERM}, {"request_key", EPERM},
@@ -147,6 +147,7 @@ const std::vector<Blocked>& default_blocklist() {
       // libc fall back to clone, whose flags it can (docker does the same).
       {"clone3", ENOSYS, CAP_SYS_ADMIN},
   };
+  // clang-format on
   return table;
 }
 
@@ -175,8 +176,8 @@ constexpr uint32_t kNrOff = offsetof(seccomp_data, nr);
 constexpr uint32_t kArchOff = offsetof(seccomp_data, arch);
 constexpr uint32_t kArg0LowOff = offsetof(seccomp_data, args);  // int arguments live in the low word
 
-constexpr uint32_t kNamespaceMask = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID |
-                                    CLONE_NEWNET | CLONE_NEWCGROUP;
+constexpr uint32_t kNamespaceMask =
+    CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWCGROUP;
 
 sock_filter stmt(uint16_t code, uint32_t k) { return {code, 0, 0, k}; }
 sock_filter jump(uint16_t code, uint32_t k, uint8_t jt, uint8_t jf) { return {code, jt, jf, k}; }
@@ -193,7 +194,7 @@ struct Entry {
 // the syscall number on entry. A denied number jumps to a shared return
 // for its errno at the end, so it costs one instruction.
 void emit_leaf(std::vector<sock_filter>& p, const Entry* e, size_t n) {
-  std::vector<uint32_t> rets;  // distinct verdicts of the plain entries, emitted after ALLOW
+  std::vector<uint32_t> rets;                       // distinct verdicts of the plain entries, emitted after ALLOW
   std::vector<std::pair<size_t, uint32_t>> fixups;  // jeq index -> verdict
   for (size_t i = 0; i < n; ++i) {
     if (e[i].kind == Entry::deny) {
@@ -206,10 +207,8 @@ void emit_leaf(std::vector<sock_filter>& p, const Entry* e, size_t n) {
     // accumulator no longer holds the number).
     p.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, e[i].nr, 0, 4));
     p.push_back(stmt(BPF_LD | BPF_W | BPF_ABS, kArg0LowOff));
-    if (e[i].kind == Entry::socket_vsock)
-      p.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, AF_VSOCK, 0, 1));
-    else
-      p.push_back(jump(BPF_JMP | BPF_JSET | BPF_K, kNamespaceMask, 0, 1));
+    if (e[i].kind == Entry::socket_vsock) p.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, AF_VSOCK, 0, 1));
+    else p.push_back(jump(BPF_JMP | BPF_JSET | BPF_K, kNamespaceMask, 0, 1));
     p.push_back(stmt(BPF_RET | BPF_K, errno_ret(EPERM)));
     p.push_back(stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
   }
@@ -263,8 +262,9 @@ std::vector<sock_filter> emit_section(const Section& sec, const std::vector<std:
   add("socket", Entry::socket_vsock, 0);
   if (clone_ns) add("clone", Entry::clone_ns, 0);
   std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.nr < b.nr; });
-  entries.erase(std::unique(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.nr == b.nr; }),
-                entries.end());
+  entries.erase(
+      std::unique(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.nr == b.nr; }),
+      entries.end());
   rules += entries.size();
   std::vector<sock_filter> p{stmt(BPF_LD | BPF_W | BPF_ABS, kNrOff)};
   auto tree = emit_tree(entries.data(), entries.size());
@@ -277,7 +277,8 @@ std::vector<sock_filter> emit_section(const Section& sec, const std::vector<std:
 Filter default_profile(caps::Set bounding) {
   std::vector<std::pair<const char*, int>> deny;
   for (const auto& e : default_blocklist()) {
-    if ((e.unless >= 0 && caps::has(bounding, e.unless)) || (e.unless2 >= 0 && caps::has(bounding, e.unless2))) continue;
+    if ((e.unless >= 0 && caps::has(bounding, e.unless)) || (e.unless2 >= 0 && caps::has(bounding, e.unless2)))
+      continue;
     deny.emplace_back(e.name, e.err);
   }
   bool clone_ns = !caps::has(bounding, CAP_SYS_ADMIN);
@@ -308,8 +309,6 @@ Filter default_profile(caps::Set bounding) {
 // ---------------------------------------------------------------- JSON
 
 namespace {
-
-
 
 struct Ctx {
   std::string file;
@@ -362,10 +361,13 @@ uint32_t action_of(const Ctx& c, const std::string& name, const json* errno_ret,
 }
 
 scmp_compare op_of(const Ctx& c, const std::string& op, const std::string& where) {
-  static constexpr std::pair<const char*, scmp_compare> ops[] = {
-      {"SCMP_CMP_NE", SCMP_CMP_NE}, {"SCMP_CMP_LT", SCMP_CMP_LT}, {"SCMP_CMP_LE", SCMP_CMP_LE},
-      {"SCMP_CMP_EQ", SCMP_CMP_EQ}, {"SCMP_CMP_GE", SCMP_CMP_GE}, {"SCMP_CMP_GT", SCMP_CMP_GT},
-      {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ}};
+  static constexpr std::pair<const char*, scmp_compare> ops[] = {{"SCMP_CMP_NE", SCMP_CMP_NE},
+                                                                 {"SCMP_CMP_LT", SCMP_CMP_LT},
+                                                                 {"SCMP_CMP_LE", SCMP_CMP_LE},
+                                                                 {"SCMP_CMP_EQ", SCMP_CMP_EQ},
+                                                                 {"SCMP_CMP_GE", SCMP_CMP_GE},
+                                                                 {"SCMP_CMP_GT", SCMP_CMP_GT},
+                                                                 {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ}};
   for (const auto& [n, v] : ops)
     if (op == n) return v;
   bad(c, where, str("unknown operator '", op, "'"));
@@ -472,7 +474,8 @@ void add_arches(const Ctx& c, Builder& b, const json& prof) {
     for (size_t i = 0; i < m->size(); ++i) {
       const json& e = (*m)[i];
       std::string where = str("archMap[", i, "]");
-      if (!e.is_object() || !member(e, "architecture")) bad(c, where, "expected {\"architecture\": ..., \"subArchitectures\": [...]}");
+      if (!e.is_object() || !member(e, "architecture"))
+        bad(c, where, "expected {\"architecture\": ..., \"subArchitectures\": [...]}");
       if (arch_token(get_string(c, e["architecture"], where + ".architecture")) != native) continue;
       if (const json* subs = member(e, "subArchitectures")) {
         for (const auto& name : get_strings(c, *subs, where + ".subArchitectures")) {
@@ -523,8 +526,8 @@ void add_syscalls(const Ctx& c, Builder& b, const json& list) {
     if (const json* n = member(call, "name")) names.push_back(get_string(c, *n, where + ".name"));
     const json* act = member(call, "action");
     if (!act) bad(c, where, "action is required");
-    uint32_t action =
-        action_of(c, get_string(c, *act, where + ".action"), member(call, "errnoRet"), where + ".action", where + ".errnoRet");
+    uint32_t action = action_of(c, get_string(c, *act, where + ".action"), member(call, "errnoRet"), where + ".action",
+                                where + ".errnoRet");
     if (!applies(c, call, where)) continue;
     bool separate = false;
     std::vector<scmp_arg_cmp> conds;
@@ -559,8 +562,8 @@ Filter from_file(const std::string& path, caps::Set bounding) {
   if (!prof.is_object()) bad(c, "", "expected a JSON object");
   const json* def = member(prof, "defaultAction");
   if (!def) bad(c, "", "defaultAction is required");
-  uint32_t def_action =
-      action_of(c, get_string(c, *def, "defaultAction"), member(prof, "defaultErrnoRet"), "defaultAction", "defaultErrnoRet");
+  uint32_t def_action = action_of(c, get_string(c, *def, "defaultAction"), member(prof, "defaultErrnoRet"),
+                                  "defaultAction", "defaultErrnoRet");
   Builder b(def_action, str("seccomp profile ", path));
   add_arches(c, b, prof);
   if (const json* flags = member(prof, "flags")) {

@@ -67,8 +67,10 @@ void run_shadow_tool(const char* tool, pid_t pid, const std::vector<IdMap>& v) {
     die_errno(str("cannot execute ", tool, " (needed to map more than your own id; install the uidmap package)"));
   }
   int st = 0;
-  while (::waitpid(c, &st, 0) < 0 && errno == EINTR) {}
-  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) die(str(tool, " failed for pid ", pid, " (check /etc/subuid and /etc/subgid)"));
+  while (::waitpid(c, &st, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+    die(str(tool, " failed for pid ", pid, " (check /etc/subuid and /etc/subgid)"));
 }
 
 [[noreturn]] void helper_main(pid_t target, const IdMaps& maps, int go_fd) {
@@ -138,7 +140,8 @@ void MapWriter::finish() {
   if (::write(go_.get(), &c, 1) != 1) die_errno("cannot signal the id-map helper");
   go_.reset();
   int st = 0;
-  while (::waitpid(helper_, &st, 0) < 0 && errno == EINTR) {}
+  while (::waitpid(helper_, &st, 0) < 0 && errno == EINTR) {
+  }
   helper_ = -1;
   if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) std::_Exit(kExitToolFailure);  // it printed why
 }

@@ -18,8 +18,7 @@ struct IdMaps {
   std::vector<IdMap> uid, gid;
 
   // --map-root-user, --uid-map, --gid-map. Throws rt::Error on bad values.
-  static IdMaps from_options(bool map_root, const std::vector<std::string>& uid,
-                             const std::vector<std::string>& gid);
+  static IdMaps from_options(bool map_root, const std::vector<std::string>& uid, const std::vector<std::string>& gid);
   bool empty() const { return uid.empty() && gid.empty(); }
 };
 

@@ -111,7 +111,10 @@ int do_list(const cg::Host& host, const std::string& parent, bool json) {
   }
   std::printf("%-24s %-8s %9s  %s\n", "NAME", "STATE", "PROCESSES", "DIRECTORIES");
   for (const auto& l : groups)
-    std::printf("%-24s %-8s %9zu  %s\n", l.name.c_str(), l.in_use ? "running" : l.processes ? "orphaned" : "stale",
+    std::printf("%-24s %-8s %9zu  %s\n", l.name.c_str(),
+                l.in_use      ? "running"
+                : l.processes ? "orphaned"
+                              : "stale",
                 l.processes, join(l.dirs, " ").c_str());
   return 0;
 }
@@ -122,7 +125,8 @@ int do_gc(const cg::Host& host, const std::string& parent, const std::string& on
     std::printf("%s\n", cg::gc_json(done).c_str());
   } else {
     for (const auto& c : done) {
-      if (c.skipped.empty()) std::printf("removed %s%s: %s\n", std::string(cg::kPrefix).c_str(), c.name.c_str(), join(c.dirs, " ").c_str());
+      if (c.skipped.empty())
+        std::printf("removed %s%s: %s\n", std::string(cg::kPrefix).c_str(), c.name.c_str(), join(c.dirs, " ").c_str());
       else std::printf("kept %s%s: %s\n", std::string(cg::kPrefix).c_str(), c.name.c_str(), c.skipped.c_str());
     }
   }
@@ -196,6 +200,7 @@ int do_run(const cg::Host& host, std::string name, const std::string& parent, co
 
 int run(int argc, char** argv) {
   po::options_description desc("Options");
+  // clang-format off
   desc.add_options()
       ("name", po::value<std::string>()->value_name("NAME"), "group name: the directory is rt-NAME (default: the pid)")
       ("parent", po::value<std::string>()->value_name("PATH"), "create the group below PATH in every hierarchy (default: the caller's cgroups)")
@@ -218,24 +223,33 @@ int run(int argc, char** argv) {
       ("gc", po::bool_switch(), "remove stale groups (no supervisor, no process)")
       ("list", po::bool_switch(), "list the rt groups")
       ("info", po::bool_switch(), "print the cgroup layout of this host");
+  // clang-format on
   po::variables_map vm;
-  int prog = parse_chain(argc, argv, desc, vm,
-                         {"rt-cgroup [OPTIONS] [--] PROGRAM [ARGS...]\n"
-                          "       rt-cgroup --stats NAME [--json] [--watch SECONDS] | --remove NAME | --gc | --list | --info",
-                          "Run PROGRAM in a cgroup of its own with limits; report, remove and collect groups.",
-                          false});
+  int prog =
+      parse_chain(argc, argv, desc, vm,
+                  {"rt-cgroup [OPTIONS] [--] PROGRAM [ARGS...]\n"
+                   "       rt-cgroup --stats NAME [--json] [--watch SECONDS] | --remove NAME | --gc | --list | --info",
+                   "Run PROGRAM in a cgroup of its own with limits; report, remove and collect groups.", false});
 
   // Which mode; each takes only its own options.
-  int modes = vm.count("join") + vm.count("stats") + vm.count("remove") + flag(vm, "gc") + flag(vm, "list") + flag(vm, "info");
+  int modes =
+      vm.count("join") + vm.count("stats") + vm.count("remove") + flag(vm, "gc") + flag(vm, "list") + flag(vm, "info");
   if (modes > 1) die("give one of --join, --stats, --remove, --gc, --list and --info");
   bool has_prog = prog < argc;
-  const char* limit_opts[] = {"memory", "memory-swap", "memory-reservation", "cpus", "cpu-shares", "cpu-weight",
-                              "cpuset-cpus", "cpuset-mems", "pids", "io-weight", "devices"};
+  const char* limit_opts[] = {"memory",     "memory-swap", "memory-reservation", "cpus", "cpu-shares",
+                              "cpu-weight", "cpuset-cpus", "cpuset-mems",        "pids", "io-weight",
+                              "devices"};
   if (modes == 1) {
     for (const char* o : limit_opts)
       if (vm.count(o)) die(str("--", o, " only applies when running a program"));
     bool wants_prog = vm.count("join") > 0;
-    if (has_prog && !wants_prog) die(str("unexpected program '", argv[prog], "' with ", vm.count("stats") ? "--stats" : vm.count("remove") ? "--remove" : flag(vm, "gc") ? "--gc" : flag(vm, "list") ? "--list" : "--info"));
+    if (has_prog && !wants_prog)
+      die(str("unexpected program '", argv[prog], "' with ",
+              vm.count("stats")    ? "--stats"
+              : vm.count("remove") ? "--remove"
+              : flag(vm, "gc")     ? "--gc"
+              : flag(vm, "list")   ? "--list"
+                                   : "--info"));
     if (!has_prog && wants_prog) die("--join needs a program to run");
     if (vm.count("name") && !flag(vm, "gc")) die("--name only applies when running a program, or with --gc");
   } else if (!has_prog) {

@@ -37,6 +37,7 @@ seccomp::Filter make_filter(const std::string& spec, caps::Set bounding) {
 
 int run(int argc, char** argv) {
   po::options_description desc("Options");
+  // clang-format off
   desc.add_options()
       ("user", po::value<std::string>()->value_name("USER[:GROUP]"), "run as USER (name or uid) and GROUP (name or gid), resolved in the current root's /etc/passwd and /etc/group")
       ("groups", po::value<std::string>()->value_name("LIST"), "supplementary groups, names or gids separated by commas ('' for none); default with --user: the user's groups in /etc/group")
@@ -51,6 +52,7 @@ int run(int argc, char** argv) {
       ("clear-env", po::bool_switch(), "start from an empty environment instead of this one")
       ("workdir", po::value<std::string>()->value_name("DIR"), "change to DIR (it must exist)")
       ("preserve-fds", po::value<std::string>()->value_name("N"), "keep fds 3 to 2+N open in the program (default 0: only stdin, stdout, stderr)");
+  // clang-format on
   po::variables_map vm;
   int prog = parse_chain(argc, argv, desc, vm,
                          {"rt-exec [OPTIONS] [--] PROGRAM [ARGS...]",
@@ -71,10 +73,12 @@ int run(int argc, char** argv) {
       exec::build_env({flag(vm, "clear-env"), opts<std::string>(vm, "env-file"), opts<std::string>(vm, "env")});
   // HOME: the target user's, unless --env/--env-file gave one (or, without
   // --user, this environment has one).
-  if (privs.user ? !env.given("HOME") : !env.get("HOME")) env.set("HOME", privs.user ? privs.user->home : home_of(::geteuid()));
+  if (privs.user ? !env.given("HOME") : !env.get("HOME"))
+    env.set("HOME", privs.user ? privs.user->home : home_of(::geteuid()));
   if (!env.get("PATH")) env.set("PATH", exec::kDefaultPath);
 
-  unsigned keep_fds = static_cast<unsigned>(parse_uint(opt<std::string>(vm, "preserve-fds", "0"), "--preserve-fds", INT_MAX - 3));
+  unsigned keep_fds =
+      static_cast<unsigned>(parse_uint(opt<std::string>(vm, "preserve-fds", "0"), "--preserve-fds", INT_MAX - 3));
   std::string workdir = opt<std::string>(vm, "workdir");
   if (vm.count("workdir") && workdir.empty()) die("invalid --workdir '': expected a directory");
 

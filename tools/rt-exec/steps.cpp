@@ -121,12 +121,14 @@ struct RlimitName {
   int resource;
 };
 constexpr RlimitName kRlimits[] = {
-    {"cpu", RLIMIT_CPU},         {"fsize", RLIMIT_FSIZE},     {"data", RLIMIT_DATA},
-    {"stack", RLIMIT_STACK},     {"core", RLIMIT_CORE},       {"rss", RLIMIT_RSS},
-    {"nproc", RLIMIT_NPROC},     {"nofile", RLIMIT_NOFILE},   {"memlock", RLIMIT_MEMLOCK},
-    {"as", RLIMIT_AS},           {"locks", RLIMIT_LOCKS},     {"sigpending", RLIMIT_SIGPENDING},
-    {"msgqueue", RLIMIT_MSGQUEUE}, {"nice", RLIMIT_NICE},     {"rtprio", RLIMIT_RTPRIO},
-    {"rttime", RLIMIT_RTTIME},
+    {"cpu", RLIMIT_CPU},           {"fsize", RLIMIT_FSIZE},
+    {"data", RLIMIT_DATA},         {"stack", RLIMIT_STACK},
+    {"core", RLIMIT_CORE},         {"rss", RLIMIT_RSS},
+    {"nproc", RLIMIT_NPROC},       {"nofile", RLIMIT_NOFILE},
+    {"memlock", RLIMIT_MEMLOCK},   {"as", RLIMIT_AS},
+    {"locks", RLIMIT_LOCKS},       {"sigpending", RLIMIT_SIGPENDING},
+    {"msgqueue", RLIMIT_MSGQUEUE}, {"nice", RLIMIT_NICE},
+    {"rtprio", RLIMIT_RTPRIO},     {"rttime", RLIMIT_RTTIME},
 };
 
 rlim_t limit_value(const std::string& s, const std::string& spec) {
@@ -171,8 +173,7 @@ void apply_rlimit(const Rlimit& r) {
   int err = errno;
   rlimit cur{};
   std::string hint;
-  if (err == EPERM && ::getrlimit(r.resource, &cur) == 0 &&
-      r.value.rlim_max > cur.rlim_max)
+  if (err == EPERM && ::getrlimit(r.resource, &cur) == 0 && r.value.rlim_max > cur.rlim_max)
     hint = str(" (the hard limit is ", limit_text(cur.rlim_max), "; raising it needs CAP_SYS_RESOURCE",
                r.resource == RLIMIT_NOFILE ? " and at most fs.nr_open" : "", ")");
   throw Error(str("cannot set the ", r.name, " limit to ", limit_text(r.value.rlim_cur), ":",
@@ -261,9 +262,11 @@ void apply_privileges(const Privileges& p) {
     set_groups(p.groups ? *p.groups : p.user->groups);
     if (p.user) {
       if (::setresgid(p.user->gid, p.user->gid, p.user->gid) != 0)
-        throw_errno(str("cannot switch to gid ", p.user->gid, errno == EINVAL ? " (not mapped in this user namespace)" : ""));
+        throw_errno(
+            str("cannot switch to gid ", p.user->gid, errno == EINVAL ? " (not mapped in this user namespace)" : ""));
       if (::setresuid(p.user->uid, p.user->uid, p.user->uid) != 0)
-        throw_errno(str("cannot switch to uid ", p.user->uid, errno == EINVAL ? " (not mapped in this user namespace)" : ""));
+        throw_errno(
+            str("cannot switch to uid ", p.user->uid, errno == EINVAL ? " (not mapped in this user namespace)" : ""));
       log::step("switched to uid ", p.user->uid, " gid ", p.user->gid);
     }
     if (p.set_caps && ::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) throw_errno("cannot clear PR_SET_KEEPCAPS");

@@ -54,12 +54,12 @@ void apply_rlimit(const Rlimit& r);
 
 // ---- user, groups, capabilities
 struct Privileges {
-  std::optional<Identity> user;             // --user
+  std::optional<Identity> user;              // --user
   std::optional<std::vector<gid_t>> groups;  // --groups (replaces the user's)
-  bool set_caps = false;                    // any of --caps, --cap-add, --cap-drop
-  caps::Set current = 0;                    // this process's bounding set
-  caps::Set bounding = 0;                   // the container's set
-  caps::Set ambient = 0;                    // raised for a non-root user
+  bool set_caps = false;                     // any of --caps, --cap-add, --cap-drop
+  caps::Set current = 0;                     // this process's bounding set
+  caps::Set bounding = 0;                    // the container's set
+  caps::Set ambient = 0;                     // raised for a non-root user
 };
 // The capabilities the program can end up holding, which decide the
 // capability-gated rules of the seccomp profiles: for root, the bounding

@@ -81,14 +81,13 @@ UniqueFd open_host_dir(const std::string& path, const char* what) {
 }
 
 struct stat check_host_dir(const std::string& path, const char* what) {
-  struct stat st{};
+  struct stat st {};
   if (::stat(path.c_str(), &st) != 0) die_errno(str("invalid ", what, " ", path));
   if (!S_ISDIR(st.st_mode)) die_sys(ENOTDIR, str("invalid ", what, " ", path));
   return st;
 }
 
 size_t depth_of(const std::string& p) { return static_cast<size_t>(std::count(p.begin(), p.end(), '/')); }
-
 
 // Parse and check everything before the first mount: a bad value must leave
 // nothing behind.
@@ -115,7 +114,8 @@ Options validate(const po::variables_map& vm) {
     struct stat up = check_host_dir(o.overlay.upper, "--upper"), wk = check_host_dir(o.overlay.work, "--work");
     if (up.st_dev != wk.st_dev)
       die(str("--upper ", o.overlay.upper, " and --work ", o.overlay.work, " must be on the same filesystem"));
-    if (up.st_ino == wk.st_ino) die(str("--upper and --work must be different directories (both ", o.overlay.work, ")"));
+    if (up.st_ino == wk.st_ino)
+      die(str("--upper and --work must be different directories (both ", o.overlay.work, ")"));
   }
   o.rootfs_fd = open_host_dir(o.rootfs.empty() ? kDefaultOverlayMountPoint : o.rootfs,
                               o.rootfs.empty() ? "overlay mount point" : "--rootfs");
@@ -139,7 +139,7 @@ Options validate(const po::variables_map& vm) {
     m.read_only = b.read_only;
     m.source = UniqueFd(::open(b.source.c_str(), O_PATH | O_CLOEXEC));
     if (!m.source) die_errno(str("invalid --bind '", s, "': source ", b.source));
-    struct stat st{};
+    struct stat st {};
     if (::fstat(m.source.get(), &st) != 0) die_errno(str("invalid --bind '", s, "': source ", b.source));
     m.source_is_dir = S_ISDIR(st.st_mode);
     o.mounts.push_back(std::move(m));
@@ -193,7 +193,8 @@ struct Root {
     if (ec.value() == EXDEV)
       die(str("cannot create ", path, " for ", what, ": it is missing in --rootfs ", rootfs,
               ", which rt-mount never modifies (create it there, or give the container a writable layer with "
-              "--lower ", rootfs, " --upper U --work W)"));
+              "--lower ",
+              rootfs, " --upper U --work W)"));
     die_sys(ec.value(), str("cannot create ", path, " for ", what, " in the root"));
   }
 };
@@ -251,8 +252,8 @@ void mount_sys(const Root& root) {
   UniqueFd host(::open("/sys", O_PATH | O_DIRECTORY | O_CLOEXEC));
   UniqueFd tree = host ? clone_tree(host.get(), true) : UniqueFd();
   if (!tree) die_errno("cannot mount sysfs on /sys (not permitted) nor bind the host's /sys");
-  if (int e2 = set_mount_attr_errno(tree.get(), MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
-                                                    MOUNT_ATTR_NOEXEC, 0, true))
+  if (int e2 = set_mount_attr_errno(
+          tree.get(), MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 0, true))
     die_sys(e2, "cannot make the bind of /sys read-only");
   if (int e2 = attach_mount_errno(tree.get(), t.get())) die_sys(e2, "cannot bind the host's /sys on /sys");
   log::step("sysfs not permitted: bound the host's /sys on /sys (read-only)");
@@ -262,9 +263,9 @@ struct DevNode {
   const char* name;
   unsigned major, minor;
 };
-constexpr DevNode kDevNodes[] = {{"null", 1, 3}, {"zero", 1, 5},    {"full", 1, 7},
+constexpr DevNode kDevNodes[] = {{"null", 1, 3},   {"zero", 1, 5},    {"full", 1, 7},
                                  {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0}};
-constexpr const char* kDevLinks[][2] = {{"fd", "/proc/self/fd"},        {"stdin", "/proc/self/fd/0"},
+constexpr const char* kDevLinks[][2] = {{"fd", "/proc/self/fd"},       {"stdin", "/proc/self/fd/0"},
                                         {"stdout", "/proc/self/fd/1"}, {"stderr", "/proc/self/fd/2"},
                                         {"ptmx", "pts/ptmx"},          {"core", "/proc/kcore"}};
 
@@ -349,7 +350,7 @@ void mask(const Root& root, const std::string& path) {
     if (ec.value() == ENOENT) return;
     die_sys(ec.value(), str("cannot mask ", path));
   }
-  struct stat st{};
+  struct stat st {};
   if (::fstat(t.get(), &st) != 0) die_errno(str("cannot mask ", path));
   int e = S_ISDIR(st.st_mode)
               ? mount_on_fd_errno("tmpfs", t.get(), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755")
@@ -381,6 +382,7 @@ int run(int argc, char** argv) {
   if (!refusal.empty() && !asks_for_help(argc, argv)) die(refusal);
 
   po::options_description desc("Options");
+  // clang-format off
   desc.add_options()
       ("rootfs", po::value<std::string>()->value_name("DIR"), "bind DIR as the root; with --lower: where the overlay is mounted")
       ("lower", po::value<std::vector<std::string>>()->composing()->value_name("DIR[:DIR...]"), "overlayfs lower layers, top-most first; repeatable")
@@ -401,10 +403,12 @@ int run(int argc, char** argv) {
       ("read-only", po::bool_switch(), "make the root read-only once everything is mounted")
       ("workdir", po::value<std::string>()->value_name("DIR"), "working directory (created if missing)")
       ("chroot", po::bool_switch(), "chroot instead of pivot_root (weaker: chroot can be escaped)");
+  // clang-format on
   po::variables_map vm;
-  int prog = parse_chain(argc, argv, desc, vm,
-                         {"rt-mount [OPTIONS] [--] PROGRAM [ARGS...]",
-                          "In a new mount namespace: assemble the container's root, pivot_root into it, exec PROGRAM."});
+  int prog =
+      parse_chain(argc, argv, desc, vm,
+                  {"rt-mount [OPTIONS] [--] PROGRAM [ARGS...]",
+                   "In a new mount namespace: assemble the container's root, pivot_root into it, exec PROGRAM."});
   if (!refusal.empty()) die(refusal);
   log::step("checked the mount namespace");
 
@@ -432,11 +436,12 @@ int run(int argc, char** argv) {
   UniqueFd wd;
   if (!o.workdir.empty()) {
     wd = root.at(o.workdir, Create::dir, "--workdir");
-    struct stat st{};
+    struct stat st {};
     if (::fstat(wd.get(), &st) != 0 || !S_ISDIR(st.st_mode)) die_sys(ENOTDIR, str("invalid --workdir ", o.workdir));
   }
   if (o.read_only) {
-    if (int e = set_mount_attr_errno(root.fd.get(), MOUNT_ATTR_RDONLY, 0, false)) die_sys(e, "cannot make the root read-only");
+    if (int e = set_mount_attr_errno(root.fd.get(), MOUNT_ATTR_RDONLY, 0, false))
+      die_sys(e, "cannot make the root read-only");
     log::step("made the root read-only");
   }
 
@@ -449,8 +454,9 @@ int run(int argc, char** argv) {
     // is detached at once, so nothing of the host stays reachable.
     if (::syscall(SYS_pivot_root, ".", ".") != 0) {
       int e = errno;
-      die_sys(e, str("cannot pivot_root into ", o.rootfs) +
-                     (e == EINVAL ? " (hint: a root on an initramfs cannot be pivoted; --chroot can, less safely)" : ""));
+      die_sys(e,
+              str("cannot pivot_root into ", o.rootfs) +
+                  (e == EINVAL ? " (hint: a root on an initramfs cannot be pivoted; --chroot can, less safely)" : ""));
     }
     log::step("pivot_root into ", o.rootfs);
     if (::umount2(".", MNT_DETACH) != 0) die_errno("cannot detach the old root");

@@ -33,7 +33,7 @@ using ArchivePtr = std::unique_ptr<archive, ArchiveFree>;
 
 // Something that can deliver a blob's bytes by name.
 struct BlobFile {
-  std::string path;  // a file to copy from
+  std::string path;   // a file to copy from
   bool temp = false;  // ours, delete after
 };
 
@@ -96,7 +96,8 @@ std::string media_of_file(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd && ::read(fd.get(), m, 4) == 4) {
     if (m[0] == 0x1f && m[1] == 0x8b) return "application/vnd.oci.image.layer.v1.tar+gzip";
-    if (m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd) return "application/vnd.oci.image.layer.v1.tar+zstd";
+    if (m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd)
+      return "application/vnd.oci.image.layer.v1.tar+zstd";
   }
   return "application/vnd.oci.image.layer.v1.tar";
 }
@@ -128,8 +129,8 @@ std::vector<Result> store_all(std::vector<Pending>& images, const Options& opt) 
       }
       copy_into(it->second.path, feed, from);
     };
-    out.push_back(store_image(store, p.manifest, p.config, p.cfg, p.refs, "", opt, fetch, [&] { w.notify(); },
-                              [&] { w.wait(); }, nullptr));
+    out.push_back(store_image(
+        store, p.manifest, p.config, p.cfg, p.refs, "", opt, fetch, [&] { w.notify(); }, [&] { w.wait(); }, nullptr));
   }
   return out;
 }
@@ -143,8 +144,8 @@ std::vector<std::string> names_for(const Options& opt, std::vector<std::string> 
 
 // Resolve a descriptor of an OCI layout (index.json entry or child) into a
 // Pending image; `blob` reads a blob by digest.
-Pending resolve_oci(const json& desc, const std::function<std::string(const std::string&)>& blob,
-                    const Options& opt, const std::string& where) {
+Pending resolve_oci(const json& desc, const std::function<std::string(const std::string&)>& blob, const Options& opt,
+                    const std::string& where) {
   std::string digest = desc.value("digest", "");
   if (!is_sha256_digest(digest)) throw Error(str(where, ": a descriptor without a sha256 digest"));
   std::string body = blob(digest);
@@ -199,7 +200,8 @@ std::vector<Result> import_oci_dir(const std::string& dir, const std::string& ta
   }
   if (todo.empty()) {
     if (!tag.empty())
-      throw Error(str("no image named '", tag, "' in ", dir, tags.empty() ? std::string(" (it names none)") : " (it has: " + join(tags, ", ") + ")"));
+      throw Error(str("no image named '", tag, "' in ", dir,
+                      tags.empty() ? std::string(" (it names none)") : " (it has: " + join(tags, ", ") + ")"));
     throw Error(str(dir, " holds no image"));
   }
   if (!opt.tag.empty() && todo.size() > 1)
@@ -227,7 +229,7 @@ std::string clean_member(std::string n) {
 }
 
 std::vector<Result> import_archive(const std::string& file, const Options& opt) {
-  struct stat st{};
+  struct stat st {};
   if (::stat(file.c_str(), &st) != 0) throw_errno(str("cannot import ", file));
   if (S_ISDIR(st.st_mode)) throw Error(str(file, " is a directory: for an OCI layout, say oci:", file));
   // Pass 1: the small documents.
@@ -304,14 +306,16 @@ std::vector<Result> import_archive(const std::string& file, const Options& opt) 
     }
     if (!opt.tag.empty() && todo.size() > 1) throw Error(str(file, " holds ", todo.size(), " images: --tag names one"));
   } else {
-    throw Error(str(file, " is neither a docker-archive (no manifest.json) nor an OCI archive (no index.json and oci-layout)"));
+    throw Error(
+        str(file, " is neither a docker-archive (no manifest.json) nor an OCI archive (no index.json and oci-layout)"));
   }
   // Pass 2: the layers, into temporary files (hashed on the way for docker
   // archives, whose manifest names files, not digests).
   StoreWriter store(opt.root);
   std::set<std::string> wanted;
   for (auto& p : todo)
-    for (auto& l : p.manifest.layers) wanted.insert(docker ? l.media_type : "blobs/sha256/" + std::string(digest_hex(l.digest)));
+    for (auto& l : p.manifest.layers)
+      wanted.insert(docker ? l.media_type : "blobs/sha256/" + std::string(digest_hex(l.digest)));
   struct Extracted {
     std::string path, digest;
     uint64_t size;
@@ -375,7 +379,10 @@ std::vector<Result> import_archive(const std::string& file, const Options& opt) 
       }
       json m = {{"schemaVersion", 2},
                 {"mediaType", lay::kMediaOciManifest},
-                {"config", {{"mediaType", lay::kMediaOciConfig}, {"digest", p.manifest.config_digest}, {"size", p.manifest.config_size}}},
+                {"config",
+                 {{"mediaType", lay::kMediaOciConfig},
+                  {"digest", p.manifest.config_digest},
+                  {"size", p.manifest.config_size}}},
                 {"layers", layers}};
       p.manifest.body = m.dump();
       p.manifest.digest = sha256_digest(p.manifest.body);

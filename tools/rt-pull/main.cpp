@@ -18,8 +18,8 @@
 #include <iostream>
 
 #include "chain.hpp"
-#include "format.hpp"
 #include "error.hpp"
+#include "format.hpp"
 #include "image_store.hpp"
 #include "log.hpp"
 #include "parse.hpp"
@@ -80,20 +80,20 @@ int list(const std::string& root, bool as_json) {
   std::snprintf(buf, sizeof buf, "%-44s %-16s %-12s %-20s %s", "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE");
   print_line(buf);
   for (const auto& s : images) {
-    std::snprintf(buf, sizeof buf, "%-44s %-16s %-12s %-20s %s%s", s.repository.c_str(), s.tag.c_str(),
-                  short_id(s.id).c_str(), (s.created > 0 ? ago(static_cast<int64_t>(std::time(nullptr)) - s.created) : std::string("unknown")).c_str(), human_size(s.size).c_str(),
-                  s.complete ? "" : " (incomplete)");
+    std::snprintf(
+        buf, sizeof buf, "%-44s %-16s %-12s %-20s %s%s", s.repository.c_str(), s.tag.c_str(), short_id(s.id).c_str(),
+        (s.created > 0 ? ago(static_cast<int64_t>(std::time(nullptr)) - s.created) : std::string("unknown")).c_str(),
+        human_size(s.size).c_str(), s.complete ? "" : " (incomplete)");
     print_line(buf);
   }
   return 0;
 }
 
-std::string state_root_default() {
-  return default_state_root();
-}
+std::string state_root_default() { return default_state_root(); }
 
 int run(int argc, char** argv) {
   po::options_description desc("Options");
+  // clang-format off
   desc.add_options()
       ("platform", po::value<std::string>()->value_name("OS/ARCH[/VARIANT]"), "the platform to pull from a multi-platform image (default: this host's)")
       ("insecure", po::bool_switch(), "allow plain http, or https without certificate verification, for this registry")
@@ -109,11 +109,12 @@ int run(int argc, char** argv) {
       ("force", po::bool_switch(), "with --remove: remove every reference of an image id, and the references of an image a container uses")
       ("state", po::value<std::string>()->value_name("DIR"), "with --remove and --gc: container state (default: RT_STATE, /run/rt as root)")
       ("gc", po::bool_switch(), "remove dangling images no container uses; free blobs and layers nothing uses, and leftovers of interrupted pulls");
+  // clang-format on
   po::variables_map vm;
-  int first = parse_chain(argc, argv, desc, vm,
-                          {"rt-pull [OPTIONS] REFERENCE | --import FILE|oci:DIR[:TAG] | --list | --inspect IMAGE | --remove IMAGE | --gc",
-                           "Fetch an image from a registry into the local store (or import one), and print its id.",
-                           false});
+  int first = parse_chain(
+      argc, argv, desc, vm,
+      {"rt-pull [OPTIONS] REFERENCE | --import FILE|oci:DIR[:TAG] | --list | --inspect IMAGE | --remove IMAGE | --gc",
+       "Fetch an image from a registry into the local store (or import one), and print its id.", false});
   // Options may follow the reference too (rt-pull alpine --quiet).
   std::vector<std::string> words = rest_of(argc, argv, first);
   std::vector<std::string> positional;
@@ -165,10 +166,12 @@ int run(int argc, char** argv) {
   if (flag(vm, "gc")) {
     auto r = gc_store(root, vm.count("state") ? opt<std::string>(vm, "state") : state_root_default());
     if (as_json)
-      print_line(json{{"images", r.images}, {"blobs", r.blobs}, {"layers", r.layers}, {"temporaries", r.temps}, {"bytes", r.bytes}}.dump());
+      print_line(json{
+          {"images", r.images}, {"blobs", r.blobs}, {"layers", r.layers}, {"temporaries", r.temps}, {"bytes", r.bytes}}
+                     .dump());
     else
-      print_line(str("removed ", r.images, " dangling images; freed ", r.blobs, " blobs, ", r.layers, " layers, ", r.temps,
-                     " leftovers: ", human_size(r.bytes)));
+      print_line(str("removed ", r.images, " dangling images; freed ", r.blobs, " blobs, ", r.layers, " layers, ",
+                     r.temps, " leftovers: ", human_size(r.bytes)));
     return 0;
   }
 
@@ -210,8 +213,9 @@ int run(int argc, char** argv) {
       char buf[64];
       std::snprintf(buf, sizeof buf, "%.2f", secs);
       progress.note(str(r.refs.empty() ? std::string("image") : r.refs.front(), ": ", r.id.substr(0, 19), " (",
-                        r.platform, "), ", r.layers.size(), " layers, ", fetched, vm.count("import") ? " copied (" : " downloaded (",
-                        human_size(r.downloaded), "), ", human_size(r.size), " unpacked, in ", buf, " s"));
+                        r.platform, "), ", r.layers.size(), " layers, ", fetched,
+                        vm.count("import") ? " copied (" : " downloaded (", human_size(r.downloaded), "), ",
+                        human_size(r.size), " unpacked, in ", buf, " s"));
     }
     print_line(r.id);
   }

@@ -62,11 +62,11 @@ std::string Progress::bar_line(size_t i) {
     std::string eta;
     if (rate > 0 && shown < L.size) eta = str(" ETA ", std::lround(static_cast<double>(L.size - shown) / rate), "s");
     std::snprintf(buf, sizeof buf, "%s: %-11s [%s] %s/%s %s/s%s", id.c_str(), what, bar.c_str(),
-                  human_size(shown).c_str(), human_size(L.size).c_str(), human_size(static_cast<uint64_t>(rate)).c_str(),
-                  eta.c_str());
+                  human_size(shown).c_str(), human_size(L.size).c_str(),
+                  human_size(static_cast<uint64_t>(rate)).c_str(), eta.c_str());
   } else if (s == LayerState::done) {
-    std::snprintf(buf, sizeof buf, "%s: %-11s %s, %llu files", id.c_str(), layer_state_name(s), human_size(L.size).c_str(),
-                  static_cast<unsigned long long>(st.files));
+    std::snprintf(buf, sizeof buf, "%s: %-11s %s, %llu files", id.c_str(), layer_state_name(s),
+                  human_size(L.size).c_str(), static_cast<unsigned long long>(st.files));
   } else if (s == LayerState::waiting) {
     std::snprintf(buf, sizeof buf, "%s: waiting for another rt-pull to fetch it", id.c_str());
   } else {
@@ -95,7 +95,8 @@ void Progress::update(bool force) {
       switch (s) {
         case LayerState::fetching: {
           uint64_t from = st.resumed_at.load();
-          out(str(id, ": ", verb_, " ", human_size(L.size), from ? str(" (resuming at ", human_size(from), ")") : "", "\n"));
+          out(str(id, ": ", verb_, " ", human_size(L.size), from ? str(" (resuming at ", human_size(from), ")") : "",
+                  "\n"));
           break;
         }
         case LayerState::unpacking: out(str(id, ": unpacking (blob already in the store)\n")); break;

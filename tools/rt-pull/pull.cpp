@@ -60,9 +60,15 @@ json Result::to_json() const {
   json ls = json::array();
   for (const auto& l : layers)
     ls.push_back({{"digest", l.digest}, {"diff_id", l.diff_id}, {"size", l.size}, {"status", l.status}});
-  return {{"id", id},         {"references", refs},         {"manifest_digest", manifest_digest},
-          {"repo_digest", repo_digest}, {"platform", platform}, {"layers", ls},
-          {"up_to_date", up_to_date},   {"downloaded_bytes", downloaded}, {"size", size}};
+  return {{"id", id},
+          {"references", refs},
+          {"manifest_digest", manifest_digest},
+          {"repo_digest", repo_digest},
+          {"platform", platform},
+          {"layers", ls},
+          {"up_to_date", up_to_date},
+          {"downloaded_bytes", downloaded},
+          {"size", size}};
 }
 
 bool is_index_media(const std::string& mt, const json& doc) {
@@ -130,7 +136,8 @@ static bool known_layer_media(const std::string& mt) {
 ImageManifest parse_image_manifest(const std::string& digest, const std::string& body, const std::string& what) {
   json j = json::parse(body, nullptr, false);
   if (!j.is_object()) throw Error(str(what, " is not a JSON document"));
-  if (j.value("schemaVersion", 0) == 1) throw Error(str(what, " is a Docker schema 1 manifest, which is not supported"));
+  if (j.value("schemaVersion", 0) == 1)
+    throw Error(str(what, " is a Docker schema 1 manifest, which is not supported"));
   ImageManifest m;
   m.digest = digest;
   m.body = body;
@@ -143,7 +150,8 @@ ImageManifest parse_image_manifest(const std::string& digest, const std::string&
   std::string cmt = c.value("mediaType", "");
   if (!cmt.empty() && cmt != lay::kMediaOciConfig && cmt != lay::kMediaDockerConfig)
     throw Error(str(what, " is not a container image (its config is ", cmt, ")"));
-  if (!is_sha256_digest(m.config_digest)) throw Error(str(what, ": config digest '", m.config_digest, "' is not sha256"));
+  if (!is_sha256_digest(m.config_digest))
+    throw Error(str(what, ": config digest '", m.config_digest, "' is not sha256"));
   for (const auto& l : j["layers"]) {
     if (!l.is_object()) throw Error(str(what, ": a layer descriptor is not an object"));
     LayerDesc d;
@@ -170,7 +178,8 @@ ConfigInfo parse_config(const std::string& body, const std::string& what) {
   c.os = j.value("os", "");
   c.arch = j.value("architecture", "");
   c.variant = j.value("variant", "");
-  if (j.contains("created") && j["created"].is_string()) c.created = lay::parse_rfc3339(j["created"].get<std::string>());
+  if (j.contains("created") && j["created"].is_string())
+    c.created = lay::parse_rfc3339(j["created"].get<std::string>());
   if (!j.contains("rootfs") || !j["rootfs"].is_object() || !j["rootfs"].contains("diff_ids") ||
       !j["rootfs"]["diff_ids"].is_array())
     throw Error(str(what, " has no rootfs.diff_ids"));
@@ -346,7 +355,8 @@ Result pull_image(const Reference& ref, const Options& opt) {
                           !variant_matches(opt.platform, cfg.arch, cfg.variant))) {
     Platform got{cfg.os, cfg.arch, cfg.variant};
     if (opt.platform_given)
-      throw Error(str(what, " is for platform ", got.str(), ", not ", opt.platform.str(), " (it is not a multi-platform image)"));
+      throw Error(str(what, " is for platform ", got.str(), ", not ", opt.platform.str(),
+                      " (it is not a multi-platform image)"));
     warn(str(what, " is for platform ", got.str(), ", which does not match this host (", opt.platform.str(), ")"));
   }
 
@@ -390,8 +400,9 @@ Result pull_image(const Reference& ref, const Options& opt) {
     }
     client.poll(100);
   };
-  Result res = store_image(store, m, config_body, cfg, {name}, top.digest, opt, fetch, [&] { client.wakeup(); }, pump,
-                           [&] { client.cancel_all(); });
+  Result res = store_image(
+      store, m, config_body, cfg, {name}, top.digest, opt, fetch, [&] { client.wakeup(); }, pump,
+      [&] { client.cancel_all(); });
   log::step("stored ", name, " as ", res.id);
   return res;
 }

@@ -38,7 +38,7 @@ struct LayerReport {
 };
 
 struct Result {
-  std::string id;  // config digest
+  std::string id;                 // config digest
   std::vector<std::string> refs;  // where it was stored; empty: dangling
   std::string manifest_digest, repo_digest;
   std::string platform;

@@ -31,8 +31,8 @@ const std::vector<Command>& commands() {
        true},
       {"pull", nullptr, "pull [OPTIONS] REFERENCE", "fetch an image into the local store (rt-pull's options)", nullptr,
        Operand::image, cmd_pull, true, true},
-      {"stop", nullptr, "stop [-t SECONDS] [-s SIGNAL] CONTAINER...", "stop containers: SIGTERM, then SIGKILL after 10 seconds",
-       opts_stop, Operand::running, cmd_stop},
+      {"stop", nullptr, "stop [-t SECONDS] [-s SIGNAL] CONTAINER...",
+       "stop containers: SIGTERM, then SIGKILL after 10 seconds", opts_stop, Operand::running, cmd_stop},
       {"kill", nullptr, "kill [-s SIGNAL] CONTAINER...", "send a signal to containers (SIGKILL unless -s says)",
        opts_kill, Operand::running, cmd_kill},
       {"wait", nullptr, "wait CONTAINER...", "wait until containers exit, print their exit codes", nullptr,
@@ -66,7 +66,9 @@ const Command* find_command(std::string_view name) {
 po::options_description options_of(const Command& c) {
   po::options_description desc("Options");
   if (c.options) c.options(desc);
+  // clang-format off
   desc.add_options()("help", "show this command's usage and options");
+  // clang-format on
   return desc;
 }
 
@@ -98,7 +100,9 @@ static Parsed parse(const Command& c, const Words& words) {
     opts.assign(p.args.begin(), p.args.begin() + end - 1);
   }
   po::options_description all = desc;
+  // clang-format off
   all.add_options()("operands", po::value<Words>());
+  // clang-format on
   po::positional_options_description pos;
   pos.add("operands", -1);
   try {
@@ -164,7 +168,8 @@ int cmd_help(Env& env, const Parsed& p) {
   if (p.operands.empty()) {
     std::cout << "Commands (COMMAND --help or help COMMAND for its options):\n\n";
     size_t w = 0;
-    for (const auto& c : commands()) w = std::max(w, std::string(c.name).size() + (c.alias ? std::string(c.alias).size() + 1 : 0));
+    for (const auto& c : commands())
+      w = std::max(w, std::string(c.name).size() + (c.alias ? std::string(c.alias).size() + 1 : 0));
     for (const auto& c : commands()) {
       std::string n = c.name;
       if (c.alias) n += std::string("/") + c.alias;

@@ -17,11 +17,13 @@ namespace rt::repl {
 using json = nlohmann::ordered_json;
 
 void opts_ps(po::options_description& d) {
+  // clang-format off
   d.add_options()
       ("all,a", po::bool_switch(), "show every container (default: the running ones)")
       ("quiet,q", po::bool_switch(), "print only the container ids")
       ("no-trunc", po::bool_switch(), "do not shorten ids and commands")
       ("json", po::bool_switch(), "print a JSON array (fields in rt-repl(1))");
+  // clang-format on
 }
 
 // The JSON fields of ps/ls (documented in rt-repl(1)).
@@ -46,9 +48,8 @@ static json container_json(const ContainerState& c) {
 
 static int list_containers(Env& env, const Parsed& p, bool all) {
   auto list = ops::list(env.ctx, all);
-  std::sort(list.begin(), list.end(), [](const auto& a, const auto& b) {
-    return parse_rfc3339_ns(a.created) > parse_rfc3339_ns(b.created);
-  });
+  std::sort(list.begin(), list.end(),
+            [](const auto& a, const auto& b) { return parse_rfc3339_ns(a.created) > parse_rfc3339_ns(b.created); });
   bool full = p.has("no-trunc");
   if (p.has("json")) {
     json arr = json::array();
@@ -71,7 +72,8 @@ static int list_containers(Env& env, const Parsed& p, bool all) {
 }
 
 int cmd_ps(Env& env, const Parsed& p) {
-  if (!p.operands.empty()) throw Failure(str("unexpected argument '", p.operands[0], "' (usage: ps [-a] [-q] [--json])"));
+  if (!p.operands.empty())
+    throw Failure(str("unexpected argument '", p.operands[0], "' (usage: ps [-a] [-q] [--json])"));
   return list_containers(env, p, p.has("all"));
 }
 
@@ -82,8 +84,7 @@ int cmd_ls(Env& env, const Parsed& p) {
 
 // Apply `fn` to every operand; report each failure and go on, as docker
 // does. Prints the operand of each success.
-template <typename Fn>
-static int each(Env& env, const Parsed& p, const char* usage, Fn fn) {
+template <typename Fn> static int each(Env& env, const Parsed& p, const char* usage, Fn fn) {
   if (p.operands.empty()) throw Failure(str("no container given (usage: ", usage, ")"));
   int rc = 0;
   for (const auto& ref : p.operands) {
@@ -99,9 +100,11 @@ static int each(Env& env, const Parsed& p, const char* usage, Fn fn) {
 }
 
 void opts_stop(po::options_description& d) {
+  // clang-format off
   d.add_options()
       ("time,t", po::value<std::string>()->value_name("SECONDS"), "seconds to wait before SIGKILL (default 10; -1: forever)")
       ("signal,s", po::value<std::string>()->value_name("SIGNAL"), "signal to stop with (default TERM)");
+  // clang-format on
 }
 
 int cmd_stop(Env& env, const Parsed& p) {
@@ -112,11 +115,14 @@ int cmd_stop(Env& env, const Parsed& p) {
   }
   int64_t ms = secs < 0 ? INT64_MAX / 2 : secs * 1000;
   int sig = p.vm.count("signal") ? ops::parse_signal(p.get<std::string>("signal")) : SIGTERM;
-  return each(env, p, "stop [-t SECONDS] CONTAINER...", [&](const std::string& ref) { ops::stop(env.ctx, ref, ms, sig); });
+  return each(env, p, "stop [-t SECONDS] CONTAINER...",
+              [&](const std::string& ref) { ops::stop(env.ctx, ref, ms, sig); });
 }
 
 void opts_kill(po::options_description& d) {
+  // clang-format off
   d.add_options()("signal,s", po::value<std::string>()->value_name("SIGNAL"), "signal to send (default KILL)");
+  // clang-format on
 }
 
 int cmd_kill(Env& env, const Parsed& p) {
@@ -140,7 +146,9 @@ int cmd_wait(Env& env, const Parsed& p) {
 }
 
 void opts_rm(po::options_description& d) {
+  // clang-format off
   d.add_options()("force,f", po::bool_switch(), "kill and remove running containers too");
+  // clang-format on
 }
 
 int cmd_rm(Env& env, const Parsed& p) {
@@ -149,10 +157,12 @@ int cmd_rm(Env& env, const Parsed& p) {
 }
 
 void opts_logs(po::options_description& d) {
+  // clang-format off
   d.add_options()
       ("follow,f", po::bool_switch(), "keep printing new output until the container exits (or Ctrl-C)")
       ("tail,n", po::value<std::string>()->value_name("N"), "only the last N lines (default all)")
       ("timestamps,t", po::bool_switch(), "prefix each line with its RFC 3339 time");
+  // clang-format on
 }
 
 int cmd_logs(Env& env, const Parsed& p) {
@@ -168,9 +178,11 @@ int cmd_logs(Env& env, const Parsed& p) {
 }
 
 void opts_inspect(po::options_description& d) {
+  // clang-format off
   d.add_options()
       ("type", po::value<std::string>()->value_name("TYPE"), "container or image (default: a container, else an image)")
       ("json", po::bool_switch(), "JSON output (the default and only format)");
+  // clang-format on
 }
 
 // The JSON of an image (documented in rt-repl(1)).
@@ -205,7 +217,8 @@ static json image_json(const LocalImage& im) {
 }
 
 int cmd_inspect(Env& env, const Parsed& p) {
-  if (p.operands.empty()) throw Failure("no container or image given (usage: inspect [--type container|image] NAME...)");
+  if (p.operands.empty())
+    throw Failure("no container or image given (usage: inspect [--type container|image] NAME...)");
   std::string type = p.get<std::string>("type");
   if (!type.empty() && type != "container" && type != "image")
     throw Failure(str("invalid --type '", type, "' (expected container or image)"));

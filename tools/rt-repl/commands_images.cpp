@@ -15,10 +15,12 @@ namespace rt::repl {
 using json = nlohmann::ordered_json;
 
 void opts_images(po::options_description& d) {
+  // clang-format off
   d.add_options()
       ("quiet,q", po::bool_switch(), "print only the image ids")
       ("no-trunc", po::bool_switch(), "print full image ids")
       ("json", po::bool_switch(), "print a JSON array (fields in rt-repl(1))");
+  // clang-format on
 }
 
 // "docker.io/library/alpine" -> "alpine", "docker.io/user/x" -> "user/x",
@@ -30,7 +32,8 @@ static std::string familiar_repository(const std::string& repo) {
 }
 
 int cmd_images(Env& env, const Parsed& p) {
-  if (!p.operands.empty()) throw Failure(str("unexpected argument '", p.operands[0], "' (usage: images [-q] [--json])"));
+  if (!p.operands.empty())
+    throw Failure(str("unexpected argument '", p.operands[0], "' (usage: images [-q] [--json])"));
   auto list = list_images(env.ctx.image_root);
   bool full = p.has("no-trunc");
   auto shown_id = [&](const std::string& id) { return full ? id : short_image_id(id); };
@@ -64,7 +67,9 @@ int cmd_images(Env& env, const Parsed& p) {
 }
 
 void opts_rmi(po::options_description& d) {
+  // clang-format off
   d.add_options()("force,f", po::bool_switch(), "remove an image with several references, or untag one a container uses");
+  // clang-format on
 }
 
 int cmd_rmi(Env& env, const Parsed& p) {

@@ -38,7 +38,9 @@ int cmd_clear(Env&, const Parsed& p) {
 }
 
 void opts_info(po::options_description& d) {
+  // clang-format off
   d.add_options()("json", po::bool_switch(), "print a JSON object (fields in rt-repl(1))");
+  // clang-format on
 }
 
 namespace {
@@ -156,8 +158,8 @@ int cmd_info(Env& env, const Parsed& p) {
   const json& cg = j["cgroup"];
   std::cout << "rt version:      " << RT_VERSION << "\n"
             << "Kernel:          " << u.release << " (" << u.machine << ")\n"
-            << "Cgroups:         " << (cg["mode"].is_null() ? "none (" + cg["error"].get<std::string>() + ")"
-                                                            : cg["mode"].get<std::string>())
+            << "Cgroups:         "
+            << (cg["mode"].is_null() ? "none (" + cg["error"].get<std::string>() + ")" : cg["mode"].get<std::string>())
             << "\n"
             << "  Controllers:   " << list(cg["controllers"]) << "\n";
   for (const auto& h : cg["hierarchies"]) {

@@ -57,7 +57,8 @@ Flags flags_of_tool(const std::string& path) {
   while ((n = ::read(p.read.get(), buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
     if (n > 0) text.append(buf, static_cast<size_t>(n));
   int st;
-  while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+  while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+  }
   for (const auto& line : split(text, '\n')) {
     if (!starts_with(line, "  -")) continue;
     std::vector<std::string> names;
@@ -134,7 +135,7 @@ Words path_words(const std::string& partial) {
 }
 
 Words signal_words() {
-  return {"HUP", "INT", "QUIT", "KILL", "USR1", "USR2", "TERM", "CONT", "STOP", "WINCH",
+  return {"HUP",    "INT",    "QUIT",    "KILL",    "USR1",    "USR2",    "TERM",    "CONT",    "STOP",    "WINCH",
           "SIGHUP", "SIGINT", "SIGQUIT", "SIGKILL", "SIGUSR1", "SIGUSR2", "SIGTERM", "SIGCONT", "SIGSTOP", "SIGWINCH"};
 }
 
@@ -221,18 +222,11 @@ Completion complete(Env& env, std::string_view line) {
             cands.insert(cands.end(), im.begin(), im.end());
           }
           break;
-        case Operand::running:
-          cands = container_words(env, true);
-          break;
+        case Operand::running: cands = container_words(env, true); break;
         case Operand::image:
-        case Operand::run:
-          cands = image_words(env);
-          break;
-        case Operand::path:
-          cands = path_words(c.word);
-          break;
-        case Operand::none:
-          break;
+        case Operand::run: cands = image_words(env); break;
+        case Operand::path: cands = path_words(c.word); break;
+        case Operand::none: break;
       }
     }
   }

@@ -23,12 +23,14 @@ namespace rt::repl {
 
 void opts_exec(po::options_description& d) {
   using strings = std::vector<std::string>;
+  // clang-format off
   d.add_options()
       ("interactive,i", po::bool_switch(), "keep stdin attached")
       ("tty,t", po::bool_switch(), "give the command a terminal (pseudo-tty)")
       ("user,u", po::value<std::string>()->value_name("USER[:GROUP]"), "user (name or uid) and group to run as")
       ("env,e", po::value<strings>()->composing()->value_name("K=V"), "set an environment variable; repeatable")
       ("workdir,w", po::value<std::string>()->value_name("DIR"), "working directory inside the container");
+  // clang-format on
 }
 
 namespace {

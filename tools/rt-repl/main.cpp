@@ -21,7 +21,9 @@ using namespace rt::repl;
 
 int repl_main(int argc, char** argv) {
   po::options_description desc("Options");
+  // clang-format off
   desc.add_options()("keep-going,k", po::bool_switch(), "in a script: go on after a failing command");
+  // clang-format on
   po::variables_map vm;
   int cmd = parse_chain(argc, argv, desc, vm,
                         {"rt-repl [--keep-going] [COMMAND [ARG...]]",

@@ -17,10 +17,10 @@ using Words = std::vector<std::string>;
 
 // What every command gets: the stores and where the other tools are.
 struct Env {
-  ops::Context ctx;         // container state store, image root, tool dir
-  bool interactive = false; // the shell on a terminal
-  bool script = false;      // one command a line from stdin
-  std::string prefix;       // "line 3: stop: " while a command runs
+  ops::Context ctx;          // container state store, image root, tool dir
+  bool interactive = false;  // the shell on a terminal
+  bool script = false;       // one command a line from stdin
+  std::string prefix;        // "line 3: stop: " while a command runs
   // Completion's cache of another tool's flags (from its --help): name,
   // and whether it takes a value.
   std::vector<std::pair<std::string, bool>> run_flags, pull_flags;
@@ -41,9 +41,9 @@ enum class Operand { none, container, running, image, command, run, path };
 struct Parsed;
 struct Command {
   const char* name;
-  const char* alias;    // nullptr: none
-  const char* usage;    // "stop [OPTIONS] CONTAINER..."
-  const char* summary;  // one line
+  const char* alias;                          // nullptr: none
+  const char* usage;                          // "stop [OPTIONS] CONTAINER..."
+  const char* summary;                        // one line
   void (*options)(po::options_description&);  // its flags (nullptr: none)
   Operand operand;
   int (*run)(Env&, const Parsed&);
@@ -60,8 +60,7 @@ struct Parsed {
   Words operands;  // positional words
   Words args;      // everything after the command name, as typed
   bool has(const char* flag) const;
-  template <typename T>
-  T get(const char* name, T dflt = T{}) const {
+  template <typename T> T get(const char* name, T dflt = T{}) const {
     auto it = vm.find(name);
     return it == vm.end() || it->second.empty() ? dflt : it->second.as<T>();
   }
@@ -155,10 +154,10 @@ int run_script(Env& env, int fd, bool keep_going);
 
 // Completion candidates for the word being typed at the end of `line`.
 struct Completion {
-  std::string word;         // the partial word as typed (unquoted)
-  size_t word_start = 0;    // where it starts in the line
-  Words candidates;         // full words that extend it
-  bool directory = false;   // the single candidate is a directory: no space after
+  std::string word;        // the partial word as typed (unquoted)
+  size_t word_start = 0;   // where it starts in the line
+  Words candidates;        // full words that extend it
+  bool directory = false;  // the single candidate is a directory: no space after
 };
 Completion complete(Env& env, std::string_view line);
 

@@ -8,9 +8,9 @@
 #include <cctype>
 #include <cerrno>
 #include <clocale>
-#include <cwchar>
 #include <cstdio>
 #include <cstdlib>
+#include <cwchar>
 #include <iostream>
 
 #include "error.hpp"

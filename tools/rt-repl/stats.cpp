@@ -23,10 +23,12 @@ namespace rt::repl {
 using json = nlohmann::ordered_json;
 
 void opts_stats(po::options_description& d) {
+  // clang-format off
   d.add_options()
       ("all,a", po::bool_switch(), "show every container (stopped ones with empty rows)")
       ("no-stream", po::bool_switch(), "print one snapshot and exit")
       ("json", po::bool_switch(), "JSON: one array (or, streaming, one array a line); fields in rt-repl(1)");
+  // clang-format on
 }
 
 namespace {
@@ -123,10 +125,7 @@ Row row_of(const Sample& s, const std::map<std::string, cgroup::Stats>& before, 
   return r;
 }
 
-template <typename T>
-json opt_json(const std::optional<T>& v) {
-  return v ? json(*v) : json(nullptr);
-}
+template <typename T> json opt_json(const std::optional<T>& v) { return v ? json(*v) : json(nullptr); }
 
 json to_json(const std::vector<Sample>& samples, const std::vector<Row>& rows) {
   json arr = json::array();

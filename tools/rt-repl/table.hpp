@@ -1,10 +1,10 @@
 // Output helpers: docker-style aligned tables and the units docker prints.
 #pragma once
-#include "format.hpp"
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
+#include "format.hpp"
 
 namespace rt::repl {
 

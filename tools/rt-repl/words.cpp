@@ -24,7 +24,8 @@ Split split_words(std::string_view line) {
     if (mode == dbl) {
       if (c == '"') {
         mode = plain;
-      } else if (c == '\\' && i + 1 < line.size() && std::string_view("$`\"\\\n").find(line[i + 1]) != std::string_view::npos) {
+      } else if (c == '\\' && i + 1 < line.size() &&
+                 std::string_view("$`\"\\\n").find(line[i + 1]) != std::string_view::npos) {
         if (line[i + 1] != '\n') word.push_back(line[i + 1]);
         ++i;
       } else if (c == '\\' && i + 1 == line.size()) {
@@ -38,9 +39,7 @@ Split split_words(std::string_view line) {
       case ' ':
       case '\t':
       case '\n':
-      case '\r':
-        finish();
-        break;
+      case '\r': finish(); break;
       case '#':
         if (!have) {  // a comment: to the end of the line
           size_t nl = line.find('\n', i);

@@ -82,7 +82,8 @@ LocalImage get_image(const Spec& s, const std::string& root, const std::string& 
     exec_program(const_cast<char* const*>(argv));
   }
   int st = 0;
-  while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+  while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+  }
   if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) throw Error(str("cannot run ", s.image, ": the pull failed"));
   if (auto img = find_image(root, s.image)) return *img;
   throw Error(str("image ", s.image, " is not in the store after pulling it"));
@@ -121,9 +122,9 @@ int run_main(int argc, char** argv) {
   po::options_description desc("Options");
   add_options(desc);
   po::variables_map vm;
-  int prog = parse_chain(argc, argv, desc, vm,
-                         {"rt-run [OPTIONS] IMAGE|--rootfs DIR [--] [COMMAND [ARG...]]",
-                          "Run a command in a new container.", false});
+  int prog = parse_chain(
+      argc, argv, desc, vm,
+      {"rt-run [OPTIONS] IMAGE|--rootfs DIR [--] [COMMAND [ARG...]]", "Run a command in a new container.", false});
   Spec s = make_spec(vm, rest_of(argc, argv, prog));
   if (!s.log_level.empty()) {
     log::Level lvl;

@@ -44,8 +44,8 @@ Chain build_chain(const Spec& s, const Plan& p) {
 
   // 3. The root: an overlay with a writable layer of its own, mounted
   // where rt-mount puts it by default (no mount point on disk to make).
-  std::vector<std::string> mnt{p.tool_dir + "/rt-mount", "--lower", join(p.lower, ":"), "--upper", p.bundle + "/upper",
-                               "--work", p.bundle + "/work", "--defaults"};
+  std::vector<std::string> mnt{p.tool_dir + "/rt-mount", "--lower", join(p.lower, ":"), "--upper",
+                               p.bundle + "/upper",      "--work",  p.bundle + "/work", "--defaults"};
   // A layer that --rm throws away need not reach the disk: without this,
   // unmounting the overlay syncs the whole filesystem under it (as podman
   // does for --rm).
@@ -78,7 +78,8 @@ Chain build_chain(const Spec& s, const Plan& p) {
 }
 
 std::string render_shell(const Chain& c, const Plan& p, const Spec& s) {
-  std::string out = str("mkdir -p ", shell_quote(p.bundle + "/upper"), " ", shell_quote(p.bundle + "/work"), " && \\\n");
+  std::string out =
+      str("mkdir -p ", shell_quote(p.bundle + "/upper"), " ", shell_quote(p.bundle + "/work"), " && \\\n");
   std::string indent;
   for (const auto& link : c.links) {
     out += indent;

@@ -11,15 +11,15 @@ namespace rt::run {
 // rootfs) is resolved.
 struct Plan {
   std::string id, name, hostname;
-  std::string tool_dir;                 // where rt-cgroup & co. live
-  std::string bundle;                   // RT_ROOT/containers/ID: upper, work, merged
-  std::string pid_file;                 // RT_STATE/containers/ID/pid
-  std::vector<std::string> lower;       // overlay lower dirs, top-most first
-  std::vector<std::string> command;     // argv inside the container
-  std::vector<std::string> env;         // final environment K=V
+  std::string tool_dir;              // where rt-cgroup & co. live
+  std::string bundle;                // RT_ROOT/containers/ID: upper, work, merged
+  std::string pid_file;              // RT_STATE/containers/ID/pid
+  std::vector<std::string> lower;    // overlay lower dirs, top-most first
+  std::vector<std::string> command;  // argv inside the container
+  std::vector<std::string> env;      // final environment K=V
   std::string workdir, user;
-  int sync_fd = -1;                     // rt-unshare waits on it (hooks)
-  int seccomp_fd = -1;                  // a profile FILE opened for rt-exec
+  int sync_fd = -1;     // rt-unshare waits on it (hooks)
+  int seccomp_fd = -1;  // a profile FILE opened for rt-exec
 };
 
 struct Chain {

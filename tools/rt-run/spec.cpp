@@ -15,6 +15,7 @@ namespace rt::run {
 using strings = std::vector<std::string>;
 
 void add_options(po::options_description& desc) {
+  // clang-format off
   desc.add_options()
       ("rootfs,f", po::value<std::string>()->value_name("DIR"), "run from the root filesystem in DIR (never modified) instead of an image")
       ("name", po::value<std::string>()->value_name("NAME"), "name the container (unique; generated when absent)")
@@ -51,6 +52,7 @@ void add_options(po::options_description& desc) {
       ("hook", po::value<strings>()->composing()->value_name("STAGE=PROG"), "run PROG (with sh -c) at prestart, poststart or poststop, state JSON on stdin; repeatable")
       ("log-level", po::value<std::string>()->value_name("LEVEL"), "error, warn, info, debug or trace (sets RT_LOG for the chain)")
       ("explain", po::bool_switch(), "print the pipeline as a shell command and exit");
+  // clang-format on
 }
 
 static std::string absolute(const std::string& p) {
@@ -126,7 +128,8 @@ Spec make_spec(const po::variables_map& vm, const strings& rest) {
   for (const auto& f : opts<std::string>(vm, "env-file")) read_env_file(f, s.env);
 
   s.workdir = opt<std::string>(vm, "workdir");
-  if (!s.workdir.empty() && s.workdir[0] != '/') throw Error(str("invalid --workdir '", s.workdir, "': must be an absolute path"));
+  if (!s.workdir.empty() && s.workdir[0] != '/')
+    throw Error(str("invalid --workdir '", s.workdir, "': must be an absolute path"));
   s.user = opt<std::string>(vm, "user");
   s.hostname = opt<std::string>(vm, "hostname");
   if (s.hostname.size() > 64) throw Error("--hostname takes at most 64 characters");
@@ -159,7 +162,8 @@ Spec make_spec(const po::variables_map& vm, const strings& rest) {
     if (f[0][0] != '/' && f[0][0] != '.')
       throw Error(str("invalid --volume '", v, "': named volumes are not supported, give a host path"));
     if (f[1][0] != '/') throw Error(str("invalid --volume '", v, "': the container path must be absolute"));
-    if (f.size() == 3 && f[2] != "ro" && f[2] != "rw") throw Error(str("invalid --volume '", v, "': mode must be ro or rw"));
+    if (f.size() == 3 && f[2] != "ro" && f[2] != "rw")
+      throw Error(str("invalid --volume '", v, "': mode must be ro or rw"));
     std::string src = absolute(f[0]);
     if (!path_exists(src)) throw Error(str("invalid --volume '", v, "': ", src, " does not exist"));
     s.volumes.push_back(src + ":" + f[1] + (f.size() == 3 && f[2] == "ro" ? ":ro" : ""));
@@ -175,7 +179,8 @@ Spec make_spec(const po::variables_map& vm, const strings& rest) {
   check_size(s.memory, "--memory");
   check_size(s.memory_swap, "--memory-swap");
   s.cpus = opt<std::string>(vm, "cpus");
-  if (!s.cpus.empty() && parse_double(s.cpus, "--cpus") <= 0) throw Error(str("invalid --cpus '", s.cpus, "': must be more than 0"));
+  if (!s.cpus.empty() && parse_double(s.cpus, "--cpus") <= 0)
+    throw Error(str("invalid --cpus '", s.cpus, "': must be more than 0"));
   s.cpu_shares = opt<std::string>(vm, "cpu-shares");
   if (!s.cpu_shares.empty()) parse_uint(s.cpu_shares, "--cpu-shares", 262144);
   s.cpuset_cpus = opt<std::string>(vm, "cpuset-cpus");

@@ -11,11 +11,11 @@ namespace rt::run {
 
 struct Spec {
   // What to run.
-  std::string rootfs;              // --rootfs/-f DIR (absolute)
-  std::string image;               // IMAGE (when no --rootfs)
+  std::string rootfs;  // --rootfs/-f DIR (absolute)
+  std::string image;   // IMAGE (when no --rootfs)
   std::vector<std::string> command;
   std::optional<std::vector<std::string>> entrypoint;  // --entrypoint ("" = none)
-  std::string pull = "missing";    // missing | always | never
+  std::string pull = "missing";                        // missing | always | never
 
   // Identity and lifecycle.
   std::string name;
@@ -24,10 +24,10 @@ struct Spec {
   std::string log_level;
 
   // Process.
-  std::vector<std::string> env;    // K=V, in order (-e and --env-file)
+  std::vector<std::string> env;  // K=V, in order (-e and --env-file)
   std::string workdir, user, hostname;
   std::vector<std::string> cap_add, cap_drop;
-  std::string seccomp = "default"; // default | unconfined | FILE
+  std::string seccomp = "default";  // default | unconfined | FILE
   bool no_new_privs = true;
   bool init = false;
 
@@ -40,7 +40,7 @@ struct Spec {
   std::string memory, memory_swap, cpus, cpu_shares, cpuset_cpus, pids_limit, cgroup_parent;
 
   // Network.
-  std::string network = "none";    // none | host
+  std::string network = "none";  // none | host
 
   std::vector<std::string> hooks;  // STAGE=PROGRAM
 };

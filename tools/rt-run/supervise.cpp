@@ -58,7 +58,8 @@ struct Stdio {
 };
 
 // In the forked child: stdio, the fds handed down by number, exec.
-[[noreturn]] void exec_chain(const Chain& chain, const Stdio& io, const Signals& sigs, const std::vector<std::pair<int, int>>& handed) {
+[[noreturn]] void exec_chain(const Chain& chain, const Stdio& io, const Signals& sigs,
+                             const std::vector<std::pair<int, int>>& handed) {
   sigs.restore();
   if (!io.pty_slave.empty()) {
     attach_to_pty(io.pty_slave);
@@ -123,7 +124,8 @@ int run_hook(const std::string& prog, const ContainerState& c, const Signals& si
   (void)n;
   in.write.reset();
   int st = 0;
-  while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+  while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+  }
   return exit_code_from_wait(st);
 }
 
@@ -179,10 +181,10 @@ struct Session {
   const Signals& sigs;
   pid_t chain = -1;
   UniqueFd chain_fd;
-  int pty_master = -1;      // -t
-  int relay_in = -1;        // host stdin copied to the pty (-it)
-  int relay_out = -1;       // pty output copied here (foreground -t)
-  LogWriter* log = nullptr; // detached: pty or pipes into the log
+  int pty_master = -1;       // -t
+  int relay_in = -1;         // host stdin copied to the pty (-it)
+  int relay_out = -1;        // pty output copied here (foreground -t)
+  LogWriter* log = nullptr;  // detached: pty or pipes into the log
   int out_pipe = -1, err_pipe = -1;
   int status = -1;
 
@@ -307,7 +309,8 @@ int supervise(Launch& l, const Signals& sigs, Stdio& io, Session& s, OnRunning o
       sync.write.reset();
       on_running(err);
       int st;
-      while (::waitpid(chain, &st, 0) < 0 && errno == EINTR) {}
+      while (::waitpid(chain, &st, 0) < 0 && errno == EINTR) {
+      }
       c.error = err;
       record_exit(l.store, c, kExitToolFailure);
       run_hooks("poststop", c, sigs);
@@ -438,7 +441,8 @@ int run_detached(Launch& l) {
   }
   ready.write.reset();
   int st;
-  while (::waitpid(first, &st, 0) < 0 && errno == EINTR) {}
+  while (::waitpid(first, &st, 0) < 0 && errno == EINTR) {
+  }
   std::string msg;
   char buf[512];
   ssize_t n;

@@ -16,13 +16,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "chain.hpp"
 #include <algorithm>
+#include "chain.hpp"
 
 #include "fd.hpp"
 #include "fs.hpp"
-#include "parse.hpp"
 #include "log.hpp"
+#include "parse.hpp"
 #include "process.hpp"
 #include "userns.hpp"
 
@@ -66,7 +66,7 @@ struct Join {
 void write_pid_file(const std::string& path, pid_t pid) {
   if (path.empty()) return;
   std::string text = std::to_string(pid) + "\n";
-  struct stat st{};
+  struct stat st {};
   if (::stat(path.c_str(), &st) != 0 || !S_ISFIFO(st.st_mode)) {
     write_file_atomic(path, text, 0644, /*durable=*/false);
     return;
@@ -127,6 +127,7 @@ void wait_sync(int fd) {
 
 int run(int argc, char** argv) {
   po::options_description desc("Options");
+  // clang-format off
   desc.add_options()
       ("pid", po::bool_switch(), "new PID namespace (forks: the program is its PID 1)")
       ("mount", po::bool_switch(), "new mount namespace")
@@ -146,13 +147,15 @@ int run(int argc, char** argv) {
       ("init", po::bool_switch(), "with --pid: run a minimal PID 1 that reaps zombies and forwards signals")
       ("pid-file", po::value<std::string>()->value_name("FILE"), "write the program's pid (as seen from here) to FILE (or into a FIFO)")
       ("sync-fd", po::value<int>()->value_name("FD"), "wait for one byte on fd FD before exec");
+  // clang-format on
   po::variables_map vm;
   int prog = parse_chain(argc, argv, desc, vm,
                          {"rt-unshare [OPTIONS] [--] PROGRAM [ARGS...]",
                           "Enter new namespaces or join existing ones, then exec PROGRAM."});
 
   int flags = 0;
-  if (flag(vm, "all")) flags |= CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP;
+  if (flag(vm, "all"))
+    flags |= CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP;
   for (const char* n : {"pid", "mount", "uts", "ipc", "net", "user", "cgroup", "time"})
     if (flag(vm, n)) flags |= flag_of(n);
 
@@ -170,7 +173,9 @@ int run(int argc, char** argv) {
     };
     return rank(a.flag) < rank(b.flag);
   });
-  auto joined = [&](int f) { return std::any_of(joins.begin(), joins.end(), [f](const Join& j) { return j.flag == f; }); };
+  auto joined = [&](int f) {
+    return std::any_of(joins.begin(), joins.end(), [f](const Join& j) { return j.flag == f; });
+  };
 
   std::string hostname = opt<std::string>(vm, "hostname"), domain = opt<std::string>(vm, "domainname");
   if ((!hostname.empty() || !domain.empty()) && !(flags & CLONE_NEWUTS) && !joined(CLONE_NEWUTS))
