@@ -252,6 +252,32 @@ UniqueFd make_overlay(const OverlaySpec& spec, uint64_t attrs) {
   return mnt;
 }
 
+UniqueFd make_cgroup_mount(const std::string& controllers) {
+  bool v2 = controllers.empty();
+  UniqueFd fs(::fsopen(v2 ? "cgroup2" : "cgroup", FSOPEN_CLOEXEC));
+  auto fail = [&](const char* what) {
+    int e = errno;
+    std::string msg = fs ? fs_context_message(fs.get()) : std::string();
+    throw Error(str("cannot mount the cgroup hierarchy ", v2 ? "cgroup2" : controllers, ": ", what,
+                    msg.empty() ? "" : str(" (", msg, ")")),
+                e);
+  };
+  if (!fs) fail("fsopen");
+  // v1: each controller is a flag; a named hierarchy is "none" + name=NAME.
+  for (const auto& c : v2 ? std::vector<std::string>{} : split(controllers, ',')) {
+    bool named = starts_with(c, "name=");
+    if (named && ::fsconfig(fs.get(), FSCONFIG_SET_FLAG, "none", nullptr, 0) != 0) fail("none");
+    int rc = named ? ::fsconfig(fs.get(), FSCONFIG_SET_STRING, "name", c.c_str() + 5, 0)
+                   : ::fsconfig(fs.get(), FSCONFIG_SET_FLAG, c.c_str(), nullptr, 0);
+    if (rc != 0) fail(c.c_str());
+  }
+  if (::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0) fail("create");
+  UniqueFd mnt(::fsmount(fs.get(), FSMOUNT_CLOEXEC,
+                         MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC));
+  if (!mnt) fail("fsmount");
+  return mnt;
+}
+
 ScopedMount& ScopedMount::operator=(ScopedMount&& o) noexcept {
   if (this != &o) {
     reset();

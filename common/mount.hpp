@@ -91,6 +91,13 @@ struct OverlaySpec {
 // Throws rt::Error naming the layers, with the kernel's own message.
 UniqueFd make_overlay(const OverlaySpec& spec, uint64_t attrs);
 
+// A detached, read-only mount (MOUNT_ATTR_RDONLY: the hierarchy itself is
+// untouched) of the cgroup hierarchy CONTROLLERS names as /proc/self/cgroup
+// does ("memory", "cpu,cpuacct", "name=systemd"; empty: cgroup2). Its root
+// is the caller's cgroup namespace's. Throws rt::Error with the kernel's
+// message and errno (EPERM: v1 hierarchies in a user namespace).
+UniqueFd make_cgroup_mount(const std::string& controllers);
+
 // A mount at a path of the caller's namespace, detached (umount2
 // MNT_DETACH) when the object dies unless release()d.
 class ScopedMount {

@@ -244,6 +244,33 @@ host_mnt_ns() {
   assert_output --partial "Read-only file system"
 }
 
+@test "--cgroupfs: the group's own cgroups, read-only; never a hierarchy's root; needs a cgroup namespace" {
+  local n="rt-mnt-cg-$$"
+  # In a group of its own (rt-cgroup) and a cgroup namespace (rt-unshare --cgroup).
+  run rt-cgroup --name "$n" --memory 40M --pids 30 -- rt-unshare --pid --mount --cgroup -- \
+    rt-mount --rootfs "$RT_ROOTFS" --proc --sys --cgroupfs -- sh -c '
+      if [ -f /sys/fs/cgroup/memory.max ]; then m=/sys/fs/cgroup/memory.max; p=/sys/fs/cgroup/pids.max
+      else m=/sys/fs/cgroup/memory/memory.limit_in_bytes; p=/sys/fs/cgroup/pids/pids.max; fi
+      echo "memory $(cat $m) pids $(cat $p)"
+      echo "roots: $(find /sys/fs/cgroup -maxdepth 2 -name release_agent | wc -l)"
+      grep " /sys/fs/cgroup" /proc/self/mountinfo | grep -vc " ro," ; mkdir /sys/fs/cgroup/x; echo 1 > $p'
+  assert_failure
+  assert_line "memory 41943040 pids 30"
+  assert_line "roots: 0"
+  assert_line 0   # no mount under /sys/fs/cgroup is writable
+  assert_output --partial "Read-only file system"
+  # --defaults without a cgroup namespace: /sys/fs/cgroup stays sysfs's empty directory.
+  run ctr --rootfs "$RT_ROOTFS" --defaults -- sh -c 'ls -A /sys/fs/cgroup | wc -l; grep -c " /sys/fs/cgroup" /proc/self/mountinfo || true'
+  assert_success
+  assert_output "$(printf '0\n0')"
+  run ctr --rootfs "$RT_ROOTFS" --proc --sys --cgroupfs -- true
+  assert_failure 125
+  assert_output --partial "rt-mount: --cgroupfs needs a cgroup namespace of its own (rt-unshare --cgroup)"
+  run rt-unshare --mount --cgroup -- rt-mount --rootfs "$RT_ROOTFS" --cgroupfs -- true
+  assert_failure 125
+  assert_output "rt-mount: --cgroupfs needs --sys (it mounts on /sys/fs/cgroup)"
+}
+
 @test "--dev: the standard nodes work, symlinks, a devpts of its own" {
   run ctr --rootfs "$RT_ROOTFS" --proc --dev -- sh -c '
     echo x > /dev/null && echo null-ok

@@ -38,6 +38,18 @@ only_id() { ls "$RT_STATE/containers"; }
   done
 }
 
+@test "rt-run: /sys/fs/cgroup shows the container's own groups, read-only, with its limits" {
+  run rt-run --rm -f "$R" -m 48m --pids-limit 40 /bin/sh -c '
+    if [ -f /sys/fs/cgroup/memory.max ]; then cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max /sys/fs/cgroup/cgroup.procs
+    else cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/pids/cgroup.procs; fi
+    echo 100 > /sys/fs/cgroup/pids/pids.max || echo 100 > /sys/fs/cgroup/pids.max'
+  assert_failure
+  assert_line --index 0 50331648
+  assert_line --index 1 40
+  assert_line --index 2 1   # only the container's own processes (sh is PID 1)
+  assert_output --partial "Read-only file system"
+}
+
 @test "rt-run: the default hostname is the short id; 127 and 126 for a bad command" {
   run rt-run -f "$R" hostname
   assert_success

@@ -2,13 +2,13 @@
 // into it, exec.
 //
 //   rt-mount (--rootfs DIR | --lower A[:B...] [--upper U --work W [--volatile]] [--rootfs MNT])
-//            [--defaults] [--proc] [--sys] [--dev] [--shm] [--mqueue] [--tmp]
+//            [--defaults] [--proc] [--sys] [--cgroupfs] [--dev] [--shm] [--mqueue] [--tmp]
 //            [--bind SRC:DST[:ro]]... [--tmpfs DST[:OPTS]]... [--mask PATH]...
 //            [--readonly-path PATH]... [--read-only] [--workdir DIR] [--chroot]
 //            [--] PROGRAM [ARGS...]
 //
 // Order: refuse the host's mount namespace; validate every option and open
-// every host path; make / recursively private; mount the root; proc, sys,
+// every host path; make / recursively private; mount the root; proc, sys, cgroupfs,
 // dev (+pts, console), shm, mqueue, tmp; --bind/--tmpfs (parents first);
 // masked and read-only paths; --workdir; --read-only; pivot_root (or chroot);
 // exec. Every path inside the root is resolved with openat2 RESOLVE_IN_ROOT
@@ -53,7 +53,7 @@ struct Options {
   std::string rootfs;  // the root (bind), or where the overlay is mounted
   UniqueFd rootfs_fd;
   OverlaySpec overlay;  // no lower layers: --rootfs is bound as the root
-  bool proc = false, sys = false, dev = false, shm = false, mqueue = false, tmp = false;
+  bool proc = false, sys = false, dev = false, shm = false, mqueue = false, tmp = false, cgroupfs = false;
   bool read_only = false, chroot = false;
   std::vector<UserMount> mounts;
   std::vector<std::string> masked, readonly;
@@ -91,6 +91,16 @@ size_t depth_of(const std::string& p) { return static_cast<size_t>(std::count(p.
 
 // Parse and check everything before the first mount: a bad value must leave
 // nothing behind.
+// Whether we are in a cgroup namespace other than the host's: the initial
+// one has a fixed inode number (PROC_CGROUP_INIT_INO, linux/proc_ns.h).
+// (/proc/1/ns/cgroup cannot be compared: from a new pid namespace it is
+// often not readable.)
+bool in_own_cgroup_ns() {
+  constexpr ino_t kInitCgroupNsIno = 0xEFFFFFFBU;
+  struct stat st {};
+  return ::stat("/proc/self/ns/cgroup", &st) == 0 && st.st_ino != kInitCgroupNsIno;
+}
+
 Options validate(const po::variables_map& vm) {
   Options o;
   o.rootfs = opt<std::string>(vm, "rootfs");
@@ -128,6 +138,14 @@ Options validate(const po::variables_map& vm) {
   o.shm = defaults || flag(vm, "shm");
   o.mqueue = defaults || flag(vm, "mqueue");
   o.tmp = defaults || flag(vm, "tmp");
+  // Mounted in a cgroup namespace the cgroup tree shows the container's own
+  // groups; without one it would show the host's whole tree: --defaults
+  // then leaves /sys/fs/cgroup empty, an explicit --cgroupfs is refused.
+  o.cgroupfs = (defaults || flag(vm, "cgroupfs")) && in_own_cgroup_ns();
+  if (flag(vm, "cgroupfs") && !o.cgroupfs)
+    die("--cgroupfs needs a cgroup namespace of its own (rt-unshare --cgroup): without one it would show the host's "
+        "whole cgroup tree");
+  if (o.cgroupfs && !o.sys) die("--cgroupfs needs --sys (it mounts on /sys/fs/cgroup)");
   o.read_only = flag(vm, "read-only");
   o.chroot = flag(vm, "chroot");
 
@@ -257,6 +275,63 @@ void mount_sys(const Root& root) {
     die_sys(e2, "cannot make the bind of /sys read-only");
   if (int e2 = attach_mount_errno(tree.get(), t.get())) die_sys(e2, "cannot bind the host's /sys on /sys");
   log::step("sysfs not permitted: bound the host's /sys on /sys (read-only)");
+}
+
+// /sys/fs/cgroup as docker shows it, read-only: the container's own groups
+// (its cgroup namespace's root). v2: one cgroup2 mount. v1 and hybrid: a
+// tmpfs with a mount per hierarchy, named as /proc/self/cgroup names it, a
+// link per controller of a combined one ("cpu" -> "cpu,cpuacct"), and the
+// v2 tree on "unified". A hierarchy in which the namespace's root is the
+// hierarchy's own root (the container has no group of its own there) is
+// left out: it would show the host's whole tree.
+void mount_cgroupfs(const Root& root) {
+  auto text = try_read_file("/proc/self/cgroup");
+  if (!text) die_errno("--cgroupfs: cannot read /proc/self/cgroup");
+  std::vector<std::string> v1;
+  bool v2 = false;
+  for (const auto& line : split(*text, '\n')) {
+    auto f = split(line, ':');
+    if (f.size() < 3) continue;
+    if (f[0] == "0") v2 = true;
+    else if (!f[1].empty()) v1.push_back(f[1]);
+  }
+  std::vector<std::string> shown, hidden;
+  auto attach = [&](const std::string& controllers, const std::string& path) {
+    UniqueFd m;
+    try {
+      m = make_cgroup_mount(controllers);
+    } catch (const Error& e) {
+      if (e.err() != EPERM) throw;  // v1 in a user namespace: not permitted
+      hidden.push_back(str(controllers.empty() ? "cgroup2" : controllers, " (not permitted)"));
+      return false;
+    }
+    // Only a hierarchy's root has release_agent (v1) and lacks cgroup.events (v2).
+    bool host_root = controllers.empty() ? ::faccessat(m.get(), "cgroup.events", F_OK, 0) != 0
+                                         : ::faccessat(m.get(), "release_agent", F_OK, 0) == 0;
+    (host_root ? hidden : shown).push_back(controllers.empty() ? "cgroup2" : controllers);
+    if (host_root) return false;
+    UniqueFd t = root.at(path, Create::dir, "--cgroupfs");
+    if (int e = attach_mount_errno(m.get(), t.get())) die_sys(e, str("cannot mount the cgroup tree on ", path));
+    return true;
+  };
+  if (v1.empty()) {
+    attach("", "/sys/fs/cgroup");
+  } else {
+    mount_fs(root, "--cgroupfs", "/sys/fs/cgroup", "tmpfs", "cgroup", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755");
+    UniqueFd top = root.at("/sys/fs/cgroup", Create::never, "--cgroupfs");
+    for (const auto& c : v1) {
+      std::string name = starts_with(c, "name=") ? c.substr(5) : c;
+      if (!attach(c, "/sys/fs/cgroup/" + name) || name.find(',') == std::string::npos) continue;
+      for (const auto& one : split(name, ','))
+        if (::symlinkat(name.c_str(), top.get(), one.c_str()) != 0 && errno != EEXIST)
+          die_errno(str("cannot link /sys/fs/cgroup/", one));
+    }
+    if (v2) attach("", "/sys/fs/cgroup/unified");
+    if (int e = set_mount_attr_errno(top.get(), MOUNT_ATTR_RDONLY, 0, false))
+      die_sys(e, "cannot make /sys/fs/cgroup read-only");
+  }
+  log::step("mounted cgroups on /sys/fs/cgroup (read-only): ", join(shown, " "),
+            hidden.empty() ? "" : "; left out (no group of its own, or not permitted): ", join(hidden, " "));
 }
 
 struct DevNode {
@@ -389,9 +464,10 @@ int run(int argc, char** argv) {
       ("upper", po::value<std::string>()->value_name("DIR"), "overlayfs upper layer: the container's writes land here")
       ("work", po::value<std::string>()->value_name("DIR"), "overlayfs work directory (same filesystem as --upper)")
       ("volatile", po::bool_switch(), "never sync the upper layer (no sync at unmount, fsync a no-op): for a layer thrown away afterwards")
-      ("defaults", po::bool_switch(), "--proc --sys --dev --shm --mqueue --tmp and the default masked and read-only paths")
+      ("defaults", po::bool_switch(), "--proc --sys --cgroupfs --dev --shm --mqueue --tmp and the default masked and read-only paths")
       ("proc", po::bool_switch(), "mount proc on /proc (nosuid, noexec, nodev)")
       ("sys", po::bool_switch(), "mount sysfs read-only on /sys")
+      ("cgroupfs", po::bool_switch(), "mount the container's cgroups read-only on /sys/fs/cgroup (needs a cgroup namespace)")
       ("dev", po::bool_switch(), "tmpfs on /dev with the standard nodes, symlinks, devpts and console")
       ("shm", po::bool_switch(), "tmpfs on /dev/shm (1777, 64m)")
       ("mqueue", po::bool_switch(), "mqueue on /dev/mqueue")
@@ -422,6 +498,7 @@ int run(int argc, char** argv) {
   Root root = mount_root(o);
   if (o.proc) mount_fs(root, "--proc", "/proc", "proc", "proc", MS_NOSUID | MS_NOEXEC | MS_NODEV, nullptr);
   if (o.sys) mount_sys(root);
+  if (o.cgroupfs) mount_cgroupfs(root);
   if (o.dev) mount_dev(root);
   if (o.shm)
     mount_fs(root, "--shm", "/dev/shm", "tmpfs", "shm", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k");
