@@ -277,6 +277,28 @@ void mount_sys(const Root& root) {
   log::step("sysfs not permitted: bound the host's /sys on /sys (read-only)");
 }
 
+// Whether a host mount of the hierarchy CONTROLLERS ("" for cgroup2) has
+// its root at this cgroup namespace's root: mountinfo renders a mount's
+// root relative to the namespace ("/", or "/.." when the namespace lies
+// below it). Such a hierarchy shows nothing of the container's own: it is
+// left out without the cost of mounting it. Not found: false (the mount
+// itself is checked then).
+bool host_mount_at_ns_root(const std::string& mountinfo, const std::string& controllers) {
+  for (const auto& line : split(mountinfo, '\n')) {
+    auto f = split(line, ' ');
+    auto dash = std::find(f.begin(), f.end(), "-");
+    if (f.size() < 5 || dash == f.end() || f.end() - dash < 4) continue;
+    const std::string& type = dash[1];
+    if (controllers.empty() ? type != "cgroup2" : type != "cgroup") continue;
+    auto opts = split(dash[3], ',');
+    bool match = true;
+    for (const auto& c : split(controllers, ','))
+      if (std::find(opts.begin(), opts.end(), c) == opts.end()) match = false;
+    if (match) return f[3] == "/";
+  }
+  return false;
+}
+
 // /sys/fs/cgroup as docker shows it, read-only: the container's own groups
 // (its cgroup namespace's root). v2: one cgroup2 mount. v1 and hybrid: a
 // tmpfs with a mount per hierarchy, named as /proc/self/cgroup names it, a
@@ -296,7 +318,12 @@ void mount_cgroupfs(const Root& root) {
     else if (!f[1].empty()) v1.push_back(f[1]);
   }
   std::vector<std::string> shown, hidden;
+  std::string mountinfo = try_read_file("/proc/self/mountinfo").value_or("");
   auto attach = [&](const std::string& controllers, const std::string& path) {
+    if (host_mount_at_ns_root(mountinfo, controllers)) {
+      hidden.push_back(controllers.empty() ? "cgroup2" : controllers);
+      return false;
+    }
     UniqueFd m;
     try {
       m = make_cgroup_mount(controllers);
