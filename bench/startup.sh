@@ -56,7 +56,7 @@ fi
 bench() {  # bench NAME [hyperfine options]: the six commands side by side
   name=$1; shift
   hyperfine -N --warmup 10 --runs "$runs" "$@" --export-json "$work/$name.json" \
-    -n "rt-run (cgroup+memory limit, overlay, 5 ns)" "$bin/rt-run --rm -m 64m --rootfs $rootfs /bin/true" \
+    -n "rt-run (cgroup+memory limit, overlay, 6 ns)" "$bin/rt-run --rm -m 64m --rootfs $rootfs /bin/true" \
     -n "rt chain (5 ns, no cgroup)" "$bin/rt-unshare --pid --mount --uts --ipc --net -- $bin/rt-mount --rootfs $rootfs --defaults -- $bin/rt-exec -- /bin/true" \
     -n "crun run (5 ns, cgroup+memory limit)" "crun --root $work/run/crun run -b $work/bundle bench-crun" \
     -n "runc run (5 ns, cgroup+memory limit)" "runc --root $work/run/runc run -b $work/bundle bench-runc" \
