@@ -484,6 +484,22 @@ second"
   rt-repl rm e1
 }
 
+@test "exec -d: the command runs in the background and outlives rt-repl; not with -i or -t" {
+  rt-run -d --name ed -f "$R" sleep 60 >/dev/null
+  run rt-repl exec -d ed sh -c 'sleep 0.5; echo done > /tmp/mark; sleep 30'
+  assert_success
+  assert_output ""
+  run rt-repl exec ed cat /tmp/mark
+  assert_failure   # not yet: exec -d did not wait for it
+  wait_until 50 rt-repl exec ed test -f /tmp/mark
+  run rt-repl exec ed sh -c 'cat /tmp/mark; ps -o args | grep -c "^sleep 30"'
+  assert_output "$(printf 'done\n1')"
+  run rt-repl exec -d -t ed true
+  assert_failure 125
+  assert_output "rt-repl: exec: -d cannot be combined with -i or -t"
+  rt-repl rm -f ed
+}
+
 @test "exec -t: the command gets a terminal of its own even without one here" {
   start et sleep 300
   # a pty of the container's own devpts: the command finds it at /dev/pts/N

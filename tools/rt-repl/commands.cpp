@@ -40,7 +40,7 @@ const std::vector<Command>& commands() {
       {"rm", nullptr, "rm [-f] CONTAINER...", "remove containers (-f: kill running ones first)", opts_rm,
        Operand::container, cmd_rm},
       {"rmi", nullptr, "rmi [-f] IMAGE...", "remove images from the local store", opts_rmi, Operand::image, cmd_rmi},
-      {"exec", nullptr, "exec [-i] [-t] [-u USER] [-e K=V] [-w DIR] CONTAINER COMMAND [ARG...]",
+      {"exec", nullptr, "exec [-d] [-i] [-t] [-u USER] [-e K=V] [-w DIR] CONTAINER COMMAND [ARG...]",
        "run a command in a running container", opts_exec, Operand::running, cmd_exec, true},
       {"logs", nullptr, "logs [-f] [--tail N] [-t] CONTAINER", "print the output of a detached container", opts_logs,
        Operand::container, cmd_logs},

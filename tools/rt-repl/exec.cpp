@@ -1,7 +1,8 @@
 // exec: run a command inside a running container. The child joins the
 // container's cgroup, then execs the chain ops::exec_argv builds
 // (rt-unshare --join ... -- rt-exec ... -- CMD); with -t it gets a pty of
-// its own, which this process relays to the terminal, as rt-run does.
+// its own, which this process relays to the terminal, as rt-run does; with
+// -d it runs in the background, detached from rt-repl.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -11,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <iostream>
 #include <optional>
 
@@ -25,6 +27,7 @@ void opts_exec(po::options_description& d) {
   using strings = std::vector<std::string>;
   // clang-format off
   d.add_options()
+      ("detach,d", po::bool_switch(), "start the command in the background and return")
       ("interactive,i", po::bool_switch(), "keep stdin attached")
       ("tty,t", po::bool_switch(), "give the command a terminal (pseudo-tty)")
       ("user,u", po::value<std::string>()->value_name("USER[:GROUP]"), "user (name or uid) and group to run as")
@@ -131,6 +134,8 @@ int cmd_exec(Env& env, const Parsed& p) {
   o.workdir = p.get<std::string>("workdir");
   o.tty = p.has("tty");
   o.interactive = p.has("interactive") && !env.script;
+  bool detach = p.has("detach");
+  if (detach && (o.tty || p.has("interactive"))) throw Failure("-d cannot be combined with -i or -t");
   if (o.tty && o.interactive && !::isatty(STDIN_FILENO)) throw Failure("the input device is not a TTY (drop -t)");
   ContainerState c = env.ctx.store.resolve(p.operands[0]);
   Words argv_s = ops::exec_argv(env.ctx, c, o);
@@ -169,7 +174,19 @@ int cmd_exec(Env& env, const Parsed& p) {
       print_error(str(env.prefix, e.what()));
       _exit(kExitToolFailure);
     }
-    if (o.tty) {
+    if (detach) {
+      // A session of its own, no stdio, and not our child: the middle
+      // process exits at once, so the command outlives rt-repl.
+      pid_t g = ::setsid() < 0 ? -1 : ::fork();
+      if (g < 0) {
+        print_error(str(env.prefix, "cannot start the command in the background: ", std::strerror(errno)));
+        _exit(kExitToolFailure);
+      }
+      if (g > 0) _exit(0);
+      int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+      for (int fd = 0; fd < 3; ++fd)
+        if (null >= 0) ::dup2(null, fd);
+    } else if (o.tty) {
       attach(pty);
     } else if (!o.interactive) {
       int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
