@@ -106,7 +106,7 @@ void kill(const Context& ctx, const std::string& ref, int sig) {
 
 static int pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
 
-void stop(const Context& ctx, const std::string& ref, int64_t timeout_ms, int sig) {
+void stop(const Context& ctx, const std::string& ref, int64_t timeout_ms, int sig, bool (*should_stop)()) {
   ContainerState c = ctx.store.resolve(ref);
   if (!container_alive(c)) {
     if (c.status == "running") wait_exited(ctx, c.id, 2000);
@@ -116,9 +116,15 @@ void stop(const Context& ctx, const std::string& ref, int64_t timeout_ms, int si
   if (!pfd || !process_matches(c.pid, c.pid_start)) return;  // gone meanwhile
   if (::kill(c.pid, sig) != 0 && errno != ESRCH) throw_errno(str("cannot signal container ", c.name));
   pollfd p{pfd.get(), POLLIN, 0};
+  int64_t deadline = log::now_us() / 1000 + timeout_ms;
   int r;
-  do r = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(timeout_ms, INT32_MAX)));
-  while (r < 0 && errno == EINTR);
+  for (;;) {
+    int64_t left = std::max<int64_t>(0, deadline - log::now_us() / 1000);
+    r = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left, INT32_MAX)));
+    if (r >= 0 || errno != EINTR) break;
+    if (should_stop && should_stop())
+      throw Error(str("interrupted: container ", c.name, " has the signal but has not stopped yet"));
+  }
   if (r == 0) {
     log::info("container ", c.name, " did not stop within ", timeout_ms, " ms: SIGKILL");
     ::kill(c.pid, SIGKILL);

@@ -34,7 +34,10 @@ std::vector<ContainerState> list(const Context& ctx, bool all);
 
 // SIGTERM (or `sig`), then SIGKILL after `timeout_ms`; returns once the
 // container has exited. A container that is not running is left as is.
-void stop(const Context& ctx, const std::string& ref, int64_t timeout_ms, int sig = SIGTERM);
+// When a signal interrupts the wait and `should_stop` returns true, throws
+// (the container has the signal but may still be running).
+void stop(const Context& ctx, const std::string& ref, int64_t timeout_ms, int sig = SIGTERM,
+          bool (*should_stop)() = nullptr);
 // Send a signal to the container's PID 1. Throws if it is not running.
 void kill(const Context& ctx, const std::string& ref, int sig);
 // Remove a container (its record, name and writable layer). A running one

@@ -126,6 +126,19 @@ start() {
   rt-repl rm -f ticker
 }
 
+@test "tty: Ctrl-C during stop's grace period returns to the prompt; the container keeps running" {
+  start stubborn sh -c 'trap "" TERM; while :; do sleep 0.2; done'
+  shell_start
+  keys 'stop -t 30 stubborn' Enter
+  sleep 0.5
+  keys C-c
+  wait_screen 'interrupted: container stubborn has the signal but has not stopped yet'
+  wait_last '^rt>$'
+  run rt-repl ps
+  assert_output --partial "Up "
+  rt-repl rm -f stubborn
+}
+
 @test "tty: stats redraws in place until Ctrl-C" {
   start statme sleep 300
   shell_start

@@ -88,12 +88,13 @@ template <typename Fn> static int each(Env& env, const Parsed& p, const char* us
   if (p.operands.empty()) throw Failure(str("no container given (usage: ", usage, ")"));
   int rc = 0;
   for (const auto& ref : p.operands) {
+    if (interrupted()) return kInterruptedStatus;  // Ctrl-C: not the rest either
     try {
       fn(ref);
       std::cout << ref << "\n" << std::flush;
     } catch (const std::exception& e) {
       report_error(env, e.what());
-      rc = kExitToolFailure;
+      rc = interrupted() ? kInterruptedStatus : kExitToolFailure;
     }
   }
   return rc;
@@ -116,7 +117,7 @@ int cmd_stop(Env& env, const Parsed& p) {
   int64_t ms = secs < 0 ? INT64_MAX / 2 : secs * 1000;
   int sig = p.vm.count("signal") ? ops::parse_signal(p.get<std::string>("signal")) : SIGTERM;
   return each(env, p, "stop [-t SECONDS] CONTAINER...",
-              [&](const std::string& ref) { ops::stop(env.ctx, ref, ms, sig); });
+              [&](const std::string& ref) { ops::stop(env.ctx, ref, ms, sig, [] { return interrupted(); }); });
 }
 
 void opts_kill(po::options_description& d) {
