@@ -89,8 +89,6 @@ struct stat check_host_dir(const std::string& path, const char* what) {
 
 size_t depth_of(const std::string& p) { return static_cast<size_t>(std::count(p.begin(), p.end(), '/')); }
 
-// Parse and check everything before the first mount: a bad value must leave
-// nothing behind.
 // Whether we are in a cgroup namespace other than the host's: the initial
 // one has a fixed inode number (PROC_CGROUP_INIT_INO, linux/proc_ns.h).
 // (/proc/1/ns/cgroup cannot be compared: from a new pid namespace it is
@@ -101,6 +99,8 @@ bool in_own_cgroup_ns() {
   return ::stat("/proc/self/ns/cgroup", &st) == 0 && st.st_ino != kInitCgroupNsIno;
 }
 
+// Parse and check everything before the first mount: a bad value must leave
+// nothing behind.
 Options validate(const po::variables_map& vm) {
   Options o;
   o.rootfs = opt<std::string>(vm, "rootfs");
