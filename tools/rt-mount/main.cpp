@@ -25,6 +25,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "cgroup.hpp"
 #include "chain.hpp"
 #include "fd.hpp"
 #include "fs.hpp"
@@ -277,83 +278,50 @@ void mount_sys(const Root& root) {
   log::step("sysfs not permitted: bound the host's /sys on /sys (read-only)");
 }
 
-// Whether a host mount of the hierarchy CONTROLLERS ("" for cgroup2) has
-// its root at this cgroup namespace's root: mountinfo renders a mount's
-// root relative to the namespace ("/", or "/.." when the namespace lies
-// below it). Such a hierarchy shows nothing of the container's own: it is
-// left out without the cost of mounting it. Not found: false (the mount
-// itself is checked then).
-bool host_mount_at_ns_root(const std::string& mountinfo, const std::string& controllers) {
-  for (const auto& line : split(mountinfo, '\n')) {
-    auto f = split(line, ' ');
-    auto dash = std::find(f.begin(), f.end(), "-");
-    if (f.size() < 5 || dash == f.end() || f.end() - dash < 4) continue;
-    const std::string& type = dash[1];
-    if (controllers.empty() ? type != "cgroup2" : type != "cgroup") continue;
-    auto opts = split(dash[3], ',');
-    bool match = true;
-    for (const auto& c : split(controllers, ','))
-      if (std::find(opts.begin(), opts.end(), c) == opts.end()) match = false;
-    if (match) return f[3] == "/";
-  }
-  return false;
-}
-
 // /sys/fs/cgroup as docker shows it, read-only: the container's own groups
 // (its cgroup namespace's root). v2: one cgroup2 mount. v1 and hybrid: a
 // tmpfs with a mount per hierarchy, named as /proc/self/cgroup names it, a
 // link per controller of a combined one ("cpu" -> "cpu,cpuacct"), and the
-// v2 tree on "unified". A hierarchy in which the namespace's root is the
-// hierarchy's own root (the container has no group of its own there) is
-// left out: it would show the host's whole tree.
+// v2 tree on "unified". A hierarchy in which the container has no group of
+// its own is left out: it would show the host's whole tree. The host's
+// mount of it tells (cgroup::detect reads its root as this namespace sees
+// it: "/" when the namespace's root is the mount's), and the new mount
+// confirms (only a hierarchy's root has release_agent on v1 and lacks
+// cgroup.events on v2).
 void mount_cgroupfs(const Root& root) {
-  auto text = try_read_file("/proc/self/cgroup");
-  if (!text) die_errno("--cgroupfs: cannot read /proc/self/cgroup");
-  std::vector<std::string> v1;
-  bool v2 = false;
-  for (const auto& line : split(*text, '\n')) {
-    auto f = split(line, ':');
-    if (f.size() < 3) continue;
-    if (f[0] == "0") v2 = true;
-    else if (!f[1].empty()) v1.push_back(f[1]);
-  }
+  cgroup::Host host = cgroup::detect();
+  if (host.fake) die("--cgroupfs: RT_CGROUP_FS is set (a fake cgroup tree cannot be mounted)");
   std::vector<std::string> shown, hidden;
-  std::string mountinfo = try_read_file("/proc/self/mountinfo").value_or("");
-  auto attach = [&](const std::string& controllers, const std::string& path) {
-    if (host_mount_at_ns_root(mountinfo, controllers)) {
-      hidden.push_back(controllers.empty() ? "cgroup2" : controllers);
-      return false;
-    }
+  auto attach = [&](const cgroup::Hierarchy& h, const std::string& path) {
+    std::string controllers = h.v2 ? std::string() : join(h.controllers, ",");
     UniqueFd m;
-    try {
-      m = make_cgroup_mount(controllers);
-    } catch (const Error& e) {
-      if (e.err() != EPERM) throw;  // v1 in a user namespace: not permitted
-      hidden.push_back(str(controllers.empty() ? "cgroup2" : controllers, " (not permitted)"));
-      return false;
+    if (h.root != "/") {
+      try {
+        m = make_cgroup_mount(controllers);
+      } catch (const Error& e) {
+        if (e.err() != EPERM) throw;  // v1 in a user namespace: not permitted
+      }
     }
-    // Only a hierarchy's root has release_agent (v1) and lacks cgroup.events (v2).
-    bool host_root = controllers.empty() ? ::faccessat(m.get(), "cgroup.events", F_OK, 0) != 0
-                                         : ::faccessat(m.get(), "release_agent", F_OK, 0) == 0;
-    (host_root ? hidden : shown).push_back(controllers.empty() ? "cgroup2" : controllers);
-    if (host_root) return false;
+    bool own = m && (h.v2 ? ::faccessat(m.get(), "cgroup.events", F_OK, 0) == 0
+                          : ::faccessat(m.get(), "release_agent", F_OK, 0) != 0);
+    (own ? shown : hidden).push_back(h.label());
+    if (!own) return false;
     UniqueFd t = root.at(path, Create::dir, "--cgroupfs");
     if (int e = attach_mount_errno(m.get(), t.get())) die_sys(e, str("cannot mount the cgroup tree on ", path));
     return true;
   };
-  if (v1.empty()) {
-    attach("", "/sys/fs/cgroup");
+  if (host.mode == cgroup::Mode::v2) {
+    attach(*host.unified(), "/sys/fs/cgroup");
   } else {
     mount_fs(root, "--cgroupfs", "/sys/fs/cgroup", "tmpfs", "cgroup", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755");
     UniqueFd top = root.at("/sys/fs/cgroup", Create::never, "--cgroupfs");
-    for (const auto& c : v1) {
-      std::string name = starts_with(c, "name=") ? c.substr(5) : c;
-      if (!attach(c, "/sys/fs/cgroup/" + name) || name.find(',') == std::string::npos) continue;
-      for (const auto& one : split(name, ','))
+    for (const auto& h : host.hierarchies) {
+      std::string name = h.v2 ? "unified" : starts_with(h.label(), "name=") ? h.label().substr(5) : h.label();
+      if (!attach(h, "/sys/fs/cgroup/" + name) || h.controllers.size() < 2) continue;
+      for (const auto& one : h.controllers)
         if (::symlinkat(name.c_str(), top.get(), one.c_str()) != 0 && errno != EEXIST)
           die_errno(str("cannot link /sys/fs/cgroup/", one));
     }
-    if (v2) attach("", "/sys/fs/cgroup/unified");
     if (int e = set_mount_attr_errno(top.get(), MOUNT_ATTR_RDONLY, 0, false))
       die_sys(e, "cannot make /sys/fs/cgroup read-only");
   }
