@@ -22,6 +22,7 @@
 #include "log.hpp"
 #include "parse.hpp"
 #include "pipeline.hpp"
+#include "process.hpp"
 #include "spec.hpp"
 #include "supervise.hpp"
 
@@ -178,6 +179,7 @@ int run_main(int argc, char** argv) {
     }
     resolve_payload(s, img ? &*img : nullptr, p);
     // The upper dir's mode becomes the container root's: 0755 as in docker.
+    c.bundle = p.bundle;  // recorded first, so a failure below removes it
     mkdir_p(p.bundle, 0700);
     for (const char* d : {"/upper", "/work"})
       if (::mkdir((p.bundle + d).c_str(), 0755) != 0) throw_errno(str("cannot create ", p.bundle, d));
@@ -191,13 +193,16 @@ int run_main(int argc, char** argv) {
     }
     c.cgroup = c.id;
     c.cgroup_paths = cgroup_paths(s.cgroup_parent, c.id);
-    c.bundle = p.bundle;
     c.auto_remove = s.auto_remove;
     c.detached = s.detach;
     c.tty = s.tty;
     c.hooks = s.hooks;
     Chain chain = build_chain(s, p);
     c.exec_args = chain.exec_args;
+    // rt-run supervises from the first save (the detached supervisor takes
+    // over later): gc must not take a starting container for abandoned.
+    c.supervisor = ::getpid();
+    c.supervisor_start = process_start_time(c.supervisor).value_or(0);
     store.save(c);
     image_lock = layout::Lock();
     log::step("container ", c.short_id(), " recorded");
