@@ -7,7 +7,7 @@
 //   names/NAME                 "ID": names are claimed with O_EXCL
 //
 // The writable layer lives under the image root (RT_ROOT), which is on disk:
-//   containers/ID/{upper,work,merged}
+//   containers/ID/{upper,work}
 #pragma once
 #include <sys/types.h>
 
@@ -38,7 +38,7 @@ struct ContainerState {
   std::string hostname;
   std::string cgroup;                     // rt-cgroup name (group dir is rt-NAME)
   std::vector<std::string> cgroup_paths;  // "ID:CONTROLLERS:/path/rt-NAME" per hierarchy
-  std::string bundle;                     // RT_ROOT/containers/ID (upper, work, merged)
+  std::string bundle;                     // RT_ROOT/containers/ID (upper, work)
   std::string log_path;                   // detached containers only
   bool auto_remove = false;               // --rm
   bool detached = false;

@@ -14,7 +14,6 @@
 // exec. Every path inside the root is resolved with openat2 RESOLVE_IN_ROOT
 // and mounted on through its fd, so no symlink in the image can lead a mount
 // (or a mkdir) out of the root.
-#include <elf.h>
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>

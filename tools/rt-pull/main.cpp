@@ -89,8 +89,6 @@ int list(const std::string& root, bool as_json) {
   return 0;
 }
 
-std::string state_root_default() { return default_state_root(); }
-
 int run(int argc, char** argv) {
   po::options_description desc("Options");
   // clang-format off
@@ -153,7 +151,7 @@ int run(int argc, char** argv) {
     return 0;
   }
   if (vm.count("remove")) {
-    std::string state = vm.count("state") ? opt<std::string>(vm, "state") : state_root_default();
+    std::string state = vm.count("state") ? opt<std::string>(vm, "state") : default_state_root();
     auto r = remove_image(root, opt<std::string>(vm, "remove"), state, flag(vm, "force"));
     if (as_json) {
       print_line(json{{"untagged", r.untagged}, {"deleted", r.deleted}}.dump());
@@ -164,7 +162,7 @@ int run(int argc, char** argv) {
     return 0;
   }
   if (flag(vm, "gc")) {
-    auto r = gc_store(root, vm.count("state") ? opt<std::string>(vm, "state") : state_root_default());
+    auto r = gc_store(root, vm.count("state") ? opt<std::string>(vm, "state") : default_state_root());
     if (as_json)
       print_line(json{
           {"images", r.images}, {"blobs", r.blobs}, {"layers", r.layers}, {"temporaries", r.temps}, {"bytes", r.bytes}}

@@ -57,8 +57,6 @@ std::string go_quote(std::string_view s) {
   return out + "\"";
 }
 
-std::string ago(int64_t seconds) { return human_duration(seconds) + " ago"; }
-
 std::string short_image_id(std::string_view id) {
   if (id.substr(0, 7) == "sha256:") id.remove_prefix(7);
   return std::string(id.substr(0, 12));

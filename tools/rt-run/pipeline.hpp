@@ -12,7 +12,7 @@ namespace rt::run {
 struct Plan {
   std::string id, name, hostname;
   std::string tool_dir;              // where rt-cgroup & co. live
-  std::string bundle;                // RT_ROOT/containers/ID: upper, work, merged
+  std::string bundle;                // RT_ROOT/containers/ID: upper, work
   std::string pid_file;              // RT_STATE/containers/ID/pid
   std::vector<std::string> lower;    // overlay lower dirs, top-most first
   std::vector<std::string> command;  // argv inside the container
