@@ -183,9 +183,9 @@ int cmd_exec(Env& env, const Parsed& p) {
         _exit(kExitToolFailure);
       }
       if (g > 0) _exit(0);
-      int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-      for (int fd = 0; fd < 3; ++fd)
-        if (null >= 0) ::dup2(null, fd);
+      if (int null = ::open("/dev/null", O_RDWR | O_CLOEXEC); null >= 0)
+        for (int fd = 0; fd < 3; ++fd) ::dup2(null, fd);
+      if (::chdir("/") != 0) _exit(kExitToolFailure);  // hold no directory of rt-repl's
     } else if (o.tty) {
       attach(pty);
     } else if (!o.interactive) {
