@@ -239,6 +239,31 @@ void ContainerStore::remove(const ContainerState& c) const {
   if (auto ec = remove_tree(dir(c.id))) throw Error(str("cannot remove ", dir(c.id)), ec.value());
 }
 
+std::vector<std::string> ContainerStore::remove_half_made(int64_t min_age_s) const {
+  std::vector<std::string> out;
+  auto old = [&](const std::string& path) {
+    struct stat st {};
+    return ::lstat(path.c_str(), &st) == 0 && ::time(nullptr) - st.st_mtime >= min_age_s;
+  };
+  auto entries = [](const std::string& dir) {
+    std::vector<std::string> names;
+    if (DIR* d = ::opendir(dir.c_str())) {
+      while (dirent* e = ::readdir(d))
+        if (e->d_name[0] != '.') names.emplace_back(e->d_name);
+      ::closedir(d);
+    }
+    return names;
+  };
+  for (const auto& id : entries(root_ + "/containers"))
+    if (!path_exists(dir(id) + "/state.json") && old(dir(id)) && !remove_tree(dir(id))) out.push_back(id.substr(0, 12));
+  for (const auto& name : entries(root_ + "/names")) {
+    std::string file = root_ + "/names/" + name;
+    auto id = try_read_file(file);
+    if (id && !path_exists(dir(*id)) && old(file) && ::unlink(file.c_str()) == 0) out.push_back(name);
+  }
+  return out;
+}
+
 UniqueFd ContainerStore::lock(const std::string& id) const {
   UniqueFd fd(::open((dir(id) + "/lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
   if (!fd) throw_errno(str("cannot open lock of container ", id.substr(0, 12)));

@@ -73,6 +73,11 @@ class ContainerStore {
   void remove(const ContainerState& c) const;
   // Exclusive lock on one container's record (blocks).
   UniqueFd lock(const std::string& id) const;
+  // Remove what an rt-run killed between create() and its first save()
+  // left: record directories without state.json and names whose record is
+  // gone, once older than `min_age_s` (younger ones may be starting).
+  // Returns the short ids and names removed.
+  std::vector<std::string> remove_half_made(int64_t min_age_s) const;
 
  private:
   std::string root_;

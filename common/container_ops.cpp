@@ -359,6 +359,8 @@ GcReport gc(const Context& ctx) {
       r.removed.push_back(c.name);
     }
   }
+  // Records and names an rt-run killed while creating them left behind.
+  for (auto& what : ctx.store.remove_half_made(60)) r.removed.push_back(std::move(what));
   // Writable layers whose record is gone (a reboot cleared the state root).
   std::string layers = ctx.image_root + "/containers";
   if (DIR* d = ::opendir(layers.c_str())) {

@@ -416,6 +416,24 @@ J
   wait_until 50 test ! -e "$RT_STATE/containers/$id"
 }
 
+@test "rt-run: gc removes what an rt-run killed before its first save left; a young one is left alone" {
+  local id young
+  id=$(printf 'a%.0s' $(seq 64)); young=$(printf 'b%.0s' $(seq 64))
+  mkdir -p "$RT_STATE/containers/$id" "$RT_STATE/containers/$young" "$RT_STATE/names" "$RT_ROOT/containers/$id/upper"
+  printf %s "$id" > "$RT_STATE/names/halfmade"
+  touch -d '2 minutes ago' "$RT_STATE/containers/$id" "$RT_STATE/names/halfmade"
+  run rt-run --name halfmade -f "$R" true
+  assert_failure 125
+  assert_output --partial "already in use"
+  run rt-repl gc
+  assert_success
+  [ ! -e "$RT_STATE/containers/$id" ] && [ ! -e "$RT_STATE/names/halfmade" ] && [ ! -e "$RT_ROOT/containers/$id" ]
+  [ -d "$RT_STATE/containers/$young" ]   # may be starting right now
+  rmdir "$RT_STATE/containers/$young"
+  run rt-run --rm --name halfmade -f "$R" true
+  assert_success
+}
+
 @test "rt-run: kill -9 of the supervisor, then gc marks it exited and cleans its processes and cgroup" {
   id=$(rt-run -d --name orphan -f "$R" -m 64m sleep 300)
   sup=$(state "$id" .supervisor)
