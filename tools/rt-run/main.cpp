@@ -67,11 +67,18 @@ std::vector<std::string> cgroup_paths(const std::string& parent, const std::stri
 }
 
 // Find IMAGE in the store, pulling it first as --pull says (with rt-pull:
-// rt-run itself never links the registry client).
-LocalImage get_image(const Spec& s, const std::string& root, const std::string& tools) {
+// rt-run itself never links the registry client). With `hold`, each lookup
+// is made under the store's shared lock, which stays held on return, so
+// that rmi cannot take the image away before the container's record names it.
+LocalImage get_image(const Spec& s, const std::string& root, const std::string& tools, layout::Lock* hold = nullptr) {
+  auto look = [&] {
+    if (hold) *hold = lock_store_shared(root);
+    return find_image(root, s.image);
+  };
   if (s.pull != "always")
-    if (auto img = find_image(root, s.image)) return *img;
+    if (auto img = look()) return *img;
   if (s.pull == "never") throw Error(str("image ", s.image, " is not in the store ", root, " (and --pull never)"));
+  if (hold) *hold = layout::Lock();  // rt-pull writes the store
   log::step("pulling ", s.image);
   pid_t pid = ::fork();
   if (pid < 0) throw_errno("cannot fork rt-pull");
@@ -86,8 +93,8 @@ LocalImage get_image(const Spec& s, const std::string& root, const std::string& 
   while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
   }
   if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) throw Error(str("cannot run ", s.image, ": the pull failed"));
-  if (auto img = find_image(root, s.image)) return *img;
-  throw Error(str("image ", s.image, " is not in the store after pulling it"));
+  if (auto img = look()) return *img;
+  throw Error(str("image ", s.image, " is not in the store after pulling it (removed meanwhile?)"));
 }
 
 // What the container runs and on which layers: the rootfs or the image's
@@ -155,12 +162,7 @@ int run_main(int argc, char** argv) {
   // until the container's record names it, so that rmi cannot take it away.
   std::optional<LocalImage> img;
   layout::Lock image_lock;
-  if (!s.image.empty()) {
-    img = get_image(s, image_root, p.tool_dir);
-    image_lock = lock_store_shared(image_root);
-    img = find_image(image_root, s.image);
-    if (!img) throw Error(str("image ", s.image, " was removed while starting the container"));
-  }
+  if (!s.image.empty()) img = get_image(s, image_root, p.tool_dir, &image_lock);
 
   ContainerState c = store.create(s.name);
   try {
