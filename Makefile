@@ -2,11 +2,16 @@
 #
 #   make / make build   debug build into build/
 #   make release        optimised build into build/release/
-#   make test           install what is missing, build, run the Bats suite
+#   make asan           ASan+UBSan build into build/asan/, and the suite run on it
+#   make fuzz           libFuzzer harnesses (fuzz/) into build/fuzz/, each run FUZZ_SECONDS
+#   make test           install what is missing, build, run the unit tests, then the Bats suite
+#   make unit           build and run the unit tests (common/*_test.cpp; no root needed)
 #   make demo           build and run a container from the embedded rootfs
 #   make bench          side-by-side benchmarks against the peers
 #   make check          lint + test
-#   make lint / fmt / man / install / clean
+#   make install        the release build, man pages, completion, /etc/rt (PREFIX, DESTDIR)
+#   make uninstall      remove what make install installed
+#   make lint / fmt / man / clean
 
 VERSION   := 0.1.0
 PREFIX    ?= /usr/local
@@ -16,52 +21,122 @@ BUILD     ?= build
 CXX       ?= g++
 WERROR    ?=
 
+# All cores unless the command line says otherwise (make -jN, make -j1).
+ifeq ($(filter -j%,$(MAKEFLAGS)),)
+MAKEFLAGS += -j$(shell nproc)
+endif
+
 # Anything that needs absolute paths (tests, demo) uses these.
 ABS_BUILD := $(abspath $(BUILD))
 BIN       := $(BUILD)/bin
 ROOTFS    := $(BUILD)/rootfs
 
 OPT_debug   := -Og -g
-OPT_release := -O2 -DNDEBUG
+# (the compiler's flags recorded in .GCC.command.line, which stripping
+# keeps: an installed binary says how it was built)
+OPT_release := -O2 -DNDEBUG -frecord-gcc-switches
+OPT_asan    := -O1 -g -fno-omit-frame-pointer
+
+# MODE=asan: AddressSanitizer + UndefinedBehaviorSanitizer. ASan cannot link
+# static, so the chain tools link dynamically there, except those that run
+# inside the container's root (rt-NAME_IN_ROOT := yes: exec'd after
+# pivot_root or setns, where the host's loader and libasan are out of reach):
+# they stay static with UBSan alone, from objects of their own (obj-ubsan/).
+# Every report goes to SAN_LOG_DIR (compiled in, tests/sanitize/options.cpp);
+# the suite fails a test that leaves one there (tests/bats/helpers.bash).
+SAN_LOG_DIR      := $(ABS_BUILD)/sanitizer-logs
+SAN_asan         := -fsanitize=address,undefined
+# vptr is off there: its check reads memory through pipe2(2), which a strict
+# seccomp profile refuses, and reports every virtual call after the filter.
+SAN_IN_ROOT_asan := -fsanitize=undefined -fno-sanitize=vptr
+SAN              := $(SAN_$(MODE))
+SAN_IN_ROOT      := $(SAN_IN_ROOT_$(MODE))
+SAN_OBJ          := $(if $(SAN),$(BUILD)/obj/tests/sanitize/options.o)
+SAN_OBJ_IN_ROOT  := $(if $(SAN),$(BUILD)/obj-ubsan/tests/sanitize/options.o)
+# The flags the environment gave (dpkg-buildflags'), before the += below,
+# for make install's recursive build: make exports a variable that came from
+# the environment with its value here, so the sub-make would get ours twice
+# (and rebuild everything, its recorded flags differing).
+ENV_FLAGS := CPPFLAGS='$(CPPFLAGS)' CXXFLAGS='$(CXXFLAGS)' LDFLAGS='$(LDFLAGS)'
 CPPFLAGS  += -Icommon -DRT_VERSION='"$(VERSION)"' -D_GNU_SOURCE -MMD -MP
 CXXFLAGS  += -std=c++20 $(OPT_$(MODE)) -Wall -Wextra $(WERROR) -fno-plt
 LDFLAGS   +=
 
 TOOLS      := $(notdir $(wildcard tools/rt-*))
-COMMON_SRC := $(wildcard common/*.cpp)
+# Unit tests sit beside the code they test: common/NAME_test.cpp.
+UNIT_SRC   := $(wildcard common/*_test.cpp)
+COMMON_SRC := $(filter-out $(UNIT_SRC),$(wildcard common/*.cpp))
 COMMON_OBJ := $(COMMON_SRC:%.cpp=$(BUILD)/obj/%.o)
 COMMON_LIB := $(BUILD)/libcommon.a
-DEPS_STAMP := $(BUILD)/.deps-ok
+# Objects of tools that run in the container's root (see SAN_IN_ROOT).
+IN_ROOT_OBJ := $(if $(SAN),obj-ubsan,obj)
+COMMON_LIB_IN_ROOT := $(if $(SAN),$(BUILD)/libcommon-ubsan.a,$(COMMON_LIB))
+# DEPS=no: build with what is installed, never run scripts/deps.sh (a
+# package build: its Build-Depends are installed, the test tools are not).
+DEPS_STAMP := $(if $(filter no,$(DEPS)),,$(BUILD)/.deps-ok)
 
 # Each tool may say what it links in tools/rt-NAME/tool.mk:
 #   rt-NAME_LIBS   := libraries (-l...)
 #   rt-NAME_STATIC := yes     link fully static (fast exec: no dynamic loader)
+#   rt-NAME_IN_ROOT := yes    runs inside the container's root: static in every MODE
 -include $(wildcard tools/*/tool.mk)
 
-.PHONY: all build release test demo bench check lint fmt man install clean deps rootfs
-all build: $(TOOLS:%=$(BIN)/%) $(ROOTFS)/.ok
+.PHONY: all build tools release asan fuzz fuzz-build test unit demo bench check lint fmt man install uninstall clean deps rootfs oci-validate
+all build: tools $(ROOTFS)/.ok
+tools: $(TOOLS:%=$(BIN)/%)
 
 release:
 	$(MAKE) MODE=release BUILD=build/release all
 
-$(DEPS_STAMP): scripts/deps.sh
+$(BUILD)/.deps-ok: scripts/deps.sh
 	@mkdir -p $(@D)
 	scripts/deps.sh
 	@touch $@
-deps: $(DEPS_STAMP)
+deps: $(BUILD)/.deps-ok
 
-$(BUILD)/obj/%.o: %.cpp | $(DEPS_STAMP)
+# The compiler and its flags, kept in $(BUILD)/.flags: every object depends
+# on it, so a build whose flags changed (CXXFLAGS from the command line or
+# the environment, the flags of a MODE) is rebuilt, never installed stale.
+FLAGS_STAMP := $(BUILD)/.flags
+BUILD_FLAGS := $(strip $(CXX) $(CPPFLAGS) $(CXXFLAGS) $(SAN) $(SAN_IN_ROOT) $(LDFLAGS))
+ifneq ($(BUILD_FLAGS),$(file <$(FLAGS_STAMP)))
+$(shell mkdir -p $(BUILD))
+$(file >$(FLAGS_STAMP),$(BUILD_FLAGS))
+endif
+
+$(BUILD)/obj/%.o: %.cpp $(FLAGS_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c $< -o $@
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) $(SAN) -c $< -o $@
+
+$(BUILD)/obj-ubsan/%.o: %.cpp $(FLAGS_STAMP) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) $(SAN_IN_ROOT) -DRT_SANITIZE_IN_ROOT -c $< -o $@
+
+$(SAN_OBJ) $(SAN_OBJ_IN_ROOT): CPPFLAGS += -DRT_SANITIZER_LOG_DIR='"$(SAN_LOG_DIR)"'
 
 $(COMMON_LIB): $(COMMON_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
+# Only what the in-root tools (rt-exec) link from common/: building all of
+# it twice would double the sanitizer build. A link error that names a
+# symbol of common/ means a file is missing here.
+IN_ROOT_COMMON := caps chain error exe_seal format fs log mount parse paths process terminal
+$(BUILD)/libcommon-ubsan.a: $(IN_ROOT_COMMON:%=$(BUILD)/obj-ubsan/common/%.o)
+	@rm -f $@
+	ar rcs $@ $^
+
+# A tool links static if it runs in the container's root, or if it asks to
+# and no sanitizer needs the dynamic loader; else dynamic with its own
+# libstdc++ and libgcc.
+tool_static = $(or $(filter yes,$($(1)_IN_ROOT)),$(if $(SAN),,$(filter yes,$($(1)_STATIC))))
+tool_objdir = $(if $(filter yes,$($(1)_IN_ROOT)),$(IN_ROOT_OBJ),obj)
 define TOOL_RULE
-$(BIN)/$(1): $(patsubst %.cpp,$(BUILD)/obj/%.o,$(wildcard tools/$(1)/*.cpp)) $(COMMON_LIB)
+$(BIN)/$(1): $(patsubst %.cpp,$(BUILD)/$(call tool_objdir,$(1))/%.o,$(wildcard tools/$(1)/*.cpp)) \
+    $(if $(filter yes,$($(1)_IN_ROOT)),$(SAN_OBJ_IN_ROOT) $(COMMON_LIB_IN_ROOT),$(SAN_OBJ) $(COMMON_LIB))
 	@mkdir -p $$(@D)
-	$$(CXX) $$(CXXFLAGS) $$(LDFLAGS) $(if $(filter yes,$($(1)_STATIC)),-static,-static-libstdc++ -static-libgcc) -o $$@ $$^ $($(1)_LIBS) -lboost_program_options
+	$$(CXX) $$(CXXFLAGS) $$(LDFLAGS) $(if $(filter yes,$($(1)_IN_ROOT)),$(SAN_IN_ROOT),$(SAN)) \
+	  $(if $(call tool_static,$(1)),-static,-static-libstdc++ -static-libgcc) -o $$@ $$^ $($(1)_LIBS)
 endef
 $(foreach t,$(TOOLS),$(eval $(call TOOL_RULE,$(t))))
 
@@ -71,8 +146,80 @@ $(ROOTFS)/.ok: scripts/mkrootfs.sh | $(DEPS_STAMP)
 	scripts/mkrootfs.sh $(ROOTFS)
 	@touch $@
 
-test: all
-	scripts/run-tests.sh $(ABS_BUILD) $(TESTS)
+# libFuzzer harnesses, fuzz/NAME.cpp -> build/fuzz/bin/fuzz-NAME, built with
+# Debian's clang (libFuzzer is clang's) and ASan+UBSan, common/ rebuilt with
+# them. Each runs FUZZ_SECONDS from its seeds (fuzz/corpus/NAME, committed;
+# new inputs go to build/fuzz/corpus/NAME) after replaying the crashes found
+# before (fuzz/regressions/NAME). A crash leaves its input in build/fuzz/crashes/.
+FUZZ_SECONDS ?= 60
+FUZZ_CXX     ?= clang++-14
+FUZZ_DIR     := build/fuzz
+FUZZ_FLAGS   := -std=c++20 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZERS      := $(basename $(notdir $(wildcard fuzz/*.cpp)))
+FUZZ_COMMON  := $(COMMON_SRC:%.cpp=$(FUZZ_DIR)/obj/%.o)
+# Harnesses also call code that lives beside its one tool (rt-pull's
+# manifest and layer parsers, rt-exec's seccomp loader, rt-unshare's id
+# maps): those tools' files but main.cpp, in an archive, so that a harness
+# links only what it calls.
+FUZZ_TOOLS   := rt-pull rt-exec rt-unshare
+FUZZ_TOOL_OBJ := $(patsubst %.cpp,$(FUZZ_DIR)/obj/%.o,$(filter-out %/main.cpp,$(wildcard $(FUZZ_TOOLS:%=tools/%/*.cpp))))
+FUZZ_LIBS    := -lcurl -larchive -lcrypto -lseccomp
+
+$(FUZZ_DIR)/.deps-ok: scripts/deps.sh
+	@mkdir -p $(@D)
+	scripts/deps.sh --fuzz
+	@touch $@
+
+$(FUZZ_DIR)/obj/%.o: %.cpp | $(FUZZ_DIR)/.deps-ok
+	@mkdir -p $(@D)
+	$(FUZZ_CXX) $(CPPFLAGS) -Itools $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_DIR)/libcommon.a: $(FUZZ_COMMON)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_DIR)/libtools.a: $(FUZZ_TOOL_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_DIR)/bin/fuzz-%: $(FUZZ_DIR)/obj/fuzz/%.o $(FUZZ_DIR)/libtools.a $(FUZZ_DIR)/libcommon.a
+	@mkdir -p $(@D)
+	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^ $(FUZZ_LIBS)
+
+# (the objects are no intermediates to delete: a rebuild would redo them)
+.SECONDARY: $(FUZZ_TOOL_OBJ) $(FUZZERS:%=$(FUZZ_DIR)/obj/fuzz/%.o)
+fuzz-build: $(FUZZERS:%=$(FUZZ_DIR)/bin/fuzz-%)
+
+fuzz: fuzz-build
+	scripts/fuzz.sh $(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZERS)
+
+
+# The whole suite (or TESTS=...) against the sanitizer build; a report from
+# any process of rt fails the test that caused it (see MODE=asan above).
+asan:
+	$(MAKE) MODE=asan BUILD=$(BUILD)/asan test
+
+# One small doctest program per tested module (build/unit/NAME_test), each
+# linked with libcommon.a and the libraries common/ needs (no curl, archive,
+# crypto or seccomp code is left there) plus libcap for fs_test.
+UNIT_BIN  := $(UNIT_SRC:common/%.cpp=$(BUILD)/unit/%)
+UNIT_MAIN := $(BUILD)/obj/tests/unit_main.o
+UNIT_LIBS := -lboost_program_options -lcap
+$(UNIT_MAIN): tests/unit_main.cpp $(FLAGS_STAMP) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c $< -o $@
+$(BUILD)/unit/%: $(BUILD)/obj/common/%.o $(UNIT_MAIN) $(COMMON_LIB)
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) $(LDFLAGS) $(SAN) -o $@ $^ $(UNIT_LIBS)
+.SECONDARY: $(UNIT_SRC:%.cpp=$(BUILD)/obj/%.o)
+# (under MODE=asan a report goes to stderr and fails the program)
+UNIT_ENV  := $(if $(SAN),ASAN_OPTIONS=log_path=stderr UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1)
+unit: $(UNIT_BIN)
+	@for t in $(UNIT_BIN); do $(UNIT_ENV) $$t --minimal || exit 1; done
+	@echo "unit: $(words $(UNIT_BIN)) programs passed"
+
+test: all unit
+	$(if $(SAN),RT_SANITIZER_LOGS=$(SAN_LOG_DIR)) scripts/run-tests.sh $(ABS_BUILD) $(TESTS)
 
 demo: all
 	scripts/demo.sh $(ABS_BUILD)
@@ -82,9 +229,17 @@ bench:
 	$(MAKE) MODE=release BUILD=build/release all
 	bench/run.sh $(abspath build/release) $(BENCH)
 
+# The runtime-tools validation suite against rt-oci, runc and crun (not part
+# of make test): RUNTIME_TOOLS=DIR names a checkout of
+# github.com/opencontainers/runtime-tools (260e151 builds offline with Go 1.19).
+oci-validate: all
+	@test -n "$(RUNTIME_TOOLS)" || { echo "oci-validate: set RUNTIME_TOOLS=DIR (a runtime-tools checkout)" >&2; exit 1; }
+	scripts/deps.sh --bench
+	scripts/oci-validate.sh $(RUNTIME_TOOLS) $(ABS_BUILD) $(OCI_TESTS)
+
 check: lint test
 
-LINT_SRC := $(COMMON_SRC) $(wildcard tools/*/*.cpp)
+LINT_SRC := $(COMMON_SRC) $(UNIT_SRC) $(wildcard tools/*/*.cpp)
 # clang-tidy (checks in .clang-tidy, warnings are errors), one file per core.
 lint: | $(DEPS_STAMP)
 	@printf '%s\n' $(LINT_SRC) | xargs -P$$(nproc) -I{} clang-tidy --quiet {} -- -Icommon -D_GNU_SOURCE \
@@ -99,13 +254,42 @@ man: | $(DEPS_STAMP)
 	@for m in man/*.[0-9]; do mandoc -T lint -W warning $$m || exit 1; done
 	@echo "man pages: mandoc -T lint clean"
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man7
-	install -m 0755 $(TOOLS:%=$(BIN)/%) $(DESTDIR)$(PREFIX)/bin/
-	install -m 0644 $(wildcard man/*.1) $(DESTDIR)$(PREFIX)/share/man/man1/
-	install -m 0644 $(wildcard man/*.7) $(DESTDIR)$(PREFIX)/share/man/man7/
+# make install: the release build ($(BUILD)/release), stripped (INSTALL_STRIP= keeps
+# the symbols, e.g. for a packager's tool that moves them to a file of their
+# own), the man pages, bash completion (completion/rt.bash as
+# rt-repl, a link to it for every other tool: bash-completion loads a
+# command's file by its name), and the configuration directory the tools
+# read, /etc/rt (fixed: it does not follow PREFIX). make uninstall removes the
+# same list of files, and /etc/rt where it is empty (networks a user made,
+# or rt-net wrote, stay); directories under PREFIX stay, as automake's do.
+REL_BUILD ?= $(BUILD)/release
+INSTALL_STRIP ?= -s
+BINDIR    := $(DESTDIR)$(PREFIX)/bin
+MANDIR    := $(DESTDIR)$(PREFIX)/share/man
+BASHCOMPDIR := $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+CONFDIR   := $(DESTDIR)/etc/rt
+MAN1      := $(notdir $(wildcard man/*.1))
+MAN7      := $(notdir $(wildcard man/*.7))
+INSTALLED := $(TOOLS:%=$(BINDIR)/%) $(MAN1:%=$(MANDIR)/man1/%) $(MAN7:%=$(MANDIR)/man7/%) \
+  $(TOOLS:%=$(BASHCOMPDIR)/%)
+
+install:
+	$(ENV_FLAGS) $(MAKE) MODE=release BUILD=$(REL_BUILD) tools
+	install -d $(BINDIR) $(MANDIR)/man1 $(MANDIR)/man7 $(BASHCOMPDIR) $(CONFDIR)/networks
+	install -m 0755 $(INSTALL_STRIP) $(TOOLS:%=$(REL_BUILD)/bin/%) $(BINDIR)/
+	install -m 0644 $(MAN1:%=man/%) $(MANDIR)/man1/
+	install -m 0644 $(MAN7:%=man/%) $(MANDIR)/man7/
+	install -m 0644 completion/rt.bash $(BASHCOMPDIR)/rt-repl
+	for t in $(filter-out rt-repl,$(TOOLS)); do ln -sfn rt-repl $(BASHCOMPDIR)/$$t || exit 1; done
+
+uninstall:
+	rm -f $(INSTALLED)
+	for d in $(CONFDIR)/networks $(CONFDIR); do [ ! -d $$d ] || rmdir --ignore-fail-on-non-empty $$d || exit 1; done
 
 clean:
 	rm -rf build
 
--include $(COMMON_OBJ:.o=.d) $(foreach t,$(TOOLS),$(patsubst %.cpp,$(BUILD)/obj/%.d,$(wildcard tools/$(t)/*.cpp)))
+-include $(COMMON_OBJ:.o=.d) $(UNIT_SRC:%.cpp=$(BUILD)/obj/%.d) $(SAN_OBJ:.o=.d) $(SAN_OBJ_IN_ROOT:.o=.d) \
+  $(if $(SAN),$(IN_ROOT_COMMON:%=$(BUILD)/obj-ubsan/common/%.d)) \
+  $(foreach t,$(TOOLS),$(patsubst %.cpp,$(BUILD)/obj/%.d,$(wildcard tools/$(t)/*.cpp)))
+-include $(wildcard $(FUZZ_DIR)/obj/*/*.d $(FUZZ_DIR)/obj/*/*/*.d)

@@ -15,10 +15,11 @@
 #
 # side by side with hyperfine, the store on a tmpfs (mounted only inside
 # `unshare --mount`) and once on disk, then the time of re-pulling the image
-# when it is present. Ratios are printed. Everything it starts or creates is
+# when it is present. Medians and ratios to rt-pull are printed (bench/lib.sh). Everything it starts or creates is
 # gone when it exits.
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi  # bench/run.sh runs us with sh
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 
 build=${1:?usage: bench/pull.sh BUILD_DIR}
 build=$(cd "$build" && pwd)
@@ -191,19 +192,9 @@ say "store on disk ($(df --output=fstype "$work" | tail -1 | tr -d ' '))"
 mkdir -p "$work/disk"
 measure "$work/disk" "$work/disk-result" "$DISK_RUNS" aside
 
-mean() { jq -r --arg n "$2" '.results[] | select(.command == $n) | .mean' "$1"; }
-sd() { jq -r --arg n "$2" '.results[] | select(.command == $n) | .stddev // 0' "$1"; }
 echo
 echo "rt-pull benchmark: $files files, $((compressed / 1000000)) MB compressed, $((unpacked / 1000000)) MB unpacked, 5 layers (whiteouts in the last)"
-printf '%-8s %-14s %12s %10s %22s\n' store tool "mean (s)" "± (s)" "rt-pull is N x faster"
 for where in tmpfs disk; do
-  f="$work/$where-result.json"
-  rt=$(mean "$f" rt-pull)
-  for tool in rt-pull skopeo+umoci 'curl|tar'; do
-    m=$(mean "$f" "$tool")
-    printf '%-8s %-14s %12.3f %10.3f %22s\n' "$where" "$tool" "$m" "$(sd "$f" "$tool")" \
-      "$(awk -v a="$m" -v b="$rt" 'BEGIN { printf "%.2f", a / b }')"
-  done
-  r=$(mean "$work/$where-result-repull.json" re-pull)
-  printf '%-8s %-14s %12.4f %10.4f %22s\n' "$where" "re-pull" "$r" "$(sd "$work/$where-result-repull.json" re-pull)" "(present image)"
+  ratios "$work/$where-result.json" "store on $where" rt-pull
+  ratios "$work/$where-result-repull.json" "image present, store on $where" re-pull
 done

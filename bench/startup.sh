@@ -1,6 +1,7 @@
 #!/bin/sh
 # Container start-to-exit time of /bin/true from the busybox rootfs: rt-run,
-# the hand-written rt chain, crun, runc, bubblewrap and util-linux unshare,
+# the hand-written rt chain, rt-oci, crun, runc (rt-oci, crun and runc on
+# the same bundle), bubblewrap and util-linux unshare,
 # side by side in one hyperfine run, as ratios to crun. Twice: back to back
 # (hyperfine's default) and with 50 ms of quiet before each run, as
 # containers usually start.
@@ -9,6 +10,7 @@
 # writable layers stay on disk under RT_ROOT, as podman's do.
 # Usage: bench/startup.sh BUILD_DIR   (a release build; make bench does it)
 set -eu
+. "$(dirname "$0")/lib.sh"
 build=$(realpath "$1")
 bin=$build/bin
 runs=${BENCH_RUNS:-200}
@@ -53,11 +55,12 @@ if grep -q . /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null; then
   mount -t cgroup -o hugetlb rt-bench-hugetlb "$work/hugetlb" 2>/dev/null ||
     echo "bench: could not move hugetlb to a v1 hierarchy; crun and runc may refuse this host" >&2
 fi
-bench() {  # bench NAME [hyperfine options]: the six commands side by side
+bench() {  # bench NAME [hyperfine options]: the seven commands side by side
   name=$1; shift
   hyperfine -N --warmup 10 --runs "$runs" "$@" --export-json "$work/$name.json" \
-    -n "rt-run (cgroup+memory limit, overlay, 6 ns)" "$bin/rt-run --rm -m 64m --rootfs $rootfs /bin/true" \
+    -n "rt-run (cgroup+memory limit, overlay, 6 ns)" "$bin/rt-run --rm --network none -m 64m --rootfs $rootfs /bin/true" \
     -n "rt chain (5 ns, no cgroup)" "$bin/rt-unshare --pid --mount --uts --ipc --net -- $bin/rt-mount --rootfs $rootfs --defaults -- $bin/rt-exec -- /bin/true" \
+    -n "rt-oci run (5 ns, cgroup+memory limit)" "$bin/rt-oci --root $work/run/rt-oci run -b $work/bundle bench-rt-oci" \
     -n "crun run (5 ns, cgroup+memory limit)" "crun --root $work/run/crun run -b $work/bundle bench-crun" \
     -n "runc run (5 ns, cgroup+memory limit)" "runc --root $work/run/runc run -b $work/bundle bench-runc" \
     -n "bwrap (4 ns)" "bwrap --unshare-pid --unshare-ipc --unshare-uts --unshare-net --bind $rootfs / --proc /proc --dev /dev /bin/true" \
@@ -70,16 +73,4 @@ bench isolated --prepare "sleep 0.05"
 RUN
 work=$work bin=$bin rootfs=$rootfs runs=$runs unshare --mount --propagation private sh "$work/run.sh"
 
-for mode in back-to-back isolated; do
-python3 - "$work/$mode.json" "$mode" <<'PY'
-import json, sys, statistics
-res = json.load(open(sys.argv[1]))["results"]
-med = {r["command"]: statistics.median(r["times"]) for r in res}
-base = next((v for k, v in med.items() if k.startswith("crun")), None)
-print()
-print(f"{sys.argv[2]:48} {'median':>10} {'vs crun':>8}")
-for k, v in med.items():
-    ratio = f"{v / base:.2f}x" if base else "-"
-    print(f"{k:48} {v * 1000:8.2f}ms {ratio:>8}")
-PY
-done
+for mode in back-to-back isolated; do ratios "$work/$mode.json" "$mode" crun; done

@@ -113,13 +113,6 @@ void set(const std::string& dir, std::string_view file, const std::string& value
 
 bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
 
-std::string join_cg(std::string_view base, std::string_view child) {
-  std::string s(base);
-  if (s.empty() || s.back() != '/') s += '/';
-  s += child;
-  return s;
-}
-
 std::string parent_cg(std::string_view cg) {
   auto p = cg.rfind('/');
   if (p == std::string_view::npos || p == 0) return "/";
@@ -469,6 +462,26 @@ Host detect() {
   return host;
 }
 
+std::optional<std::string> not_delegated(const Host& host) {
+  uid_t uid = ::geteuid();
+  const char* remedy =
+      "rootless limits need cgroup v2 with a subtree delegated to you, e.g. systemd-run --user --scope -p "
+      "Delegate=yes rt-run ...; or run as root, or without the limit";
+  const Hierarchy* u = host.unified();
+  if (host.mode != Mode::v2 || !u)
+    return str("this host's cgroups are ", mode_name(host.mode), ", which delegate nothing to uid ", uid, " (", remedy,
+               ")");
+  std::string dir = u->dir(u->self);
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) return str("cannot stat your cgroup ", dir, ": ", std::strerror(errno));
+  struct stat procs {};
+  if (st.st_uid != uid || ::stat((dir + "/cgroup.procs").c_str(), &procs) != 0 || procs.st_uid != uid ||
+      ::access(dir.c_str(), W_OK) != 0)
+    return str("your cgroup ", u->self, " is not delegated to uid ", uid, " (it belongs to uid ", st.st_uid, "; ",
+               remedy, ")");
+  return std::nullopt;
+}
+
 // ================================================================ limits
 
 std::vector<unsigned> parse_cpu_list(std::string_view s, std::string_view what) {
@@ -511,6 +524,26 @@ std::string normalize_parent(std::string_view parent) {
     out += "/" + c;
   }
   return out.empty() ? "/" : out;
+}
+
+std::string normalize_path(std::string_view path, std::string_view what) {
+  if (path.empty()) throw Error(str("invalid ", what, " '': empty path"));
+  std::string out;
+  for (const auto& c : split(path, '/')) {
+    if (c.empty()) continue;
+    if (c == "." && out.empty() && path[0] != '/') continue;  // "./name": a relative path of one component
+    if (c == "." || c == "..") throw Error(str("invalid ", what, " '", path, "': no '.' or '..' components"));
+    out += (out.empty() && path[0] != '/' ? "" : "/") + c;
+  }
+  if (out.empty()) throw Error(str("invalid ", what, " '", path, "': the root cgroup is nobody's own group"));
+  return out;
+}
+
+std::string resolve_path(const Hierarchy& h, std::string_view path) {
+  if (!path.empty() && path[0] == '/') return std::string(path);
+  std::string base = h.v2 ? parent_cg(h.self) : h.self;
+  if (base.empty() || base.back() != '/') base += '/';
+  return base + std::string(path);
 }
 
 uint64_t shares_to_weight(uint64_t shares) {
@@ -601,7 +634,76 @@ Limits parse_limits(const LimitArgs& a) {
     if (a.devices != "docker") throw Error(str("invalid --devices '", a.devices, "': expected docker"));
     l.devices_docker = true;
   }
+  if (!a.cpu_quota.empty()) {
+    if (l.cpus) throw Error("--cpus and --cpu-quota say the same thing: give one");
+    if (a.cpu_quota == "-1" || a.cpu_quota == "max") {
+      l.cpu_quota = -1;
+    } else {
+      uint64_t v = parse_uint(a.cpu_quota, "--cpu-quota", INT64_MAX);
+      if (v < 1000) throw Error(str("invalid --cpu-quota '", a.cpu_quota, "': at least 1000 (us; -1: no limit)"));
+      l.cpu_quota = static_cast<int64_t>(v);
+    }
+  }
+  if (!a.cpu_period.empty()) {
+    if (l.cpus) throw Error("--cpus sets the period (100000 us): give --cpu-quota with --cpu-period");
+    l.cpu_period = parse_uint(a.cpu_period, "--cpu-period", 1000000);
+    if (*l.cpu_period < 1000)
+      throw Error(str("invalid --cpu-period '", a.cpu_period, "': between 1000 and 1000000 (us)"));
+  }
+  if (!a.swappiness.empty()) l.swappiness = parse_uint(a.swappiness, "--memory-swappiness", 100);
+  l.oom_kill_disable = a.oom_kill_disable;
+  if (!a.kernel_tcp.empty()) l.kernel_tcp = parse_size(a.kernel_tcp, "--kernel-memory-tcp");
+  for (const auto& h : a.hugetlb) {
+    auto eq = h.find('=');
+    std::string size = h.substr(0, eq);
+    bool ok = eq != std::string::npos && size.size() > 2 && std::isdigit(static_cast<unsigned char>(size[0]));
+    if (ok) {
+      std::string unit = size.substr(size.find_first_not_of("0123456789"));
+      ok = unit == "KB" || unit == "MB" || unit == "GB";
+    }
+    if (!ok) throw Error(str("invalid --hugetlb '", h, "': expected PAGESIZE=LIMIT, as 2MB=64M (KB, MB or GB pages)"));
+    l.hugetlb.push_back({size, parse_size(h.substr(eq + 1), "--hugetlb")});
+  }
+  for (const auto& u : a.unified) {
+    auto eq = u.find('=');
+    std::string key = u.substr(0, eq);
+    bool ok = eq != std::string::npos && key.find('.') != std::string::npos && key[0] != '.';
+    for (char c : key) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-');
+    if (!ok)
+      throw Error(
+          str("invalid --unified '", u, "': expected FILE=VALUE with a cgroup v2 file name, as memory.high=64M"));
+    if (starts_with(key, "cgroup."))
+      throw Error(str("invalid --unified '", u, "': the cgroup.* files are rt-cgroup's (no limits there)"));
+    l.unified.emplace_back(key, u.substr(eq + 1));
+  }
+  auto rates = [](const std::vector<std::string>& in, const char* opt) {
+    std::vector<Limits::DeviceRate> out;
+    for (const auto& r : in) {
+      auto colon = r.find(':'), eq = r.find('=');
+      if (colon == std::string::npos || eq == std::string::npos || eq < colon)
+        throw Error(str("invalid ", opt, " '", r, "': expected MAJOR:MINOR=RATE, as 8:0=1048576"));
+      try {
+        out.push_back({static_cast<unsigned>(parse_uint(r.substr(0, colon), opt, 4095)),
+                       static_cast<unsigned>(parse_uint(r.substr(colon + 1, eq - colon - 1), opt, 1048575)),
+                       parse_size(r.substr(eq + 1), opt)});
+      } catch (const Error&) {
+        throw Error(str("invalid ", opt, " '", r, "': expected MAJOR:MINOR=RATE, as 8:0=1048576"));
+      }
+    }
+    return out;
+  };
+  l.read_bps = rates(a.read_bps, "--device-read-bps");
+  l.write_bps = rates(a.write_bps, "--device-write-bps");
+  l.read_iops = rates(a.read_iops, "--device-read-iops");
+  l.write_iops = rates(a.write_iops, "--device-write-iops");
   return l;
+}
+
+bool Limits::any() const {
+  return memory || memory_swap || memory_reservation || cpus || cpu_shares || cpu_weight || !cpuset_cpus.empty() ||
+         !cpuset_mems.empty() || pids || io_weight || devices_docker || cpu_quota || cpu_period || swappiness ||
+         oom_kill_disable || kernel_tcp || !hugetlb.empty() || !unified.empty() || !read_bps.empty() ||
+         !write_bps.empty() || !read_iops.empty() || !write_iops.empty();
 }
 
 // ================================================================ Group::create
@@ -659,48 +761,81 @@ void init_cpuset_v1(const std::string& dir, const std::string& cpus, const std::
   set(dir, "cpuset.mems", m);
 }
 
-void apply_v1(const Part& p, const Limits& l, bool bpf_devices) {
+// One line per device: "8:0 1048576" (v1 blkio.throttle.*).
+void set_rates(const std::string& d, const char* file, const std::vector<Limits::DeviceRate>& rates) {
+  for (const auto& r : rates) set(d, file, str(r.major, ":", r.minor, " ", r.rate));
+}
+
+// `update`: an existing group; only what `l` gives is written, no defaults.
+void apply_v1(const Part& p, const Limits& l, bool bpf_devices, bool update = false) {
   const Hierarchy& h = p.h;
   const std::string& d = p.dir;
-  if (h.has("cpuset")) init_cpuset_v1(d, l.cpuset_cpus, l.cpuset_mems);
+  if (h.has("cpuset")) {
+    if (!update) init_cpuset_v1(d, l.cpuset_cpus, l.cpuset_mems);
+    else {
+      if (!l.cpuset_cpus.empty()) set(d, "cpuset.cpus", l.cpuset_cpus);
+      if (!l.cpuset_mems.empty()) set(d, "cpuset.mems", l.cpuset_mems);
+    }
+  }
   if (h.has("memory")) {
     if (l.memory_reservation) set(d, "memory.soft_limit_in_bytes", std::to_string(*l.memory_reservation));
-    if (l.memory) set(d, "memory.limit_in_bytes", std::to_string(*l.memory));
     bool memsw = exists(d + "/memory.memsw.limit_in_bytes");
+    // memory.limit_in_bytes may never exceed memory.memsw.limit_in_bytes:
+    // raise the pair in the order that keeps it so at each step.
+    std::optional<uint64_t> cur_memsw = memsw ? read_u64(d + "/memory.memsw.limit_in_bytes") : std::nullopt;
+    std::optional<uint64_t> new_memsw;
     if (l.memory_swap) {
       if (*l.memory_swap >= 0 && !memsw)
         throw Error(
             str("cannot apply --memory-swap: swap accounting is off on this host (no memory.memsw.limit_in_bytes in ",
                 d, "; boot with swapaccount=1)"));
-      if (memsw) set(d, "memory.memsw.limit_in_bytes", std::to_string(*l.memory_swap));
+      if (memsw) new_memsw = *l.memory_swap < 0 ? kUnlimited : static_cast<uint64_t>(*l.memory_swap);
     } else if (l.memory && memsw) {
-      // Docker's default: as much swap as memory.
-      set(d, "memory.memsw.limit_in_bytes", std::to_string(*l.memory * 2));
+      if (!update) new_memsw = *l.memory * 2;  // Docker's default: as much swap as memory
+      else if (cur_memsw && *cur_memsw < *l.memory) new_memsw = *l.memory;
     }
+    auto memsw_text = [](uint64_t v) { return v == kUnlimited ? std::string("-1") : std::to_string(v); };
+    bool memsw_first = new_memsw && l.memory && cur_memsw && *l.memory > *cur_memsw;
+    if (memsw_first) set(d, "memory.memsw.limit_in_bytes", memsw_text(*new_memsw));
+    if (l.memory) set(d, "memory.limit_in_bytes", std::to_string(*l.memory));
+    if (new_memsw && !memsw_first) set(d, "memory.memsw.limit_in_bytes", memsw_text(*new_memsw));
+    if (l.swappiness) set(d, "memory.swappiness", std::to_string(*l.swappiness));
+    if (l.oom_kill_disable) set(d, "memory.oom_control", "1");
+    if (l.kernel_tcp) set(d, "memory.kmem.tcp.limit_in_bytes", std::to_string(*l.kernel_tcp));
   }
   if (h.has("cpu")) {
     if (l.cpus) {
       set(d, "cpu.cfs_period_us", std::to_string(kCpuPeriodUs));
       set(d, "cpu.cfs_quota_us", std::to_string(std::llround(*l.cpus * kCpuPeriodUs)));
     }
+    if (l.cpu_period) set(d, "cpu.cfs_period_us", std::to_string(*l.cpu_period));
+    if (l.cpu_quota) set(d, "cpu.cfs_quota_us", std::to_string(*l.cpu_quota));
     if (l.cpu_shares) set(d, "cpu.shares", std::to_string(*l.cpu_shares));
     if (l.cpu_weight) set(d, "cpu.shares", std::to_string(weight_to_shares(*l.cpu_weight)));
   }
   if (h.has("pids") && l.pids) set(d, "pids.max", *l.pids < 0 ? "max" : std::to_string(*l.pids));
-  if (h.has("blkio") && l.io_weight) {
-    if (exists(d + "/blkio.weight")) set(d, "blkio.weight", std::to_string(*l.io_weight));
-    else if (exists(d + "/blkio.bfq.weight")) set(d, "blkio.bfq.weight", std::to_string(*l.io_weight));
-    else
-      throw Error(str("cannot apply --io-weight: ", d,
-                      " has neither blkio.weight nor blkio.bfq.weight (no proportional I/O scheduler)"));
+  if (h.has("blkio")) {
+    if (l.io_weight) {
+      if (exists(d + "/blkio.weight")) set(d, "blkio.weight", std::to_string(*l.io_weight));
+      else if (exists(d + "/blkio.bfq.weight")) set(d, "blkio.bfq.weight", std::to_string(*l.io_weight));
+      else
+        throw Error(str("cannot apply --io-weight: ", d,
+                        " has neither blkio.weight nor blkio.bfq.weight (no proportional I/O scheduler)"));
+    }
+    set_rates(d, "blkio.throttle.read_bps_device", l.read_bps);
+    set_rates(d, "blkio.throttle.write_bps_device", l.write_bps);
+    set_rates(d, "blkio.throttle.read_iops_device", l.read_iops);
+    set_rates(d, "blkio.throttle.write_iops_device", l.write_iops);
   }
+  if (h.has("hugetlb"))
+    for (const auto& hp : l.hugetlb) set(d, str("hugetlb.", hp.size, ".limit_in_bytes"), std::to_string(hp.limit));
   if (h.has("devices") && l.devices_docker && !bpf_devices) {
     set(d, "devices.deny", "a");
     for (const auto& r : docker_device_rules()) set(d, "devices.allow", v1_rule_line(r));
   }
 }
 
-void apply_v2(const Part& p, const Limits& l) {
+void apply_v2(const Part& p, const Limits& l, bool update = false) {
   const std::string& d = p.dir;
   auto on = [&](const char* c) { return contains(p.enabled, c); };
   auto need = [&](const char* file, const char* option) {
@@ -714,6 +849,14 @@ void apply_v2(const Part& p, const Limits& l) {
   }
   if (on("cpu")) {
     if (l.cpus) set(d, "cpu.max", str(std::llround(*l.cpus * kCpuPeriodUs), " ", kCpuPeriodUs));
+    if (l.cpu_quota || l.cpu_period) {
+      // cpu.max is "QUOTA PERIOD": one of them alone keeps the other.
+      auto cur = words(try_read_file(d + "/cpu.max").value_or(""));
+      std::string quota = cur.size() == 2 ? cur[0] : "max", period = cur.size() == 2 ? cur[1] : "100000";
+      if (l.cpu_quota) quota = *l.cpu_quota < 0 ? "max" : std::to_string(*l.cpu_quota);
+      if (l.cpu_period) period = std::to_string(*l.cpu_period);
+      set(d, "cpu.max", str(quota, " ", period));
+    }
     if (l.cpu_shares) set(d, "cpu.weight", std::to_string(shares_to_weight(*l.cpu_shares)));
     if (l.cpu_weight) set(d, "cpu.weight", std::to_string(*l.cpu_weight));
   }
@@ -723,19 +866,47 @@ void apply_v2(const Part& p, const Limits& l) {
     bool swap = exists(d + "/memory.swap.max");
     if (l.memory_swap) {
       if (*l.memory_swap >= 0) need("memory.swap.max", "--memory-swap");
+      std::optional<uint64_t> mem = l.memory;
+      if (!mem) mem = read_u64(d + "/memory.max");
       if (swap)
         set(d, "memory.swap.max",
-            *l.memory_swap < 0 ? "max" : std::to_string(*l.memory_swap - static_cast<int64_t>(*l.memory)));
-    } else if (l.memory && swap) {
+            *l.memory_swap < 0 || !mem || *mem == kUnlimited
+                ? "max"
+                : std::to_string(static_cast<uint64_t>(*l.memory_swap) - std::min<uint64_t>(*mem, *l.memory_swap)));
+    } else if (l.memory && swap && !update) {
       set(d, "memory.swap.max", std::to_string(*l.memory));  // Docker's default: as much swap as memory
     }
   }
   if (on("pids") && l.pids) set(d, "pids.max", *l.pids < 0 ? "max" : std::to_string(*l.pids));
-  if (on("io") && l.io_weight) {
-    if (exists(d + "/io.bfq.weight")) set(d, "io.bfq.weight", std::to_string(*l.io_weight));
-    else if (exists(d + "/io.weight")) set(d, "io.weight", str("default ", blkio_to_io_weight(*l.io_weight)));
-    else throw Error(str("cannot apply --io-weight: ", d, " has neither io.bfq.weight nor io.weight"));
+  if (on("io")) {
+    if (l.io_weight) {
+      if (exists(d + "/io.bfq.weight")) set(d, "io.bfq.weight", std::to_string(*l.io_weight));
+      else if (exists(d + "/io.weight")) set(d, "io.weight", str("default ", blkio_to_io_weight(*l.io_weight)));
+      else throw Error(str("cannot apply --io-weight: ", d, " has neither io.bfq.weight nor io.weight"));
+    }
+    // io.max: one line per device, "8:0 rbps=N wbps=N riops=N wiops=N".
+    std::map<std::pair<unsigned, unsigned>, std::string> io_max;
+    auto add = [&](const std::vector<Limits::DeviceRate>& rs, const char* key) {
+      for (const auto& r : rs) io_max[{r.major, r.minor}] += str(" ", key, "=", r.rate);
+    };
+    add(l.read_bps, "rbps");
+    add(l.write_bps, "wbps");
+    add(l.read_iops, "riops");
+    add(l.write_iops, "wiops");
+    for (const auto& [dev, keys] : io_max) set(d, "io.max", str(dev.first, ":", dev.second, keys));
   }
+  if (on("hugetlb"))
+    for (const auto& hp : l.hugetlb) set(d, str("hugetlb.", hp.size, ".max"), std::to_string(hp.limit));
+  for (const auto& [file, value] : l.unified) set(d, file, value);
+}
+
+// The limits that exist on v1 only: refused on v2 before anything is made.
+void check_v1_only(const Limits& l, const std::string& where) {
+  const char* what = l.swappiness         ? "--memory-swappiness"
+                     : l.oom_kill_disable ? "--oom-kill-disable"
+                     : l.kernel_tcp       ? "--kernel-memory-tcp"
+                                          : nullptr;
+  if (what) throw Error(str("cannot apply ", what, ": cgroup v2 has no such setting (", where, " is v2)"));
 }
 
 UniqueFd lock_dir(const std::string& dir, bool wait) {
@@ -749,9 +920,21 @@ UniqueFd lock_dir(const std::string& dir, bool wait) {
 
 Group Group::create(const Host& host, const std::string& name, const std::string& parent, const Limits& l) {
   check_name(name);
-  const std::string dirname = str(kPrefix, name);
-  bool need_mem = l.memory || l.memory_swap || l.memory_reservation;
-  bool need_cpu = l.cpus || l.cpu_shares || l.cpu_weight;
+  return make(host, name, parent, "", l);
+}
+
+Group Group::create_at(const Host& host, const std::string& path, const Limits& l) {
+  return make(host, path, "", normalize_path(path), l);
+}
+
+Group Group::make(const Host& host, const std::string& name, const std::string& parent, const std::string& path,
+                  const Limits& l) {
+  bool exact = !path.empty();
+  bool need_mem =
+      l.memory || l.memory_swap || l.memory_reservation || l.swappiness || l.oom_kill_disable || l.kernel_tcp;
+  bool need_cpu = l.cpus || l.cpu_shares || l.cpu_weight || l.cpu_quota || l.cpu_period;
+  bool need_io =
+      l.io_weight || !l.read_bps.empty() || !l.write_bps.empty() || !l.read_iops.empty() || !l.write_iops.empty();
   bool need_cpuset = !l.cpuset_cpus.empty() || !l.cpuset_mems.empty();
   const Hierarchy* uni = host.unified();
   bool v2_only = host.mode == Mode::v2;
@@ -786,7 +969,8 @@ Group Group::create(const Host& host, const std::string& name, const std::string
       {"freezer", nullptr, true, false},
       {"cpu", "cpu", v2_only, need_cpu},
       {"cpuset", "cpuset", false, need_cpuset},
-      {"blkio", "io", v2_only, l.io_weight.has_value()},
+      {"blkio", "io", v2_only, need_io},
+      {"hugetlb", "hugetlb", false, !l.hugetlb.empty()},
       {"devices", nullptr, false, l.devices_docker && !use_uni && host.v1("devices")},
   };
   for (const auto& w : wants) {
@@ -809,6 +993,27 @@ Group Group::create(const Host& host, const std::string& name, const std::string
                       uni ? " and not in the v2 hierarchy's cgroup.controllers" : "", ")"));
   }
   if (use_uni) plan_for(uni);
+  // --unified FILE=VALUE: v2 files, in the controller the name starts with.
+  if (!l.unified.empty()) {
+    if (!use_uni)
+      throw Error(str("cannot apply --unified ", l.unified[0].first, "=", l.unified[0].second,
+                      ": it sets cgroup v2 files and this host's limits are on v1",
+                      uni ? " (RT_CGROUP_UNIFIED=1 uses its v2 hierarchy)" : ""));
+    auto& p = plan_for(uni);
+    for (const auto& [file, value] : l.unified) {
+      std::string c = file.substr(0, file.find('.'));
+      if (!contains(p.controllers, c)) p.controllers.push_back(c);
+      if (!contains(p.required, c)) p.required.push_back(c);
+    }
+  }
+  for (const auto& p : plan)
+    if (p.h->v2 && contains(p.controllers, "memory")) check_v1_only(l, p.h->mount);
+  // An exact group is made in every v1 hierarchy, as runc makes an OCI
+  // cgroupsPath: what reads it there (kubelet, cAdvisor, validation suites)
+  // finds it wherever it looks.
+  if (exact && !v2_only)
+    for (const auto& h : host.hierarchies)
+      if (!h.v2 && !named_only(h)) plan_for(&h);
   if (l.devices_docker && (use_uni || !host.v1("devices"))) {
     if (!uni)
       throw Error("cannot apply --devices: no devices controller (v1) and no cgroup v2 hierarchy for a BPF filter");
@@ -820,18 +1025,32 @@ Group Group::create(const Host& host, const std::string& name, const std::string
   // 2. Check everything before creating anything.
   Group g;
   g.name = name;
+  g.exact = exact;
   g.fake = host.fake;
   std::vector<std::vector<std::string>> missing(plan.size());  // parent components to create
+  std::vector<bool> taken_over(plan.size());                   // exact: the directory was there
   for (size_t i = 0; i < plan.size(); ++i) {
     const Hierarchy& h = *plan[i].h;
     Part p;
     p.h = h;
-    p.base = parent.empty() ? h.self : parent;
-    p.cg = join_cg(p.base, dirname);
+    if (exact) {
+      p.cg = resolve_path(h, path);
+      p.base = parent_cg(p.cg);
+    } else {
+      p.base = parent.empty() ? h.self : parent;
+      p.cg = group_cg(p.base, name);
+    }
     p.dir = h.dir(p.cg);
-    p.leaf = h.v2 ? p.dir + "/" + std::string(kLeaf) : p.dir;
-    if (exists(p.dir))
-      throw Exists(str("a group named ", name, " exists already: ", p.dir, " (in use, or stale: see --gc)"));
+    p.leaf = h.v2 && !exact ? p.dir + "/" + std::string(kLeaf) : p.dir;
+    if (exists(p.dir)) {
+      if (!exact)
+        throw Exists(str("a group named ", name, " exists already: ", p.dir, " (in use, or stale: see --gc)"));
+      std::set<pid_t> pids;
+      procs_into(p.dir, pids, g.fake);
+      if (!pids.empty())
+        throw Exists(str("the cgroup ", p.dir, " is in use (", pids.size(), " processes): not taking it over"));
+      taken_over[i] = true;
+    }
     std::string anc = p.base;  // nearest existing ancestor
     while (!is_dir(h.dir(anc))) {
       missing[i].insert(missing[i].begin(), anc);
@@ -883,7 +1102,7 @@ Group Group::create(const Host& host, const std::string& name, const std::string
           init_cpuset_v1(d, "", "");
         }
       }
-      if (!make_dir(h, p.dir, g.fake))
+      if (!make_dir(h, p.dir, g.fake) && !taken_over[i])
         throw Exists(str("a group named ", name, " exists already: ", p.dir, " (in use, or stale: see --gc)"));
       created = i + 1;
       UniqueFd lock = lock_dir(p.dir, false);
@@ -901,8 +1120,11 @@ Group Group::create(const Host& host, const std::string& name, const std::string
             log::step("attached the device filter to ", p.dir);
           }
         }
-        if (!p.enabled.empty()) set(p.dir, "cgroup.subtree_control", "+" + rt::join(p.enabled, " +"));
-        make_dir(h, p.leaf, g.fake);
+        // An exact group holds the processes itself: it hands nothing down.
+        if (!exact) {
+          if (!p.enabled.empty()) set(p.dir, "cgroup.subtree_control", "+" + rt::join(p.enabled, " +"));
+          make_dir(h, p.leaf, g.fake);
+        }
       } else {
         apply_v1(p, l, plan[i].bpf_devices);
       }
@@ -931,10 +1153,31 @@ std::optional<Group> Group::find(const Host& host, const std::string& name, cons
     Part p;
     p.h = h;
     p.base = parent.empty() ? h.self : parent;
-    p.cg = join_cg(p.base, str(kPrefix, name));
+    p.cg = group_cg(p.base, name);
     p.dir = h.dir(p.cg);
     if (!is_dir(p.dir)) continue;
     p.leaf = h.v2 && is_dir(p.dir + "/" + std::string(kLeaf)) ? p.dir + "/" + std::string(kLeaf) : p.dir;
+    g.parts.push_back(std::move(p));
+  }
+  if (g.parts.empty()) return std::nullopt;
+  return g;
+}
+
+std::optional<Group> Group::find_at(const Host& host, const std::string& path) {
+  std::string clean = normalize_path(path);
+  Group g;
+  g.name = clean;
+  g.exact = true;
+  g.fake = host.fake;
+  for (const auto& h : host.hierarchies) {
+    if (named_only(h)) continue;
+    Part p;
+    p.h = h;
+    p.cg = resolve_path(h, clean);
+    p.base = parent_cg(p.cg);
+    p.dir = h.dir(p.cg);
+    if (!is_dir(p.dir)) continue;
+    p.leaf = p.dir;
     g.parts.push_back(std::move(p));
   }
   if (g.parts.empty()) return std::nullopt;
@@ -1031,6 +1274,49 @@ void Group::join(pid_t pid, bool skip_v2) const {
   log::step("joined group ", name);
 }
 
+void Group::update(const Limits& l) const {
+  if (l.devices_docker) throw Error("--devices applies when a group is made, not to an existing one");
+  std::vector<Part> ps = parts;
+  for (auto& p : ps)
+    if (p.h.v2) p.enabled = words(try_read_file(p.dir + "/cgroup.controllers").value_or(""));
+  // Every limit given needs a hierarchy of the group with its controller.
+  struct Need {
+    bool given;
+    const char* v1;
+    const char* v2;
+    const char* option;
+  };
+  const Need needs[] = {
+      {l.memory || l.memory_swap || l.memory_reservation || l.swappiness || l.oom_kill_disable || l.kernel_tcp,
+       "memory", "memory", "--memory"},
+      {l.cpus || l.cpu_shares || l.cpu_weight || l.cpu_quota || l.cpu_period, "cpu", "cpu", "--cpu-*"},
+      {!l.cpuset_cpus.empty() || !l.cpuset_mems.empty(), "cpuset", "cpuset", "--cpuset-*"},
+      {l.pids.has_value(), "pids", "pids", "--pids"},
+      {l.io_weight || !l.read_bps.empty() || !l.write_bps.empty() || !l.read_iops.empty() || !l.write_iops.empty(),
+       "blkio", "io", "--io-weight/--device-*"},
+      {!l.hugetlb.empty(), "hugetlb", "hugetlb", "--hugetlb"},
+  };
+  for (const auto& n : needs) {
+    if (!n.given) continue;
+    bool served = false;
+    for (const auto& p : ps) served = served || (p.h.v2 ? contains(p.enabled, n.v2) : p.h.has(n.v1));
+    if (!served) throw Error(str("cannot apply ", n.option, " to group ", name, ": it has no ", n.v1, " controller"));
+  }
+  for (const auto& [file, value] : l.unified) {
+    bool served = false;
+    for (const auto& p : ps) served = served || (p.h.v2 && contains(p.enabled, file.substr(0, file.find('.'))));
+    if (!served)
+      throw Error(str("cannot apply --unified ", file, " to group ", name, ": not a v2 group with that controller"));
+  }
+  for (const auto& p : ps)
+    if (p.h.v2 && contains(p.enabled, "memory")) check_v1_only(l, p.dir);
+  for (const auto& p : ps) {
+    if (p.h.v2) apply_v2(p, l, true);
+    else apply_v1(p, l, false, true);
+  }
+  log::step("updated group ", name);
+}
+
 bool Group::populated() const {
   for (const auto& p : parts) {
     if (p.h.v2) {
@@ -1114,7 +1400,7 @@ Stats read_stats(const Group& g) {
   s.time_us = log::now_us();
   bool any = false;
   for (const auto& p : g.parts) any = any || is_dir(p.dir);
-  if (!any) throw Error(str("no group ", kPrefix, g.name, " any more"));
+  if (!any) throw Error(str("no group ", g.exact ? "" : kPrefix, g.name, " any more"));
 
   if (const Part* p = g.part_with("memory")) {
     const std::string& d = p->dir;

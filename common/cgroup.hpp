@@ -30,6 +30,16 @@ namespace rt::cgroup {
 inline constexpr std::string_view kPrefix = "rt-";    // group directory: rt-NAME
 inline constexpr std::string_view kLeaf = "payload";  // v2: where the processes live
 
+// The cgroup path of group NAME below BASE (a cgroup path: "/" or "/a/b"):
+// "/a/b/rt-NAME". The one place the naming lives: rt-cgroup makes the group
+// there, rt-run records it before rt-cgroup runs.
+inline std::string group_cg(std::string_view base, std::string_view name) {
+  std::string s(base);
+  if (s.empty() || s.back() != '/') s += '/';
+  s.append(kPrefix).append(name);
+  return s;
+}
+
 // ---------------------------------------------------------------- the host
 
 struct Hierarchy {
@@ -69,6 +79,13 @@ struct Host {
 // its files are deleted before rmdir. Nothing is ever signalled.
 Host detect();
 
+// Rootless: may an unprivileged caller make its groups here? Only on a pure
+// v2 host, below its own cgroup, and only when that cgroup is delegated to
+// it (its directory and cgroup.procs belong to the caller, as systemd's
+// Delegate=yes makes them). nullopt when it may; else why not, in words
+// that end with what to change.
+std::optional<std::string> not_delegated(const Host& host);
+
 // ---------------------------------------------------------------- limits
 
 struct Limits {
@@ -82,12 +99,31 @@ struct Limits {
   std::optional<int64_t> pids;                 // -1 unlimited
   std::optional<uint64_t> io_weight;           // v1 blkio scale, 10..1000
   bool devices_docker = false;
+  std::optional<int64_t> cpu_quota;    // us per period, -1 unlimited
+  std::optional<uint64_t> cpu_period;  // us
+  std::optional<uint64_t> swappiness;  // v1 only, 0..100
+  bool oom_kill_disable = false;       // v1 only
+  std::optional<uint64_t> kernel_tcp;  // v1 only: TCP buffer memory, bytes
+  struct Hugetlb {
+    std::string size;  // as the kernel names the files: 2MB, 1GB
+    uint64_t limit;    // bytes
+  };
+  std::vector<Hugetlb> hugetlb;
+  std::vector<std::pair<std::string, std::string>> unified;  // v2 only: file, value
+  struct DeviceRate {
+    unsigned major, minor;
+    uint64_t rate;
+  };
+  std::vector<DeviceRate> read_bps, write_bps, read_iops, write_iops;
+  bool any() const;
 };
 
 // Option values as given on a command line; empty = not given.
 struct LimitArgs {
   std::string memory, memory_swap, memory_reservation, cpus, cpu_shares, cpu_weight, cpuset_cpus, cpuset_mems, pids,
-      io_weight, devices;
+      io_weight, devices, cpu_quota, cpu_period, swappiness, kernel_tcp;
+  bool oom_kill_disable = false;
+  std::vector<std::string> hugetlb, unified, read_bps, write_bps, read_iops, write_iops;
 };
 
 // Validate and convert. Throws rt::Error "invalid --memory 'x': why".
@@ -119,6 +155,20 @@ void check_name(std::string_view name);
 // as "/a/b" (or "" when empty). Throws rt::Error.
 std::string normalize_parent(std::string_view parent);
 
+// An exact group path (--path, or a group argument with a '/'): "/a/b"
+// (absolute: from each hierarchy's root) or "a/b" (relative), no "." or
+// ".." component, not "/". Returns it without doubled or trailing slashes;
+// throws rt::Error naming `what`.
+std::string normalize_path(std::string_view path, std::string_view what = "--path");
+// A group argument is a path when it holds a '/' ("./name" for a relative
+// path of one component), else a NAME.
+inline bool is_path(std::string_view arg) { return arg.find('/') != std::string_view::npos; }
+// The cgroup path of an exact group path in hierarchy `h`: an absolute one
+// as it is; a relative one below the caller's cgroup on v1 and below the
+// parent of the caller's cgroup on v2 (a v2 group with processes cannot
+// delegate controllers to a child), as runc places relative cgroupsPaths.
+std::string resolve_path(const Hierarchy& h, std::string_view path);
+
 // ---------------------------------------------------------------- a group
 
 // Thrown by Group::create when rt-NAME exists already.
@@ -138,7 +188,8 @@ struct Part {
 
 class Group {
  public:
-  std::string name;
+  std::string name;    // NAME of rt-NAME, or the exact path
+  bool exact = false;  // made or found by path: processes live in the group itself, on v2 too
   bool fake = false;
   std::vector<Part> parts;
 
@@ -149,9 +200,17 @@ class Group {
   // what tells --gc that its supervisor is alive. On any failure removes
   // what it made and throws rt::Error.
   static Group create(const Host& host, const std::string& name, const std::string& parent, const Limits& limits);
+  // Create the group at exactly `path` (normalize_path'd; see resolve_path)
+  // on every hierarchy, as create does rt-NAME, but with the processes in
+  // the group itself on v2 too (no payload leaf): what an OCI cgroupsPath
+  // asks for. A directory that exists already is taken over when no process
+  // is in it; one with processes throws Exists.
+  static Group create_at(const Host& host, const std::string& path, const Limits& limits);
   // The existing directories of rt-NAME below `parent` on every hierarchy;
   // nullopt when there are none.
   static std::optional<Group> find(const Host& host, const std::string& name, const std::string& parent);
+  // The existing directories of the exact group `path`.
+  static std::optional<Group> find_at(const Host& host, const std::string& path);
   // Rebuild from directories recorded earlier (dirs()); missing ones are
   // dropped.
   static std::optional<Group> from_dirs(const Host& host, const std::string& name,
@@ -168,6 +227,11 @@ class Group {
   // Move process `pid` (0: the caller) into the group on every hierarchy
   // (but the v2 one when `skip_v2`).
   void join(pid_t pid = 0, bool skip_v2 = false) const;
+  // Change the limits of the existing group: only those `limits` gives
+  // (--memory alone keeps the v1 memory+swap limit, raised to the new
+  // memory limit when it is lower). Throws rt::Error naming the first that
+  // cannot be set, or a controller the group does not have.
+  void update(const Limits& limits) const;
   // Any process left in it (or in groups below it)?
   bool populated() const;
   // Kill every process in it (cgroup.kill on v2; freeze, SIGKILL, thaw on v1,
@@ -183,6 +247,8 @@ class Group {
 
  private:
   std::vector<UniqueFd> locks_;
+  static Group make(const Host& host, const std::string& name, const std::string& parent, const std::string& path,
+                    const Limits& limits);
 };
 
 // ---------------------------------------------------------------- stats

@@ -2,8 +2,8 @@
 
 #include <elf.h>
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,6 +12,7 @@
 #include <iostream>
 
 #include "error.hpp"
+#include "exe_seal.hpp"
 #include "log.hpp"
 #include "parse.hpp"
 #include "paths.hpp"
@@ -21,6 +22,17 @@
 #endif
 
 namespace rt {
+
+// Non-dumpable before main: a process that runs as root (of its user
+// namespace) cannot then be opened through /proc/PID/{exe,cwd,root,fd,mem}
+// or traced by anything without CAP_SYS_PTRACE over it, such as a
+// container it starts or joins. An unprivileged caller stays dumpable: its
+// /proc files would become root's, and rt-unshare --user could no longer
+// write its own id maps. Each exec makes a process dumpable again; every
+// rt tool links this file.
+__attribute__((constructor(101))) static void not_dumpable() {
+  if (::geteuid() == 0) ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
 
 static bool takes_value(const po::options_description& desc, const std::string& key) {
   const po::option_description* od = desc.find_nothrow(key, false, false, false);
@@ -131,19 +143,13 @@ UniqueFd open_chain_tool(const char* prog) {
             " after pivot_root: it is not a static executable (its loader and libraries would "
             "come from the container's root)"),
         kExitCannotExec);
-  return fd;
+  return read_only_exe(fd.get(), path);
 }
 
 void exec_chain_tool(int fd, char* const* argv) {
   ::execveat(fd, "", argv, environ, AT_EMPTY_PATH);
   int e = errno;
   die_sys(e, str("cannot execute ", argv[0]), e == ENOENT ? kExitNotFound : kExitCannotExec);
-}
-
-int exit_code_from_wait(int wstatus) {
-  if (WIFEXITED(wstatus)) return WEXITSTATUS(wstatus);
-  if (WIFSIGNALED(wstatus)) return kExitSignalBase + WTERMSIG(wstatus);
-  return kExitToolFailure;
 }
 
 std::vector<std::string> rest_of(int argc, char** argv, int from) {

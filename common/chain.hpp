@@ -29,6 +29,10 @@ int parse_chain(int argc, char** argv, po::options_description& desc, po::variab
 // above, without parsing values. Exposed for tools with their own front end.
 int find_program_start(int argc, char** argv, const po::options_description& desc);
 
+// The PATH a container's program gets when neither the image nor the user
+// sets one (docker's and runc's default).
+inline constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
 // execvp(argv[0], argv); on failure print "cannot execute X: why" and exit
 // 127 (not found) or 126 (cannot execute).
 [[noreturn]] void exec_program(char* const* argv);
@@ -44,12 +48,12 @@ int find_program_start(int argc, char** argv, const po::options_description& des
 // exec_chain_tool runs it through that fd. It must be static: a dynamic one
 // would load its libraries from the container's root with the host tool's
 // privileges (refused with exit 126). An image that ships its own rt-exec
-// never gets it run in place of the host's.
+// never gets it run in place of the host's. The fd is the file on a
+// read-only clone of its mount, or a sealed copy (exe_seal.hpp): the
+// container the tool then runs in cannot write the host's file through
+// /proc/PID/exe.
 UniqueFd open_chain_tool(const char* prog);
 [[noreturn]] void exec_chain_tool(int fd, char* const* argv);
-
-// Map a wait status to an exit code: status passes through, signal N -> 128+N.
-int exit_code_from_wait(int wstatus);
 
 // argv[from..argc) as strings.
 std::vector<std::string> rest_of(int argc, char** argv, int from);

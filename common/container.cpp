@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -15,6 +16,7 @@
 #include "error.hpp"
 #include "fs.hpp"
 #include "parse.hpp"
+#include "userns.hpp"
 
 namespace rt {
 using json = nlohmann::json;
@@ -44,7 +46,11 @@ std::string to_json(const ContainerState& c, int indent) {
       {"detached", c.detached},
       {"tty", c.tty},
       {"exec_args", c.exec_args},
+      {"env", c.env},
       {"hooks", c.hooks},
+      {"network", c.network},
+      {"ips", c.ips},
+      {"ports", c.ports},
       {"error", c.error},
   };
   return j.dump(indent);
@@ -81,13 +87,46 @@ ContainerState state_from_json(const std::string& text, const std::string& where
     c.detached = j.value("detached", false);
     c.tty = j.value("tty", false);
     c.exec_args = j.value("exec_args", std::vector<std::string>{});
+    c.env = j.value("env", std::vector<std::string>{});
     c.hooks = j.value("hooks", std::vector<std::string>{});
+    c.network = j.value("network", "");
+    c.ips = j.value("ips", std::vector<std::string>{});
+    c.ports = j.value("ports", std::vector<std::string>{});
     c.error = j.value("error", "");
   } catch (const json::exception&) {
     throw Error(str("corrupt container state ", where));
   }
   if (c.id.size() != 64) throw Error(str("corrupt container state ", where, ": bad id"));
   return c;
+}
+
+std::string env_block(const std::vector<std::string>& env) {
+  std::string out;
+  for (const auto& kv : env) {
+    if (kv.find('\0') != std::string::npos)
+      throw Error(str("environment variable ", kv.substr(0, kv.find_first_of(std::string("=\0", 2))),
+                      " holds a NUL byte, which no environment can carry"));
+    out += kv;
+    out.push_back('\0');
+  }
+  return out;
+}
+
+UniqueFd env_memfd(const std::vector<std::string>& env) {
+  std::string block = env_block(env);
+  UniqueFd fd(::memfd_create("rt-env", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+  if (!fd) throw_errno("cannot create a memfd for the environment");
+  size_t off = 0;
+  while (off < block.size()) {
+    ssize_t n = ::write(fd.get(), block.data() + off, block.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw_errno("cannot write the environment to a memfd");
+    off += static_cast<size_t>(n);
+  }
+  if (::lseek(fd.get(), 0, SEEK_SET) != 0) throw_errno("cannot rewind the environment's memfd");
+  // Read-only from here on, for whoever holds it.
+  ::fcntl(fd.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
+  return fd;
 }
 
 std::string new_container_id() {
@@ -139,7 +178,7 @@ bool valid_container_name(const std::string& n) {
 ContainerStore::ContainerStore(std::string root) : root_(std::move(root)) {}
 
 static bool claim_name(const std::string& path, const std::string& id) {
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (!fd) {
     if (errno == EEXIST) return false;
     throw_errno(str("cannot claim container name ", path));
@@ -149,9 +188,21 @@ static bool claim_name(const std::string& path, const std::string& id) {
   return true;
 }
 
+// A directory of the store, for its owner alone (as docker keeps
+// /var/lib/docker/containers): records hold the containers' environments.
+// One an older rt made with wider modes is narrowed.
+static void private_dir(const std::string& path) {
+  mkdir_p(path, 0700);
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) throw_errno(str("cannot stat ", path));
+  if (!S_ISDIR(st.st_mode)) throw Error(str("cannot use ", path, ": not a directory"));
+  if ((st.st_mode & 077) && st.st_uid == ::geteuid() && ::chmod(path.c_str(), 0700) != 0)
+    throw_errno(str("cannot make ", path, " private"));
+}
+
 ContainerState ContainerStore::create(const std::string& name) {
-  mkdir_p(root_ + "/containers", 0711);
-  mkdir_p(root_ + "/names", 0711);
+  private_dir(root_ + "/containers");
+  private_dir(root_ + "/names");
   ContainerState c;
   c.id = new_container_id();
   if (!name.empty()) {
@@ -169,7 +220,7 @@ ContainerState ContainerStore::create(const std::string& name) {
       if (claim_name(root_ + "/names/" + n, c.id)) c.name = n;
     }
   }
-  if (::mkdir(dir(c.id).c_str(), 0711) != 0) {
+  if (::mkdir(dir(c.id).c_str(), 0700) != 0) {
     int e = errno;
     ::unlink((root_ + "/names/" + c.name).c_str());
     throw_errno(str("cannot create ", dir(c.id)), e);
@@ -179,7 +230,7 @@ ContainerState ContainerStore::create(const std::string& name) {
 }
 
 void ContainerStore::save(const ContainerState& c) const {
-  write_file_atomic(dir(c.id) + "/state.json", to_json(c, 2) + "\n", 0644, /*durable=*/false);
+  write_file_atomic(dir(c.id) + "/state.json", to_json(c, 2) + "\n", 0600, /*durable=*/false);
 }
 
 std::optional<ContainerState> ContainerStore::load(const std::string& id) const {
@@ -234,6 +285,8 @@ std::vector<ContainerState> ContainerStore::list() const {
 }
 
 void ContainerStore::remove(const ContainerState& c) const {
+  if (!c.bundle.empty())
+    if (auto ec = remove_tree_as_owner(c.bundle)) throw Error(str("cannot remove ", c.bundle), ec.value());
   std::string name_file = root_ + "/names/" + c.name;
   if (auto owner = try_read_file(name_file); owner && *owner == c.id) ::unlink(name_file.c_str());
   if (auto ec = remove_tree(dir(c.id))) throw Error(str("cannot remove ", dir(c.id)), ec.value());

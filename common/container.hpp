@@ -6,6 +6,9 @@
 //   containers/ID/container.log  output of a detached container (JSON lines)
 //   names/NAME                 "ID": names are claimed with O_EXCL
 //
+// containers/, names/ and each ID/ are 0700, the files 0600: root's alone
+// (state.json holds the environment, secrets included).
+//
 // The writable layer lives under the image root (RT_ROOT), which is on disk:
 //   containers/ID/{upper,work}
 #pragma once
@@ -44,8 +47,12 @@ struct ContainerState {
   bool detached = false;
   bool tty = false;
   std::vector<std::string> exec_args;  // rt-exec options, reused by `exec`
+  std::vector<std::string> env;        // K=V: the container's environment (root-only file)
   std::vector<std::string> hooks;      // STAGE=PROGRAM
   std::string error;                   // why it failed to start, if it did
+  std::string network;                 // none | host | a CNI network | container:ID | ns:PATH
+  std::vector<std::string> ips;        // addresses on a CNI network ("10.87.0.2/24")
+  std::vector<std::string> ports;      // published: "IP:HOST->CTR/PROTO"
 
   std::string short_id() const { return id.substr(0, 12); }
   bool running() const { return status == "running"; }
@@ -53,6 +60,11 @@ struct ContainerState {
 
 std::string to_json(const ContainerState& c, int indent = -1);
 ContainerState state_from_json(const std::string& text, const std::string& where);
+
+// The seccomp profile a container started with --security-opt seccomp=FILE
+// runs under: rt-run keeps a copy in its state directory under this name,
+// which `exec` applies again.
+inline constexpr const char* kSeccompProfileFile = "seccomp.json";
 
 class ContainerStore {
  public:
@@ -69,7 +81,9 @@ class ContainerStore {
   // By full id, unique id prefix or name. Throws rt::Error naming the problem.
   ContainerState resolve(const std::string& ref) const;
   std::vector<ContainerState> list() const;
-  // Remove the record and release the name.
+  // Remove the container's writable layer (its bundle), then the record,
+  // and release the name. Throws rt::Error when the layer cannot be
+  // removed, keeping the record (rm can be tried again).
   void remove(const ContainerState& c) const;
   // Exclusive lock on one container's record (blocks).
   UniqueFd lock(const std::string& id) const;
@@ -82,6 +96,15 @@ class ContainerStore {
  private:
   std::string root_;
 };
+
+// The environment a container's rt-exec gets with --env-fd: NUL-separated
+// K=V entries (the format of /proc/PID/environ), so that no value is ever in
+// a process's argv. env_block is the text (throws rt::Error naming the
+// variable when a value holds a NUL byte, which no environment can carry);
+// env_memfd puts it in a memfd (in memory only, offset 0, close-on-exec,
+// sealed), to be handed down by number.
+std::string env_block(const std::vector<std::string>& env);
+UniqueFd env_memfd(const std::vector<std::string>& env);
 
 // A new 64-hex id from getrandom(2).
 std::string new_container_id();

@@ -4,9 +4,11 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <ctime>
 #include <deque>
@@ -18,6 +20,7 @@
 #include "log.hpp"
 #include "parse.hpp"
 #include "process.hpp"
+#include "userns.hpp"
 
 namespace rt::ops {
 using json = nlohmann::json;
@@ -100,7 +103,8 @@ static ContainerState wait_exited(const Context& ctx, const std::string& id, int
 
 void kill(const Context& ctx, const std::string& ref, int sig) {
   ContainerState c = ctx.store.resolve(ref);
-  if (!container_alive(c)) throw Error(str("container ", c.name, " is not running"));
+  if (effective_status(c) != "running" || !container_alive(c))
+    throw Error(str("container ", c.name, " is not running"));
   if (::kill(c.pid, sig) != 0) throw_errno(str("cannot signal container ", c.name, " (pid ", c.pid, ")"));
 }
 
@@ -157,8 +161,23 @@ std::optional<cgroup::Group> container_group(const ContainerState& c) {
 }
 
 // Kill whatever is left of a container nobody supervises, and its cgroup.
-static void reap_orphan(const ContainerState& c) {
+void network_down(const ContainerStore& store, const std::string& id, const std::string& tool_dir) {
+  std::string base = store.root() + "/netns/" + id;
+  if (!path_exists(base) && !path_exists(base + ".json")) return;
+  std::string dir = tool_dir.empty() ? own_dir() : tool_dir;
+  try {
+    int rc = run_and_wait({dir + "/rt-net", "down", id});
+    if (rc != 0)
+      warn(str("the network of container ", id.substr(0, 12), " is not torn down (rt-net down: exit ", rc,
+               "); gc tries again"));
+  } catch (const Error& e) {
+    warn(e.what());
+  }
+}
+
+static void reap_orphan(const Context& ctx, const ContainerState& c) {
   if (container_alive(c)) ::kill(c.pid, SIGKILL);
+  network_down(ctx.store, c.id, ctx.tool_dir);
   try {
     if (auto g = container_group(c)) {
       std::string err = g->remove();
@@ -167,12 +186,6 @@ static void reap_orphan(const ContainerState& c) {
   } catch (const Error& e) {
     warn(str("container ", c.name, ": ", e.what()));
   }
-}
-
-static void remove_files(const Context& ctx, const ContainerState& c) {
-  if (!c.bundle.empty())
-    if (auto ec = remove_tree(c.bundle)) throw Error(str("cannot remove ", c.bundle), ec.value());
-  ctx.store.remove(c);
 }
 
 void remove(const Context& ctx, const std::string& ref, bool force) {
@@ -186,8 +199,8 @@ void remove(const Context& ctx, const std::string& ref, bool force) {
     if (!force) throw Error(str("container ", c.name, " is starting: try again, or use rm -f"));
     ::kill(c.supervisor, SIGKILL);
   }
-  if (!supervisor_alive(c)) reap_orphan(c);
-  remove_files(ctx, c);
+  if (!supervisor_alive(c)) reap_orphan(ctx, c);
+  ctx.store.remove(c);
 }
 
 void logs(const Context& ctx, const std::string& ref, const LogOptions& o, int out_fd, int err_fd,
@@ -275,18 +288,76 @@ std::string inspect(const Context& ctx, const std::string& ref) {
   return j.dump(2);
 }
 
-std::vector<std::string> exec_argv(const Context& ctx, const ContainerState& c, const ExecOptions& o) {
-  if (!container_alive(c)) throw Error(str("container ", c.name, " is not running"));
-  std::string proc = str("/proc/", c.pid, "/ns/");
-  std::vector<std::string> argv{ctx.tool_dir + "/rt-unshare"};
-  for (const char* ns : {"ipc", "uts", "net", "cgroup", "mnt", "pid"}) {
-    std::string path = proc + ns;
-    // A container run with --network host shares the host's namespace:
-    // joining it again is harmless, but skip what is not there.
-    if (path_exists(path)) {
-      argv.emplace_back("--join");
-      argv.push_back(str(ns, "=", path));
+// Is the namespace open on `fd` the one at `path`?
+static bool same_namespace(int fd, const char* path) {
+  struct stat a {
+  }, b{};
+  return ::fstat(fd, &a) == 0 && ::stat(path, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+Handle open_container(const ContainerState& c) {
+  auto gone = [&] { return Error(str("container ", c.name, " is not running")); };
+  Handle h;
+  // Not before it has started: until then its PID 1 sees the host's
+  // filesystem (rt-mount has not pivoted yet).
+  if (c.pid <= 0 || effective_status(c) != "running") throw gone();
+  h.pidfd = UniqueFd(pidfd_open(c.pid));
+  if (!h.pidfd) {
+    if (errno == ESRCH) throw gone();
+    throw_errno(str("cannot open a pidfd for container ", c.name, " (pid ", c.pid, ")"));
+  }
+  // The pid still has the recorded start time now, after the pidfd was
+  // opened: the pidfd is the container's PID 1, not a later holder of its pid.
+  if (!process_matches(c.pid, c.pid_start)) throw gone();
+  h.proc = UniqueFd(::open(str("/proc/", c.pid).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  // Still there after the open (a pid is not reused before its process is
+  // reaped): the directory is that process's, and so is what is opened
+  // relative to it.
+  if (!h.proc || ::syscall(SYS_pidfd_send_signal, h.pidfd.get(), 0, nullptr, 0) != 0) throw gone();
+  for (const char* ns : {"user", "ipc", "uts", "net", "cgroup", "mnt", "pid"}) {
+    UniqueFd fd(::openat(h.proc.get(), str("ns/", ns).c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) {
+      if (errno == ENOENT) continue;  // a namespace type this kernel lacks
+      if (errno == ESRCH) throw gone();
+      throw_errno(str("cannot open the ", ns, " namespace of container ", c.name));
     }
+    // A rootless container's user namespace is joined first (it grants the
+    // rights for the rest); a root container's is ours, which setns refuses.
+    if (std::string_view(ns) == "user" && same_namespace(fd.get(), "/proc/self/ns/user")) continue;
+    // Out of the way of the fds the chain is handed by number (0-9).
+    UniqueFd high(::fcntl(fd.get(), F_DUPFD_CLOEXEC, 10));
+    if (!high) throw_errno("cannot duplicate an fd");
+    h.ns.emplace_back(ns, std::move(high));
+  }
+  return h;
+}
+
+// The container's rt-exec --seccomp value, when it is a profile of its own
+// (rt-run hands one down as /proc/self/fd/N).
+static const std::string* own_seccomp(const ContainerState& c) {
+  for (size_t i = 0; i + 1 < c.exec_args.size(); ++i)
+    if (c.exec_args[i] == "--seccomp" && c.exec_args[i + 1] != "default" && c.exec_args[i + 1] != "unconfined")
+      return &c.exec_args[i + 1];
+  return nullptr;
+}
+
+UniqueFd kept_seccomp_profile(const Context& ctx, const ContainerState& c) {
+  if (!own_seccomp(c)) return {};
+  std::string path = ctx.store.dir(c.id) + "/" + kSeccompProfileFile;
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd)
+    throw_errno(str("container ", c.name, " runs a seccomp profile of its own, but its copy ", path,
+                    " cannot be opened (started by an older rt?)"));
+  UniqueFd high(::fcntl(fd.get(), F_DUPFD_CLOEXEC, 10));
+  if (!high) throw_errno("cannot duplicate an fd");
+  return high;
+}
+
+std::vector<std::string> exec_argv(const Context& ctx, const ContainerState& c, const Handle& h, const ExecOptions& o) {
+  std::vector<std::string> argv{ctx.tool_dir + "/rt-unshare"};
+  for (const auto& [ns, fd] : h.ns) {
+    argv.emplace_back("--join");
+    argv.push_back(str(ns, "=/proc/self/fd/", fd.get()));
   }
   argv.emplace_back("--");
   argv.push_back(ctx.tool_dir + "/rt-exec");
@@ -299,15 +370,31 @@ std::vector<std::string> exec_argv(const Context& ctx, const ContainerState& c, 
       ++i;
       continue;
     }
+    if (has_value && a == "--seccomp" && &c.exec_args[i + 1] == own_seccomp(c)) {
+      // The fd the container's profile came on is long gone: the kept copy.
+      if (o.seccomp_fd < 0) throw Error(str("container ", c.name, " runs a seccomp profile of its own: none given"));
+      argv.insert(argv.end(), {a, str("/proc/self/fd/", o.seccomp_fd)});
+      ++i;
+      continue;
+    }
     argv.push_back(a);
   }
   if (!o.user.empty()) argv.insert(argv.end(), {"--user", o.user});
   if (!o.workdir.empty()) argv.insert(argv.end(), {"--workdir", o.workdir});
-  if (o.tty) argv.insert(argv.end(), {"--env", "TERM=xterm"});
-  for (const auto& e : o.env) argv.insert(argv.end(), {"--env", e});
+  if (o.env_fd >= 0) argv.insert(argv.end(), {"--env-fd", std::to_string(o.env_fd)});
   argv.emplace_back("--");
   argv.insert(argv.end(), o.command.begin(), o.command.end());
   return argv;
+}
+
+std::vector<std::string> exec_env(const ContainerState& c, const ExecOptions& o) {
+  std::vector<std::string> env = c.env;
+  if (o.tty) env.emplace_back("TERM=xterm");
+  for (const auto& e : o.env) {
+    if (e.find('=') != std::string::npos) env.push_back(e);
+    else if (const char* v = std::getenv(e.c_str())) env.push_back(e + "=" + v);
+  }
+  return env;
 }
 
 int parse_signal(const std::string& s) {
@@ -341,7 +428,7 @@ GcReport gc(const Context& ctx) {
       if (!fresh || supervisor_alive(*fresh)) continue;
       c = *fresh;
       bool was_running = c.status == "running";
-      reap_orphan(c);
+      reap_orphan(ctx, c);
       if (was_running) {
         c.status = "exited";
         if (c.exit_code < 0) c.exit_code = 137;
@@ -351,12 +438,33 @@ GcReport gc(const Context& ctx) {
         r.exited.push_back(c.name);
       }
       if (!was_running || c.auto_remove) {
-        remove_files(ctx, c);
+        ctx.store.remove(c);
         r.removed.push_back(c.name);
       }
-    } else if (c.status == "exited" && c.auto_remove) {
-      remove_files(ctx, c);
-      r.removed.push_back(c.name);
+    } else if (c.status == "exited") {
+      network_down(ctx.store, c.id, ctx.tool_dir);  // a supervisor that died before tearing it down
+      if (c.auto_remove) {
+        ctx.store.remove(c);
+        r.removed.push_back(c.name);
+      }
+    }
+  }
+  // Networks of containers whose record is gone.
+  if (DIR* d = ::opendir((ctx.store.root() + "/netns").c_str())) {
+    std::vector<std::string> orphans;
+    while (dirent* e = ::readdir(d)) {
+      std::string n = e->d_name;
+      if (n.size() == 69 && n.ends_with(".json")) n.resize(64);
+      if (n.size() == 64 && n.find_first_not_of("0123456789abcdef") == std::string::npos &&
+          !path_exists(ctx.store.dir(n)))
+        orphans.push_back(n);
+    }
+    ::closedir(d);
+    std::sort(orphans.begin(), orphans.end());
+    orphans.erase(std::unique(orphans.begin(), orphans.end()), orphans.end());
+    for (const auto& id : orphans) {
+      network_down(ctx.store, id, ctx.tool_dir);
+      r.removed.push_back("network " + id.substr(0, 12));
     }
   }
   // Records and names an rt-run killed while creating them left behind.
@@ -371,7 +479,8 @@ GcReport gc(const Context& ctx) {
     }
     ::closedir(d);
     for (const auto& id : orphans) {
-      if (auto ec = remove_tree(layers + "/" + id)) warn(str("cannot remove ", layers, "/", id, ": ", ec.message()));
+      if (auto ec = remove_tree_as_owner(layers + "/" + id))
+        warn(str("cannot remove ", layers, "/", id, ": ", ec.message()));
       else r.removed.push_back(id.substr(0, 12));
     }
   }

@@ -9,6 +9,7 @@
 
 #include "cgroup.hpp"
 #include "container.hpp"
+#include "fd.hpp"
 
 namespace rt::ops {
 
@@ -64,15 +65,48 @@ void logs(const Context& ctx, const std::string& ref, const LogOptions& o, int o
 // The record as pretty JSON (plus live fields).
 std::string inspect(const Context& ctx, const std::string& ref);
 
+// A running container's PID 1, held so that a recycled pid is never taken
+// for it: a pidfd opened while the pid's start time was the recorded one,
+// its /proc directory opened while that pidfd said the process was still
+// there, and its namespaces opened relative to that directory.
+struct Handle {
+  UniqueFd pidfd;
+  UniqueFd proc;                                     // /proc/PID (O_PATH)
+  std::vector<std::pair<std::string, UniqueFd>> ns;  // "net" -> fd (>= 10, close-on-exec)
+};
+// Throws "container NAME is not running" when it is not (not started yet:
+// still "created", or no longer).
+Handle open_container(const ContainerState& c);
+
+// The copy rt-run kept of a container's own seccomp profile
+// (kSeccompProfileFile), open (close-on-exec, fd >= 10); none when the
+// container runs the default profile or none. Throws when it has a profile
+// of its own but no copy of it is left.
+UniqueFd kept_seccomp_profile(const Context& ctx, const ContainerState& c);
+
 struct ExecOptions {
   std::vector<std::string> command;
-  std::vector<std::string> env;  // K=V
+  std::vector<std::string> env;  // K=V, or K (copied from here)
   std::string user, workdir;
   bool tty = false, interactive = false;
+  int env_fd = -1;      // the fd rt-exec reads exec_env() from (--env-fd)
+  int seccomp_fd = -1;  // kept_seccomp_profile(), handed down by this number
 };
 // The chain that runs a command inside a running container:
-//   rt-cgroup --join ID -- rt-unshare --join ... -- rt-exec ... -- CMD
-std::vector<std::string> exec_argv(const Context& ctx, const ContainerState& c, const ExecOptions& o);
+//   rt-unshare --join TYPE=/proc/self/fd/N ... -- rt-exec ... -- CMD
+// joining the namespaces `h` holds: the caller makes h.ns inheritable in
+// the child that execs it. The environment is not in it: the caller hands
+// exec_env() down as o.env_fd (see env_memfd), since the chain's argv is
+// everyone's to read.
+std::vector<std::string> exec_argv(const Context& ctx, const ContainerState& c, const Handle& h, const ExecOptions& o);
+// The container's environment, then TERM with -t, then o.env.
+std::vector<std::string> exec_env(const ContainerState& c, const ExecOptions& o);
+
+// The network rt-net set up for container `id` (STATE/netns/ID and its
+// record), torn down with `rt-net down ID` from `tool_dir` (own_dir() when
+// empty). Nothing is run when there is none. A failure is warned about:
+// the record stays, and gc tries again.
+void network_down(const ContainerStore& store, const std::string& id, const std::string& tool_dir);
 
 // Signal names and numbers: "TERM", "SIGTERM", "15" -> 15. Throws on bad.
 int parse_signal(const std::string& s);
@@ -83,8 +117,8 @@ struct GcReport {
   std::vector<std::string> cgroups;  // stale cgroups removed
 };
 // Containers whose supervisor died are marked exited, their processes
-// killed, their cgroup removed; --rm ones and half-created ones removed;
-// layers with no record removed.
+// killed, their cgroup and network removed; --rm ones and half-created ones
+// removed; layers and networks with no record removed.
 GcReport gc(const Context& ctx);
 
 }  // namespace rt::ops

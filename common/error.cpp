@@ -44,6 +44,8 @@ void die_sys(int err, std::string_view what, int code) {
 int guarded_main(int (*body)(int, char**), int argc, char** argv) {
   try {
     return body(argc, argv);
+  } catch (const Error& e) {
+    die(e.what(), e.status());
   } catch (const std::bad_alloc&) {
     die("out of memory");
   } catch (const std::exception& e) {

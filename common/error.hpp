@@ -40,24 +40,30 @@ void warn(std::string_view msg);
 // std::error_code from errno, for functions that report instead of dying.
 inline std::error_code errno_code(int err = errno) { return {err, std::generic_category()}; }
 
-// An error that carries a message and an errno value (0 when not a system
-// error). Thrown inside a tool and caught in main(): never leaves a tool as
-// an uncaught exception.
+// An error that carries a message, an errno value (0 when not a system
+// error) and the exit status it ends the tool with (125 unless told
+// otherwise). Thrown inside a tool and caught at one place per process (see
+// HACKING.md, "Errors"): never leaves a tool as an uncaught exception.
 class Error : public std::runtime_error {
  public:
-  explicit Error(const std::string& msg, int err = 0)
-      : std::runtime_error(err ? msg + ": " + std::generic_category().message(err) : msg), errno_(err) {}
+  explicit Error(const std::string& msg, int err = 0, int status = kExitToolFailure)
+      : std::runtime_error(err ? msg + ": " + std::generic_category().message(err) : msg),
+        errno_(err),
+        status_(status) {}
   int err() const { return errno_; }
+  int status() const { return status_; }
 
  private:
   int errno_;
+  int status_;
 };
 
 // Throw Error("WHAT: strerror(errno)").
 [[noreturn]] inline void throw_errno(const std::string& what, int err = errno) { throw Error(what, err); }
 
-// Run `body`, turning any escaping exception into a one-line message and exit
-// 125. Every tool's main() goes through this.
+// Run `body`, turning any escaping exception into a one-line message and its
+// status (125 for anything but an rt::Error that says otherwise). Every
+// tool's main() goes through this.
 int guarded_main(int (*body)(int, char**), int argc, char** argv);
 
 }  // namespace rt

@@ -23,25 +23,53 @@ std::string rfc3339_now() {
   return buf;
 }
 
-int64_t parse_rfc3339_ns(const std::string& s) {
-  if (s.size() < 20) return 0;
-  tm t{};
-  const char* p = strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &t);
-  if (!p) return 0;
+int64_t parse_rfc3339_ns(std::string_view s) {
+  // By hand rather than strptime: strict widths, and the zone is ours to read.
+  auto num = [&](size_t pos, size_t len, int lo, int hi, int& out) {
+    if (pos + len > s.size()) return false;
+    out = 0;
+    for (size_t i = pos; i < pos + len; ++i) {
+      if (s[i] < '0' || s[i] > '9') return false;
+      out = out * 10 + (s[i] - '0');
+    }
+    return out >= lo && out <= hi;
+  };
+  auto at = [&](size_t pos, std::string_view chars) { return pos < s.size() && chars.find(s[pos]) != s.npos; };
+  int Y, M, D, h, m, sec;
+  if (!num(0, 4, 0, 9999, Y) || !at(4, "-") || !num(5, 2, 1, 12, M) || !at(7, "-") || !num(8, 2, 1, 31, D) ||
+      !at(10, "Tt ") || !num(11, 2, 0, 23, h) || !at(13, ":") || !num(14, 2, 0, 59, m) || !at(16, ":") ||
+      !num(17, 2, 0, 60, sec))
+    return 0;
+  size_t i = 19;
   int64_t ns = 0;
-  if (*p == '.') {
-    ++p;
+  if (at(i, ".")) {
     int digits = 0;
-    while (*p >= '0' && *p <= '9') {
+    for (++i; at(i, "0123456789"); ++i)
       if (digits < 9) {
-        ns = ns * 10 + (*p - '0');
+        ns = ns * 10 + (s[i] - '0');
         ++digits;
       }
-      ++p;
-    }
+    if (digits == 0) return 0;
     while (digits++ < 9) ns *= 10;
   }
-  return static_cast<int64_t>(timegm(&t)) * 1000000000LL + ns;
+  int64_t offset = 0;
+  if (at(i, "Zz")) {
+    ++i;
+  } else if (at(i, "+-")) {
+    int oh, om;
+    if (!num(i + 1, 2, 0, 23, oh) || !at(i + 3, ":") || !num(i + 4, 2, 0, 59, om)) return 0;
+    offset = (s[i] == '+' ? 1 : -1) * (oh * 3600LL + om * 60LL);
+    i += 6;
+  }
+  if (i != s.size()) return 0;
+  tm t{};
+  t.tm_year = Y - 1900;
+  t.tm_mon = M - 1;
+  t.tm_mday = D;
+  t.tm_hour = h;
+  t.tm_min = m;
+  t.tm_sec = sec;
+  return (static_cast<int64_t>(timegm(&t)) - offset) * 1000000000LL + ns;
 }
 
 std::string rfc3339_of(int64_t unix_seconds) {
@@ -54,7 +82,7 @@ std::string rfc3339_of(int64_t unix_seconds) {
   return buf;
 }
 
-int64_t seconds_since(const std::string& rfc) {
+int64_t seconds_since(std::string_view rfc) {
   int64_t ns = parse_rfc3339_ns(rfc);
   if (!ns) return 0;
   return static_cast<int64_t>(::time(nullptr)) - ns / 1000000000LL;

@@ -8,12 +8,17 @@ namespace rt {
 
 // RFC 3339 UTC timestamp with nanoseconds, now.
 std::string rfc3339_now();
-// Nanoseconds since the epoch of an RFC 3339 timestamp (0 when empty or bad).
-int64_t parse_rfc3339_ns(const std::string& s);
+// Nanoseconds since the epoch of an RFC 3339 timestamp,
+// "YYYY-MM-DDTHH:MM:SS[.fraction](Z|+hh:mm|-hh:mm)": the fraction kept (to
+// the nanosecond), the offset applied ("+02:00" is two hours ahead of UTC);
+// no zone is read as UTC. 0 when empty or malformed.
+int64_t parse_rfc3339_ns(std::string_view s);
+// The same in whole seconds (image configs' "created").
+inline int64_t parse_rfc3339(std::string_view s) { return parse_rfc3339_ns(s) / 1000000000LL; }
 // "2024-01-02T03:04:05Z" for a unix time ("" for 0).
 std::string rfc3339_of(int64_t unix_seconds);
 // Seconds since an RFC 3339 timestamp (0 when empty or bad).
-int64_t seconds_since(const std::string& rfc3339);
+int64_t seconds_since(std::string_view rfc3339);
 
 // "3 minutes", "About an hour", as docker's HumanDuration.
 std::string human_duration(int64_t seconds);

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
@@ -10,10 +11,10 @@
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "error.hpp"
-#include "parse.hpp"
 
 namespace rt {
 
@@ -92,6 +93,47 @@ void write_file_atomic(const std::string& path, std::string_view data, mode_t mo
   if (d) ::fsync(d.get());
 }
 
+void write_pid_file(const std::string& path, pid_t pid) {
+  std::string text = std::to_string(pid) + "\n";
+  auto slash = path.rfind('/');
+  std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+  std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+  if (name.empty() || name == "." || name == "..") throw Error(str("invalid pid file '", path, "': not a file name"));
+  auto refuse = [&](const std::string& why) { throw Error(str("refusing to write the pid file ", path, ": ", why)); };
+
+  UniqueFd d(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  struct stat st {};
+  if (!d || ::fstat(d.get(), &st) != 0) throw_errno(str("cannot open the directory of the pid file ", path));
+  if (st.st_uid != 0 && st.st_uid != ::geteuid()) refuse(str("its directory ", dir, " belongs to uid ", st.st_uid));
+  if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX))
+    refuse(str("its directory ", dir, " is writable by others and not sticky"));
+
+  if (::fstatat(d.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+    if (S_ISLNK(st.st_mode)) refuse("it is a symbolic link");
+    if (S_ISDIR(st.st_mode)) refuse("it is a directory");
+  } else if (errno != ENOENT) {
+    throw_errno(str("cannot stat the pid file ", path));
+  }
+
+  // A new file under a name nobody can have planted, renamed over the old.
+  std::string tmp;
+  UniqueFd f;
+  for (int attempt = 0; !f; ++attempt) {
+    uint32_t r = 0;
+    if (::getrandom(&r, sizeof r, 0) != sizeof r) r = static_cast<uint32_t>(attempt);
+    tmp = str(".", name, ".", ::getpid(), ".", r, ".tmp");
+    f = UniqueFd(::openat(d.get(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+    if (!f && (errno != EEXIST || attempt >= 16)) throw_errno(str("cannot create a pid file in ", dir));
+  }
+  bool ok = ::write(f.get(), text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  int e = errno;
+  ok = ::close(f.release()) == 0 && ok;
+  if (ok && ::renameat(d.get(), tmp.c_str(), d.get(), name.c_str()) == 0) return;
+  e = ok ? errno : e;
+  ::unlinkat(d.get(), tmp.c_str(), 0);
+  throw_errno(str("cannot write the pid file ", path), e);
+}
+
 void mkdir_p(const std::string& path, mode_t mode) {
   if (path.empty()) return;
   // The common case first: the parent exists (one syscall).
@@ -117,6 +159,10 @@ bool is_dir(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+// An fd-relative walk by hand (not std::filesystem::remove_all): each step
+// is taken relative to the directory already opened, never follows a
+// symbolic link, and stops at a mount point (another st_dev) instead of
+// deleting what is mounted there.
 static std::error_code remove_at(int dirfd, const char* name, dev_t dev) {
   struct stat st {};
   if (::fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return errno == ENOENT ? std::error_code{} : errno_code();
@@ -125,30 +171,48 @@ static std::error_code remove_at(int dirfd, const char* name, dev_t dev) {
     return {};
   }
   if (st.st_dev != dev) return errno_code(EBUSY);  // a mount point: never cross it
-  UniqueFd fd(::openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  if (!fd) return errno_code();
-  DIR* d = ::fdopendir(::dup(fd.get()));
-  if (!d) return errno_code();
+  // A directory we may not list or empty (mode 000 in an image layer, or
+  // made so in a container's layer) when CAP_DAC_OVERRIDE does not let us
+  // anyway (rootless, a dropped capability): its owner makes it 0700 first.
+  if (::faccessat(dirfd, name, R_OK | W_OK | X_OK, AT_EACCESS | AT_SYMLINK_NOFOLLOW) != 0 && errno == EACCES)
+    ::fchmodat(dirfd, name, 0700, 0);  // when it fails, openat or unlinkat below names the error
+  // One fd per level (the DIR's own), so that a deep tree or a low fd
+  // limit (rt-run --rm near RLIMIT_NOFILE) still goes.
+  int fd = ::openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return errno_code();
+  std::unique_ptr<DIR, int (*)(DIR*)> d(::fdopendir(fd), ::closedir);
+  if (!d) {
+    std::error_code ec = errno_code();
+    ::close(fd);
+    return ec;
+  }
   std::error_code first;
   std::vector<std::string> names;
-  while (dirent* e = ::readdir(d)) {
+  while (dirent* e = ::readdir(d.get())) {
     if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
     names.emplace_back(e->d_name);
   }
-  ::closedir(d);
   for (const auto& n : names) {
-    auto ec = remove_at(fd.get(), n.c_str(), dev);
+    auto ec = remove_at(::dirfd(d.get()), n.c_str(), dev);
     if (ec && !first) first = ec;
   }
+  d.reset();
   if (::unlinkat(dirfd, name, AT_REMOVEDIR) != 0 && errno != ENOENT && !first) first = errno_code();
   return first;
 }
 
-std::error_code remove_tree(const std::string& path) {
+std::error_code remove_tree_at(int dirfd, const std::string& name) {
+  // The file system the removal starts on is the one of the directory
+  // holding NAME: NAME itself may not be a mount point either.
   struct stat st {};
-  if (::lstat(path.c_str(), &st) != 0) return errno == ENOENT ? std::error_code{} : errno_code();
-  return remove_at(AT_FDCWD, path.c_str(), st.st_dev);
+  std::string_view n = name;
+  auto slash = n.find_last_of('/', n.find_last_not_of('/'));
+  std::string parent = slash == std::string_view::npos ? "." : slash == 0 ? "/" : std::string(n.substr(0, slash));
+  if (::fstatat(dirfd, parent.c_str(), &st, 0) != 0) return errno == ENOENT ? std::error_code{} : errno_code();
+  return remove_at(dirfd, name.c_str(), st.st_dev);
 }
+
+std::error_code remove_tree(const std::string& path) { return remove_tree_at(AT_FDCWD, path); }
 
 int sys_openat2(int dirfd, const char* path, int flags, uint64_t resolve) {
   open_how how{};
@@ -171,51 +235,6 @@ UniqueFd open_in_root(int root_fd, const std::string& path, int flags, std::erro
   }
   ec.clear();
   return UniqueFd(fd);
-}
-
-UniqueFd ensure_in_root(int root_fd, const std::string& path, bool as_file, std::error_code& ec) {
-  UniqueFd fd = open_in_root(root_fd, path, O_PATH, ec);
-  if (fd || ec.value() != ENOENT) return fd;
-  // Walk down, creating what is missing. Each step is resolved inside the
-  // root, so a symlink planted in the rootfs cannot redirect the creation.
-  std::vector<std::string> parts;
-  for (auto& p : split(path, '/'))
-    if (!p.empty() && p != ".") parts.push_back(p);
-  UniqueFd cur = open_in_root(root_fd, "/", O_PATH | O_DIRECTORY, ec);
-  if (!cur) return cur;
-  std::string sofar;
-  for (size_t i = 0; i < parts.size(); ++i) {
-    if (parts[i] == "..") {
-      ec = errno_code(EINVAL);
-      return UniqueFd();
-    }
-    sofar += "/" + parts[i];
-    bool last = i + 1 == parts.size();
-    UniqueFd next = open_in_root(root_fd, sofar, O_PATH, ec);
-    if (!next && ec.value() == ENOENT) {
-      // Create in the directory we resolved last (cur), by name only.
-      UniqueFd dir =
-          open_in_root(root_fd, sofar.substr(0, sofar.rfind('/')).empty() ? "/" : sofar.substr(0, sofar.rfind('/')),
-                       O_RDONLY | O_DIRECTORY, ec);
-      if (!dir) return dir;
-      if (last && as_file) {
-        int f = ::openat(dir.get(), parts[i].c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-        if (f < 0 && errno != EEXIST) {
-          ec = errno_code();
-          return UniqueFd();
-        }
-        if (f >= 0) ::close(f);
-      } else if (::mkdirat(dir.get(), parts[i].c_str(), 0755) != 0 && errno != EEXIST) {
-        ec = errno_code();
-        return UniqueFd();
-      }
-      next = open_in_root(root_fd, sofar, O_PATH, ec);
-    }
-    if (!next) return next;
-    cur = std::move(next);
-  }
-  ec.clear();
-  return cur;
 }
 
 std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }

@@ -21,11 +21,23 @@ std::error_code write_file(const std::string& path, std::string_view data);
 // the file before the rename and the directory after (the image store);
 // runtime state under /run, which a reboot clears anyway, skips the fsyncs.
 void write_file_atomic(const std::string& path, std::string_view data, mode_t mode = 0644, bool durable = true);
+// Write "PID\n" to a pid file someone named on a command line, safely even
+// where others can write (as /tmp): the directory must be root's or ours
+// and not writable by others unless sticky; a symbolic link there is
+// refused, never followed; the file is replaced atomically (an exclusive
+// temporary name, then rename(2) in that same directory, opened once).
+// Throws rt::Error.
+void write_pid_file(const std::string& path, pid_t pid);
 // mkdir -p. Throws on failure other than EEXIST-as-directory.
 void mkdir_p(const std::string& path, mode_t mode = 0755);
 bool path_exists(const std::string& path);
 bool is_dir(const std::string& path);
-// Remove a directory tree without crossing mount points. Returns the first error.
+// Remove NAME (relative to dirfd, or a path with AT_FDCWD) and everything
+// below it: never following a symbolic link, never crossing into another
+// file system (EBUSY at a mount point, NAME included), emptying directories
+// nobody may read (mode 000) too. Gone already is success. Returns the
+// first error, after removing all it could.
+std::error_code remove_tree_at(int dirfd, const std::string& name);
 std::error_code remove_tree(const std::string& path);
 
 // openat2(2) with O_CLOEXEC added, retried on EAGAIN; -1 and errno on failure.
@@ -36,10 +48,6 @@ int sys_openat2(int dirfd, const char* path, int flags, uint64_t resolve);
 //
 // Open PATH (relative to root_fd, absolute paths allowed) with `flags`.
 UniqueFd open_in_root(int root_fd, const std::string& path, int flags, std::error_code& ec);
-// Make sure PATH exists inside the root, creating missing directories (and,
-// when `as_file`, the last component as an empty regular file). Returns an
-// O_PATH fd of it.
-UniqueFd ensure_in_root(int root_fd, const std::string& path, bool as_file, std::error_code& ec);
 // "/proc/self/fd/N": a path through which mount(2) reaches exactly fd N.
 std::string fd_path(int fd);
 

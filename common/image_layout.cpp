@@ -1,14 +1,11 @@
 #include "image_layout.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
-#include <ctime>
 
 #include "error.hpp"
 #include "fs.hpp"
@@ -113,11 +110,23 @@ std::string read_blob(const std::string& root, std::string_view digest, size_t m
   return out;
 }
 
+std::string annotation(const json& desc, std::string_view key) {
+  if (!desc.is_object()) return "";
+  auto a = desc.find("annotations");
+  if (a == desc.end() || !a->is_object()) return "";
+  auto v = a->find(key);
+  return v != a->end() && v->is_string() ? v->get<std::string>() : "";
+}
+
+void make_dangling(json& desc, const std::string& image_id) {
+  json& a = desc["annotations"];
+  if (!a.is_object()) a = json::object();
+  a.erase(kRefName);
+  a[kAnnId] = image_id;
+}
+
 std::string entry_image_id(const std::string& root, const json& desc) {
-  if (desc.contains("annotations") && desc["annotations"].is_object()) {
-    auto& a = desc["annotations"];
-    if (a.contains(kAnnId) && a[kAnnId].is_string()) return a[kAnnId].get<std::string>();
-  }
+  if (std::string id = annotation(desc, kAnnId); !id.empty()) return id;
   try {
     std::string digest = desc.value("digest", "");
     if (digest.empty()) return "";
@@ -126,71 +135,6 @@ std::string entry_image_id(const std::string& root, const json& desc) {
   } catch (const Error&) {
   }
   return "";
-}
-
-int64_t parse_rfc3339(std::string_view s) {
-  // YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)
-  auto num = [&](size_t pos, size_t len, int& out) {
-    if (pos + len > s.size()) return false;
-    out = 0;
-    for (size_t i = pos; i < pos + len; ++i) {
-      if (s[i] < '0' || s[i] > '9') return false;
-      out = out * 10 + (s[i] - '0');
-    }
-    return true;
-  };
-  int Y, M, D, h, m, sec;
-  if (!num(0, 4, Y) || !num(5, 2, M) || !num(8, 2, D) || !num(11, 2, h) || !num(14, 2, m) || !num(17, 2, sec)) return 0;
-  std::tm tm{};
-  tm.tm_year = Y - 1900;
-  tm.tm_mon = M - 1;
-  tm.tm_mday = D;
-  tm.tm_hour = h;
-  tm.tm_min = m;
-  tm.tm_sec = sec;
-  int64_t t = ::timegm(&tm);
-  size_t i = 19;
-  if (i < s.size() && s[i] == '.')
-    for (++i; i < s.size() && s[i] >= '0' && s[i] <= '9';) ++i;
-  if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
-    int oh = 0, om = 0;
-    if (num(i + 1, 2, oh) && num(i + 4, 2, om)) t -= (s[i] == '+' ? 1L : -1L) * (oh * 3600L + om * 60L);
-  }
-  return t;
-}
-
-int remove_tree_at(int dirfd, const char* name) {
-  struct stat st {};
-  if (::fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return errno == ENOENT ? 0 : errno;
-  if (!S_ISDIR(st.st_mode)) return ::unlinkat(dirfd, name, 0) == 0 || errno == ENOENT ? 0 : errno;
-  struct stat parent {};
-  if (::fstat(dirfd, &parent) == 0 && parent.st_dev != st.st_dev) return EBUSY;  // a mount point
-  int fd = ::openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) {
-    // A directory without read permission (mode 0 in a layer, not root).
-    if (errno == EACCES && ::fchmodat(dirfd, name, 0700, 0) == 0)
-      fd = ::openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) return errno;
-  }
-  DIR* d = ::fdopendir(fd);
-  if (!d) {
-    int e = errno;
-    ::close(fd);
-    return e;
-  }
-  int first = 0;
-  std::vector<std::string> names;
-  while (dirent* e = ::readdir(d)) {
-    if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
-    names.emplace_back(e->d_name);
-  }
-  for (const auto& n : names) {
-    int r = remove_tree_at(::dirfd(d), n.c_str());
-    if (r && !first) first = r;
-  }
-  ::closedir(d);
-  if (::unlinkat(dirfd, name, AT_REMOVEDIR) != 0 && errno != ENOENT && !first) first = errno;
-  return first;
 }
 
 }  // namespace rt::layout

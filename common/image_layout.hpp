@@ -1,6 +1,6 @@
 // The on-disk layout of the image store (shared by the store's readers in
-// image_store.cpp and its writer in image_write.cpp). No curl, no archive,
-// no crypto: rt-run links this.
+// image_store.cpp and its writer, rt-pull's image_write.cpp). No curl, no
+// archive, no crypto: rt-run links this.
 //
 //   ROOT/oci-layout                 {"imageLayoutVersion":"1.0.0"}
 //   ROOT/index.json                 OCI index; one descriptor per reference
@@ -72,15 +72,15 @@ void write_index(const std::string& root, const json& index);
 // capped at `max` bytes: manifests and configs are small.
 std::string read_blob(const std::string& root, std::string_view digest, size_t max = 16u << 20);
 
+// A descriptor's annotation KEY: "" when it has none, or one that is not a
+// string (a hand-edited or foreign index.json).
+std::string annotation(const json& desc, std::string_view key);
+// Make an index.json descriptor dangling: its name removed, the image id
+// recorded in its annotations (so that it is found without its manifest).
+void make_dangling(json& desc, const std::string& image_id);
+
 // The config digest an index.json descriptor leads to ("" when it cannot be
 // found): our annotation, else through the manifest blob.
 std::string entry_image_id(const std::string& root, const json& desc);
-
-// Parse "2023-01-02T03:04:05.123Z" or "+01:00" offsets; 0 when malformed.
-int64_t parse_rfc3339(std::string_view s);
-
-// Remove every child of dirfd/name and name itself, relative to the fd,
-// never following symlinks nor crossing into other file systems.
-int remove_tree_at(int dirfd, const char* name);
 
 }  // namespace rt::layout

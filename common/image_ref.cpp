@@ -126,10 +126,24 @@ std::string Reference::str() const {
   return s;
 }
 
+// The first component of a name is a registry when it looks like a host: it
+// has a '.' or a ':', is "localhost", starts with '[' or has upper-case
+// letters (docker's rule).
+static bool looks_like_host(std::string_view head) {
+  bool upper = false;
+  for (char c : head) upper |= std::isupper(static_cast<unsigned char>(c)) != 0;
+  return head.find_first_of(".:") != std::string_view::npos || head == "localhost" || upper ||
+         (!head.empty() && head.front() == '[');
+}
+
 std::string Reference::familiar() const {
   std::string n = repository;
   if (registry == "docker.io") {
     if (n.compare(0, 8, "library/") == 0 && n.find('/', 8) == std::string::npos) n = n.substr(8);
+    // docker.io/a.b/c: without the registry, a.b would be read as one
+    // (found by make fuzz: the name rt-repl completes must name the same image)
+    auto slash = n.find('/');
+    if (slash != std::string::npos && looks_like_host(std::string_view(n).substr(0, slash))) n = "docker.io/" + n;
   } else {
     n = registry + "/" + n;
   }
@@ -167,16 +181,11 @@ Reference parse_reference(std::string_view s) {
     rest = rest.substr(0, colon);
   }
   if (rest.empty()) bad(s, "no repository name");
-  // The first component is a registry when it looks like a host: it has a
-  // '.' or a ':', is "localhost", or has upper-case letters (docker's rule).
   std::string_view path = rest;
   auto first = rest.find('/');
   if (first != std::string_view::npos) {
     std::string_view head = rest.substr(0, first);
-    bool upper = false;
-    for (char c : head) upper |= std::isupper(static_cast<unsigned char>(c)) != 0;
-    if (head.find_first_of(".:") != std::string_view::npos || head == "localhost" || upper ||
-        (!head.empty() && head.front() == '[')) {
+    if (looks_like_host(head)) {
       if (!valid_domain(head)) bad(s, str("invalid registry '", head, "'"));
       r.registry = std::string(head);
       path = rest.substr(first + 1);

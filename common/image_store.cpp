@@ -12,13 +12,16 @@
 #include <set>
 
 #include "error.hpp"
+#include "format.hpp"
 #include "fs.hpp"
 #include "log.hpp"
 #include "parse.hpp"
+#include "userns.hpp"
 
 namespace rt {
 namespace {
 
+using layout::annotation;
 using layout::json;
 
 std::vector<std::string> string_list(const json& j, const char* key) {
@@ -34,12 +37,6 @@ std::vector<std::string> object_keys(const json& j, const char* key) {
   if (!j.contains(key) || !j[key].is_object()) return out;
   for (auto it = j[key].begin(); it != j[key].end(); ++it) out.push_back(it.key());
   return out;
-}
-
-std::string annotation(const json& desc, const char* key) {
-  if (!desc.contains("annotations") || !desc["annotations"].is_object()) return "";
-  const auto& a = desc["annotations"];
-  return a.contains(key) && a[key].is_string() ? a[key].get<std::string>() : "";
 }
 
 std::string_view digest_hex_view(std::string_view d) { return d.substr(0, 7) == "sha256:" ? d.substr(7) : d; }
@@ -65,7 +62,7 @@ ConfigDoc read_config(const std::string& root, const std::string& id) {
   d.config.architecture = j.value("architecture", "");
   d.config.variant = j.value("variant", "");
   if (j.contains("created") && j["created"].is_string())
-    d.created = layout::parse_rfc3339(j["created"].get<std::string>());
+    d.created = parse_rfc3339(j["created"].get<std::string>());
   if (j.contains("rootfs") && j["rootfs"].is_object()) d.diff_ids = string_list(j["rootfs"], "diff_ids");
   if (j.contains("config") && j["config"].is_object()) {
     const json& c = j["config"];
@@ -262,6 +259,48 @@ std::vector<ImageSummary> list_images(const std::string& root) {
   return out;
 }
 
+nlohmann::ordered_json images_json(const std::vector<ImageSummary>& images) {
+  auto a = nlohmann::ordered_json::array();
+  for (const auto& s : images)
+    a.push_back({{"repository", s.repository},
+                 {"tag", s.tag},
+                 {"reference", s.ref},
+                 {"id", s.id},
+                 {"manifest_digest", s.manifest_digest},
+                 {"created", rfc3339_of(s.created)},
+                 {"size", s.size},
+                 {"complete", s.complete}});
+  return a;
+}
+
+nlohmann::ordered_json image_json(const LocalImage& im) {
+  auto [repository, tag] = im.ref.empty() ? std::pair<std::string, std::string>{"", ""} : split_repository_tag(im.ref);
+  const ImageConfig& c = im.config;
+  return {{"repository", repository},
+          {"tag", tag},
+          {"reference", im.ref},
+          {"id", im.id},
+          {"manifest_digest", im.manifest_digest},
+          {"repo_digest", im.repo_digest},
+          {"created", rfc3339_of(im.created)},
+          {"size", im.size},
+          {"os", c.os},
+          {"architecture", c.architecture},
+          {"variant", c.variant},
+          {"diff_ids", im.diff_ids},
+          {"layers", im.layer_dirs},
+          {"config",
+           {{"entrypoint", c.entrypoint},
+            {"cmd", c.cmd},
+            {"env", c.env},
+            {"workdir", c.workdir},
+            {"user", c.user},
+            {"stop_signal", c.stop_signal},
+            {"labels", c.labels},
+            {"exposed_ports", c.exposed_ports},
+            {"volumes", c.volumes}}}};
+}
+
 namespace {
 
 // Blobs (hex) and layers (diff_id hex) that the descriptors reach.
@@ -369,7 +408,7 @@ uint64_t drop_layer(const std::string& root, const std::string& hex) {
     if (errno == ENOENT) return 0;
     throw_errno(str("cannot remove layer ", from));
   }
-  if (int e = layout::remove_tree_at(AT_FDCWD, to.c_str())) warn(str("cannot remove ", to, ": ", std::strerror(e)));
+  if (auto ec = remove_tree_as_owner(to)) warn(str("cannot remove ", to, ": ", ec.message()));
   return size;
 }
 
@@ -450,8 +489,7 @@ RemoveResult remove_image(const std::string& root, const std::string& ref_or_id,
                         " it; remove the container first"));
       // Forced: the references go, the image stays (dangling) for the container.
       json keep = dropped.front();
-      if (keep.contains("annotations") && keep["annotations"].is_object()) keep["annotations"].erase(layout::kRefName);
-      keep["annotations"][layout::kAnnId] = id;
+      layout::make_dangling(keep, id);
       kept.push_back(keep);
       index["manifests"] = kept;
       layout::write_index(root, index);
@@ -517,8 +555,8 @@ GcResult gc_store(const std::string& root, const std::string& state_root_in) {
     }
   for (const char* sub : {"/tmp", "/ingest"})
     for (const auto& name : dir_names(root + sub)) {
-      if (int e = layout::remove_tree_at(AT_FDCWD, (root + sub + "/" + name).c_str()))
-        warn(str("cannot remove ", root, sub, "/", name, ": ", std::strerror(e)));
+      if (auto ec = remove_tree_as_owner(root + sub + "/" + name))
+        warn(str("cannot remove ", root, sub, "/", name, ": ", ec.message()));
       ++res.temps;
     }
   for (const auto& name : dir_names(root + "/locks"))

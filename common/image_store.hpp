@@ -70,6 +70,17 @@ std::optional<LocalImage> find_image(const std::string& root, const std::string&
 // Every reference in the store, and dangling images (no reference) once,
 // sorted by repository and tag.
 std::vector<ImageSummary> list_images(const std::string& root);
+// The summaries as JSON (rt-pull --list --json, rt-repl images --json): an
+// array of {repository, tag, reference, id, manifest_digest, created (RFC
+// 3339 as docker inspect prints it, "" when unknown), size, complete}.
+nlohmann::ordered_json images_json(const std::vector<ImageSummary>& images);
+// One image as JSON (rt-pull --inspect, rt-repl inspect IMAGE, which adds
+// "type":"image"): {repository, tag, reference (all "" when found by id),
+// id, manifest_digest, repo_digest, created (as above), size, os,
+// architecture, variant, diff_ids (bottom-most first), layers (the unpacked
+// layer directories, top-most first), config {entrypoint, cmd, env,
+// workdir, user, stop_signal, labels, exposed_ports, volumes}}.
+nlohmann::ordered_json image_json(const LocalImage& image);
 
 struct RemoveResult {
   std::vector<std::string> untagged;  // references removed

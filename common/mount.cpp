@@ -13,6 +13,7 @@
 #include "error.hpp"
 #include "fs.hpp"
 #include "parse.hpp"
+#include "userns.hpp"
 
 namespace rt {
 
@@ -246,6 +247,10 @@ UniqueFd make_overlay(const OverlaySpec& spec, uint64_t attrs) {
     if (spec.no_sync && ::fsconfig(fs.get(), FSCONFIG_SET_FLAG, "volatile", nullptr, 0) != 0)
       return fail(fs.get(), errno, "volatile");
   }
+  // In a user namespace overlayfs cannot use trusted.* xattrs: layers
+  // unpacked there mark opaque directories with user.overlay.opaque.
+  if (!in_initial_userns() && ::fsconfig(fs.get(), FSCONFIG_SET_FLAG, "userxattr", nullptr, 0) != 0)
+    return fail(fs.get(), errno, "userxattr");
   if (::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0) return fail(fs.get(), errno, "create");
   UniqueFd mnt(::fsmount(fs.get(), FSMOUNT_CLOEXEC, static_cast<unsigned>(attrs)));
   if (!mnt) return fail(fs.get(), errno, "fsmount");
@@ -387,6 +392,75 @@ TmpfsSpec parse_tmpfs_spec(std::string_view s) {
     t.data += key + "=" + norm;
   }
   return t;
+}
+
+}  // namespace rt
+
+namespace rt {
+
+MountSpec parse_mount_spec(std::string_view s) {
+  MountSpec m;
+  m.spec = s;
+  auto bad = [&](const std::string& why) { return Error(str("invalid --mount '", s, "': ", why)); };
+  std::string dest;
+  std::vector<std::string> data;
+  for (const auto& w : split(s, ',')) {
+    if (w.empty()) continue;
+    auto eq = w.find('=');
+    std::string key = w.substr(0, eq), val = eq == std::string::npos ? "" : w.substr(eq + 1);
+    if (eq != std::string::npos && key == "type") {
+      m.type = val;
+    } else if (eq != std::string::npos && (key == "source" || key == "src")) {
+      m.source = val;
+    } else if (eq != std::string::npos && (key == "destination" || key == "dst" || key == "target")) {
+      dest = val;
+    } else if (w == "bind" || w == "rbind") {
+      m.bind = true;
+      m.recursive = w == "rbind";
+    } else if (w == "private" || w == "rprivate" || w == "shared" || w == "rshared" || w == "slave" || w == "rslave" ||
+               w == "unbindable" || w == "runbindable") {
+      bool rec = w[0] == 'r';
+      std::string base = rec ? w.substr(1) : w;
+      m.propagation = (base == "private"  ? MS_PRIVATE
+                       : base == "shared" ? MS_SHARED
+                       : base == "slave"  ? MS_SLAVE
+                                          : MS_UNBINDABLE) |
+                      (rec ? MS_REC : 0);
+    } else if (w == "idmap" || w == "ridmap" || w == "tmpcopyup" || starts_with(w, "uidmap=") ||
+               starts_with(w, "gidmap=")) {
+      throw bad(str("option '", w, "' is not supported by rt-mount"));
+    } else {
+      bool done = false;
+      for (const auto& fw : kTmpfsFlags)
+        if (w == fw.name) {
+          m.flags = (m.flags & ~fw.clear) | fw.set;
+          m.clear = (m.clear & ~fw.set) | fw.clear;
+          done = true;
+        }
+      if (w == "remount" || w == "mand" || w == "nomand" || w == "defaults") done = true;  // as runc: no effect here
+      if (!done) data.push_back(w);
+    }
+  }
+  if (dest.empty()) throw bad("no destination= (expected type=T,source=S,destination=D[,OPTION...])");
+  m.target = container_path(dest, "--mount destination");
+  if (m.type == "bind") m.bind = true;
+  if (m.type.empty()) {
+    if (!m.bind) throw bad("no type= (and not a bind)");
+    m.type = "bind";
+  }
+  if (m.bind && m.source.empty()) throw bad("a bind needs source=");
+  if (m.source.empty()) m.source = m.type;
+  if (m.target == "/") throw bad("cannot mount on / (the root is --rootfs)");
+  if (m.bind) {
+    // mount(2) ignores the data of MS_BIND, and runc passes it on regardless:
+    // a KEY=VALUE option (mode=, size=) on a bind has no effect. A bare word
+    // that is no flag is still refused: it is most likely a misspelled one.
+    for (const auto& d : data)
+      if (d.find('=') == std::string::npos) throw bad(str("unknown option '", d, "' for a bind"));
+    data.clear();
+  }
+  m.data = join(data, ",");
+  return m;
 }
 
 }  // namespace rt

@@ -137,6 +137,28 @@ struct TmpfsSpec {
 // ...). Throws rt::Error on an unknown or malformed option.
 TmpfsSpec parse_tmpfs_spec(std::string_view s);
 
+// A mount as an OCI config.json lists it, on one command line word:
+// "type=T,source=S,destination=D[,OPTION...]" (src/dst/target are
+// aliases). OPTIONs are runc's: the MS_* flag words of mount(8) (ro, rw,
+// nosuid, nodev, noexec, relatime, strictatime, ...), bind or rbind, a
+// propagation (private, rprivate, shared, rshared, slave, rslave,
+// unbindable, runbindable); any other word is filesystem data (mode=755,
+// size=64m, newinstance, ...). A source or data with a comma cannot be
+// written this way; idmap, ridmap and tmpcopyup are refused.
+struct MountSpec {
+  std::string spec;    // as given, for messages
+  std::string type;    // "bind" for a bind without a type
+  std::string source;  // host path for a bind
+  std::string target;  // normalised container path
+  bool bind = false, recursive = false;
+  unsigned long flags = 0;        // MS_RDONLY, MS_NOSUID, ... (set)
+  unsigned long clear = 0;        // flags named off (rw, suid, ...)
+  unsigned long propagation = 0;  // MS_PRIVATE|MS_SHARED|MS_SLAVE|MS_UNBINDABLE, | MS_REC
+  std::string data;
+};
+// Throws rt::Error "invalid --mount 'x': why".
+MountSpec parse_mount_spec(std::string_view s);
+
 // runc's and docker's default masked and read-only paths.
 inline constexpr const char* kDefaultMaskedPaths[] = {
     "/proc/acpi",        "/proc/asound",        "/proc/interrupts", "/proc/kcore",

@@ -1,12 +1,20 @@
 #include "process.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
+#include <spawn.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <climits>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include "error.hpp"
@@ -14,28 +22,135 @@
 
 namespace rt {
 
+namespace {
+
+// posix_spawn's two attribute objects, destroyed on every path.
+struct SpawnAttrs {
+  posix_spawn_file_actions_t fa;
+  posix_spawnattr_t attr;
+  SpawnAttrs() {
+    posix_spawn_file_actions_init(&fa);
+    posix_spawnattr_init(&attr);
+  }
+  ~SpawnAttrs() {
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
+  }
+  SpawnAttrs(const SpawnAttrs&) = delete;
+  SpawnAttrs& operator=(const SpawnAttrs&) = delete;
+
+  void stdio(int target, int source) {
+    if (source == kDevNull)
+      posix_spawn_file_actions_addopen(&fa, target, "/dev/null", target == 0 ? O_RDONLY : O_WRONLY, 0);
+    else if (source >= 0)  // dup2 onto itself clears CLOEXEC (glibc)
+      posix_spawn_file_actions_adddup2(&fa, source, target);
+  }
+};
+
+}  // namespace
+
+pid_t spawn(const std::vector<std::string>& argv, const SpawnOptions& o) {
+  if (argv.empty()) throw Error("cannot execute an empty command");
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  SpawnAttrs sa;
+  sa.stdio(0, o.in);
+  sa.stdio(1, o.out);
+  sa.stdio(2, o.err);
+  if (o.mask) {
+    posix_spawnattr_setsigmask(&sa.attr, o.mask);
+    posix_spawnattr_setflags(&sa.attr, POSIX_SPAWN_SETSIGMASK);
+  }
+  pid_t pid = -1;
+  int e = posix_spawnp(&pid, args[0], &sa.fa, &sa.attr, args.data(), environ);
+  if (e != 0) throw Error(str("cannot execute ", argv[0]), e, e == ENOENT ? kExitNotFound : kExitCannotExec);
+  return pid;
+}
+
+int wait_child(pid_t pid) {
+  int st = 0;
+  while (::waitpid(pid, &st, 0) < 0)
+    if (errno != EINTR) throw_errno(str("cannot wait for process ", pid));
+  return st;
+}
+
+std::optional<int> wait_child_for(pid_t pid, int64_t timeout_ms) {
+  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  if (!pidfd) throw_errno(str("cannot open a pidfd for process ", pid));
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    pollfd p{pidfd.get(), POLLIN, 0};
+    int r = ::poll(&p, 1, static_cast<int>(std::clamp<int64_t>(left.count(), 0, INT_MAX)));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) throw_errno(str("cannot wait for process ", pid));
+    if (r == 0) return std::nullopt;
+    return wait_child(pid);  // readable: it has ended
+  }
+}
+
+int exit_code_from_wait(int wstatus) {
+  if (WIFEXITED(wstatus)) return WEXITSTATUS(wstatus);
+  if (WIFSIGNALED(wstatus)) return kExitSignalBase + WTERMSIG(wstatus);
+  return kExitToolFailure;
+}
+
+int run_and_wait(const std::vector<std::string>& argv, const SpawnOptions& o) {
+  return exit_code_from_wait(wait_child(spawn(argv, o)));
+}
+
+int run_and_read(const std::vector<std::string>& argv, std::string& output, SpawnOptions o) {
+  Pipe p = make_pipe();
+  o.out = p.write.get();
+  pid_t pid = spawn(argv, o);
+  p.write.reset();
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(p.read.get(), buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
+    if (n > 0) output.append(buf, static_cast<size_t>(n));
+  return exit_code_from_wait(wait_child(pid));
+}
+
+void send_go(UniqueFd& fd, const char* to_whom) {
+  ssize_t n;
+  do n = ::write(fd.get(), "g", 1);
+  while (n < 0 && errno == EINTR);
+  if (n != 1) throw_errno(str("cannot release ", to_whom));
+  fd.reset();
+}
+
+bool wait_go(int fd) {
+  char c;
+  ssize_t n;
+  do n = ::read(fd, &c, 1);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) throw_errno(str("cannot read the go-ahead on fd ", fd));
+  return n == 1;
+}
+
 SignalForwarder::SignalForwarder() {
   sigemptyset(&set_);
   for (int s : kForwardedSignals) sigaddset(&set_, s);
   sigaddset(&set_, SIGCHLD);
-  if (sigprocmask(SIG_BLOCK, &set_, &old_) != 0) die_errno("cannot block signals");
+  if (sigprocmask(SIG_BLOCK, &set_, &old_) != 0) throw_errno("cannot block signals");
 }
 
 void SignalForwarder::restore() const { sigprocmask(SIG_SETMASK, &old_, nullptr); }
 
-int SignalForwarder::wait(pid_t child, bool forward_tty) const {
+int SignalForwarder::wait(pid_t child, WaitOptions o) const {
   for (;;) {
     int st = 0;
-    pid_t r = ::waitpid(child, &st, WNOHANG);
-    if (r == child) return st;
-    if (r < 0 && errno != EINTR) die_errno("cannot wait for the child");
+    pid_t r;
+    while ((r = ::waitpid(o.reap_others ? -1 : child, &st, WNOHANG)) > 0)
+      if (r == child) return st;
+    if (r < 0 && errno != EINTR) throw_errno(str("cannot wait for process ", child));
     siginfo_t si{};
     int sig = ::sigwaitinfo(&set_, &si);
-    if (sig < 0) continue;
-    if (sig == SIGCHLD) continue;
+    if (sig < 0 || sig == SIGCHLD) continue;
     // si_code > 0 means the kernel sent it (a terminal's ^C, ^\, resize):
     // the child is in our foreground process group and got it too.
-    if (si.si_code > 0 && !forward_tty) continue;
+    if (si.si_code > 0 && !o.forward_tty) continue;
     ::kill(child, sig);
   }
 }
@@ -50,49 +165,93 @@ void die_with_parent(int alive_fd) {
 
 void wait_for_parent(int go_fd) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-  char c;
-  ssize_t n;
-  do n = ::read(go_fd, &c, 1);
-  while (n < 0 && errno == EINTR);
-  if (n != 1) std::_Exit(kExitToolFailure);  // the parent is gone
+  bool go = false;
+  try {
+    go = wait_go(go_fd);
+  } catch (const Error&) {
+  }
+  if (!go) std::_Exit(kExitToolFailure);  // the parent is gone
 }
 
-std::optional<uint64_t> process_start_time(pid_t pid) {
-  auto stat = try_read_file("/proc/" + std::to_string(pid) + "/stat");
-  if (!stat) return std::nullopt;
+void hide_argv_values(int argc, char** argv, int end, const std::vector<std::string>& secrets) {
+  if (argc < 1 || end > argc) return;
+  for (int i = 0; i + 1 < argc; ++i)  // as the kernel lays them out, or leave them be
+    if (argv[i + 1] != argv[i] + std::strlen(argv[i]) + 1) return;
+  std::vector<std::string> args(argv, argv + argc);
+  bool changed = false;
+  for (int i = 1; i < end; ++i) {
+    std::string& a = args[static_cast<size_t>(i)];
+    for (const auto& kv : secrets) {
+      auto eq = kv.find('=');
+      if (eq == std::string::npos || a.size() < kv.size() || a.compare(a.size() - kv.size(), kv.size(), kv) != 0)
+        continue;
+      // The argument is K=V itself, or an option with it attached.
+      size_t at = a.size() - kv.size();
+      if (at != 0 && a[0] != '-') continue;
+      size_t value = kv.size() - eq - 1;
+      if (value == 0) continue;
+      a.replace(at + eq + 1, value, std::string(std::min<size_t>(value, 3), '*'));
+      changed = true;
+      break;
+    }
+  }
+  if (!changed) return;
+  // The original strings lie one after the other from argv[0] on.
+  char* area = argv[0];
+  size_t room = static_cast<size_t>(argv[argc - 1] + std::strlen(argv[argc - 1]) + 1 - area);
+  size_t off = 0;
+  for (int i = 0; i < argc; ++i) {
+    const std::string& a = args[static_cast<size_t>(i)];
+    if (off + a.size() + 1 > room) break;  // cannot happen: nothing grew
+    std::memcpy(area + off, a.c_str(), a.size() + 1);
+    argv[i] = area + off;
+    off += a.size() + 1;
+  }
+  std::memset(area + off, 0, room - off);
+}
+
+std::optional<uint64_t> parse_proc_stat_field(std::string_view stat, int n) {
   // The command name (field 2) may hold spaces and parentheses: skip to the
   // last ')'.
-  auto rp = stat->rfind(')');
-  if (rp == std::string::npos) return std::nullopt;
-  const char* p = stat->c_str() + rp + 2;           // field 3: the state
-  if (*p == 'Z' || *p == 'X') return std::nullopt;  // a zombie is not alive
-  for (int field = 3; field < 22 && *p; ++field) {
-    while (*p && *p != ' ') ++p;
-    while (*p == ' ') ++p;
+  auto rp = stat.rfind(')');
+  if (n < 3 || rp == std::string_view::npos || rp + 2 >= stat.size()) return std::nullopt;
+  size_t p = rp + 2;                                          // field 3: the state
+  if (stat[p] == 'Z' || stat[p] == 'X') return std::nullopt;  // a zombie is not alive
+  for (int field = 3; field < n; ++field) {
+    p = stat.find(' ', p);
+    if (p == std::string_view::npos) return std::nullopt;
+    ++p;
   }
-  char* end = nullptr;
-  unsigned long long v = std::strtoull(p, &end, 10);
-  if (end == p) return std::nullopt;
+  uint64_t v = 0;
+  size_t start = p;
+  for (; p < stat.size() && stat[p] >= '0' && stat[p] <= '9'; ++p) v = v * 10 + static_cast<uint64_t>(stat[p] - '0');
+  if (p == start) return std::nullopt;
   return v;
 }
 
-long own_thread_count() {
-  auto stat = try_read_file("/proc/self/stat");
-  if (!stat) return 0;
-  auto rp = stat->rfind(')');
-  if (rp == std::string::npos) return 0;
-  const char* p = stat->c_str() + rp + 2;  // field 3
-  for (int field = 3; field < 20 && *p; ++field) {
-    while (*p && *p != ' ') ++p;
-    while (*p == ' ') ++p;
-  }
-  return std::strtol(p, nullptr, 10);
+std::optional<uint64_t> proc_stat_field(pid_t pid, int n) {
+  auto stat = try_read_file(pid ? "/proc/" + std::to_string(pid) + "/stat" : std::string("/proc/self/stat"));
+  if (!stat) return std::nullopt;
+  return parse_proc_stat_field(*stat, n);
 }
+
+std::optional<uint64_t> process_start_time(pid_t pid) { return proc_stat_field(pid, 22); }
+
+long own_thread_count() { return static_cast<long>(proc_stat_field(0, 20).value_or(0)); }
 
 bool process_matches(pid_t pid, uint64_t start_time) {
   if (pid <= 0) return false;
   auto st = process_start_time(pid);
   return st && *st == start_time;
+}
+
+UniqueFd input_fd(const char* name, std::string_view data) {
+  UniqueFd fd(::memfd_create(name, MFD_CLOEXEC));
+  if (!fd) throw_errno(str("cannot create a memfd for ", name));
+  if (::write(fd.get(), data.data(), data.size()) != static_cast<ssize_t>(data.size()) ||
+      ::lseek(fd.get(), 0, SEEK_SET) != 0)
+    throw_errno(str("cannot write ", name));
+  return fd;
 }
 
 }  // namespace rt

@@ -1,14 +1,21 @@
 #include "terminal.hpp"
 
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 
 #include "error.hpp"
+#include "fs.hpp"
 
 namespace rt {
 
@@ -21,14 +28,52 @@ UniqueFd open_pty(std::string& slave) {
   return m;
 }
 
+DevptsPty open_devpts_pty(int root_fd) {
+  DevptsPty p;
+  std::error_code ec;
+  UniqueFd path = open_in_root(root_fd, "/dev/ptmx", O_PATH, ec);
+  struct stat st {};
+  struct statfs fs {};
+  if (!path || ::fstat(path.get(), &st) != 0 || ::fstatfs(path.get(), &fs) != 0) return p;
+  if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(5, 2) || fs.f_type != DEVPTS_SUPER_MAGIC) return p;
+  UniqueFd m(::open(fd_path(path.get()).c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (!m) throw_errno("cannot open the devpts ptmx");
+  int unlock = 0;
+  if (::ioctl(m.get(), TIOCSPTLCK, &unlock) != 0) throw_errno("cannot unlock the pseudo-terminal");
+  int s = ::ioctl(m.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (s < 0) throw_errno("cannot open the pseudo-terminal's other end");
+  p.master = std::move(m);
+  p.slave = UniqueFd(s);
+  return p;
+}
+
+void send_fd(int sock, int fd, const std::string& text) {
+  iovec iov{const_cast<char*>(text.data()), text.size()};
+  alignas(cmsghdr) char buf[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = buf;
+  msg.msg_controllen = sizeof buf;
+  cmsghdr* cm = CMSG_FIRSTHDR(&msg);
+  cm->cmsg_level = SOL_SOCKET;
+  cm->cmsg_type = SCM_RIGHTS;
+  cm->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+  ssize_t n;
+  do n = ::sendmsg(sock, &msg, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) throw_errno("cannot send the terminal on the console socket");
+}
+
 void attach_to_pty(const std::string& slave) {
-  if (::setsid() < 0) die_errno("cannot start a session for the terminal");
-  int t = ::open(slave.c_str(), O_RDWR);
-  if (t < 0) die_errno(str("cannot open ", slave));
-  if (::ioctl(t, TIOCSCTTY, 0) != 0) die_errno("cannot set the controlling terminal");
+  if (::setsid() < 0) throw_errno("cannot start a session for the terminal");
+  UniqueFd t(::open(slave.c_str(), O_RDWR));
+  if (!t) throw_errno(str("cannot open ", slave));
+  if (::ioctl(t.get(), TIOCSCTTY, 0) != 0) throw_errno("cannot set the controlling terminal");
   for (int i = 0; i < 3; ++i)
-    if (::dup2(t, i) < 0) die_errno("cannot attach the terminal");
-  if (t > 2) ::close(t);
+    if (::dup2(t.get(), i) < 0) throw_errno("cannot attach the terminal");
+  if (t.get() <= 2) (void)t.release();  // it is one of the three now
 }
 
 RawTerminal::RawTerminal(int fd) {

@@ -12,8 +12,25 @@ namespace rt {
 // A new pty master (CLOEXEC); `slave` gets the path of its other end.
 UniqueFd open_pty(std::string& slave);
 
-// In a forked child: start a session and make `slave` its controlling
-// terminal and stdin/stdout/stderr. Dies with a message on failure.
+// A pty of the devpts whose ptmx is ROOT_FD's /dev/ptmx (an fd of a root
+// directory): the path is resolved inside that root with no magic link and
+// must be a devpts ptmx (5:2 on a devpts) before it is opened, through
+// that fd; the slave comes from TIOCGPTPEER, with no path at all. So a
+// container that owns its /dev cannot plant something else there. Both
+// ends empty when there is no such ptmx; throws rt::Error when one cannot
+// be set up.
+struct DevptsPty {
+  UniqueFd master, slave;
+};
+DevptsPty open_devpts_pty(int root_fd);
+
+// Send FD over the connected unix socket SOCK with SCM_RIGHTS (runc's
+// --console-socket protocol: the message text names it). Throws rt::Error.
+void send_fd(int sock, int fd, const std::string& text);
+
+// In a forked child (inside rt::run_child): start a session and make
+// `slave` its controlling terminal and stdin/stdout/stderr. Throws
+// rt::Error.
 void attach_to_pty(const std::string& slave);
 
 // The terminal on `fd` in raw mode for the lifetime of this object (no-op

@@ -1,15 +1,18 @@
 #include "userns.hpp"
 
 #include <grp.h>
-#include <signal.h>
+#include <sched.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <utility>
 
 #include "error.hpp"
 #include "fs.hpp"
 #include "parse.hpp"
+#include "process.hpp"
 
 namespace rt {
 
@@ -57,55 +60,196 @@ void run_shadow_tool(const char* tool, pid_t pid, const std::vector<IdMap>& v) {
     args.push_back(std::to_string(m.outer));
     args.push_back(std::to_string(m.count));
   }
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t c = ::fork();
-  if (c < 0) die_errno("cannot fork");
-  if (c == 0) {
-    ::execvp(tool, argv.data());
-    die_errno(str("cannot execute ", tool, " (needed to map more than your own id; install the uidmap package)"));
+  int code;
+  try {
+    code = run_and_wait(args);
+  } catch (const Error& e) {
+    throw Error(str(e.what(), " (needed to map more than your own id; install the uidmap package)"));
   }
-  int st = 0;
-  while (::waitpid(c, &st, 0) < 0 && errno == EINTR) {
-  }
-  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-    die(str(tool, " failed for pid ", pid, " (check /etc/subuid and /etc/subgid)"));
+  if (code != 0) throw Error(str(tool, " failed for pid ", pid, " (check /etc/subuid and /etc/subgid)"));
 }
 
-[[noreturn]] void helper_main(pid_t target, const IdMaps& maps, int go_fd) {
-  char c;
-  ssize_t n;
-  do n = ::read(go_fd, &c, 1);
-  while (n < 0 && errno == EINTR);
-  if (n != 1) std::_Exit(kExitToolFailure);  // the parent failed to unshare and said so
-  std::string proc = str("/proc/", target, "/");
-  bool privileged = ::geteuid() == 0;
-  uint32_t euid = ::geteuid(), egid = ::getegid();
-  if (!maps.uid.empty()) {
-    if (privileged || only_own_id(maps.uid, euid)) {
-      if (auto ec = write_file(proc + "uid_map", map_text(maps.uid)))
-        die_sys(ec.value(), str("cannot write uid map ", map_text(maps.uid).substr(0, 40), "for pid ", target));
-    } else {
-      run_shadow_tool("newuidmap", target, maps.uid);
+void write_map(const std::string& path, const std::string& text, const std::string& what) {
+  if (auto ec = write_file(path, text)) throw Error(what, ec.value());
+}
+
+// The helper: waits for the go-ahead (the parent has unshared), writes the
+// maps, exits 0; or sends its one-line error back on `err_fd` and exits
+// 125.
+[[noreturn]] void helper_main(pid_t target, const IdMaps& maps, int go_fd, int err_fd) {
+  if (!wait_go(go_fd)) std::_Exit(kExitToolFailure);  // the parent failed to unshare and said so
+  try {
+    std::string proc = str("/proc/", target, "/");
+    bool privileged = ::geteuid() == 0;
+    uint32_t euid = ::geteuid(), egid = ::getegid();
+    if (!maps.uid.empty()) {
+      if (privileged || only_own_id(maps.uid, euid))
+        write_map(proc + "uid_map", map_text(maps.uid),
+                  str("cannot write uid map ", map_text(maps.uid).substr(0, 40), "for pid ", target));
+      else run_shadow_tool("newuidmap", target, maps.uid);
     }
-  }
-  if (!maps.gid.empty()) {
-    if (privileged || only_own_id(maps.gid, egid)) {
-      // Without CAP_SETGID outside, the kernel wants setgroups denied first.
-      if (!privileged)
-        if (auto ec = write_file(proc + "setgroups", "deny"))
-          die_sys(ec.value(), str("cannot write setgroups for pid ", target));
-      if (auto ec = write_file(proc + "gid_map", map_text(maps.gid)))
-        die_sys(ec.value(), str("cannot write gid map for pid ", target));
-    } else {
-      run_shadow_tool("newgidmap", target, maps.gid);
+    if (!maps.gid.empty()) {
+      if (privileged || only_own_id(maps.gid, egid)) {
+        // Without CAP_SETGID outside, the kernel wants setgroups denied first.
+        if (!privileged) write_map(proc + "setgroups", "deny", str("cannot write setgroups for pid ", target));
+        write_map(proc + "gid_map", map_text(maps.gid), str("cannot write gid map for pid ", target));
+      } else {
+        run_shadow_tool("newgidmap", target, maps.gid);
+      }
     }
+  } catch (const std::exception& e) {
+    std::string msg = e.what();
+    ssize_t n = ::write(err_fd, msg.data(), msg.size());
+    (void)n;
+    std::_Exit(kExitToolFailure);
   }
   std::_Exit(0);
 }
 
 }  // namespace
+
+std::vector<SubIdRange> subid_ranges(const std::string& text, const std::string& user, uint32_t id) {
+  std::vector<SubIdRange> out;
+  std::string num = std::to_string(id);
+  for (const auto& line : split(text, '\n')) {
+    auto f = split(line, ':');
+    if (f.size() != 3 || f[0].empty() || (f[0] != user && f[0] != num)) continue;
+    try {
+      SubIdRange r{static_cast<uint32_t>(parse_uint(f[1], "start", UINT32_MAX - 1)),
+                   static_cast<uint32_t>(parse_uint(f[2], "count", UINT32_MAX))};
+      if (r.count > 0 && uint64_t{r.start} + r.count <= UINT32_MAX) out.push_back(r);
+    } catch (const Error&) {
+      // a malformed line grants nothing
+    }
+  }
+  return out;
+}
+
+namespace {
+
+// Is PROG an executable in one of PATH's directories?
+bool on_path(const char* prog) {
+  const char* path = std::getenv("PATH");
+  for (const auto& dir : split(path && *path ? path : "/usr/bin:/bin", ':'))
+    if (!dir.empty() && ::access(str(dir, "/", prog).c_str(), X_OK) == 0) return true;
+  return false;
+}
+
+// 0 -> own id, then the granted ranges from 1 on, one after the other.
+std::vector<IdMap> ranged_map(uint32_t own, const std::vector<SubIdRange>& ranges) {
+  std::vector<IdMap> v{{0, own, 1}};
+  uint64_t next = 1;
+  for (const auto& r : ranges) {
+    uint64_t count = std::min<uint64_t>(r.count, UINT32_MAX - next);
+    if (count == 0 || v.size() >= 340) break;  // the kernel takes 340 lines
+    v.push_back({static_cast<uint32_t>(next), r.start, static_cast<uint32_t>(count)});
+    next += count;
+  }
+  return v;
+}
+
+}  // namespace
+
+IdMaps rootless_maps(std::string& note) {
+  uint32_t uid = ::geteuid(), gid = ::getegid();
+  IdMaps single;
+  single.uid.push_back({0, uid, 1});
+  single.gid.push_back({0, gid, 1});
+  // The caller's name (subuid lines may name it): from the host's
+  // /etc/passwd, read directly (no NSS in a static binary).
+  std::string user;
+  for (const auto& line : split(try_read_file("/etc/passwd").value_or(""), '\n')) {
+    auto f = split(line, ':');
+    if (f.size() >= 3 && f[2] == std::to_string(uid)) {
+      user = f[0];
+      break;
+    }
+  }
+  std::string who = user.empty() ? str("uid ", uid) : user;
+  auto read = [&](const char* file) { return subid_ranges(try_read_file(file).value_or(""), user, uid); };
+  auto sub_u = read("/etc/subuid"), sub_g = read("/etc/subgid");
+  const char* limits =
+      "only root inside the container is mapped (to you): files of other owners show as nobody, and a container "
+      "cannot become another user";
+  if (sub_u.empty() || sub_g.empty()) {
+    note = str("no subordinate ", sub_u.empty() ? "uids" : "gids", " for ", who, " in ",
+               sub_u.empty() ? "/etc/subuid" : "/etc/subgid", ": ", limits, " (as root: usermod --add-subuids ",
+               "100000-165535 --add-subgids 100000-165535 ", user.empty() ? std::to_string(uid) : user, ")");
+    return single;
+  }
+  if (!on_path("newuidmap") || !on_path("newgidmap")) {
+    note = str("newuidmap and newgidmap are not installed: ", limits, " (install the uidmap package)");
+    return single;
+  }
+  note.clear();
+  IdMaps m;
+  m.uid = ranged_map(uid, sub_u);
+  m.gid = ranged_map(gid, sub_g);
+  return m;
+}
+
+std::optional<std::string> userns_blocked() {
+  auto sysctl = [](const char* name) -> std::optional<std::string> {
+    std::string path = "/proc/sys/" + std::string(name);
+    for (char& c : path)
+      if (c == '.') c = '/';
+    auto v = try_read_file(path);
+    while (v && !v->empty() && (v->back() == '\n' || v->back() == ' ')) v->pop_back();
+    return v;
+  };
+  if (sysctl("user.max_user_namespaces") == "0")
+    return "user namespaces are disabled on this host (user.max_user_namespaces=0; as root: sysctl -w "
+           "user.max_user_namespaces=15000)";
+  if (sysctl("kernel.unprivileged_userns_clone") == "0")
+    return "unprivileged user namespaces are disabled on this host (kernel.unprivileged_userns_clone=0; as root: "
+           "sysctl -w kernel.unprivileged_userns_clone=1)";
+  return std::nullopt;
+}
+
+std::optional<std::string> apparmor_userns_restricted() {
+  auto label = try_read_file("/proc/self/attr/apparmor/current");
+  if (!label) label = try_read_file("/proc/self/attr/current");
+  if (!label || label->find("unprivileged_userns") == std::string::npos) return std::nullopt;
+  return "AppArmor confines unprivileged user namespaces on this host "
+         "(kernel.apparmor_restrict_unprivileged_userns=1): "
+         "give the rt tools an AppArmor profile that allows userns, or as root: sysctl -w "
+         "kernel.apparmor_restrict_unprivileged_userns=0";
+}
+
+bool enter_rootless_userns() {
+  std::string note;
+  IdMaps maps = rootless_maps(note);
+  if (maps.uid.size() < 2 && maps.gid.size() < 2) return false;
+  MapWriter writer;
+  writer.start(maps);
+  if (::unshare(CLONE_NEWUSER) != 0) {
+    int e = errno;
+    auto why = userns_blocked();
+    throw Error(str("cannot create a user namespace", why ? str(" (", *why, ")") : std::string()), e);
+  }
+  writer.finish();
+  become_mapped_root(maps);
+  return true;
+}
+
+bool in_initial_userns() {
+  auto text = try_read_file("/proc/self/uid_map");
+  if (!text) return true;
+  auto f = split(*text, ' ');
+  std::vector<std::string> w;
+  for (auto& x : f)
+    if (!x.empty()) w.push_back(x);
+  return w.size() >= 3 && w[0] == "0" && w[1] == "0" && starts_with(w[2], "4294967295");
+}
+
+std::error_code remove_tree_as_owner(const std::string& path) {
+  std::error_code ec = remove_tree(path);
+  if (!ec || ::geteuid() == 0 || (ec.value() != EACCES && ec.value() != EPERM)) return ec;
+  pid_t pid = ::fork();
+  if (pid < 0) return ec;
+  if (pid == 0) run_child([&] { return enter_rootless_userns() && !remove_tree(path) ? 0 : 1; });
+  return exit_code_from_wait(wait_child(pid)) == 0 ? std::error_code() : ec;
+}
 
 void become_mapped_root(const IdMaps& maps) {
   auto maps_root = [](const std::vector<IdMap>& v) {
@@ -114,36 +258,38 @@ void become_mapped_root(const IdMaps& maps) {
     return false;
   };
   if (maps_root(maps.gid) && ::getgid() != 0) {
-    if (::setresgid(0, 0, 0) != 0) die_errno("cannot become gid 0 in the new user namespace");
+    if (::setresgid(0, 0, 0) != 0) throw_errno("cannot become gid 0 in the new user namespace");
     // Allowed only when setgroups was not denied (a privileged map writer).
-    if (::setgroups(0, nullptr) != 0 && errno != EPERM) die_errno("cannot drop the supplementary groups");
+    if (::setgroups(0, nullptr) != 0 && errno != EPERM) throw_errno("cannot drop the supplementary groups");
   }
   if (maps_root(maps.uid) && ::getuid() != 0 && ::setresuid(0, 0, 0) != 0)
-    die_errno("cannot become uid 0 in the new user namespace");
+    throw_errno("cannot become uid 0 in the new user namespace");
 }
 
 void MapWriter::start(const IdMaps& maps) {
-  Pipe p = make_pipe();
+  Pipe go = make_pipe(), err = make_pipe();
   pid_t target = ::getpid();
   helper_ = ::fork();
-  if (helper_ < 0) die_errno("cannot fork the id-map helper");
+  if (helper_ < 0) throw_errno("cannot fork the id-map helper");
   if (helper_ == 0) {
-    p.write.reset();
-    helper_main(target, maps, p.read.get());
+    go.write.reset();
+    err.read.reset();
+    helper_main(target, maps, go.read.get(), err.write.get());
   }
-  go_ = std::move(p.write);
+  go_ = std::move(go.write);
+  err_ = std::move(err.read);
 }
 
 void MapWriter::finish() {
   if (helper_ < 0) return;
-  char c = 'g';
-  if (::write(go_.get(), &c, 1) != 1) die_errno("cannot signal the id-map helper");
-  go_.reset();
-  int st = 0;
-  while (::waitpid(helper_, &st, 0) < 0 && errno == EINTR) {
-  }
-  helper_ = -1;
-  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) std::_Exit(kExitToolFailure);  // it printed why
+  send_go(go_, "the id-map helper");
+  int code = exit_code_from_wait(wait_child(std::exchange(helper_, -1)));
+  if (code == 0) return;
+  std::string msg;
+  char buf[512];
+  ssize_t n;
+  while ((n = ::read(err_.get(), buf, sizeof buf)) > 0) msg.append(buf, static_cast<size_t>(n));
+  throw Error(msg.empty() ? str("the id-map helper failed (status ", code, ")") : msg);
 }
 
 MapWriter::~MapWriter() {

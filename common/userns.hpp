@@ -3,7 +3,9 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "fd.hpp"
@@ -29,7 +31,7 @@ IdMap parse_id_map(const std::string& s, const char* what);
 // as the overflow ids (nobody) and would lose every capability at execve.
 // When the maps include root, become root inside (as runc does for a
 // container's init) and drop the supplementary groups, which would
-// otherwise show as nogroup. Dies with a one-line message on failure.
+// otherwise show as nogroup. Throws rt::Error on failure.
 void become_mapped_root(const IdMaps& maps);
 
 // Writes the maps of the calling process's new user namespace. The kernel
@@ -37,6 +39,51 @@ void become_mapped_root(const IdMaps& maps);
 // start() forks a helper before unshare(CLONE_NEWUSER) and finish() lets it
 // write /proc/PID/{setgroups,uid_map,gid_map} (or run newuidmap/newgidmap
 // when the caller is not root) and waits for it.
+// ---------------------------------------------------------------- rootless
+
+// One line of /etc/subuid or /etc/subgid: USER-or-UID:START:COUNT.
+struct SubIdRange {
+  uint32_t start = 0, count = 0;
+};
+
+// The ranges `text` (the contents of /etc/subuid or /etc/subgid) grants to
+// the user named `user` or numbered `id`, in file order. Malformed lines are
+// skipped, as the shadow tools skip them.
+std::vector<SubIdRange> subid_ranges(const std::string& text, const std::string& user, uint32_t id);
+
+// The maps of a rootless container: the caller's uid/gid as 0 inside, and
+// the ranges /etc/subuid and /etc/subgid grant the caller as 1, 2, ... when
+// newuidmap and newgidmap can write them. Where they cannot, a single-id map
+// and `note` says why and what that limits (empty when nothing is missing).
+IdMaps rootless_maps(std::string& note);
+
+// Why the kernel will refuse this user a user namespace, read from the
+// sysctls that block it (kernel.unprivileged_userns_clone,
+// user.max_user_namespaces, kernel.apparmor_restrict_unprivileged_userns),
+// each with its remedy; nullopt when none of them does.
+std::optional<std::string> userns_blocked();
+// In a new user namespace: the reason when AppArmor has confined this
+// process for having made it (Ubuntu's restriction: no capabilities in it),
+// with the remedy; nullopt otherwise.
+std::optional<std::string> apparmor_userns_restricted();
+
+// Make the calling process, which must be single-threaded, root of a new
+// user namespace mapped as rootless_maps() says, so that it can give files
+// the owners an image names (as a rootless container sees them). Only when
+// those maps hold more than the caller's own ids (a single-id namespace
+// gains nothing): returns false, and does nothing, otherwise. Throws
+// rt::Error on failure.
+bool enter_rootless_userns();
+
+// Is the calling process in the host's (initial) user namespace?
+bool in_initial_userns();
+
+// remove_tree(path), and for an unprivileged caller who may not remove some
+// of it (files a rootless container or layer gave to the caller's
+// subordinate ids), again as root of a user namespace with those ids mapped,
+// in a child process.
+std::error_code remove_tree_as_owner(const std::string& path);
+
 class MapWriter {
  public:
   MapWriter() = default;
@@ -44,11 +91,11 @@ class MapWriter {
   MapWriter& operator=(const MapWriter&) = delete;
   ~MapWriter();
   void start(const IdMaps& maps);
-  void finish();  // dies with the helper's message on failure
+  void finish();  // throws rt::Error with the helper's message on failure
 
  private:
   pid_t helper_ = -1;
-  UniqueFd go_;
+  UniqueFd go_, err_;  // the go-ahead to the helper; its error message back
 };
 
 }  // namespace rt

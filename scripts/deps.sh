@@ -6,14 +6,18 @@ PKGS="g++ make pkg-config
 libboost-program-options-dev libboost-filesystem-dev libarchive-dev
 libcurl4-openssl-dev nlohmann-json3-dev libssl-dev libseccomp-dev libedit-dev
 libcap-dev
+containernetworking-plugins golang-github-containernetworking-plugin-dnsname dnsmasq-base iptables
 bats bats-support bats-assert bats-file
 busybox-static mandoc iproute2 util-linux procps psmisc tmux
-docker-registry skopeo umoci uidmap curl jq python3 zstd openssl
-clang-format clang-tidy cppcheck"
-BENCH_PKGS="hyperfine crun runc bubblewrap"
+docker-registry skopeo umoci uidmap curl jq python3 perl zstd openssl runc containerd
+clang-format clang-tidy cppcheck doctest-dev"
+BENCH_PKGS="hyperfine crun bubblewrap golang-go podman"
+# make fuzz: libFuzzer comes with clang's runtime libraries
+FUZZ_PKGS="clang-14 libclang-rt-14-dev"
 
 want="$PKGS"
 [ "${1:-}" = "--bench" ] && want="$PKGS $BENCH_PKGS"
+[ "${1:-}" = "--fuzz" ] && want="$PKGS $FUZZ_PKGS"
 
 missing=""
 for p in $want; do

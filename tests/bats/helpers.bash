@@ -12,17 +12,46 @@ export PATH="$RT_BIN:$PATH"
 # Per test: fresh stores, and a snapshot of the host's mount table (PID 1's,
 # outside the suite's private namespace) that must be byte-identical after.
 rt_setup() {
-  export RT_STATE="$BATS_TEST_TMPDIR/state" RT_ROOT="$BATS_TEST_TMPDIR/store"
+  export RT_STATE="$BATS_TEST_TMPDIR/state" RT_ROOT="$BATS_TEST_TMPDIR/store" RT_CONFIG="$BATS_TEST_TMPDIR/config"
+  # rt-run's default for root is a bridge (a veth, rules, a lease: ~0.7 s
+  # per container here); tests that need no network keep to none, the
+  # network tests (rt-run-net.bats) unset this.
+  export RT_NETWORK=none
   HOST_MOUNTS_BEFORE="$BATS_TEST_TMPDIR/.host-mounts"
   cat /proc/1/mountinfo > "$HOST_MOUNTS_BEFORE"
 }
 
 rt_teardown() {
+  rt_sanitizer_reports || return 1
   if ! cat /proc/1/mountinfo | cmp -s "$HOST_MOUNTS_BEFORE" -; then
     echo "the host's mount table changed during this test:" >&2
     diff "$HOST_MOUNTS_BEFORE" /proc/1/mountinfo >&2 || true
     return 1
   fi
+}
+
+# The sanitizer build (make asan): a report any process of rt wrote to
+# $RT_SANITIZER_LOGS fails the test during which it appeared. It is shown,
+# then moved to seen/ so that the next test starts clean.
+rt_sanitizer_reports() {
+  [ -n "${RT_SANITIZER_LOGS:-}" ] || return 0
+  local f bad=0
+  for f in "$RT_SANITIZER_LOGS"/*.[0-9]*; do
+    [ -f "$f" ] || continue
+    echo "sanitizer report $f:" >&2
+    cat "$f" >&2
+    mkdir -p "$RT_SANITIZER_LOGS/seen"
+    mv "$f" "$RT_SANITIZER_LOGS/seen/"
+    bad=1
+  done
+  return $bad
+}
+
+# A test that needs a chain tool other than rt-exec to be static (to run it
+# after pivot_root): the sanitizer build links them dynamically.
+skip_unless_static() {
+  file -L "$1" 2>/dev/null | grep -q "statically linked" ||
+    skip "$1 is dynamically linked (the sanitizer build: ASan cannot link static)"
 }
 
 # Kill what a failed test left running, by the pids rt recorded (never by
@@ -57,11 +86,69 @@ wait_until() {
   "$@"
 }
 
-# Every long option in TOOL --help must appear in man/TOOL.1.
+# True when process PID has a handler installed for signal number SIG
+# (bit SIG-1 of SigCgt in /proc/PID/status).
+catches_signal() {
+  local mask
+  mask=$(awk '/^SigCgt:/ {print $2}' "/proc/$1/status" 2>/dev/null)
+  [ -n "$mask" ] && (( (16#$mask >> ($2 - 1)) & 1 ))
+}
+
+# The long options a man page names, one a line: roff's "\-" read as "-",
+# each name whole ("--memory-swap" does not document "--memory").
+man_options() { sed 's/\\-/-/g' "$1" | grep -oE -- '--[a-z][a-z0-9-]*[a-z0-9]' | sort -u; }
+
+# Every long option in TOOL --help must appear in man/TOOL.1, by its whole name.
 check_help_matches_man() {
-  local tool=$1 man=$2 opt missing=""
-  for opt in $("$tool" --help | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u); do
-    grep -qE -- "\\\\-\\\\-${opt#--}|${opt}" "$man" || missing="$missing $opt"
+  local tool=$1 man=$2 documented opt missing=""
+  documented=$(man_options "$man")
+  for opt in $("$tool" --help | grep -oE -- '--[a-z][a-z0-9-]*[a-z0-9]' | sort -u); do
+    grep -qxF -- "$opt" <<<"$documented" || missing="$missing $opt"
   done
   [ -z "$missing" ] || { echo "options in $tool --help missing from $man:$missing" >&2; return 1; }
+}
+
+# Nothing of network attachment $1 (on network $2, default "bridge", whose
+# bridge is $BR) is left: no namespace mount or file, no record, no veth on
+# the bridge, no iptables rule naming it, no host-local lease.
+assert_net_gone() {
+  local id=$1 net=${2:-bridge}
+  refute [ -e "$RT_STATE/netns/$id" ]
+  refute [ -e "$RT_STATE/netns/$id.json" ]
+  run grep -c "netns/$id" /proc/self/mountinfo
+  assert_output 0
+  run ls "/sys/class/net/$BR/brif"
+  assert_output ""
+  run sh -c "iptables-save | grep -c -- '$id'"
+  assert_output 0
+  # host-local's lease files hold "ID\r\nIFNAME"
+  run sh -c "grep -rl -- '^$id.\\?\$' '$RT_STATE/cni-ipam/$net' 2>/dev/null | wc -l"
+  assert_output 0
+}
+
+# A busybox image made from the test rootfs, as an OCI archive at
+# $1/busybox.tar named docker.io/library/busybox:latest (for engines that
+# import images: containerd, podman).
+make_busybox_archive() {
+  local L="$1/layout" W="$1/work"
+  umoci init --layout "$L" >&2
+  umoci new --image "$L:empty" >&2
+  umoci unpack --image "$L:empty" "$W" >&2
+  cp -a "$RT_ROOTFS/." "$W/rootfs/"
+  umoci repack --image "$L:busybox" "$W" >&2
+  umoci config --image "$L:busybox" --config.cmd sh >&2
+  skopeo copy --quiet "oci:$L:busybox" "oci-archive:$1/busybox.tar:docker.io/library/busybox:latest" >&2
+}
+
+# run "$1" under script(1) in a new pty, with a stdin that stays open: at
+# EOF on its stdin script ends the pty's input, and an engine that forwards
+# it (podman -i, ctr -t) may then detach before the container's output has
+# arrived (podman does so with crun as well). CI's stdin is /dev/null.
+run_in_pty() {
+  local fd pid
+  exec {fd}< <(exec sleep 300 3>&-)
+  pid=$!
+  run script -qec "$1" /dev/null <&"$fd"
+  exec {fd}<&-
+  kill "$pid" 2>/dev/null || true
 }

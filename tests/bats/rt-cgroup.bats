@@ -113,6 +113,151 @@ fake_tree() {
   [ -z "$(our_groups)" ]
 }
 
+@test "--no-wait: nothing resident, the program is in the group, which stays until --remove" {
+  need_v1 memory pids
+  local out="$BATS_TEST_TMPDIR/out"
+  rt-cgroup --no-wait --name "$N" --memory 64M -- sh -c 'echo $$; cat /proc/self/cgroup; exec sleep 1000' >"$out" 3>&- &
+  local pid=$!
+  wait_until 50 grep -q "rt-$N" "$out"
+  # The program is the process started here: rt-cgroup stayed nowhere.
+  assert_equal "$(head -1 "$out")" "$pid"
+  wait_until 50 grep -qx sleep "/proc/$pid/comm"
+  assert_equal "$(cat "$(cgdir memory "$N")/memory.limit_in_bytes")" $((64 * 1024 * 1024))
+  grep -qx "$pid" "$(cgdir pids "$N")/cgroup.procs"
+  kill -9 "$pid"
+  wait "$pid" || true
+  # The program ended; its group did not go with it.
+  [ -d "$(cgdir pids "$N")" ]
+  run rt-cgroup --remove "$N"
+  assert_success
+  [ -z "$(our_groups)" ]
+  run rt-cgroup --no-wait -- true
+  assert_equal "$status" 125
+  assert_output "rt-cgroup: --no-wait needs --name or --path (the group outlives this process: name it to remove it)"
+  run rt-cgroup --no-wait --stats "$N"
+  assert_equal "$status" 125
+}
+
+@test "--path: the group exactly at an absolute path on every v1 hierarchy, processes in it; parents made are removed" {
+  need_v1 memory pids cpuacct freezer cpu cpuset devices blkio
+  local top="rt-$N-top" c
+  run rt-cgroup --path "/$top/a/b" --memory 64M --pids 9 -- sh -c 'cat /proc/self/cgroup; exit 3'
+  assert_equal "$status" 3
+  # Every v1 controller hierarchy, as runc makes a cgroupsPath (named ones like name=systemd are left alone).
+  for c in memory pids cpuacct freezer cpu cpuset devices blkio; do
+    assert_line --regexp "^[0-9]+:$c:/$top/a/b\$"
+  done
+  refute_line --regexp "name=systemd:/$top"
+  [ -z "$(our_groups)" ]
+  # --no-wait at a path; --stats, --join and --remove address it by that path.
+  local out="$BATS_TEST_TMPDIR/out"
+  rt-cgroup --no-wait --path "/$top/c" --memory 64M -- sleep 1000 >"$out" 3>&- &
+  local pid=$!
+  wait_until 50 grep -qx "$pid" "/sys/fs/cgroup/memory/$top/c/cgroup.procs"
+  assert_equal "$(cat "/sys/fs/cgroup/memory/$top/c/memory.limit_in_bytes")" $((64 * 1024 * 1024))
+  run rt-cgroup --stats "/$top/c" --json
+  assert_success
+  echo "$output" | jq -e '.memory_limit_bytes == 67108864 and .pids_current == 1'
+  run rt-cgroup --join "/$top/c" -- cat /proc/self/cgroup
+  assert_success
+  assert_line --regexp "^[0-9]+:pids:/$top/c\$"
+  run rt-cgroup --remove "/$top/c"
+  assert_success
+  wait "$pid" || true
+  [ ! -d "/sys/fs/cgroup/memory/$top/c" ]
+  # The parent it made is the caller's to remove: --path named only the group.
+  rmdir /sys/fs/cgroup/*/"$top"
+  [ -z "$(our_groups)" ]
+}
+
+@test "--path: a relative path is below the caller's cgroup in each hierarchy; an empty existing group is taken over, a busy one is not" {
+  need_v1 memory pids
+  local top="rt-$N-rel" self
+  self=$(awk -F: '$2 == "memory" {print $3}' /proc/self/cgroup)
+  run rt-cgroup --path "$top/x" -- cat /proc/self/cgroup
+  assert_success
+  assert_line --regexp "^[0-9]+:memory:${self%/}/$top/x\$"
+  [ -z "$(our_groups)" ]
+  # An empty group that exists is used (runc joins an existing cgroupsPath) and removed after.
+  mkdir -p "/sys/fs/cgroup/pids/$top"
+  run rt-cgroup --path "/$top" --pids 4 -- cat "/sys/fs/cgroup/pids/$top/pids.max"
+  assert_success
+  assert_output 4
+  [ ! -d "/sys/fs/cgroup/pids/$top" ]
+  # One with a process in it is refused before anything is made or moved.
+  rt-cgroup --no-wait --path "/$top" -- sleep 1000 3>&- &
+  local pid=$!
+  wait_until 50 grep -qx "$pid" "/sys/fs/cgroup/pids/$top/cgroup.procs"
+  run rt-cgroup --path "/$top" -- true
+  assert_equal "$status" 125
+  assert_output --regexp "rt-cgroup: the cgroup /sys/fs/cgroup/[a-z]+/$top is in use \(1 processes\)"
+  rt-cgroup --remove "/$top"
+  wait "$pid" || true
+  [ -z "$(our_groups)" ]
+  # Bad paths and combinations: one line, exit 125.
+  local bad
+  for bad in "--path / -- true" "--path a/../b -- true" "--path /x --name y -- true" "--path /x --parent /y -- true" \
+      "--stats /x --parent /y" "--path /x --stats y"; do
+    run rt-cgroup $bad
+    assert_equal "$status" 125
+    assert_equal "${#lines[@]}" 1
+  done
+  run rt-cgroup --stats "/$top"
+  assert_equal "$status" 125
+  assert_output "rt-cgroup: no group at /$top in any hierarchy"
+}
+
+@test "--cpu-quota, --cpu-period, --memory-swappiness, --oom-kill-disable, --kernel-memory-tcp, --device-*: the v1 files; --update changes a running group" {
+  need_v1 memory pids cpu blkio
+  local dev; dev=$(cat /sys/block/vda/dev 2>/dev/null || cat /sys/block/loop0/dev)
+  local out="$BATS_TEST_TMPDIR/out"
+  start_bg --name "$N" --memory 256M --pids 20 --cpu-quota 30000 --cpu-period 60000 --memory-swappiness 10 \
+    --oom-kill-disable --kernel-memory-tcp 16M --device-read-bps "$dev=1048576" --device-write-iops "$dev=100" -- sleep 1000
+  wait_until 50 populated "$N"
+  run cat "$(cgdir cpu "$N")/cpu.cfs_quota_us" "$(cgdir cpu "$N")/cpu.cfs_period_us" "$(cgdir memory "$N")/memory.swappiness" \
+    "$(cgdir memory "$N")/memory.kmem.tcp.limit_in_bytes" "$(cgdir blkio "$N")/blkio.throttle.read_bps_device" \
+    "$(cgdir blkio "$N")/blkio.throttle.write_iops_device"
+  assert_output "$(printf '30000\n60000\n10\n16777216\n%s 1048576\n%s 100' "$dev" "$dev")"
+  grep -qx "oom_kill_disable 1" "$(cgdir memory "$N")/memory.oom_control"
+  # --update: only what it gives changes; a lower memory limit keeps memory+swap.
+  run rt-cgroup --update "$N" --memory 32M --pids 3 --cpu-quota -1
+  assert_success
+  run cat "$(cgdir memory "$N")/memory.limit_in_bytes" "$(cgdir pids "$N")/pids.max" "$(cgdir cpu "$N")/cpu.cfs_quota_us" \
+    "$(cgdir cpu "$N")/cpu.cfs_period_us" "$(cgdir memory "$N")/memory.swappiness"
+  assert_output "$(printf '33554432\n3\n-1\n60000\n10')"
+  # Raising memory above memory+swap raises that first.
+  if [ -e "$(cgdir memory "$N")/memory.memsw.limit_in_bytes" ]; then
+    rt-cgroup --update "$N" --memory 64M --memory-swap 64M
+    rt-cgroup --update "$N" --memory 128M
+    assert_equal "$(cat "$(cgdir memory "$N")/memory.limit_in_bytes")" $((128 * 1024 * 1024))
+    assert_equal "$(cat "$(cgdir memory "$N")/memory.memsw.limit_in_bytes")" $((128 * 1024 * 1024))
+  fi
+  run rt-cgroup --update "$N"
+  assert_equal "$status" 125
+  assert_output "rt-cgroup: --update needs at least one limit to change"
+  run rt-cgroup --update "$N" --unified memory.high=1M
+  assert_equal "$status" 125
+  assert_output "rt-cgroup: cannot apply --unified memory.high to group $N: not a v2 group with that controller"
+  run rt-cgroup --update "$N" --devices docker
+  assert_equal "$status" 125
+  run rt-cgroup --update "$N-none" --pids 3
+  assert_equal "$status" 125
+  kill -TERM "$SUP"
+  wait_for "$SUP"
+  [ -z "$(our_groups)" ]
+  # On v1, --unified is refused before anything is made.
+  run rt-cgroup --name "$N" --unified memory.high=1M -- true
+  assert_equal "$status" 125
+  assert_output --partial "it sets cgroup v2 files and this host's limits are on v1"
+  for bad in "--cpu-quota 10" "--cpus 1 --cpu-quota 50000" "--cpu-period 99" "--memory-swappiness 101" \
+      "--hugetlb 3XB=1M" "--unified x=1" "--unified cgroup.procs=1" "--device-read-bps 8:0" "--device-read-iops a:b=1"; do
+    run rt-cgroup --name "$N" $bad -- true
+    assert_equal "$status" 125
+    assert_equal "${#lines[@]}" 1
+  done
+  [ -z "$(our_groups)" ]
+}
+
 @test "exit status: 128+N for a signal, 126 and 127 for a program that cannot run" {
   run rt-cgroup --name "$N" -- sh -c 'kill -TERM $$'
   assert_equal "$status" 143
@@ -187,7 +332,8 @@ fake_tree() {
   wait_until 50 populated "$N"
   run cat "$(cgdir cpu "$N")/cpu.cfs_quota_us" "$(cgdir cpu "$N")/cpu.cfs_period_us"
   assert_output "$(printf '50000\n100000')"
-  wait_until 200 sh -c "rt-cgroup --stats $N --json | jq -e '.cpu_throttled_periods > 0' >/dev/null"
+  # throttled_time can lag the period count by a period: wait for both.
+  wait_until 200 sh -c "rt-cgroup --stats $N --json | jq -e '.cpu_throttled_periods > 0 and .cpu_throttled_ns > 0' >/dev/null"
   run rt-cgroup --stats "$N" --json
   assert_success
   echo "$output" | jq -e '.cpu_limit == 0.5 and .cpu_throttled_ns > 0 and .cpu_periods >= .cpu_throttled_periods and .cpu_usage_ns > 0'
@@ -537,6 +683,59 @@ EOF
   assert_line --index 2 67108864
   assert_line --index 3 "cpuset cpu io memory pids"  # the root's, untouched
   diff -r "$BATS_TEST_DIRNAME/../fixtures/cgroup-v2" "$FAKE"
+}
+
+@test "v2 (fake tree): --path holds the processes in the group itself (no payload leaf); a relative path is below the caller's parent" {
+  fake_tree cgroup-v2 "0::/delegated/me"
+  mkdir "$FAKE/delegated/me"
+  local g="$FAKE/rt-$N"
+  run rt-cgroup --path "/rt-$N" --memory 64M --pids 5 -- sh -c "cp -r $g $BATS_TEST_TMPDIR/snap"
+  assert_success
+  local s="$BATS_TEST_TMPDIR/snap"
+  assert_equal "$(cat $s/memory.max)" 67108864
+  assert_equal "$(cat $s/pids.max)" 5
+  [ -s "$s/cgroup.procs" ]
+  [ ! -e "$s/payload" ]
+  # It hands nothing down: the processes are in it.
+  assert_equal "$(cat $s/cgroup.subtree_control)" ""
+  [ ! -e "$g" ]
+  # Relative: below the caller's parent (/delegated), whose subtree_control delegates memory.
+  run rt-cgroup --path "rt-$N/c" --memory 64M -- cat "$FAKE/delegated/rt-$N/c/memory.max"
+  assert_success
+  assert_output 67108864
+  [ ! -e "$FAKE/delegated/rt-$N" ]
+  rmdir "$FAKE/delegated/me"
+  diff -r "$BATS_TEST_DIRNAME/../fixtures/cgroup-v2" "$FAKE"
+}
+
+@test "v2 (fake tree): --cpu-quota/--cpu-period in cpu.max, io.max, --hugetlb, --unified; --update keeps what it does not give; v1-only settings refused" {
+  fake_tree cgroup-v2 "0::/delegated"
+  printf 'cpuset cpu io memory pids hugetlb\n' > "$FAKE/delegated/cgroup.subtree_control"
+  cp -a "$FAKE/delegated/cgroup.subtree_control" "$BATS_TEST_TMPDIR/sc"
+  printf 'max\n' > "$FAKE/.template/hugetlb.2MB.max"
+  printf 'cpuset cpu io memory pids hugetlb\n' > "$FAKE/.template/cgroup.controllers"
+  : > "$FAKE/.template/io.max"
+  : > "$FAKE/.template/memory.high"
+  local g="$FAKE/delegated/rt-$N"
+  run rt-cgroup --no-wait --name "$N" --cpu-quota 20000 --cpu-period 50000 --device-read-bps 8:0=1000 --device-write-iops 8:0=7 \
+    --hugetlb 2MB=4M --unified memory.high=64M -- true
+  assert_success
+  run awk 1 "$g/cpu.max" "$g/io.max" "$g/hugetlb.2MB.max" "$g/memory.high"
+  assert_output "$(printf '20000 50000\n8:0 rbps=1000 wiops=7\n4194304\n64M')"
+  run rt-cgroup --update "$N" --cpu-quota 10000 --unified memory.high=32M
+  assert_success
+  assert_equal "$(cat "$g/cpu.max")" "10000 50000"
+  assert_equal "$(cat "$g/memory.high")" 32M
+  run rt-cgroup --update "$N" --memory-swappiness 10
+  assert_equal "$status" 125
+  assert_output --partial "cannot apply --memory-swappiness: cgroup v2 has no such setting"
+  rt-cgroup --remove "$N"
+  for o in "--memory-swappiness 10" "--oom-kill-disable" "--kernel-memory-tcp 1M"; do
+    run rt-cgroup --name "$N" $o -- true
+    assert_equal "$status" 125
+    assert_output --partial "cgroup v2 has no such setting"
+  done
+  [ ! -e "$g" ]
 }
 
 @test "v2 (fake tree): shares to weight as runc 1.3.2 and crun 1.23; --cpu-weight as is; io.bfq.weight preferred" {

@@ -380,6 +380,148 @@ host_mnt_ns() {
   [ -d "$T/upper/data/rw" ] && [ -f "$T/upper/data/f" ]
 }
 
+@test "--mount: OCI mounts in the order given, bind flags (data ignored), tmpfs data, propagation; --dev-nodes" {
+  mkdir -p "$T/src/sub"
+  echo hi > "$T/src/file"
+  R=$(rootfs_copy)
+  run ctr --rootfs "$R" --rootfs-mkdir --proc \
+    --mount type=tmpfs,source=tmpfs,destination=/dev,nosuid,strictatime,mode=755,size=65536k \
+    --mount type=devpts,source=devpts,destination=/dev/pts,nosuid,noexec,newinstance,ptmxmode=0666,mode=0620 \
+    --mount "type=bind,source=$T/src,destination=/data/ro,rbind,ro,nosuid,rprivate" \
+    --mount "source=$T/src/file,destination=/data/file,bind,nosuid,strictatime,mode=755,size=1k" \
+    --mount type=tmpfs,source=tmpfs,destination=/data/ro/sub,size=1m,mode=700 \
+    --dev-nodes -- sh -c '
+      cat /data/file; echo x > /dev/null && echo null-ok; ls -l /dev/ptmx
+      touch /data/ro/x 2>&1 || echo ro-ok
+      stat -c %a /data/ro/sub
+      grep " /data/ro " /proc/self/mountinfo; grep " /data/ro/sub " /proc/self/mountinfo'
+  assert_success
+  assert_line hi
+  assert_line null-ok
+  assert_line --partial "/dev/ptmx -> pts/ptmx"
+  assert_line ro-ok
+  assert_line 700
+  assert_line --regexp " /data/ro ro,nosuid,[a-z,]* - "
+  assert_line --regexp " /data/ro/sub .*size=1024k,mode=700"
+  # The mount point was made in the rootfs (as OCI runtimes do), only with --rootfs-mkdir.
+  [ -d "$R/data/ro" ]
+  run ctr --rootfs "$RT_ROOTFS" --mount "type=bind,source=$T/src,destination=/nope,bind" -- true
+  assert_equal "$status" 125
+  assert_output --partial "it is missing in --rootfs"
+}
+
+@test "--mknod: character, block and FIFO nodes with mode and owner, parents made; an existing node is kept" {
+  R=$(rootfs_copy)
+  run ctr --rootfs "$R" --rootfs-mkdir --proc --dev \
+    --mknod type=c,major=1,minor=3,path=/dev/extra/mynull,mode=0620,uid=1000,gid=5 \
+    --mknod type=b,major=7,minor=200,path=/dev/loopx,mode=0600 \
+    --mknod type=p,path=/dev/fifo,mode=0640,uid=2,gid=3 \
+    --mknod type=u,major=1,minor=3,path=/dev/null,mode=0600 \
+    -- sh -c 'stat -c "%n|%F|%t:%T|%a|%u:%g" /dev/extra/mynull /dev/loopx /dev/fifo /dev/null
+      echo x > /dev/extra/mynull && echo write-ok'
+  assert_success
+  assert_line "/dev/extra/mynull|character special file|1:3|620|1000:5"
+  assert_line "/dev/loopx|block special file|7:c8|600|0:0"
+  assert_line "/dev/fifo|fifo|0:0|640|2:3"
+  assert_line "/dev/null|character special file|1:3|600|0:0"
+  assert_line write-ok
+  # Something else at the path is an error, not silently kept.
+  run ctr --rootfs "$R" --proc --dev --mknod type=c,major=1,minor=5,path=/dev/null -- true
+  assert_equal "$status" 125
+  assert_output --partial "cannot make /dev/null for --mknod 'type=c,major=1,minor=5,path=/dev/null': something else is there"
+  local bad
+  for bad in "type=x,path=/dev/a" "type=c,path=/dev/a" "major=1,minor=1,path=/dev/a" "type=c,major=1,minor=1" \
+    "type=c,major=1,minor=1,path=/dev/a,mode=9" "type=c,major=1,minor=1,path=/" "type=c,major=1,minor=1,path=/dev/a,x=1"; do
+    run ctr --rootfs "$RT_ROOTFS" --mknod "$bad" -- true
+    assert_equal "$status" 125
+    assert_equal "${#lines[@]}" 1
+    assert_output --partial "rt-mount: invalid --mknod"
+  done
+}
+
+@test "--mknod in a user namespace: the host's node of that path is bound; none there is a named failure" {
+  R=$(rootfs_copy)
+  run rt-unshare --user --map-root-user --pid --mount -- rt-mount --rootfs "$R" --rootfs-mkdir --proc \
+    --mount type=tmpfs,source=tmpfs,destination=/dev --mknod type=c,major=1,minor=5,path=/dev/zero -- sh -c '
+      head -c 3 /dev/zero | wc -c; grep " /dev/zero " /proc/self/mountinfo'
+  assert_success
+  assert_line 3
+  assert_output --regexp ' /dev/zero rw.* - devtmpfs '
+  run rt-unshare --user --map-root-user --pid --mount -- rt-mount --rootfs "$R" --rootfs-mkdir --proc \
+    --mount type=tmpfs,source=tmpfs,destination=/dev --mknod type=c,major=1,minor=5,path=/dev/nozero -- true
+  assert_equal "$status" 125
+  assert_output --partial "the host has no such node at that path to bind"
+}
+
+@test "--root-propagation: shared, private and unbindable as the container's root mount shows them" {
+  R=$(rootfs_copy)
+  mkdir -p "$R/t" "$R/m" "$R/src"
+  touch "$R/src/f"
+  local probe='awk "\$5 == \"/\" { print \"root:\", \$7 }" /proc/self/mountinfo; mount -o rbind / /t && mount -o bind /src /m && ls /t/m'
+  run ctr --rootfs "$R" --proc --root-propagation shared -- sh -c "$probe"
+  assert_success
+  assert_line --regexp '^root: shared:[0-9]+$'
+  assert_line f
+  run ctr --rootfs "$R" --proc --root-propagation private -- sh -c "$probe"
+  assert_success
+  refute_line f
+  assert_line 'root: -'
+  run ctr --rootfs "$R" --proc --root-propagation rprivate -- sh -c "$probe"
+  assert_success
+  refute_line f
+  run ctr --rootfs "$R" --proc --root-propagation unbindable -- sh -c "$probe"
+  assert_failure
+  assert_line 'root: unbindable'
+  run ctr --rootfs "$RT_ROOTFS" --root-propagation sideways -- true
+  assert_equal "$status" 125
+  assert_output "rt-mount: invalid --root-propagation 'sideways': expected shared, slave, private or unbindable (each also with an r prefix)"
+}
+
+@test "--ready-fd, --sync-fd: a pause with the mounts made, before pivot_root (rt-oci's hooks)" {
+  local d="$BATS_TEST_TMPDIR"
+  mkfifo "$d/ready" "$d/go"
+  exec 7<>"$d/ready" 8<>"$d/go"
+  ctr --rootfs "$RT_ROOTFS" --proc --ready-fd 5 --sync-fd 6 -- echo payload 5>"$d/ready" 6<"$d/go" >"$d/out" 2>&1 3>&- &
+  local pid=$!
+  run dd bs=1 count=1 status=none <&7
+  assert_output g
+  local child; child=$(pgrep -P "$pid")
+  grep -q " $RT_ROOTFS/proc " "/proc/$child/mountinfo"
+  [ ! -s "$d/out" ]
+  printf g >&8
+  wait "$pid"
+  exec 7>&- 8>&-
+  assert_equal "$(cat "$d/out")" payload
+  run ctr --rootfs "$RT_ROOTFS" --ready-fd 7 -- true 7>/dev/null
+  assert_equal "$status" 125
+  assert_output "rt-mount: --ready-fd and --sync-fd go together, as two different fds"
+}
+
+@test "--sysctl: a namespaced sysctl is set in the container's namespace only; others are refused" {
+  local host; host=$(cat /proc/sys/net/ipv4/ping_group_range)
+  run rt-unshare --pid --mount --net -- rt-mount --rootfs "$RT_ROOTFS" --proc --sysctl "net.ipv4.ping_group_range=0 0" \
+    -- cat /proc/sys/net/ipv4/ping_group_range
+  assert_success
+  assert_output --regexp '^0[[:space:]]+0$'
+  assert_equal "$(cat /proc/sys/net/ipv4/ping_group_range)" "$host"
+  run ctr --rootfs "$RT_ROOTFS" --proc --sysctl kernel.panic=1 -- true
+  assert_equal "$status" 125
+  assert_output --partial "rt-mount: invalid --sysctl 'kernel.panic=1': kernel.panic is not a namespaced sysctl"
+}
+
+@test "--mount: bad specs are one-line errors before anything is mounted" {
+  local bad
+  for bad in "type=tmpfs,source=tmpfs" "type=bind,destination=/x" "destination=/x" \
+    "type=bind,source=/tmp,destination=/x,idmap" "type=tmpfs,destination=/x,tmpcopyup" \
+    "type=tmpfs,destination=/" "type=bind,source=/nonexistent,destination=/x" \
+    "type=bind,source=/tmp,destination=/x,nosiud"; do
+    run ctr --rootfs "$RT_ROOTFS" --mount "$bad" -- true
+    assert_equal "$status" 125
+    assert_equal "${#lines[@]}" 1
+    assert_output --partial "rt-mount: invalid --mount '$bad'"
+  done
+}
+
 @test "--tmpfs: docker's options, parents mounted before children" {
   overlay_args
   run ctr "${OVL[@]}" --proc --dev --tmpfs /scratch/inner:size=1m,mode=700,uid=1000 --tmpfs /scratch:exec -- sh -c '
@@ -533,6 +675,7 @@ evil_layer() {
 @test "the next rt tool of the chain runs from the host, never from the image" {
   # An image that ships its own rt-unshare must not get it run with the
   # host tool's privileges.
+  skip_unless_static "$RT_BIN/rt-unshare"
   mkdir -p "$T/fake/bin"
   printf '#!/bin/sh\necho FAKE\n' > "$T/fake/bin/rt-unshare"
   chmod +x "$T/fake/bin/rt-unshare"

@@ -187,7 +187,7 @@ blob_gets() {
   assert_success
   info=$(rt-pull --inspect "$REGISTRY/multi")
   [ "$(cat "$(echo "$info" | jq -r '.layers[0]')/etc/platform")" = linux/arm64 ]
-  [ "$(echo "$info" | jq -r .config.platform)" = linux/arm64 ]
+  [ "$(echo "$info" | jq -r '"\(.os)/\(.architecture)"')" = linux/arm64 ]
   run jq -r --arg r "$REGISTRY/multi:latest" '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == $r) | .platform.architecture' "$RT_ROOT/index.json"
   assert_output arm64
   run rt-pull -q --platform linux/s390x "$REGISTRY/multi"
@@ -411,6 +411,47 @@ blob_gets() {
   assert_output 0
 }
 
+@test "credentials never travel in clear to a token service off this host, unless --insecure" {
+  name=$(hostname)
+  addr=$(getent hosts "$name" | awk '{print $1; exit}')
+  case "$addr" in 127.*) ;; *) skip "needs a host name other than localhost that resolves to 127.0.0.0/8 ($name is '$addr')" ;; esac
+  # A loopback registry (plain http by design) whose challenge names a
+  # plain-http realm under a name that is not loopback.
+  fakehub_start --host "$addr" --private private/ --user alice:secret --realm "http://$name:{port}/token"
+  reg="$addr:${FAKEHUB##*:}"
+  registry_push_busybox private/app:latest
+  export DOCKER_CONFIG="$BATS_TEST_TMPDIR/docker"
+  mkdir -p "$DOCKER_CONFIG"
+  printf '{"auths":{"%s":{"auth":"%s"}}}' "$reg" "$(printf alice:secret | base64)" > "$DOCKER_CONFIG/config.json"
+  run rt-pull -q "$reg/private/app"
+  assert_failure 125
+  assert_output "rt-pull: refusing to send the credentials of alice for $reg to the token service http://$name:${FAKEHUB##*:}: not https (name the registry with --insecure to allow it)"
+  run grep -c 'auth=Basic' "$FAKEHUB_LOG"
+  assert_output 0
+  [ ! -e "$RT_ROOT/index.json" ] || [ "$(jq '.manifests | length' "$RT_ROOT/index.json")" -eq 0 ]
+  # anonymous token requests still go (nothing to leak)
+  run env DOCKER_CONFIG="$BATS_TEST_TMPDIR/none" rt-pull -q "$reg/busybox"
+  assert_success
+  # --insecure: the user said so
+  run --separate-stderr rt-pull -q --insecure "$reg/private/app"
+  assert_success
+  grep -q "^TOKEN scope=repository:private/app:pull user=alice" "$FAKEHUB_LOG"
+}
+
+@test "credentials never follow a token service's redirect" {
+  fakehub_start --private private/ --user alice:secret --token-redirect "http://127.0.0.2:{port}/token-final"
+  registry_push_busybox private/app:latest
+  export DOCKER_CONFIG="$BATS_TEST_TMPDIR/docker"
+  mkdir -p "$DOCKER_CONFIG"
+  printf '{"auths":{"%s":{"auth":"%s"}}}' "$FAKEHUB" "$(printf alice:secret | base64)" > "$DOCKER_CONFIG/config.json"
+  run rt-pull -q "$FAKEHUB/private/app"
+  assert_failure 125
+  assert_output --partial "cannot get a token"
+  grep -q '^REG GET /token auth=Basic' "$FAKEHUB_LOG"
+  run grep -c '^REG GET /token-final' "$FAKEHUB_LOG"
+  assert_output 0
+}
+
 @test "retries: 503s and a short 429 are retried; a long rate limit says when it resets" {
   fakehub_start --fail 2
   run --separate-stderr rt-pull "$FAKEHUB/busybox"
@@ -482,6 +523,55 @@ hostile() {
 @test "hostile layer: whiteout through a symlink" { hostile whiteout-through-symlink; assert_output --partial "symbolic link"; }
 @test "hostile layer: opaque marker through a symlink" { hostile opaque-through-symlink; assert_output --partial "symbolic link"; }
 @test "hostile layer: whiteout with an absolute path" { hostile whiteout-absolute; assert_output --partial "absolute path"; }
+
+# A layer over a limit: refused with one line, nothing of it left in the
+# store (no layer, no blob, no image), the store still usable.
+over_limit() {
+  local d=$BATS_TEST_TMPDIR
+  $PY "$CRAFT" layout "$d/L" big "$d/big.tar"
+  run rt-pull -q "$@" --import "oci:$d/L:big" --tag test/big
+  assert_failure 125
+  [ "${#lines[@]}" -eq 1 ]
+  no_leftovers "$RT_ROOT/layers"
+  [ "$(jq '.manifests | length' "$RT_ROOT/index.json")" -eq 0 ]
+  [ ! -e "$RT_ROOT/blobs/sha256/$(jq -r .layers[0].digest "$d/L/blobs/sha256/$(jq -r .manifests[0].digest "$d/L/index.json" | cut -d: -f2)" | cut -d: -f2)" ]
+}
+
+@test "layer limits: more entries than --max-layer-entries (or RT_MAX_LAYER_ENTRIES) is refused" {
+  mkdir -p "$BATS_TEST_TMPDIR/t/d"
+  for i in $(seq 20); do echo $i > "$BATS_TEST_TMPDIR/t/d/f$i"; done
+  tar -C "$BATS_TEST_TMPDIR/t" -cf "$BATS_TEST_TMPDIR/big.tar" d
+  over_limit --max-layer-entries 10
+  assert_output --regexp "^rt-pull: layer sha256:[0-9a-f]+: it has more than 10 entries \(the limit: rt-pull --max-layer-entries, RT_MAX_LAYER_ENTRIES\)$"
+  RT_MAX_LAYER_ENTRIES=10 over_limit
+  assert_output --partial "more than 10 entries"
+  # within the limit it goes in
+  run rt-pull -q --max-layer-entries 21 --import "oci:$BATS_TEST_TMPDIR/L:big" --tag test/big
+  assert_success
+}
+
+@test "layer limits: a file or a decompression bomb over --max-layer-size (or RT_MAX_LAYER_SIZE) is refused" {
+  mkdir -p "$BATS_TEST_TMPDIR/t"
+  # 64 MiB of zeros: a 64 KiB gzip blob
+  head -c 64M /dev/zero > "$BATS_TEST_TMPDIR/t/zeros"
+  tar -C "$BATS_TEST_TMPDIR/t" -cf "$BATS_TEST_TMPDIR/big.tar" zeros
+  rm "$BATS_TEST_TMPDIR/t/zeros"
+  over_limit --max-layer-size 1M
+  assert_output --regexp "^rt-pull: layer sha256:[0-9a-f]+: it unpacks to more than 1MiB \(the limit: rt-pull --max-layer-size, RT_MAX_LAYER_SIZE\)$"
+  RT_MAX_LAYER_SIZE=32M over_limit
+  assert_output --partial "it unpacks to more than 32"
+  run env RT_MAX_LAYER_SIZE=lots rt-pull -q --import "oci:$BATS_TEST_TMPDIR/L:big"
+  assert_failure 125
+  assert_output --partial "RT_MAX_LAYER_SIZE"
+  # the whole stream counts, not only the files: a tar of 8 MiB of padding
+  # after its end is bounded too
+  : > "$BATS_TEST_TMPDIR/t/small"
+  tar -C "$BATS_TEST_TMPDIR/t" -cf "$BATS_TEST_TMPDIR/big.tar" small
+  head -c 8M /dev/zero >> "$BATS_TEST_TMPDIR/big.tar"
+  rm -rf "$BATS_TEST_TMPDIR/L"
+  over_limit --max-layer-size 4M
+  assert_output --partial "it unpacks to more than 4"
+}
 
 @test "a directory entry replaces a symlink of the same name: the file stays inside" {
   d=$BATS_TEST_TMPDIR
@@ -637,6 +727,10 @@ hostile() {
   run rt-pull --list --json
   [ "$(echo "$output" | jq -r '.[0].repository')" = "$REGISTRY/busybox" ]
   [ "$(echo "$output" | jq -r '.[0].complete')" = true ]
+  # created is RFC 3339, as docker inspect prints it; rt-repl lists the same
+  echo "$output" | jq -e '.[0].created | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$")'
+  [ "$(echo "$output" | jq -S .)" = "$(rt-repl images --json | jq -S .)" ]
+  rt-pull --inspect "$REGISTRY/busybox" | jq -e '.created | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T")'
   rm -rf "$RT_ROOT"
   run --separate-stderr rt-pull --json "$REGISTRY/layers"
   assert_success

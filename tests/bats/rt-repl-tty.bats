@@ -10,7 +10,7 @@ setup() {
   rt_setup
   command -v tmux >/dev/null || skip "tmux is not installed (scripts/deps.sh)"
   R="$RT_ROOTFS"
-  SOCK="$BATS_TEST_TMPDIR/tmux.sock"
+  SOCK="$BATS_TEST_TMPDIR/tmux.0"
   export XDG_STATE_HOME="$BATS_TEST_TMPDIR/xdg"
   printf 'set -g remain-on-exit on\nset -g history-limit 2000\n' > "$BATS_TEST_TMPDIR/tmux.conf"
 }
@@ -23,9 +23,12 @@ teardown() {
 
 # rt-repl on a 100x30 terminal (a new server, or a new window of it).
 shell_start() {
-  local cmd="env RT_STATE='$RT_STATE' RT_ROOT='$RT_ROOT' XDG_STATE_HOME='$XDG_STATE_HOME' PATH='$PATH' TERM=xterm rt-repl"
+  local cmd="env RT_STATE='$RT_STATE' RT_ROOT='$RT_ROOT' RT_NETWORK=none RT_CONFIG='$RT_CONFIG' XDG_STATE_HOME='$XDG_STATE_HOME' PATH='$PATH' TERM=xterm rt-repl"
   if tmux -S "$SOCK" has-session 2>/dev/null; then
     tmux -S "$SOCK" kill-server
+    # A new server on a socket of its own: one started on the old socket
+    # while its server is still exiting fails ("server exited unexpectedly").
+    SOCK="${SOCK%.*}.$((${SOCK##*.} + 1))"
   fi
   tmux -S "$SOCK" -f "$BATS_TEST_TMPDIR/tmux.conf" new-session -d -x 100 -y 30 "$cmd; echo \"[rt-repl exited \$?]\""
   wait_screen '^rt>'
@@ -157,6 +160,8 @@ start() {
 @test "tty: Ctrl-C during a foreground run reaches the container; back to the prompt" {
   shell_start
   keys "run --rm --init --name fg --rootfs $R sleep 100" Enter
+  # Running once the init forwards signals (rt-exec's ready byte): a
+  # Ctrl-C from then on reaches the payload.
   wait_until 100 bash -c '[ -n "$(rt-repl ps -q)" ]'
   keys C-c
   wait_last '^rt>$'
@@ -175,8 +180,8 @@ start() {
   keys 'tty' Enter
   wait_screen '^/dev/pts/[0-9]+$'
   # Ctrl-C interrupts the command inside, not rt-repl
-  keys 'sleep 100' Enter
-  sleep 0.5
+  keys 'sleep 4322' Enter
+  wait_until 50 pgrep -f '^sleep 4322$'  # the shell runs it: Ctrl-C now is for it
   keys C-c
   wait_last '^/ #$'
   keys 'exit 3' Enter
@@ -227,7 +232,7 @@ start() {
   tmux -S "$SOCK" -f "$BATS_TEST_TMPDIR/tmux.conf" new-session -d -x 100 -y 30 \
     "env -i HOME='$BATS_TEST_TMPDIR' TERM=xterm PS1='sh\$ ' bash --norc --noprofile -i"
   wait_last '^sh\$'
-  keys "env RT_STATE='$RT_STATE' RT_ROOT='$RT_ROOT' XDG_STATE_HOME='$XDG_STATE_HOME' $RT_BIN/rt-repl" Enter
+  keys "env RT_STATE='$RT_STATE' RT_ROOT='$RT_ROOT' RT_NETWORK=none RT_CONFIG='$RT_CONFIG' XDG_STATE_HOME='$XDG_STATE_HOME' $RT_BIN/rt-repl" Enter
   wait_last '^rt>$'
   keys C-z
   wait_screen 'Stopped'

@@ -60,9 +60,10 @@ one_line_stderr() {
   for cmd in $(rt-repl help | awk '/^  [a-z]/ {print $1}' | tr '/' ' '); do
     grep -qE "^\.BR? $cmd( |\$)|\(or \" $cmd \"\)" "$MAN" || { echo "command $cmd missing from $MAN"; false; }
   done
+  documented=$(man_options "$MAN")
   for cmd in ps ls images stop kill rm rmi exec logs inspect stats info; do
-    for opt in $(rt-repl "$cmd" --help | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u); do
-      grep -qE -- "\\\\-\\\\-${opt#--}|${opt}" "$MAN" || { echo "$cmd $opt missing from $MAN"; false; }
+    for opt in $(rt-repl "$cmd" --help | grep -oE -- '--[a-z][a-z0-9-]*[a-z0-9]' | sort -u); do
+      grep -qxF -- "$opt" <<<"$documented" || { echo "$cmd $opt missing from $MAN"; false; }
     done
   done
 }
@@ -245,7 +246,7 @@ EOF
   assert_success
   run rt-repl ps
   assert_success
-  assert_line --index 0 --regexp '^CONTAINER ID +IMAGE +COMMAND +CREATED +STATUS +NAMES$'
+  assert_line --index 0 --regexp '^CONTAINER ID +IMAGE +COMMAND +CREATED +STATUS +PORTS +NAMES$'
   assert_equal "${#lines[@]}" 2
   assert_line --index 1 --regexp "^[0-9a-f]{12} +$R +\"sleep 300\" +(Less than a second|[0-9]+ seconds?) ago +Up .* +web$"
   # the columns line up: NAMES starts at the same offset in every line
@@ -379,6 +380,22 @@ got-hup"
 
 # ------------------------------------------------------------------ logs
 
+@test "rm: a layer holding mode-000 directories is removed whole, even without CAP_DAC_OVERRIDE (as rootless)" {
+  run rt-run --name m0 --rootfs "$R" sh -c 'mkdir -p /locked/inner && touch /locked/inner/f && chmod 000 /locked/inner /locked'
+  assert_success
+  bundle=$(state m0 .bundle)
+  # the layer holds them: without the capability they cannot be listed
+  [ "$(stat -c %a "$bundle/upper/locked")" = 0 ]
+  run setpriv --bounding-set=-dac_override,-dac_read_search ls "$bundle/upper/locked"
+  assert_failure
+  run --separate-stderr setpriv --bounding-set=-dac_override,-dac_read_search rt-repl rm m0
+  assert_success
+  assert_equal "$stderr" ""
+  assert_dir_not_exists "$bundle"
+  run rt-repl ps -aq
+  assert_output ""
+}
+
 @test "logs: stdout and stderr apart, --tail, -t timestamps, -f follows until the container exits" {
   start l0 sh -c 'echo out; echo err >&2'
   start l1 sh -c 'echo one; echo two; echo three'
@@ -420,8 +437,8 @@ second"
   assert_equal "$(state lf .status)" running
   rt-repl logs -f lf > "$BATS_TEST_TMPDIR/out" 2>&1 &
   pid=$!
-  sleep 0.5
-  kill -0 "$pid"
+  # SIGINT is ignored in a background job until rt-repl installs its handler
+  wait_until 100 catches_signal "$pid" 2
   kill -INT "$pid"
   wait "$pid" || st=$?
   assert_equal "${st:-0}" 130
@@ -513,6 +530,110 @@ second"
   assert_equal "$status" 125
   one_line_stderr
   rt-repl rm -f et
+}
+
+@test "exec -t: a /dev/ptmx the container replaced by a symlink to a host path is never opened" {
+  start ep sleep 300
+  # A host FIFO: whoever opens it releases the reader below, which then
+  # leaves a mark. rt-repl, as host root, resolved the container's
+  # /dev/ptmx -> /host/path in the host's root and opened it.
+  mkfifo "$BATS_TEST_TMPDIR/fifo"
+  (cat "$BATS_TEST_TMPDIR/fifo" > /dev/null && echo opened > "$BATS_TEST_TMPDIR/mark") &
+  reader=$!
+  rt-repl exec ep sh -c "rm /dev/ptmx && ln -s '$BATS_TEST_TMPDIR/fifo' /dev/ptmx"
+  run rt-repl exec -t ep sh -c 'test -t 0 && echo has-a-tty'
+  assert_success
+  assert_output --regexp '^has-a-tty'
+  sleep 0.3
+  [ ! -e "$BATS_TEST_TMPDIR/mark" ]
+  # a device node of the ptmx's numbers outside the devpts is no better
+  rt-repl exec ep sh -c 'rm /dev/ptmx && mknod -m 666 /dev/ptmx c 5 2' || true
+  run rt-repl exec -t ep sh -c 'test -t 0 && echo has-a-tty'
+  assert_output --regexp '^has-a-tty'
+  echo > "$BATS_TEST_TMPDIR/fifo"  # release the reader
+  wait "$reader" || true
+  rt-repl rm -f ep
+}
+
+@test "exec: joins the namespaces through fds of a pidfd-checked /proc/PID, never by a /proc/PID path" {
+  start en sleep 300
+  pid=$(state en .pid)
+  rt-repl exec en sleep 30 &
+  ex=$!
+  wait_until 50 pgrep -f "^$RT_BIN/rt-unshare --join"
+  run ps -eww -o args
+  assert_line --regexp "^$RT_BIN/rt-unshare --join ipc=/proc/self/fd/[0-9]+ .*--join mnt=/proc/self/fd/[0-9]+ --join pid=/proc/self/fd/[0-9]+ -- "
+  refute_output --partial "/proc/$pid/"
+  # the joined namespaces are the container's
+  run rt-repl exec en sh -c 'for n in mnt pid net; do readlink /proc/self/ns/$n; done'
+  assert_output "$(for n in mnt pid net; do readlink /proc/$pid/ns/$n; done)"
+  # and no fd of them reaches the command
+  run rt-repl exec en ls /proc/self/fd
+  assert_output "$(printf '0\n1\n2\n3')"  # 3: ls's own directory
+  kill "$ex" 2>/dev/null || true
+  rt-repl rm -f en
+}
+
+@test "exec: a container run with --security-opt seccomp=FILE is exec'd into under the same profile, kept root's alone" {
+  # mkdir is denied; the profile on the host changes (and goes) after the
+  # start: exec keeps what the container started with.
+  prof="$BATS_TEST_TMPDIR/prof.json"
+  echo '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO"}]}' > "$prof"
+  start sp --security-opt "seccomp=$prof" sleep 300
+  rm "$prof"
+  run rt-repl exec sp sh -c 'mkdir /tmp/d'
+  assert_failure
+  assert_output --partial "Operation not permitted"
+  run rt-repl exec sp sh -c 'grep Seccomp: /proc/self/status; echo ok > /tmp/f; cat /tmp/f'
+  assert_success
+  assert_line --regexp 'Seccomp:[[:space:]]+2'
+  assert_line ok
+  # the copy: in the state directory, root's alone
+  id=$(state sp .id)
+  run stat -c '%a %U' "$RT_STATE/containers/$id/seccomp.json"
+  assert_output "600 root"
+  # a container whose copy is gone is refused, not run unconfined
+  rm "$RT_STATE/containers/$id/seccomp.json"
+  run --separate-stderr rt-repl exec sp true
+  assert_equal "$status" 125
+  assert_equal "$stderr" "rt-repl: exec: container sp runs a seccomp profile of its own, but its copy $RT_STATE/containers/$id/seccomp.json cannot be opened (started by an older rt?): No such file or directory"
+  # the default profile needs no copy
+  start sd sleep 300
+  [ ! -e "$RT_STATE/containers/$(state sd .id)/seccomp.json" ]
+  run rt-repl exec sd sh -c 'grep Seccomp: /proc/self/status'
+  assert_output --regexp 'Seccomp:[[:space:]]+2'
+  rt-repl rm -f sp sd
+}
+
+@test "exec -w: a symlink to /proc/self/fd/N or /proc/PID/cwd never leads out of the container (CVE-2024-21626)" {
+  start ew sleep 300
+  rt-repl exec ew sh -c 'mkdir -p /srv/a; ln -s /srv/a /in; ln -s ../../../../srv /up;
+    ln -s /proc/self/fd/7 /leak; ln -s /proc/1/cwd /cwd1; echo inside > /srv/a/f'
+  # ordinary symlinks resolve inside the root, as before
+  run rt-repl exec -w /in ew cat f
+  assert_success
+  assert_output inside
+  run rt-repl exec -w /up ew pwd
+  assert_output /srv
+  # A host directory held open on fd 7 while the chain starts (the runc
+  # leak): the workdir /leak -> /proc/self/fd/7 would put the command there,
+  # outside the container's root, and .. leads to the host's /.
+  mkdir -p "$BATS_TEST_TMPDIR/hostdir/x"
+  : > "$BATS_TEST_TMPDIR/hostdir/host-file"
+  run --separate-stderr rt-repl exec -w /leak ew sh -c 'pwd; ls' 7<"$BATS_TEST_TMPDIR/hostdir"
+  refute_output --partial host-file
+  assert_equal "$status" 125
+  assert_equal "$stderr" "rt-exec: cannot change to working directory /leak (a symlink loop, or a link through /proc, which could lead out of the root): Too many levels of symbolic links"
+  # any magic link is refused, even one that stays inside
+  run --separate-stderr rt-repl exec -w /cwd1 ew pwd
+  assert_equal "$status" 125
+  # rt-run -w: the same rule for the container's first process
+  d=$(rootfs_copy)
+  ln -s /proc/self/fd/7 "$d/leak"
+  run rt-run --rm -f "$d" -w /leak sh -c 'ls' 7<"$BATS_TEST_TMPDIR/hostdir"
+  assert_failure 125
+  refute_output --partial host-file
+  rt-repl rm -f ew
 }
 
 # ------------------------------------------------------------------ stats
@@ -658,7 +779,9 @@ second"
   assert_success
   echo "$output" | jq -e --arg id "$id" '.[0].type == "image" and .[0].id == $id and .[0].config.cmd == ["sh"]
     and (.[0].config.env | index("RT_IMAGE=busybox") != null) and .[0].config.workdir == "/root"
-    and (.[0].layer_dirs | length == 1) and .[0].architecture != ""'
+    and (.[0].layers | length == 1) and .[0].architecture != ""'
+  # one shape: rt-pull --inspect prints the same object, without "type"
+  assert_equal "$(echo "$output" | jq -S '.[0] | del(.type)')" "$(rt-pull --inspect "$REGISTRY/repl/busybox:1" | jq -S .)"
   run rt-repl info --json
   echo "$output" | jq -e '.images == 1 and .image_size > 0'
   # run by image: the image's Env and WorkingDir apply

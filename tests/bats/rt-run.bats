@@ -38,6 +38,17 @@ only_id() { ls "$RT_STATE/containers"; }
   done
 }
 
+@test "rt-run --network none: lo is up; a server on 127.0.0.1 and on ::1 answers from inside" {
+  run rt-run --rm -f "$R" --network none -h lo-test /bin/sh -c '
+    ip -o link | wc -l
+    httpd -p 127.0.0.1:8080 -h /etc && httpd -p "[::1]:8081" -h /etc &&
+      wget -qO- http://127.0.0.1:8080/hostname && wget -qO- "http://[::1]:8081/hostname"'
+  assert_success
+  assert_line -n 0 1
+  assert_line -n 1 lo-test
+  assert_line -n 2 lo-test
+}
+
 @test "rt-run: /sys/fs/cgroup shows the container's own groups, read-only, with its limits" {
   # Known gap on a pure v2 host: the namespace's root is the leaf
   # rt-NAME/payload, and the limits sit on rt-NAME above it.
@@ -69,7 +80,7 @@ only_id() { ls "$RT_STATE/containers"; }
 @test "rt-run: writes go to the container's own layer; the rootfs is never modified" {
   r=$(rootfs_copy)
   before=$(find "$r" -printf '%p %s %T@\n' | sort | md5sum)
-  run rt-run --name w1 -f "$r" /bin/sh -c 'echo data > /etc/newfile; rm /etc/hostname; echo x >> /etc/passwd'
+  run rt-run --name w1 -f "$r" /bin/sh -c 'echo data > /etc/newfile; rm /etc/group; echo x >> /etc/passwd'
   assert_success
   after=$(find "$r" -printf '%p %s %T@\n' | sort | md5sum)
   assert_equal "$before" "$after"
@@ -77,9 +88,9 @@ only_id() { ls "$RT_STATE/containers"; }
   bundle=$(state "$id" .bundle)
   assert_file_exists "$bundle/upper/etc/newfile"
   # Another container on the same rootfs sees the original files.
-  run rt-run --rm -f "$r" cat /etc/hostname
+  run rt-run --rm -f "$r" cat /etc/group
   assert_success
-  assert_output rt
+  assert_output "$(cat "$r/etc/group")"
   # rm removes the layer and the record.
   run rt-repl rm w1
   assert_success
@@ -141,10 +152,12 @@ only_id() { ls "$RT_STATE/containers"; }
   assert_line --index 3 1000
   assert_line --index 4 /home/user
   assert_line --index 5 /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-  # a non-root user can use the container's root (the writable layer's mode)
-  run rt-run --rm -f "$R" -u 1000 cat /etc/hostname
+  # a non-root user can use the container's root (the writable layer's
+  # mode), and read its /etc/hostname (rt-run's, bind-mounted)
+  run rt-run --rm -f "$R" -u 1000 -h box cat /etc/hostname /etc/group
   assert_success
-  assert_output rt
+  assert_line --index 0 box
+  assert_line --index 1 --partial root
   run rt-run --rm -f "$R" -u 1234:5678 /bin/sh -c 'id -u; id -g'
   assert_success
   assert_output $'1234\n5678'
@@ -340,7 +353,8 @@ J
   assert_success
   assert_output body
   run cat "$log"
-  assert_line --index 0 --regexp '^\{.*"status":"running".*\}$'
+  # prestart: PID 1 exists, the container has not started yet
+  assert_line --index 0 --regexp '^\{.*"status":"created".*\}$'
   assert_line --index 0 --partial '"pid":'
   assert_line --index 1 poststart
   assert_line --index 2 poststop
@@ -378,11 +392,15 @@ J
 }
 
 @test "rt-run: stop escalates to SIGKILL after the timeout; kill sends a signal" {
-  id=$(rt-run -d -f "$R" /bin/sh -c 'trap "" TERM; while :; do sleep 0.1; done')
+  # Each payload says when its trap is set: a signal sent before that
+  # would meet the default action.
+  id=$(rt-run -d -f "$R" /bin/sh -c 'trap "" TERM; echo ready; while :; do sleep 0.1; done')
+  wait_until 50 sh -c "rt-repl logs $id | grep -q ready"
   run rt-repl stop -t 1 "$id"
   assert_success
   assert_equal "$(state "$id" .exit_code)" 137
-  id2=$(rt-run -d -f "$R" /bin/sh -c 'trap "exit 9" USR1; while :; do sleep 0.1; done')
+  id2=$(rt-run -d -f "$R" /bin/sh -c 'trap "exit 9" USR1; echo ready; while :; do sleep 0.1; done')
+  wait_until 50 sh -c "rt-repl logs $id2 | grep -q ready"
   run rt-repl kill -s USR1 "${id2:0:12}"
   assert_success
   wait_until 50 sh -c "[ \"\$(jq -r .status $RT_STATE/containers/$id2/state.json)\" = exited ]"
@@ -465,7 +483,7 @@ J
 
 @test "rt-run: bad options give one line, exit 125, and leave nothing behind" {
   for args in "-m lots" "--cpus -1" "--pids-limit many" "--cpu-shares x" "--hook bogus=x" "--pull sometimes" \
-              "--network bridge" "-p 80:80" "--userns host" "--security-opt apparmor=x" "--nosuchflag" "--log-level loud"; do
+              "--network bad/name" "--network container:" "-p 80:80" "-p 99999" "--userns host" "--security-opt apparmor=x" "--nosuchflag" "--log-level loud"; do
     run rt-run $args -f "$R" true
     assert_equal "$status" 125
     [ "${#lines[@]}" -eq 1 ]

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # rt-unshare: new and joined namespaces, the resident parent (signals,
-# orphans, --init), user namespaces, --pid-file, --sync-fd. Real kernel, as
+# orphans, rt-exec --init as PID 1), user namespaces, --pid-file, --pid-fd, --sync-fd. Real kernel, as
 # root; unprivileged cases run as nobody through setpriv.
 
 bats_require_minimum_version 1.5.0
@@ -68,7 +68,7 @@ dead() {
   chmod 0644 "$BATS_TEST_TMPDIR/data"
   run -126 rt-unshare --pid -- "$BATS_TEST_TMPDIR/data"
   # A payload killed by a signal: the parent reports 128+N.
-  run rt-unshare --pid --init -- sh -c 'kill -TERM $$'
+  run rt-unshare --pid -- rt-exec --init -- sh -c 'kill -TERM $$'
   assert_equal "$status" 143
   run rt-unshare
   assert_equal "$status" 125
@@ -139,11 +139,16 @@ dead() {
   assert_line -n 7 "$(readlink /proc/self/ns/time)"
 }
 
-@test "--net: only a loopback interface, down" {
+@test "--net: only a loopback interface, up, with 127.0.0.1 and ::1" {
   run rt-unshare --net -- ip -o link
   assert_success
   assert_equal "${#lines[@]}" 1
-  assert_output --regexp '^1: lo: .*state DOWN'
+  assert_output --regexp '^1: lo: <LOOPBACK,UP,LOWER_UP>'
+  run rt-unshare --net -- ip -o addr
+  assert_success
+  assert_line --regexp '^1: lo +inet 127\.0\.0\.1/8 '
+  assert_line --regexp '^1: lo +inet6 ::1/128 '
+  assert_equal "${#lines[@]}" 2
 }
 
 @test "--mount: a mount made inside does not appear outside" {
@@ -253,7 +258,7 @@ dead() {
   wait_until 50 dead "$child"
 }
 
-@test "without --init a PID 1 ignores a forwarded SIGTERM it has no handler for; with --init SIGTERM ends it" {
+@test "a PID 1 ignores a forwarded SIGTERM it has no handler for; under rt-exec --init SIGTERM ends it" {
   local out="$BATS_TEST_TMPDIR/out"
   # A PID 1 with a handler for SIGUSR1 only.
   bg rt-unshare --pid -- sh -c 'trap "echo usr1" USR1; echo ready; while :; do sleep 0.1; done' >"$out" 2>&1
@@ -270,9 +275,9 @@ dead() {
   local rc=0
   wait "$pid" || rc=$?
   assert_equal "$rc" 137
-  # With --init the program is PID 2 and keeps the default action.
+  # Under rt-exec --init the program is PID 2 and keeps the default action.
   rm -f "$BATS_TEST_TMPDIR/pid"
-  bg rt-unshare --pid --init --pid-file "$BATS_TEST_TMPDIR/pid" -- sleep 1000
+  bg rt-unshare --pid --pid-file "$BATS_TEST_TMPDIR/pid" -- rt-exec --init -- sleep 1000
   pid=$BGPID
   local init; init=$(pid_from "$BATS_TEST_TMPDIR/pid")
   wait_until 50 pgrep -P "$init" -x sleep
@@ -290,14 +295,14 @@ children_of() {
   done
 }
 
-@test "--init reaps orphaned zombies; without it they stay" {
+@test "rt-exec --init as PID 1 reaps orphaned zombies; without it they stay" {
   local c mode
-  for mode in "" --init; do
+  for mode in "" "rt-exec --init --"; do
     rm -f "$BATS_TEST_TMPDIR/pid" "$BATS_TEST_TMPDIR/go" "$BATS_TEST_TMPDIR/done"
     # The subshell exits at once, so the inner sh is orphaned to PID 1. It
     # ends only once PID 1 is sleep (a shell as PID 1 could reap it while
     # waiting for its own children).
-    bg rt-unshare --pid $mode --pid-file "$BATS_TEST_TMPDIR/pid" -- \
+    bg rt-unshare --pid --pid-file "$BATS_TEST_TMPDIR/pid" -- $mode \
       sh -c "(sh -c 'while [ ! -e $BATS_TEST_TMPDIR/go ]; do sleep 0.05; done; echo > $BATS_TEST_TMPDIR/done' &); exec sleep 1000"
     c=$(pid_from "$BATS_TEST_TMPDIR/pid")
     if [ -z "$mode" ]; then
@@ -323,9 +328,9 @@ children_of() {
   done
 }
 
-@test "--init forwards SIGTERM to a payload that is PID 1's child, and passes its status on" {
+@test "rt-exec --init forwards SIGTERM to a payload that is PID 1's child, and passes its status on" {
   local out="$BATS_TEST_TMPDIR/out"
-  bg rt-unshare --pid --init -- sh -c 'trap "echo got-term; exit 4" TERM; echo "ready $$"; while :; do sleep 0.1; done' >"$out" 2>&1
+  bg rt-unshare --pid -- rt-exec --init -- sh -c 'trap "echo got-term; exit 4" TERM; echo "ready $$"; while :; do sleep 0.1; done' >"$out" 2>&1
   local pid=$BGPID
   wait_until 50 grep -q ready "$out"
   # The payload is PID 2: the init is PID 1.
@@ -344,14 +349,14 @@ children_of() {
   # SIGCHLD; timeout only guards the suite against a regression (124).
   run timeout 20 perl -e '$SIG{CHLD} = "IGNORE"; exec @ARGV or exit 99' rt-unshare --pid -- sh -c 'exit 3'
   assert_equal "$status" 3
-  run timeout 20 perl -e '$SIG{CHLD} = "IGNORE"; exec @ARGV or exit 99' rt-unshare --pid --init -- sh -c 'exit 4'
+  run timeout 20 perl -e '$SIG{CHLD} = "IGNORE"; exec @ARGV or exit 99' rt-unshare --pid -- rt-exec --init -- sh -c 'exit 4'
   assert_equal "$status" 4
 }
 
-@test "--init without --pid is refused" {
-  run rt-unshare --init -- true
+@test "--init is rt-exec's, not rt-unshare's: the init must carry the container's limits" {
+  run rt-unshare --pid --init -- true
   assert_equal "$status" 125
-  assert_output "rt-unshare: --init needs --pid (the init is PID 1 of a new pid namespace)"
+  assert_output --partial "unrecognised option '--init'"
 }
 
 # ------------------------------------------------------------------ user namespaces
@@ -366,9 +371,11 @@ children_of() {
 }
 
 @test "--user --map-root-user as nobody can make the other namespaces; without --user it cannot" {
-  run as_nobody rt-unshare --user --map-root-user --net --uts --hostname rt-test-rootless -- hostname
+  run as_nobody rt-unshare --user --map-root-user --net --uts --hostname rt-test-rootless -- sh -c 'hostname; ip -o link'
   assert_success
-  assert_output rt-test-rootless
+  assert_line -n 0 rt-test-rootless
+  # lo is up in the user namespace's own network namespace too
+  assert_line -n 1 --regexp '^1: lo: <LOOPBACK,UP,LOWER_UP>'
   run as_nobody rt-unshare --net -- true
   assert_equal "$status" 125
   assert_output "rt-unshare: cannot create new net namespaces (hint: add --user --map-root-user): Operation not permitted"
@@ -427,6 +434,27 @@ children_of() {
   assert_equal "$(awk '/^PPid/ {print $2}' "/proc/$child/status")" "$BGPID"
 }
 
+@test "--pid-fd: the payload's pid as one line on the fd, which the payload does not get" {
+  local f="$BATS_TEST_TMPDIR/pidfd"
+  run rt-unshare --uts --pid-fd 5 -- sh -c 'echo $$; if [ -e /proc/self/fd/5 ]; then echo "fd 5 leaked"; fi' 5>"$f"
+  assert_success
+  assert_output "$(cat "$f")"
+  rm -f "$f"
+  bg rt-unshare --pid --pid-fd 5 -- sleep 1000 5>"$f"
+  wait_until 50 test -s "$f"
+  local child; child=$(cat "$f")
+  assert_equal "$(wc -l <"$f")" 1
+  wait_until 50 grep -qx sleep "/proc/$child/comm"
+  assert_equal "$(awk '/^NSpid/ {print $3}' "/proc/$child/status")" 1
+  assert_equal "$(awk '/^PPid/ {print $2}' "/proc/$child/status")" "$BGPID"
+  # Written and closed: neither the resident parent nor the payload holds it.
+  [ ! -e "/proc/$BGPID/fd/5" ] || fail "rt-unshare kept fd 5 open"
+  [ ! -e "/proc/$child/fd/5" ] || fail "the payload got fd 5"
+  run rt-unshare --pid-fd 57 -- true
+  assert_equal "$status" 125
+  assert_output "rt-unshare: --pid-fd 57: not an open file descriptor"
+}
+
 @test "--sync-fd: nothing runs before the byte arrives, then the program runs" {
   local fifo="$BATS_TEST_TMPDIR/fifo" mark="$BATS_TEST_TMPDIR/ran"
   for mode in "" --pid; do
@@ -464,6 +492,26 @@ children_of() {
     assert_equal "${#lines[@]}" 1
   done
   [ ! -e "$BATS_TEST_TMPDIR/ran" ]
+}
+
+@test "--hand-over: the parent exits 0 once the pid is written; the child runs on, no longer its child" {
+  local f="$BATS_TEST_TMPDIR/pid" mark="$BATS_TEST_TMPDIR/ran"
+  # Not through `run`: it would wait for the child, which holds its output.
+  local rc=0
+  rt-unshare --pid --hand-over --pid-file "$f" -- sh -c "sleep 0.5; touch '$mark'; exec sleep 1000" \
+    >"$BATS_TEST_TMPDIR/out" 2>&1 3>&- || rc=$?
+  assert_equal "$rc" 0
+  [ ! -e "$mark" ] || fail "rt-unshare waited for the child"
+  local child; child=$(cat "$f")
+  # Alive after the parent has gone, PID 1 of its namespace, and it ran on.
+  wait_until 50 test -e "$mark"
+  assert_equal "$(awk '/^NSpid/ {print $3}' "/proc/$child/status")" 1
+  [ "$(awk '/^PPid/ {print $2}' "/proc/$child/status")" != "$$" ]
+  kill -9 "$child"
+  wait_until 50 dead "$child"
+  run rt-unshare --uts --hand-over -- true
+  assert_equal "$status" 125
+  assert_output "rt-unshare: --hand-over needs --pid or --time (without them nothing forks: there is nothing to hand over)"
 }
 
 @test "options stop at the program: its own options are passed on untouched" {

@@ -2,9 +2,12 @@
 // statistics; remove groups and collect stale ones.
 //
 //   rt-cgroup [--name NAME] [--parent PATH] [LIMITS...] [--] PROGRAM [ARGS...]
-//   rt-cgroup --join NAME [--parent PATH] [--] PROGRAM [ARGS...]
-//   rt-cgroup --stats NAME [--parent PATH] [--json] [--watch SECONDS]
-//   rt-cgroup --remove NAME [--parent PATH]
+//   rt-cgroup --path CGPATH [LIMITS...] [--] PROGRAM [ARGS...]
+//   rt-cgroup --no-wait (--name NAME [--parent PATH] | --path CGPATH) [LIMITS...] [--] PROGRAM [ARGS...]
+//   rt-cgroup --join NAME|CGPATH [--parent PATH] [--] PROGRAM [ARGS...]
+//   rt-cgroup --stats NAME|CGPATH [--parent PATH] [--json] [--watch SECONDS]
+//   rt-cgroup --remove NAME|CGPATH [--parent PATH]
+//   rt-cgroup --update NAME|CGPATH [--parent PATH] LIMITS...
 //   rt-cgroup --gc [--name NAME] [--parent PATH] [--json]
 //   rt-cgroup --list [--parent PATH] [--json]
 //   rt-cgroup --info [--json]
@@ -13,7 +16,10 @@
 // child joins the group and execs the program, the parent stays outside,
 // forwards signals, and when the program ends kills whatever is left in the
 // group and removes it on every hierarchy, then exits with the program's
-// status.
+// status. With --no-wait nothing stays: the process moves in and execs,
+// and the group stays until --remove NAME. A group is rt-NAME below a
+// parent, or (--path, or a group argument with a '/') exactly the cgroup
+// path given, as an OCI cgroupsPath asks.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -66,6 +72,11 @@ void print_stats_line(const std::string& name, const cg::Stats& s, std::optional
 }
 
 cg::Group find_or_die(const cg::Host& host, const std::string& name, const std::string& parent) {
+  if (cg::is_path(name)) {
+    auto g = cg::Group::find_at(host, name);
+    if (!g) die(str("no group at ", name, " in any hierarchy"));
+    return std::move(*g);
+  }
   auto g = cg::Group::find(host, name, parent);
   if (!g) {
     die(str("no group named ", name, " (no ", cg::kPrefix, name, " below ",
@@ -150,15 +161,18 @@ int do_info(const cg::Host& host, bool json) {
 }
 
 // Create the group, run the program in it, take the group down.
-int do_run(const cg::Host& host, std::string name, const std::string& parent, const cg::Limits& limits, char** prog) {
+// An exact `path` replaces name and parent.
+int do_run(const cg::Host& host, std::string name, const std::string& parent, const std::string& path,
+           const cg::Limits& limits, char** prog) {
   // Signals wait (blocked) until the payload runs, then go to it: a SIGTERM
   // during set-up still ends in the clean-up below.
   SignalForwarder sigs;
-  bool named = !name.empty();
+  bool named = !name.empty() || !path.empty();
   if (!named) name = std::to_string(::getpid());
   std::optional<cg::Group> made;
   try {
-    made.emplace(cg::Group::create(host, name, parent, limits));
+    made.emplace(path.empty() ? cg::Group::create(host, name, parent, limits)
+                              : cg::Group::create_at(host, path, limits));
   } catch (const cg::Exists&) {
     if (named) throw;
     // A stale group of a dead process that had our pid: take another name.
@@ -184,7 +198,7 @@ int do_run(const cg::Host& host, std::string name, const std::string& parent, co
     } catch (const Error& e) {
       die(e.what());
     }
-    log::step("exec ", prog[0], " in ", cg::kPrefix, name);
+    log::step("exec ", prog[0], " in ", g.exact ? "" : cg::kPrefix, g.name);
     exec_program(prog);
   }
   alive.read.reset();
@@ -194,7 +208,7 @@ int do_run(const cg::Host& host, std::string name, const std::string& parent, co
   log::step("payload ", child, " ended, exit ", code);
   std::string err = g.remove();
   if (!err.empty()) warn(err);
-  else log::step("removed group ", cg::kPrefix, name);
+  else log::step("removed group ", g.exact ? "" : cg::kPrefix, g.name);
   return code;
 }
 
@@ -204,6 +218,7 @@ int run(int argc, char** argv) {
   desc.add_options()
       ("name", po::value<std::string>()->value_name("NAME"), "group name: the directory is rt-NAME (default: the pid)")
       ("parent", po::value<std::string>()->value_name("PATH"), "create the group below PATH in every hierarchy (default: the caller's cgroups)")
+      ("path", po::value<std::string>()->value_name("CGPATH"), "create the group at exactly CGPATH instead of rt-NAME: absolute from each hierarchy's root, or relative (below the caller's cgroup; on v2 its parent's)")
       ("memory", po::value<std::string>()->value_name("SIZE"), "memory limit (e.g. 64M; at least 6M)")
       ("memory-swap", po::value<std::string>()->value_name("SIZE"), "memory plus swap limit; -1: unlimited swap (default: twice --memory)")
       ("memory-reservation", po::value<std::string>()->value_name("SIZE"), "soft memory limit (v1 soft_limit, v2 memory.low)")
@@ -215,33 +230,71 @@ int run(int argc, char** argv) {
       ("pids", po::value<std::string>()->value_name("N"), "maximum number of processes (-1: no limit)")
       ("io-weight", po::value<std::string>()->value_name("N"), "relative block I/O weight, 10..1000")
       ("devices", po::value<std::string>()->value_name("docker"), "allow only the device nodes Docker allows")
-      ("join", po::value<std::string>()->value_name("NAME"), "move into the existing group NAME and exec PROGRAM")
-      ("stats", po::value<std::string>()->value_name("NAME"), "print the statistics of group NAME")
+      ("cpu-quota", po::value<std::string>()->value_name("US"), "CPU time per period in microseconds (-1: no limit)")
+      ("cpu-period", po::value<std::string>()->value_name("US"), "CFS period in microseconds, 1000..1000000 (default 100000)")
+      ("memory-swappiness", po::value<std::string>()->value_name("N"), "v1: memory.swappiness, 0..100")
+      ("oom-kill-disable", po::bool_switch(), "v1: no OOM killer in the group (its tasks wait at the limit)")
+      ("kernel-memory-tcp", po::value<std::string>()->value_name("SIZE"), "v1: TCP buffer memory limit")
+      ("hugetlb", po::value<std::vector<std::string>>()->composing()->value_name("PAGESIZE=SIZE"), "huge page limit, as 2MB=64M (repeatable)")
+      ("unified", po::value<std::vector<std::string>>()->composing()->value_name("FILE=VALUE"), "v2: write VALUE to the group's FILE, as memory.high=64M (repeatable)")
+      ("device-read-bps", po::value<std::vector<std::string>>()->composing()->value_name("MAJ:MIN=RATE"), "read bytes per second from a block device (repeatable)")
+      ("device-write-bps", po::value<std::vector<std::string>>()->composing()->value_name("MAJ:MIN=RATE"), "write bytes per second (repeatable)")
+      ("device-read-iops", po::value<std::vector<std::string>>()->composing()->value_name("MAJ:MIN=RATE"), "read operations per second (repeatable)")
+      ("device-write-iops", po::value<std::vector<std::string>>()->composing()->value_name("MAJ:MIN=RATE"), "write operations per second (repeatable)")
+      ("update", po::value<std::string>()->value_name("NAME"), "change the limits of the existing group NAME (or CGPATH) to those given")
+      ("no-wait", po::bool_switch(), "create the group, move into it and exec PROGRAM in place: nothing stays to wait; the group stays until --remove NAME")
+      ("join", po::value<std::string>()->value_name("NAME"), "move into the existing group NAME (or CGPATH: a value with a '/') and exec PROGRAM")
+      ("stats", po::value<std::string>()->value_name("NAME"), "print the statistics of group NAME (or CGPATH)")
       ("watch", po::value<std::string>()->value_name("SECONDS"), "with --stats: print them every SECONDS until the group goes")
       ("json", po::bool_switch(), "with --stats, --list, --gc, --info: JSON output")
-      ("remove", po::value<std::string>()->value_name("NAME"), "kill everything in group NAME and remove it")
+      ("remove", po::value<std::string>()->value_name("NAME"), "kill everything in group NAME (or CGPATH) and remove it")
       ("gc", po::bool_switch(), "remove stale groups (no supervisor, no process)")
       ("list", po::bool_switch(), "list the rt groups")
       ("info", po::bool_switch(), "print the cgroup layout of this host");
   // clang-format on
   po::variables_map vm;
-  int prog =
-      parse_chain(argc, argv, desc, vm,
-                  {"rt-cgroup [OPTIONS] [--] PROGRAM [ARGS...]\n"
-                   "       rt-cgroup --stats NAME [--json] [--watch SECONDS] | --remove NAME | --gc | --list | --info",
-                   "Run PROGRAM in a cgroup of its own with limits; report, remove and collect groups.", false});
+  int prog = parse_chain(argc, argv, desc, vm,
+                         {"rt-cgroup [OPTIONS] [--] PROGRAM [ARGS...]\n"
+                          "       rt-cgroup --stats NAME|CGPATH [--json] [--watch SECONDS] | --remove NAME|CGPATH | "
+                          "--gc | --list | --info",
+                          "Run PROGRAM in a cgroup of its own with limits; report, remove and collect groups.", false});
 
   // Which mode; each takes only its own options.
-  int modes =
-      vm.count("join") + vm.count("stats") + vm.count("remove") + flag(vm, "gc") + flag(vm, "list") + flag(vm, "info");
-  if (modes > 1) die("give one of --join, --stats, --remove, --gc, --list and --info");
+  int modes = vm.count("join") + vm.count("stats") + vm.count("remove") + vm.count("update") + flag(vm, "gc") +
+              flag(vm, "list") + flag(vm, "info");
+  if (modes > 1) die("give one of --join, --stats, --remove, --update, --gc, --list and --info");
+  bool no_wait = flag(vm, "no-wait");
+  if (no_wait && modes) die("--no-wait only applies when running a program in a new group");
+  if (no_wait && !vm.count("name") && !vm.count("path"))
+    die("--no-wait needs --name or --path (the group outlives this process: name it to remove it)");
+  if (vm.count("path") && (vm.count("name") || vm.count("parent")))
+    die("--path is the group's exact place: it takes neither --name nor --parent");
   bool has_prog = prog < argc;
-  const char* limit_opts[] = {"memory",     "memory-swap", "memory-reservation", "cpus", "cpu-shares",
-                              "cpu-weight", "cpuset-cpus", "cpuset-mems",        "pids", "io-weight",
-                              "devices"};
-  if (modes == 1) {
+  const char* limit_opts[] = {"memory",
+                              "memory-swap",
+                              "memory-reservation",
+                              "cpus",
+                              "cpu-shares",
+                              "cpu-weight",
+                              "cpuset-cpus",
+                              "cpuset-mems",
+                              "pids",
+                              "io-weight",
+                              "devices",
+                              "cpu-quota",
+                              "cpu-period",
+                              "memory-swappiness",
+                              "kernel-memory-tcp",
+                              "hugetlb",
+                              "unified",
+                              "device-read-bps",
+                              "device-write-bps",
+                              "device-read-iops",
+                              "device-write-iops"};
+  if (modes == 1 && !vm.count("update")) {
     for (const char* o : limit_opts)
-      if (vm.count(o)) die(str("--", o, " only applies when running a program"));
+      if (vm.count(o)) die(str("--", o, " only applies when running a program or with --update"));
+    if (flag(vm, "oom-kill-disable")) die("--oom-kill-disable only applies when running a program or with --update");
     bool wants_prog = vm.count("join") > 0;
     if (has_prog && !wants_prog)
       die(str("unexpected program '", argv[prog], "' with ",
@@ -252,6 +305,11 @@ int run(int argc, char** argv) {
                                    : "--info"));
     if (!has_prog && wants_prog) die("--join needs a program to run");
     if (vm.count("name") && !flag(vm, "gc")) die("--name only applies when running a program, or with --gc");
+    if (vm.count("path")) die("--path only applies when running a program (--join, --stats, --remove take a CGPATH)");
+  } else if (vm.count("update")) {
+    if (has_prog) die(str("unexpected program '", argv[prog], "' with --update"));
+    if (vm.count("name")) die("--name only applies when running a program, or with --gc");
+    if (vm.count("path")) die("--path only applies when running a program (--update takes a CGPATH)");
   } else if (!has_prog) {
     die("no program given (usage: rt-cgroup [OPTIONS] [--] PROGRAM [ARGS...]; see --help)");
   }
@@ -263,8 +321,17 @@ int run(int argc, char** argv) {
   std::string parent = cg::normalize_parent(opt<std::string>(vm, "parent"));
   std::string name = opt<std::string>(vm, "name");
   if (!name.empty()) cg::check_name(name);
-  for (const char* o : {"join", "stats", "remove"})
-    if (vm.count(o)) cg::check_name(opt<std::string>(vm, o));
+  std::string path = vm.count("path") ? cg::normalize_path(opt<std::string>(vm, "path")) : "";
+  for (const char* o : {"join", "stats", "remove", "update"}) {
+    if (!vm.count(o)) continue;
+    std::string v = opt<std::string>(vm, o);
+    if (!cg::is_path(v)) {
+      cg::check_name(v);
+      continue;
+    }
+    cg::normalize_path(v, str("--", o));
+    if (vm.count("parent")) die(str("--", o, " ", v, " is a cgroup path: it takes no --parent"));
+  }
   std::optional<int64_t> watch_ms;
   if (vm.count("watch")) {
     watch_ms = parse_duration_ms(opt<std::string>(vm, "watch"), "--watch");
@@ -282,8 +349,28 @@ int run(int argc, char** argv) {
   la.pids = opt<std::string>(vm, "pids");
   la.io_weight = opt<std::string>(vm, "io-weight");
   la.devices = opt<std::string>(vm, "devices");
-  for (const char* o : limit_opts)
-    if (vm.count(o) && opt<std::string>(vm, o).empty()) die(str("invalid --", o, " '': empty value"));
+  la.cpu_quota = opt<std::string>(vm, "cpu-quota");
+  la.cpu_period = opt<std::string>(vm, "cpu-period");
+  la.swappiness = opt<std::string>(vm, "memory-swappiness");
+  la.kernel_tcp = opt<std::string>(vm, "kernel-memory-tcp");
+  la.oom_kill_disable = flag(vm, "oom-kill-disable");
+  auto many = [&](const char* o) {
+    return vm.count(o) ? vm[o].as<std::vector<std::string>>() : std::vector<std::string>{};
+  };
+  la.hugetlb = many("hugetlb");
+  la.unified = many("unified");
+  la.read_bps = many("device-read-bps");
+  la.write_bps = many("device-write-bps");
+  la.read_iops = many("device-read-iops");
+  la.write_iops = many("device-write-iops");
+  for (const char* o : limit_opts) {
+    if (!vm.count(o)) continue;
+    bool single = vm[o].value().type() == typeid(std::string);
+    bool empty = single && opt<std::string>(vm, o).empty();
+    if (!single)
+      for (const auto& v : many(o)) empty = empty || v.empty();
+    if (empty) die(str("invalid --", o, " '': empty value"));
+  }
   cg::Limits limits = cg::parse_limits(la);
 
   cg::Host host = cg::detect();
@@ -292,6 +379,12 @@ int run(int argc, char** argv) {
   if (flag(vm, "list")) return do_list(host, parent, json);
   if (flag(vm, "gc")) return do_gc(host, parent, name, json);
   if (flag(vm, "info")) return do_info(host, json);
+  if (vm.count("update")) {
+    if (!limits.any()) die("--update needs at least one limit to change");
+    cg::Group g = find_or_die(host, opt<std::string>(vm, "update"), parent);
+    g.update(limits);
+    return 0;
+  }
   if (vm.count("remove")) {
     cg::Group g = find_or_die(host, opt<std::string>(vm, "remove"), parent);
     std::string err = g.remove();
@@ -304,7 +397,21 @@ int run(int argc, char** argv) {
     log::step("exec ", argv[prog]);
     exec_program(argv + prog);
   }
-  return do_run(host, name, parent, limits, argv + prog);
+  if (no_wait) {
+    // The group is made, then this process moves in and becomes PROGRAM.
+    // A failure before the exec removes the group again.
+    cg::Group g =
+        path.empty() ? cg::Group::create(host, name, parent, limits) : cg::Group::create_at(host, path, limits);
+    try {
+      g.join(0);
+    } catch (...) {
+      g.remove();
+      throw;
+    }
+    log::step("exec ", argv[prog], " in ", g.exact ? "" : cg::kPrefix, g.name, " (nothing waits: the group stays)");
+    exec_program(argv + prog);
+  }
+  return do_run(host, name, parent, path, limits, argv + prog);
 }
 
 }  // namespace

@@ -1,1 +1,2 @@
 rt-cgroup_STATIC := yes
+rt-cgroup_LIBS := -lboost_program_options

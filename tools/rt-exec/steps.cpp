@@ -4,12 +4,16 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/close_range.h>
+#include <linux/openat2.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cctype>
 #include <cerrno>
+#include <climits>
 #include <cstdlib>
 #include <cstring>
 
@@ -17,6 +21,7 @@
 #include "fs.hpp"
 #include "log.hpp"
 #include "parse.hpp"
+#include "terminal.hpp"
 
 extern char** environ;
 
@@ -96,6 +101,28 @@ void add_env_file(Environment& env, const std::string& path) {
   }
 }
 
+// NUL-separated K=V entries, the format of /proc/PID/environ and `env -0`:
+// exact for any value (newlines included), never in an argv. Every entry
+// needs its '='; an empty one (a trailing NUL) is skipped.
+void add_env_fd(Environment& env, int fd) {
+  std::error_code ec;
+  auto read = read_config_fd(fd, ec);
+  if (!read) throw Error(str("cannot read --env-fd ", fd), ec.value());
+  if (fd > 2) ::close(fd);  // read once; the program never gets it
+  size_t n = 0;
+  for (const auto& kv : split(*read, '\0')) {
+    ++n;
+    if (kv.empty()) continue;
+    // The messages name the entry, never its value.
+    auto eq = kv.find('=');
+    if (eq == 0 || eq == std::string::npos) throw Error(str("invalid --env-fd ", fd, " entry ", n, ": expected K=V"));
+    std::string key = kv.substr(0, eq);
+    if (key.find_first_of(" \t") != std::string::npos)
+      throw Error(str("invalid --env-fd ", fd, " entry ", n, ": variable name '", key, "' contains whitespace"));
+    env.set(key, kv.substr(eq + 1), true);
+  }
+}
+
 }  // namespace
 
 Environment build_env(const EnvSpec& spec) {
@@ -108,6 +135,7 @@ Environment build_env(const EnvSpec& spec) {
       env.set(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));
     }
   for (const auto& f : spec.files) add_env_file(env, f);
+  for (int fd : spec.fds) add_env_fd(env, fd);
   for (const auto& v : spec.vars) add_var(env, v, "--env");
   return env;
 }
@@ -226,6 +254,21 @@ void plan_caps(Privileges& p, const std::optional<std::string>& base, const std:
   p.ambient = root ? 0 : (adds.all ? p.bounding : p.bounding & adds.set);
 }
 
+void set_extra_caps(Privileges& p, const std::optional<std::string>& inheritable,
+                    const std::optional<std::string>& ambient) {
+  auto parse = [&](const std::string& list, const char* what) -> caps::Set {
+    if (list.empty()) return 0;
+    caps::List l = caps::parse_list(list, what);
+    caps::Set s = l.all ? p.bounding : l.set;
+    if (caps::Set extra = s & ~p.bounding)
+      throw Error(str("invalid ", what, " '", list, "': ", caps::format(extra), " not in the bounding set"));
+    return s;
+  };
+  if (inheritable) p.inheritable = parse(*inheritable, "--cap-inheritable");
+  if (ambient) p.ambient = parse(*ambient, "--cap-ambient");
+  p.inheritable |= p.ambient;
+}
+
 caps::Set holdable_caps(const Privileges& p, bool no_new_privs) {
   bool root = p.user ? p.user->uid == 0 : ::geteuid() == 0;
   if (root || !no_new_privs) return p.bounding;
@@ -273,15 +316,81 @@ void apply_privileges(const Privileges& p) {
   }
   if (p.set_caps) {
     // Inheritable only holds what ambient needs (empty for root, as docker
-    // since CVE-2022-24769).
-    caps::set({p.bounding, p.bounding, p.ambient});
+    // since CVE-2022-24769), unless --cap-inheritable asks for more.
+    caps::set({p.bounding, p.bounding, p.ambient | p.inheritable});
     caps::set_ambient(p.ambient);
     log::step("capabilities ", p.bounding ? caps::format(p.bounding) : "none",
               p.ambient ? " ambient " + caps::format(p.ambient) : "");
   }
 }
 
+// ------------------------------------------------------------ working directory
+
+void change_dir(const std::string& dir) {
+  // Absolute: inside this process's root (the container's), relative: from
+  // the current directory; never through a magic link such as
+  // /proc/self/fd/N or /proc/PID/cwd, which can lead to a directory outside
+  // the root that some fd still holds (CVE-2024-21626).
+  bool absolute = !dir.empty() && dir[0] == '/';
+  UniqueFd base;
+  if (absolute) {
+    base = UniqueFd(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!base) throw_errno("cannot open the root directory");
+  }
+  std::string rel = dir;
+  while (!rel.empty() && rel.front() == '/') rel.erase(0, 1);
+  if (rel.empty()) rel = ".";
+  UniqueFd fd(sys_openat2(absolute ? base.get() : AT_FDCWD, rel.c_str(), O_PATH | O_DIRECTORY,
+                          (absolute ? RESOLVE_IN_ROOT : 0) | RESOLVE_NO_MAGICLINKS));
+  if (!fd) {
+    int e = errno;
+    throw_errno(str("cannot change to working directory ", dir,
+                    e == ELOOP ? " (a symlink loop, or a link through /proc, which could lead out of the root)" : ""),
+                e);
+  }
+  if (::fchdir(fd.get()) != 0) throw_errno(str("cannot change to working directory ", dir));
+  // As runc: the new directory must be reachable from the root.
+  char buf[PATH_MAX];
+  if (!::getcwd(buf, sizeof buf) || buf[0] != '/')
+    throw Error(str("cannot change to working directory ", dir, ": it is outside the root"));
+}
+
 // ------------------------------------------------------------ fds
+
+void attach_console(UniqueFd socket, const std::optional<winsize>& size, bool bind_console) {
+  UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) throw_errno("cannot open / for the terminal");
+  DevptsPty pty = open_devpts_pty(root.get());
+  if (!pty.master)
+    throw Error("cannot allocate a terminal: /dev/ptmx is not the container's devpts ptmx (devpts on /dev/pts?)");
+  if (size && ::ioctl(pty.master.get(), TIOCSWINSZ, &*size) != 0) throw_errno("cannot set the terminal's size");
+  if (bind_console) {
+    // As runc: /dev/console is the container's terminal. Bound on a file
+    // made in /dev if missing, never through a link.
+    std::error_code ec;
+    UniqueFd dev = open_in_root(root.get(), "/dev", O_PATH | O_DIRECTORY, ec);
+    if (!dev) throw Error("cannot open /dev for /dev/console", ec.value());
+    UniqueFd target(::openat(dev.get(), "console", O_PATH | O_NOFOLLOW | O_CLOEXEC));
+    if (!target && errno == ENOENT) {
+      int f = ::openat(dev.get(), "console", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+      if (f < 0) throw_errno("cannot create /dev/console");
+      ::close(f);
+      target = UniqueFd(::openat(dev.get(), "console", O_PATH | O_NOFOLLOW | O_CLOEXEC));
+    }
+    struct stat st {};
+    if (!target || ::fstat(target.get(), &st) != 0) throw_errno("cannot open /dev/console");
+    if (S_ISLNK(st.st_mode)) throw Error("cannot bind the terminal on /dev/console: it is a symbolic link");
+    if (::mount(fd_path(pty.slave.get()).c_str(), fd_path(target.get()).c_str(), nullptr, MS_BIND, nullptr) != 0)
+      throw_errno("cannot bind the terminal on /dev/console");
+  }
+  send_fd(socket.get(), pty.master.get(), "/dev/ptmx");
+  pty.master.reset();
+  socket.reset();
+  for (int i = 0; i < 3; ++i)
+    if (::dup2(pty.slave.get(), i) < 0) throw_errno("cannot make the terminal stdin, stdout and stderr");
+  log::step("terminal of the container's devpts sent on the console socket",
+            bind_console ? ", bound on /dev/console" : "");
+}
 
 void cloexec_from(unsigned first) {
   if (::syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return;

@@ -1,6 +1,7 @@
 // The steps of rt-exec, each worked out first (no side effect, so bad input
 // changes nothing) and then applied in the order main() gives.
 #pragma once
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "caps.hpp"
+#include "fd.hpp"
 #include "passwd.hpp"
 
 namespace rt::exec {
@@ -17,7 +19,8 @@ namespace rt::exec {
 struct EnvSpec {
   bool clear = false;
   std::vector<std::string> files;  // --env-file, in order
-  std::vector<std::string> vars;   // --env, in order (applied after the files)
+  std::vector<int> fds;            // --env-fd, in order (after the files)
+  std::vector<std::string> vars;   // --env, in order (applied last)
 };
 // The payload's environment, "K=V" each.
 class Environment {
@@ -37,10 +40,10 @@ class Environment {
   const Var* find(const std::string& key) const;
   std::vector<Var> vars_;
 };
-// The current environment (unless clear), then each --env-file, then each
-// --env. Throws rt::Error on bad lines or unreadable files.
+// The current environment (unless clear), then each --env-file, each
+// --env-fd (read to its end, then closed), each --env. Throws rt::Error on
+// bad lines or unreadable files.
 Environment build_env(const EnvSpec& spec);
-inline constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 // ---- resource limits
 struct Rlimit {
@@ -60,6 +63,7 @@ struct Privileges {
   caps::Set current = 0;                     // this process's bounding set
   caps::Set bounding = 0;                    // the container's set
   caps::Set ambient = 0;                     // raised for a non-root user
+  caps::Set inheritable = 0;                 // kept across execve (empty unless asked)
 };
 // The capabilities the program can end up holding, which decide the
 // capability-gated rules of the seccomp profiles: for root, the bounding
@@ -67,6 +71,12 @@ struct Privileges {
 // ambient set); without no_new_privs a set-user-ID program could regain
 // anything in the bounding set.
 caps::Set holdable_caps(const Privileges& p, bool no_new_privs);
+// --cap-inheritable and --cap-ambient (OCI's inheritable and ambient sets,
+// for rt-oci): replace the inheritable and ambient sets, each within the
+// bounding set (ambient also raises inheritable, as the kernel requires).
+// Throws rt::Error.
+void set_extra_caps(Privileges& p, const std::optional<std::string>& inheritable,
+                    const std::optional<std::string>& ambient);
 // Work out the capability sets from the options. Named capabilities that
 // this process cannot grant are an error; ALL and docker are cut down to
 // what it has.
@@ -75,6 +85,18 @@ void plan_caps(Privileges& p, const std::optional<std::string>& base, const std:
 // Bounding set, then groups and ids (keeping capabilities across the
 // switch), then permitted/effective/inheritable, then ambient.
 void apply_privileges(const Privileges& p);
+
+// ---- working directory
+// Change to DIR, resolved inside the current root (an absolute DIR) or from
+// the current directory, without following magic links (/proc/self/fd/N,
+// /proc/PID/cwd), then check the result is below the root. Throws rt::Error.
+void change_dir(const std::string& dir);
+
+// ---- terminal
+// A pty of the root's devpts (rt::open_devpts_pty on /): the window size set,
+// bound on /dev/console when asked, the master sent over SOCKET, the other
+// end made stdin, stdout and stderr. Throws rt::Error.
+void attach_console(UniqueFd socket, const std::optional<winsize>& size, bool bind_console);
 
 // ---- file descriptors
 // Mark every fd from 3+keep up CLOEXEC.

@@ -3,15 +3,18 @@
 //
 //   rt-mount (--rootfs DIR | --lower A[:B...] [--upper U --work W [--volatile]] [--rootfs MNT])
 //            [--defaults] [--proc] [--sys] [--cgroupfs] [--dev] [--shm] [--mqueue] [--tmp]
+//            [--mount type=T,source=S,destination=D[,OPT...]]... [--mknod SPEC]... [--dev-nodes]
 //            [--bind SRC:DST[:ro]]... [--tmpfs DST[:OPTS]]... [--mask PATH]...
 //            [--readonly-path PATH]... [--read-only] [--workdir DIR] [--chroot]
+//            [--root-propagation MODE] [--ready-fd FD --sync-fd FD]
 //            [--] PROGRAM [ARGS...]
 //
 // Order: refuse the host's mount namespace; validate every option and open
 // every host path; make / recursively private; mount the root; proc, sys, cgroupfs,
-// dev (+pts, console), shm, mqueue, tmp; --bind/--tmpfs (parents first);
+// dev (+pts, console), shm, mqueue, tmp; --mount (in order); --mknod; --dev-nodes;
+// --bind/--tmpfs (parents first); the pause of --ready-fd/--sync-fd;
 // masked and read-only paths; --workdir; --read-only; pivot_root (or chroot);
-// exec. Every path inside the root is resolved with openat2 RESOLVE_IN_ROOT
+// --root-propagation; exec. Every path inside the root is resolved with openat2 RESOLVE_IN_ROOT
 // and mounted on through its fd, so no symlink in the image can lead a mount
 // (or a mkdir) out of the root.
 #include <fcntl.h>
@@ -31,6 +34,7 @@
 #include "log.hpp"
 #include "mount.hpp"
 #include "parse.hpp"
+#include "process.hpp"
 
 namespace {
 using namespace rt;
@@ -54,10 +58,30 @@ struct Options {
   UniqueFd rootfs_fd;
   OverlaySpec overlay;  // no lower layers: --rootfs is bound as the root
   bool proc = false, sys = false, dev = false, shm = false, mqueue = false, tmp = false, cgroupfs = false;
-  bool read_only = false, chroot = false;
+  bool read_only = false, chroot = false, rootfs_mkdir = false;
   std::vector<UserMount> mounts;
+  struct Generic {
+    MountSpec m;
+    UniqueFd source;  // a bind's, opened before anything is mounted
+    bool source_is_dir = true;
+  };
+  std::vector<Generic> generic;  // --mount, in the order given
+  bool dev_nodes = false;
+  struct Node {
+    std::string spec;  // as given, for messages
+    std::string path;  // normalised container path
+    mode_t type = S_IFCHR;
+    unsigned major = 0, minor = 0;
+    mode_t mode = 0666;
+    uid_t uid = 0;
+    gid_t gid = 0;
+  };
+  std::vector<Node> nodes;                                   // --mknod
+  unsigned long root_propagation = 0;                        // --root-propagation: MS_SHARED, ... | MS_REC
+  std::vector<std::pair<std::string, std::string>> sysctls;  // key as a path below /proc/sys, value
   std::vector<std::string> masked, readonly;
   std::string workdir;
+  int ready_fd = -1, sync_fd = -1;
 };
 
 // The overlay's mount point when no --rootfs is given: /tmp of this private
@@ -97,6 +121,73 @@ bool in_own_cgroup_ns() {
   constexpr ino_t kInitCgroupNsIno = 0xEFFFFFFBU;
   struct stat st {};
   return ::stat("/proc/self/ns/cgroup", &st) == 0 && st.st_ino != kInitCgroupNsIno;
+}
+
+// The sysctls that belong to a namespace (runc's list): only these may be
+// set from a container.
+bool namespaced_sysctl(const std::string& k) {
+  static const char* kIpc[] = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",          "kernel.sem",
+                               "kernel.shmall", "kernel.shmmax", "kernel.shm_rmid_forced", "kernel.shmmni"};
+  for (const char* n : kIpc)
+    if (k == n) return true;
+  return starts_with(k, "net.") || starts_with(k, "fs.mqueue.") || k == "kernel.hostname" || k == "kernel.domainname";
+}
+
+// --mknod type=c|b|u|p,major=N,minor=N,path=P[,mode=OCTAL][,uid=N][,gid=N]:
+// an entry of config.json's linux.devices (mode 0666, uid and gid 0 unless
+// given, as runc).
+Options::Node parse_node(const std::string& s) {
+  Options::Node n;
+  n.spec = s;
+  auto bad = [&](const std::string& why) { return Error(str("invalid --mknod '", s, "': ", why)); };
+  bool type = false, major = false, minor = false;
+  for (const auto& w : split(s, ',')) {
+    auto [k, v] = parse_kv(w, "--mknod");
+    if (k == "type") {
+      if (v == "c" || v == "u") n.type = S_IFCHR;
+      else if (v == "b") n.type = S_IFBLK;
+      else if (v == "p") n.type = S_IFIFO;
+      else throw bad(str("type '", v, "': expected c, u, b or p"));
+      type = true;
+    } else if (k == "major") {
+      n.major = static_cast<unsigned>(parse_uint(v, "--mknod major", 0xfff)), major = true;
+    } else if (k == "minor") {
+      n.minor = static_cast<unsigned>(parse_uint(v, "--mknod minor", 0xfffff)), minor = true;
+    } else if (k == "path") {
+      n.path = container_path(v, "--mknod path");
+    } else if (k == "mode") {
+      unsigned long m = 0;
+      for (char ch : v) m = ch >= '0' && ch <= '7' && m <= 07777 ? m * 8 + static_cast<unsigned long>(ch - '0') : ~0UL;
+      if (v.empty() || m > 07777) throw bad(str("mode '", v, "': expected an octal mode, 0 to 7777"));
+      n.mode = static_cast<mode_t>(m);
+    } else if (k == "uid") {
+      n.uid = static_cast<uid_t>(parse_uint(v, "--mknod uid", UINT32_MAX - 1));
+    } else if (k == "gid") {
+      n.gid = static_cast<gid_t>(parse_uint(v, "--mknod gid", UINT32_MAX - 1));
+    } else {
+      throw bad(str("unknown key '", k, "' (expected type, major, minor, path, mode, uid, gid)"));
+    }
+  }
+  if (!type || n.path.empty()) throw bad("type= and path= are required");
+  if (n.type != S_IFIFO && !(major && minor)) throw bad("a device needs major= and minor=");
+  if (n.type == S_IFIFO) n.major = n.minor = 0;
+  if (n.path == "/") throw bad("cannot make a node on /");
+  return n;
+}
+
+// --root-propagation: the root mount's propagation once pivoted into.
+unsigned long parse_propagation(const std::string& s) {
+  bool rec = starts_with(s, "r");
+  std::string base = rec ? s.substr(1) : s;
+  unsigned long p = base == "shared"       ? MS_SHARED
+                    : base == "slave"      ? MS_SLAVE
+                    : base == "private"    ? MS_PRIVATE
+                    : base == "unbindable" ? MS_UNBINDABLE
+                                           : 0;
+  if (!p)
+    throw Error(str("invalid --root-propagation '", s,
+                    "': expected shared, slave, private or unbindable (each also with an r prefix)"));
+  return p | (rec ? MS_REC : 0);
 }
 
 // Parse and check everything before the first mount: a bad value must leave
@@ -148,6 +239,9 @@ Options validate(const po::variables_map& vm) {
   if (o.cgroupfs && !o.sys) die("--cgroupfs needs --sys (it mounts on /sys/fs/cgroup)");
   o.read_only = flag(vm, "read-only");
   o.chroot = flag(vm, "chroot");
+  o.rootfs_mkdir = flag(vm, "rootfs-mkdir");
+  if (o.rootfs_mkdir && !o.overlay.lower.empty())
+    die("--rootfs-mkdir applies to a bound --rootfs only (an overlay is writable)");
 
   for (const auto& s : opts<std::string>(vm, "bind")) {
     BindSpec b = parse_bind_spec(s);
@@ -172,6 +266,41 @@ Options validate(const po::variables_map& vm) {
     m.data = std::move(t.data);
     o.mounts.push_back(std::move(m));
   }
+  bool cgroup_ns = in_own_cgroup_ns();
+  for (const auto& s : opts<std::string>(vm, "mount")) {
+    Options::Generic g{parse_mount_spec(s), UniqueFd(), true};
+    if (g.m.bind) {
+      g.source = UniqueFd(::open(g.m.source.c_str(), O_PATH | O_CLOEXEC));
+      struct stat st {};
+      if (!g.source || ::fstat(g.source.get(), &st) != 0)
+        die_errno(str("invalid --mount '", s, "': source ", g.m.source));
+      g.source_is_dir = S_ISDIR(st.st_mode);
+    } else if (g.m.type == "cgroup" || g.m.type == "cgroup2") {
+      if (!cgroup_ns)
+        die(str("invalid --mount '", s,
+                "': a cgroup mount needs a cgroup namespace of its own (rt-unshare --cgroup): without one it would "
+                "show the host's whole cgroup tree"));
+      if (g.m.target != "/sys/fs/cgroup")
+        die(str("invalid --mount '", s, "': rt mounts cgroups on /sys/fs/cgroup only"));
+    }
+    o.generic.push_back(std::move(g));
+  }
+  o.dev_nodes = flag(vm, "dev-nodes");
+  for (const auto& s : opts<std::string>(vm, "mknod")) o.nodes.push_back(parse_node(s));
+  if (vm.count("root-propagation")) o.root_propagation = parse_propagation(opt<std::string>(vm, "root-propagation"));
+  for (const auto& kv : opts<std::string>(vm, "sysctl")) {
+    auto [key, value] = parse_kv(kv, "--sysctl");
+    if (!namespaced_sysctl(key))
+      die(str("invalid --sysctl '", kv, "': ", key,
+              " is not a namespaced sysctl (net.*, kernel.msg*/sem/shm*, fs.mqueue.*, kernel.hostname, "
+              "kernel.domainname): it would change the host"));
+    std::string path = key;
+    for (char& c : path)
+      if (c == '.') c = '/';
+      else if (c == '/') c = '.';  // as sysctl(8): a '/' in a key stands for a '.' in the name
+    if (path.find("..") != std::string::npos) die(str("invalid --sysctl '", kv, "'"));
+    o.sysctls.emplace_back("/proc/sys/" + path, value);
+  }
   for (size_t i = 0; i < o.mounts.size(); ++i) {
     o.mounts[i].depth = depth_of(o.mounts[i].target);
     for (size_t j = 0; j < i; ++j)
@@ -194,6 +323,15 @@ Options validate(const po::variables_map& vm) {
     if (o.readonly.back() == "/") die("invalid --readonly-path '/': use --read-only");
   }
   if (vm.count("workdir")) o.workdir = container_path(opt<std::string>(vm, "workdir"), "--workdir");
+  // Handed down by number: open, and never passed on to the program.
+  for (auto [name, fd] : {std::pair{"ready-fd", &o.ready_fd}, std::pair{"sync-fd", &o.sync_fd}}) {
+    if (!vm.count(name)) continue;
+    *fd = opt<int>(vm, name);
+    if (*fd < 3 || ::fcntl(*fd, F_SETFD, FD_CLOEXEC) < 0)
+      die(str("--", name, " ", *fd, ": not an open file descriptor above 2"));
+  }
+  if ((o.ready_fd < 0) != (o.sync_fd < 0) || (o.ready_fd >= 0 && o.ready_fd == o.sync_fd))
+    die("--ready-fd and --sync-fd go together, as two different fds");
   return o;
 }
 
@@ -252,7 +390,7 @@ Root mount_root(const Options& o) {
   if (int e = attach_mount_errno(mnt.get(), o.rootfs_fd.get())) die_sys(e, str("cannot mount the root on ", o.rootfs));
   log::step("mounted the root (", how, ") on ", o.rootfs);
   root.fd = std::move(mnt);
-  if (o.overlay.lower.empty()) root.protected_mnt = mount_id_of(root.fd.get());
+  if (o.overlay.lower.empty() && !o.rootfs_mkdir) root.protected_mnt = mount_id_of(root.fd.get());
   return root;
 }
 
@@ -348,13 +486,15 @@ UniqueFd dev_file(int dir, const char* name) {
   return fd;
 }
 
-void mount_dev(const Root& root) {
-  mount_fs(root, "--dev", "/dev", "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k");
+// The standard nodes and links in the root's /dev (skipped where they
+// exist), and /dev/console bound to the terminal on stdin when there is one.
+void populate_dev(const Root& root) {
   std::error_code ec;
   UniqueFd dev = open_in_root(root.fd.get(), "/dev", O_PATH | O_DIRECTORY, ec);
-  if (!dev) die_sys(ec.value(), "cannot open /dev after mounting it");
+  if (!dev) die_sys(ec.value(), "cannot open /dev");
   bool mknod_ok = true;
   for (const auto& n : kDevNodes) {
+    if (::faccessat(dev.get(), n.name, F_OK, AT_SYMLINK_NOFOLLOW) == 0) continue;
     if (mknod_ok) {
       if (::mknodat(dev.get(), n.name, S_IFCHR | 0666, makedev(n.major, n.minor)) == 0) continue;
       if (errno != EPERM) die_errno(str("cannot create /dev/", n.name));
@@ -367,7 +507,64 @@ void mount_dev(const Root& root) {
   }
   log::step(mknod_ok ? "created" : "bound the host's", " /dev/{null,zero,full,random,urandom,tty}");
   for (const auto& l : kDevLinks)
-    if (::symlinkat(l[1], dev.get(), l[0]) != 0) die_errno(str("cannot create the symlink /dev/", l[0]));
+    if (::symlinkat(l[1], dev.get(), l[0]) != 0 && errno != EEXIST)
+      die_errno(str("cannot create the symlink /dev/", l[0]));
+  if (::isatty(STDIN_FILENO)) {
+    // As docker -t: /dev/console is the terminal the container was given.
+    // Bound by its path: the mount behind fd 0 belongs to the namespace
+    // this one was copied from, and the kernel binds only from this one.
+    char tty[256];
+    if (int e2 = ::ttyname_r(STDIN_FILENO, tty, sizeof tty))
+      die_sys(e2, "cannot find the name of the terminal on stdin for /dev/console");
+    if (::faccessat(dev.get(), "console", F_OK, AT_SYMLINK_NOFOLLOW) != 0)
+      ::close(dev_file(dev.get(), "console").release());
+    UniqueFd c(::openat(dev.get(), "console", O_PATH | O_NOFOLLOW | O_CLOEXEC));
+    if (!c) die_errno("cannot open /dev/console");
+    if (int e2 = mount_on_fd_errno(tty, c.get(), nullptr, MS_BIND, nullptr))
+      die_sys(e2, str("cannot bind the terminal ", tty, " on /dev/console"));
+    log::step("bound the terminal ", tty, " on /dev/console");
+  }
+}
+
+// One --mknod: the node made in the root (parents created), its mode and
+// owner set. Where mknod is not permitted (a user namespace) the host's node
+// of the same path is bound instead, if it is the same device; its mode and
+// owner stay the host's. An existing node of the same type and number is
+// kept (mode and owner set); anything else there is an error.
+void make_node(const Root& root, const Options::Node& n) {
+  auto slash = n.path.rfind('/');
+  std::string parent = n.path.substr(0, slash), name = n.path.substr(slash + 1);
+  UniqueFd dir = root.at(parent.empty() ? "/" : parent, Create::dir, n.spec);
+  dev_t rdev = makedev(n.major, n.minor);
+  auto same = [&](const struct stat& st) {
+    return (st.st_mode & S_IFMT) == n.type && (n.type == S_IFIFO || st.st_rdev == rdev);
+  };
+  struct stat st {};
+  if (::fstatat(dir.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+    if (!same(st)) die_sys(EEXIST, str("cannot make ", n.path, " for --mknod '", n.spec, "': something else is there"));
+  } else if (::mknodat(dir.get(), name.c_str(), n.type | n.mode, rdev) != 0) {
+    if (errno != EPERM) die_errno(str("cannot make ", n.path, " for --mknod '", n.spec, "'"));
+    struct stat host {};
+    if (::stat(n.path.c_str(), &host) != 0 || !same(host))
+      die_sys(EPERM, str("cannot make ", n.path, " for --mknod '", n.spec,
+                         "' (mknod is not permitted here, and the host has no such node at that path to bind)"));
+    UniqueFd f = dev_file(dir.get(), name.c_str());
+    if (int e = mount_on_fd_errno(n.path.c_str(), f.get(), nullptr, MS_BIND, nullptr))
+      die_sys(e, str("cannot bind the host's ", n.path, " for --mknod '", n.spec, "'"));
+    log::step("bound the host's ", n.path, " (mknod is not permitted)");
+    return;
+  }
+  if (::fchmodat(dir.get(), name.c_str(), n.mode, 0) != 0) die_errno(str("cannot set the mode of ", n.path));
+  if (::fchownat(dir.get(), name.c_str(), n.uid, n.gid, AT_SYMLINK_NOFOLLOW) != 0)
+    die_errno(str("cannot set the owner of ", n.path));
+  log::step("made ", n.path, " (", n.type == S_IFIFO ? "fifo" : str(n.major, ":", n.minor), ")");
+}
+
+void mount_dev(const Root& root) {
+  mount_fs(root, "--dev", "/dev", "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k");
+  std::error_code ec;
+  UniqueFd dev = open_in_root(root.fd.get(), "/dev", O_PATH | O_DIRECTORY, ec);
+  if (!dev) die_sys(ec.value(), "cannot open /dev after mounting it");
   if (::mkdirat(dev.get(), "pts", 0755) != 0) die_errno("cannot create /dev/pts");
   UniqueFd pts(::openat(dev.get(), "pts", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!pts) die_errno("cannot open /dev/pts");
@@ -377,17 +574,58 @@ void mount_dev(const Root& root) {
     e = mount_on_fd_errno("devpts", pts.get(), "devpts", kPtsFlags, "newinstance,ptmxmode=0666,mode=0620");
   if (e) die_sys(e, "cannot mount devpts on /dev/pts");
   log::step("mounted devpts on /dev/pts");
-  if (::isatty(STDIN_FILENO)) {
-    // As docker -t: /dev/console is the terminal the container was given.
-    // Bound by its path: the mount behind fd 0 belongs to the namespace
-    // this one was copied from, and the kernel binds only from this one.
-    char tty[256];
-    if (int e2 = ::ttyname_r(STDIN_FILENO, tty, sizeof tty))
-      die_sys(e2, "cannot find the name of the terminal on stdin for /dev/console");
-    UniqueFd c = dev_file(dev.get(), "console");
-    if (int e2 = mount_on_fd_errno(tty, c.get(), nullptr, MS_BIND, nullptr))
-      die_sys(e2, str("cannot bind the terminal ", tty, " on /dev/console"));
-    log::step("bound the terminal ", tty, " on /dev/console");
+  populate_dev(root);
+}
+
+// mount_setattr bits for the MS_* flags of a bind.
+uint64_t attrs_of(unsigned long ms) {
+  uint64_t a = 0;
+  if (ms & MS_RDONLY) a |= MOUNT_ATTR_RDONLY;
+  if (ms & MS_NOSUID) a |= MOUNT_ATTR_NOSUID;
+  if (ms & MS_NODEV) a |= MOUNT_ATTR_NODEV;
+  if (ms & MS_NOEXEC) a |= MOUNT_ATTR_NOEXEC;
+  if (ms & MS_NODIRATIME) a |= MOUNT_ATTR_NODIRATIME;
+  if (ms & MS_NOATIME) a |= MOUNT_ATTR_NOATIME;
+  if (ms & MS_STRICTATIME) a |= MOUNT_ATTR_STRICTATIME;
+  return a;
+}
+
+// One --mount, in the order given. A bind is a clone of the source's tree
+// with the flags set on it (recursively for rbind); anything else is
+// mount(2) of the type with its flags and data; cgroup is the container's
+// own cgroups, as --cgroupfs. The propagation comes last, on the new mount.
+void mount_generic(const Root& root, const Options::Generic& g) {
+  const MountSpec& m = g.m;
+  if (m.type == "cgroup" || m.type == "cgroup2") {
+    mount_cgroupfs(root);
+  } else if (m.bind) {
+    UniqueFd t = root.at(m.target, g.source_is_dir ? Create::dir : Create::file, m.spec);
+    UniqueFd tree = clone_tree(g.source.get(), m.recursive);
+    if (!tree) die_errno(str("cannot bind ", m.source, " for --mount '", m.spec, "'"));
+    uint64_t set = attrs_of(m.flags), clear = attrs_of(m.clear);
+    if (set & (MOUNT_ATTR_NOATIME | MOUNT_ATTR_STRICTATIME)) clear |= MOUNT_ATTR__ATIME;
+    if ((m.flags & MS_RELATIME) && !(set & MOUNT_ATTR__ATIME)) clear |= MOUNT_ATTR__ATIME;  // relatime is 0
+    clear &= ~set;
+    // mount_setattr(2) takes an atime mode only with the whole atime field cleared.
+    if (clear & MOUNT_ATTR__ATIME) clear |= MOUNT_ATTR__ATIME;
+    if (set || clear) {
+      if (int e = set_mount_attr_errno(tree.get(), set, clear, m.recursive))
+        die_sys(e, str("cannot set the options of --mount '", m.spec, "'"));
+    }
+    if (int e = attach_mount_errno(tree.get(), t.get())) die_sys(e, str("cannot bind ", m.source, " on ", m.target));
+    log::step("bound ", m.source, " on ", m.target, m.flags & MS_RDONLY ? " (read-only)" : "");
+  } else {
+    UniqueFd t = root.at(m.target, Create::dir, m.spec);
+    if (int e = mount_on_fd_errno(m.source.c_str(), t.get(), m.type.c_str(), m.flags, m.data.c_str()))
+      die_sys(e, str("cannot mount ", m.type, " on ", m.target, m.data.empty() ? "" : " with " + m.data));
+    log::step("mounted ", m.type, " on ", m.target);
+  }
+  if (m.propagation) {
+    std::error_code ec;
+    UniqueFd t = open_in_root(root.fd.get(), m.target, O_PATH, ec);
+    if (!t) die_sys(ec.value(), str("cannot open ", m.target, " to set its propagation"));
+    if (int e = mount_on_fd_errno(nullptr, t.get(), nullptr, m.propagation, nullptr))
+      die_sys(e, str("cannot set the propagation of ", m.target));
   }
 }
 
@@ -466,13 +704,21 @@ int run(int argc, char** argv) {
       ("shm", po::bool_switch(), "tmpfs on /dev/shm (1777, 64m)")
       ("mqueue", po::bool_switch(), "mqueue on /dev/mqueue")
       ("tmp", po::bool_switch(), "tmpfs on /tmp (1777)")
+      ("mount", po::value<std::vector<std::string>>()->composing()->value_name("type=T,source=S,destination=D[,OPT...]"), "mount as an OCI config.json lists it (bind, rbind, tmpfs, proc, ...; flags, propagation, data); in the order given; repeatable")
+      ("sysctl", po::value<std::vector<std::string>>()->composing()->value_name("KEY=VALUE"), "after the mounts: set a namespaced sysctl (net.*, kernel.msg*/sem/shm*, fs.mqueue.*) through the root's /proc/sys; repeatable")
+      ("mknod", po::value<std::vector<std::string>>()->composing()->value_name("type=T,major=N,minor=N,path=P[,mode=M,uid=U,gid=G]"), "after the mounts: make a device node (c, u, b) or FIFO (p) in the root, as config.json's linux.devices; repeatable")
+      ("root-propagation", po::value<std::string>()->value_name("MODE"), "after pivot_root: the root mount's propagation (shared, slave, private, unbindable; r prefix: recursive)")
+      ("dev-nodes", po::bool_switch(), "after the mounts: create the standard device nodes and links in /dev, and /dev/console when stdin is a terminal")
       ("bind", po::value<std::vector<std::string>>()->composing()->value_name("SRC:DST[:ro]"), "bind SRC (recursively) on DST; repeatable")
       ("tmpfs", po::value<std::vector<std::string>>()->composing()->value_name("DST[:OPTS]"), "mount a tmpfs on DST (docker's options: size=64m,mode=1777,...); repeatable")
       ("mask", po::value<std::vector<std::string>>()->composing()->value_name("PATH"), "hide PATH (/dev/null over a file, empty tmpfs over a directory); repeatable")
       ("readonly-path", po::value<std::vector<std::string>>()->composing()->value_name("PATH"), "make PATH read-only; repeatable")
       ("read-only", po::bool_switch(), "make the root read-only once everything is mounted")
       ("workdir", po::value<std::string>()->value_name("DIR"), "working directory (created if missing)")
-      ("chroot", po::bool_switch(), "chroot instead of pivot_root (weaker: chroot can be escaped)");
+      ("rootfs-mkdir", po::bool_switch(), "create missing mount points in the bound --rootfs (it is modified, as an OCI runtime does in a bundle)")
+      ("chroot", po::bool_switch(), "chroot instead of pivot_root (weaker: chroot can be escaped)")
+      ("ready-fd", po::value<int>()->value_name("FD"), "once the mounts are made, before masks and pivot_root: write one byte on FD and close it")
+      ("sync-fd", po::value<int>()->value_name("FD"), "then wait for one byte on FD before going on (a caller's turn in the assembled root: rt-oci's hooks)");
   // clang-format on
   po::variables_map vm;
   int prog =
@@ -500,7 +746,28 @@ int run(int argc, char** argv) {
     mount_fs(root, "--mqueue", "/dev/mqueue", "mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr,
              " (hint: in a user namespace, mqueue needs an IPC namespace of its own: rt-unshare --ipc)");
   if (o.tmp) mount_fs(root, "--tmp", "/tmp", "tmpfs", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+  for (const auto& g : o.generic) mount_generic(root, g);
+  for (const auto& n : o.nodes) make_node(root, n);
+  if (o.dev_nodes) populate_dev(root);
+  for (const auto& [path, value] : o.sysctls) {
+    std::error_code ec;
+    UniqueFd f = open_in_root(root.fd.get(), path, O_WRONLY, ec);
+    if (!f) die_sys(ec.value(), str("cannot set sysctl ", path, " (is proc mounted on /proc?)"));
+    if (::write(f.get(), value.data(), value.size()) != static_cast<ssize_t>(value.size()))
+      die_errno(str("cannot set sysctl ", path, " to ", value));
+    log::step("set ", path, " to ", value);
+  }
   for (const auto& m : o.mounts) mount_user(root, m);
+  if (o.ready_fd >= 0) {
+    // A caller's turn in the assembled root before pivot_root (rt-oci's
+    // createRuntime and createContainer hooks).
+    UniqueFd ready(o.ready_fd);
+    send_go(ready, "the caller on --ready-fd");
+    log::step("ready fd ", o.ready_fd, ": sent");
+    if (!wait_go(o.sync_fd)) die(str("sync fd ", o.sync_fd, " was closed before the go-ahead byte"));
+    ::close(o.sync_fd);
+    log::step("sync fd ", o.sync_fd, ": go");
+  }
   for (const auto& p : o.masked) mask(root, p);
   for (const auto& p : o.readonly) make_readonly(root, p);
 
@@ -534,6 +801,11 @@ int run(int argc, char** argv) {
     log::step("detached the old root");
   }
   if (::chdir("/") != 0) die_errno("cannot chdir to / in the new root");
+  if (o.root_propagation) {
+    if (::mount(nullptr, "/", nullptr, o.root_propagation, nullptr) != 0)
+      die_errno("cannot set the propagation of the root");
+    log::step("set the root's propagation");
+  }
   if (wd && ::fchdir(wd.get()) != 0) die_errno(str("cannot chdir to ", o.workdir));
 
   ::umask(old_umask);

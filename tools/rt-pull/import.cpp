@@ -113,7 +113,7 @@ struct Pending {
 };
 
 std::vector<Result> store_all(std::vector<Pending>& images, const Options& opt) {
-  StoreWriter store(opt.root);
+  StoreWriter store(opt.root, opt.limits);
   std::vector<Result> out;
   for (auto& p : images) {
     Waker w;
@@ -166,11 +166,10 @@ Pending resolve_oci(const json& desc, const std::function<std::string(const std:
 
 std::vector<std::string> oci_names(const json& desc) {
   std::vector<std::string> out;
-  if (!desc.contains("annotations") || !desc["annotations"].is_object()) return out;
-  const json& a = desc["annotations"];
   for (const char* k : {"io.containerd.image.name", lay::kRefName}) {
-    if (!a.contains(k) || !a[k].is_string()) continue;
-    if (auto r = as_reference(a[k].get<std::string>())) {
+    std::string name = lay::annotation(desc, k);
+    if (name.empty()) continue;
+    if (auto r = as_reference(name)) {
       out.push_back(*r);
       break;
     }
@@ -188,9 +187,7 @@ std::vector<Result> import_oci_dir(const std::string& dir, const std::string& ta
   std::vector<Pending> todo;
   std::vector<std::string> tags;
   for (const auto& desc : index["manifests"]) {
-    std::string name;
-    if (desc.contains("annotations") && desc["annotations"].is_object())
-      name = desc["annotations"].value(lay::kRefName, "");
+    std::string name = lay::annotation(desc, lay::kRefName);
     if (!name.empty()) tags.push_back(name);
     if (!tag.empty() && name != tag) continue;
     Pending p = resolve_oci(desc, blob, opt, where);
@@ -311,7 +308,7 @@ std::vector<Result> import_archive(const std::string& file, const Options& opt) 
   }
   // Pass 2: the layers, into temporary files (hashed on the way for docker
   // archives, whose manifest names files, not digests).
-  StoreWriter store(opt.root);
+  StoreWriter store(opt.root, opt.limits);
   std::set<std::string> wanted;
   for (auto& p : todo)
     for (auto& l : p.manifest.layers)

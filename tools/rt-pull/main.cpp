@@ -2,7 +2,8 @@
 // local store, or import one from an archive or an OCI layout; print its id.
 //
 //   rt-pull [--platform OS/ARCH[/VARIANT]] [--insecure] [--quiet] [--json]
-//           [--max-concurrent N] REFERENCE
+//           [--max-concurrent N] [--max-layer-size SIZE] [--max-layer-entries N]
+//           REFERENCE
 //   rt-pull --import FILE|oci:DIR[:TAG] [--tag REFERENCE]
 //   rt-pull --list | --inspect IMAGE | --remove IMAGE [--force] | --gc
 //
@@ -25,6 +26,7 @@
 #include "parse.hpp"
 #include "progress.hpp"
 #include "pull.hpp"
+#include "userns.hpp"
 
 namespace {
 using namespace rt;
@@ -37,43 +39,10 @@ void print_line(const std::string& s) {
 
 std::string short_id(const std::string& id) { return id.substr(id.rfind(':') + 1, 12); }
 
-json image_json(const LocalImage& i) {
-  const ImageConfig& c = i.config;
-  return {{"id", i.id},
-          {"reference", i.ref},
-          {"manifest_digest", i.manifest_digest},
-          {"repo_digest", i.repo_digest},
-          {"layers", i.layer_dirs},
-          {"diff_ids", i.diff_ids},
-          {"size", i.size},
-          {"created", i.created},
-          {"config",
-           {{"entrypoint", c.entrypoint},
-            {"cmd", c.cmd},
-            {"env", c.env},
-            {"workdir", c.workdir},
-            {"user", c.user},
-            {"labels", c.labels},
-            {"exposed_ports", c.exposed_ports},
-            {"volumes", c.volumes},
-            {"stop_signal", c.stop_signal},
-            {"platform", c.os + "/" + c.architecture + (c.variant.empty() ? "" : "/" + c.variant)}}}};
-}
-
 int list(const std::string& root, bool as_json) {
   auto images = list_images(root);
   if (as_json) {
-    json a = json::array();
-    for (const auto& s : images)
-      a.push_back({{"reference", s.ref},
-                   {"repository", s.repository},
-                   {"tag", s.tag},
-                   {"id", s.id},
-                   {"manifest_digest", s.manifest_digest},
-                   {"created", s.created},
-                   {"size", s.size},
-                   {"complete", s.complete}});
-    print_line(a.dump());
+    print_line(images_json(images).dump());
     return 0;
   }
   char buf[512];
@@ -98,6 +67,8 @@ int run(int argc, char** argv) {
       ("quiet,q", po::bool_switch(), "no progress output")
       ("json", po::bool_switch(), "print a JSON summary on stdout instead of the image id")
       ("max-concurrent", po::value<unsigned>()->value_name("N")->default_value(3), "layers fetched and unpacked at once")
+      ("max-layer-size", po::value<std::string>()->value_name("SIZE"), "refuse a layer that unpacks to more than SIZE (default: RT_MAX_LAYER_SIZE, else 64G)")
+      ("max-layer-entries", po::value<std::string>()->value_name("N"), "refuse a layer of more than N files, directories and links (default: RT_MAX_LAYER_ENTRIES, else 10000000)")
       ("import", po::value<std::string>()->value_name("FILE|oci:DIR[:TAG]"), "import a docker-archive or OCI archive FILE, or an OCI layout")
       ("tag", po::value<std::string>()->value_name("REFERENCE"), "with --import: the name to store the image under")
       ("root", po::value<std::string>()->value_name("DIR"), "the image store (default: RT_ROOT, /var/lib/rt as root, else $XDG_DATA_HOME/rt)")
@@ -143,6 +114,16 @@ int run(int argc, char** argv) {
   unsigned conc = opt<unsigned>(vm, "max-concurrent", 3);
   if (conc < 1 || conc > 64) die(str("invalid --max-concurrent ", conc, ": expected 1 to 64"));
 
+  const std::string state = vm.count("state")                      ? opt<std::string>(vm, "state")
+                            : vm.count("remove") || flag(vm, "gc") ? default_state_root()
+                                                                   : std::string();
+  // Without root: as root of the user namespace rt-run's containers get
+  // (the caller's subordinate ids mapped), so that unpacked files keep the
+  // owners the image gives them, and removing them works.
+  if (::geteuid() != 0 && (!positional.empty() || vm.count("import") || vm.count("remove") || flag(vm, "gc")) &&
+      enter_rootless_userns())
+    log::step("entered a user namespace with the subordinate ids mapped");
+
   if (flag(vm, "list")) return list(root, as_json);
   if (vm.count("inspect")) {
     auto img = find_image(root, opt<std::string>(vm, "inspect"));
@@ -151,7 +132,6 @@ int run(int argc, char** argv) {
     return 0;
   }
   if (vm.count("remove")) {
-    std::string state = vm.count("state") ? opt<std::string>(vm, "state") : default_state_root();
     auto r = remove_image(root, opt<std::string>(vm, "remove"), state, flag(vm, "force"));
     if (as_json) {
       print_line(json{{"untagged", r.untagged}, {"deleted", r.deleted}}.dump());
@@ -162,7 +142,7 @@ int run(int argc, char** argv) {
     return 0;
   }
   if (flag(vm, "gc")) {
-    auto r = gc_store(root, vm.count("state") ? opt<std::string>(vm, "state") : default_state_root());
+    auto r = gc_store(root, state);
     if (as_json)
       print_line(json{
           {"images", r.images}, {"blobs", r.blobs}, {"layers", r.layers}, {"temporaries", r.temps}, {"bytes", r.bytes}}
@@ -177,6 +157,11 @@ int run(int argc, char** argv) {
   po_.root = root;
   po_.insecure = flag(vm, "insecure");
   po_.max_concurrent = static_cast<int>(conc);
+  po_.limits = unpack_limits_from_env();
+  if (vm.count("max-layer-size"))
+    po_.limits.max_bytes = parse_size(opt<std::string>(vm, "max-layer-size"), "--max-layer-size");
+  if (vm.count("max-layer-entries"))
+    po_.limits.max_entries = parse_uint(opt<std::string>(vm, "max-layer-entries"), "--max-layer-entries");
   po_.platform_given = vm.count("platform") > 0;
   po_.platform = po_.platform_given ? pull::parse_platform(opt<std::string>(vm, "platform")) : pull::host_platform();
   po_.tag = opt<std::string>(vm, "tag");

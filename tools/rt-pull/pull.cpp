@@ -7,6 +7,7 @@
 #include <set>
 
 #include "error.hpp"
+#include "format.hpp"
 #include "fs.hpp"
 #include "image_digest.hpp"
 #include "image_layout.hpp"
@@ -95,9 +96,7 @@ json select_platform(const json& index, const Platform& want, const std::string&
     const json& p = d["platform"];
     std::string os = p.value("os", ""), arch = p.value("architecture", ""), variant = p.value("variant", "");
     if (os == "unknown" || arch == "unknown") continue;  // attestations
-    if (d.contains("annotations") && d["annotations"].is_object() &&
-        d["annotations"].value("vnd.docker.reference.type", "") == "attestation-manifest")
-      continue;
+    if (lay::annotation(d, "vnd.docker.reference.type") == "attestation-manifest") continue;
     available.insert(os + "/" + arch + (variant.empty() ? "" : "/" + variant));
     if (os != want.os || arch != want.arch || !variant_matches(want, arch, variant)) continue;
     // Without a variant asked for, prefer the host's own, then none, then any.
@@ -179,7 +178,7 @@ ConfigInfo parse_config(const std::string& body, const std::string& what) {
   c.arch = j.value("architecture", "");
   c.variant = j.value("variant", "");
   if (j.contains("created") && j["created"].is_string())
-    c.created = lay::parse_rfc3339(j["created"].get<std::string>());
+    c.created = parse_rfc3339(j["created"].get<std::string>());
   if (!j.contains("rootfs") || !j["rootfs"].is_object() || !j["rootfs"].contains("diff_ids") ||
       !j["rootfs"]["diff_ids"].is_array())
     throw Error(str(what, " has no rootfs.diff_ids"));
@@ -270,14 +269,12 @@ std::optional<Present> present_image(const std::string& root, const std::string&
   if (!lay::layout_exists(root)) return std::nullopt;
   json index = lay::read_index(root);
   for (const auto& d : index["manifests"]) {
-    if (!d.contains("annotations") || !d["annotations"].is_object()) continue;
-    const json& a = d["annotations"];
-    if (a.value(lay::kRefName, "") != ref) continue;
+    if (lay::annotation(d, lay::kRefName) != ref) continue;
     Present p;
     p.id = lay::entry_image_id(root, d);
     p.manifest_digest = d.value("digest", "");
-    p.repo_digest = a.value(lay::kAnnRepoDigest, "");
-    p.size = std::strtoull(a.value(lay::kAnnSize, "0").c_str(), nullptr, 10);
+    p.repo_digest = lay::annotation(d, lay::kAnnRepoDigest);
+    p.size = std::strtoull(lay::annotation(d, lay::kAnnSize).c_str(), nullptr, 10);
     if (d.contains("platform") && d["platform"].is_object()) {
       const json& pl = d["platform"];
       p.platform = Platform{pl.value("os", ""), pl.value("architecture", ""), pl.value("variant", "")}.str();
@@ -361,7 +358,7 @@ Result pull_image(const Reference& ref, const Options& opt) {
   }
 
   // Only now, with an image to store, does the store get created.
-  StoreWriter store(opt.root);
+  StoreWriter store(opt.root, opt.limits);
   // Layer downloads: workers ask, this thread starts them on curl's multi.
   struct Req {
     size_t i;

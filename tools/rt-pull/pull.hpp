@@ -27,7 +27,8 @@ struct Options {
   bool platform_given = false;
   bool insecure = false;
   int max_concurrent = 3;
-  std::string tag;  // --tag for imports
+  UnpackLimits limits;  // per layer
+  std::string tag;      // --tag for imports
   Progress* progress = nullptr;
 };
 

@@ -1,1 +1,1 @@
-rt-pull_LIBS := -lcurl -larchive -lcrypto
+rt-pull_LIBS := -lcurl -larchive -lcrypto -lboost_program_options

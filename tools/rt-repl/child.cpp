@@ -1,14 +1,12 @@
 // Ctrl-C, the environment every command gets, and running the sibling
 // tools (rt-run, rt-pull) in the foreground.
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <csignal>
+#include <cstdio>
 
-#include "chain.hpp"
 #include "error.hpp"
+#include "process.hpp"
 #include "repl.hpp"
 
 namespace rt::repl {
@@ -51,28 +49,11 @@ Env make_env() {
 std::string tool_path(const Env& env, const char* tool) { return env.ctx.tool_dir + "/" + tool; }
 
 int run_program(const Env& env, const Words& words) {
-  std::vector<std::string> copy = words;
-  std::vector<char*> argv;
-  for (auto& w : copy) argv.push_back(w.data());
-  argv.push_back(nullptr);
   std::fflush(stdout);
   std::fflush(stderr);
-  pid_t pid = ::fork();
-  if (pid < 0) throw_errno("cannot fork");
-  if (pid == 0) {
-    // The handler is reset by exec; SIGINT reaches the program from the
-    // terminal (same process group).
-    if (env.script) {
-      int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-      if (null >= 0) ::dup2(null, STDIN_FILENO);
-    }
-    exec_program(argv.data());
-  }
-  int st = 0;
-  while (::waitpid(pid, &st, 0) < 0) {
-    if (errno != EINTR) throw_errno(str("cannot wait for ", words[0]));
-  }
-  return exit_code_from_wait(st);
+  // The SIGINT handler is reset by exec; SIGINT reaches the program from
+  // the terminal (same process group).
+  return run_and_wait(words, {.in = env.script ? kDevNull : kInherit});
 }
 
 }  // namespace rt::repl

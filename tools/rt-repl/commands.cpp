@@ -48,6 +48,10 @@ const std::vector<Command>& commands() {
        "print what rt knows about containers or images, as JSON", opts_inspect, Operand::container, cmd_inspect},
       {"stats", nullptr, "stats [-a] [--no-stream] [--json] [CONTAINER...]",
        "live CPU, memory, pids and I/O of running containers", opts_stats, Operand::running, cmd_stats},
+      {"port", nullptr, "port CONTAINER", "list a container's published ports (HOST -> CONTAINER)", nullptr,
+       Operand::container, cmd_port},
+      {"network", nullptr, "network ls|create|inspect|rm [ARGS...]",
+       "manage networks (rt-net's commands; see rt-net(1))", nullptr, Operand::none, cmd_network, true, true},
       {"gc", nullptr, "gc", "clean up: dead containers, stale cgroups, unused image blobs and layers", nullptr,
        Operand::none, cmd_gc},
       {"clear", nullptr, "clear", "clear the screen", nullptr, Operand::none, cmd_clear},
@@ -113,7 +117,7 @@ static Parsed parse(const Command& c, const Words& words) {
     po::store(parser.run(), p.vm);
     po::notify(p.vm);
   } catch (const po::error& e) {
-    throw Failure(str(e.what(), " (try 'help ", c.name, "')"));
+    throw Error(str(e.what(), " (try 'help ", c.name, "')"));
   }
   if (!c.options_first) p.operands = p.get<Words>("operands");
   return p;
@@ -147,10 +151,10 @@ int dispatch(Env& env, const Words& words, const std::string& where) {
     return rc;
   } catch (const ExitRequest&) {
     throw;
-  } catch (const Failure& f) {
+  } catch (const Error& e) {
     std::cout.flush();
-    print_error(str(prefix, c->name, ": ", f.what()));
-    return f.status;
+    print_error(str(prefix, c->name, ": ", e.what()));
+    return e.status();
   } catch (const std::exception& e) {
     std::cout.flush();
     print_error(str(prefix, c->name, ": ", e.what()));
@@ -164,7 +168,7 @@ void report_error(const Env& env, std::string_view msg) {
 }
 
 int cmd_help(Env& env, const Parsed& p) {
-  if (p.operands.size() > 1) throw Failure("too many arguments (usage: help [COMMAND])");
+  if (p.operands.size() > 1) throw Error("too many arguments (usage: help [COMMAND])");
   if (p.operands.empty()) {
     std::cout << "Commands (COMMAND --help or help COMMAND for its options):\n\n";
     size_t w = 0;
@@ -180,18 +184,19 @@ int cmd_help(Env& env, const Parsed& p) {
     return 0;
   }
   const Command* c = find_command(p.operands[0]);
-  if (!c) throw Failure(str("unknown command '", p.operands[0], "' (try 'help')"));
+  if (!c) throw Error(str("unknown command '", p.operands[0], "' (try 'help')"));
   std::cout << usage_text(*c) << std::flush;
   if (c->passthrough) {
     std::cout << "\n";
     std::cout.flush();
-    return run_program(env, {tool_path(env, c == find_command("run") ? "rt-run" : "rt-pull"), "--help"});
+    const char* tool = c == find_command("run") ? "rt-run" : c == find_command("network") ? "rt-net" : "rt-pull";
+    return run_program(env, {tool_path(env, tool), "--help"});
   }
   return 0;
 }
 
 int cmd_exit(Env&, const Parsed& p) {
-  if (p.operands.size() > 1) throw Failure("too many arguments (usage: exit [STATUS])");
+  if (p.operands.size() > 1) throw Error("too many arguments (usage: exit [STATUS])");
   int status = p.operands.empty() ? 0 : static_cast<int>(parse_uint(p.operands[0], "exit status", 255));
   throw ExitRequest{status};
 }

@@ -43,6 +43,9 @@ static json container_json(const ContainerState& c) {
       {"status_text", ops::status_text(c)},
       {"exit_code", st == "exited" && c.exit_code >= 0 ? json(c.exit_code) : json(nullptr)},
       {"pid", st == "running" ? c.pid : 0},
+      {"network", c.network},
+      {"ips", c.ips},
+      {"ports", c.ports},
   };
 }
 
@@ -61,31 +64,30 @@ static int list_containers(Env& env, const Parsed& p, bool all) {
     for (const auto& c : list) std::cout << (full ? c.id : c.short_id()) << "\n";
     return 0;
   }
-  Table t({"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES"});
+  Table t({"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"});
   for (const auto& c : list) {
     std::string cmd = join(c.command, " ");
     t.add({full ? c.id : c.short_id(), c.image.empty() ? c.rootfs : c.image, go_quote(full ? cmd : ellipsis(cmd, 20)),
-           ago(seconds_since(c.created)), ops::status_text(c), c.name});
+           ago(seconds_since(c.created)), ops::status_text(c), join(c.ports, ", "), c.name});
   }
   std::cout << t.render();
   return 0;
 }
 
 int cmd_ps(Env& env, const Parsed& p) {
-  if (!p.operands.empty())
-    throw Failure(str("unexpected argument '", p.operands[0], "' (usage: ps [-a] [-q] [--json])"));
+  if (!p.operands.empty()) throw Error(str("unexpected argument '", p.operands[0], "' (usage: ps [-a] [-q] [--json])"));
   return list_containers(env, p, p.has("all"));
 }
 
 int cmd_ls(Env& env, const Parsed& p) {
-  if (!p.operands.empty()) throw Failure(str("unexpected argument '", p.operands[0], "' (usage: ls [-q] [--json])"));
+  if (!p.operands.empty()) throw Error(str("unexpected argument '", p.operands[0], "' (usage: ls [-q] [--json])"));
   return list_containers(env, p, true);
 }
 
 // Apply `fn` to every operand; report each failure and go on, as docker
 // does. Prints the operand of each success.
 template <typename Fn> static int each(Env& env, const Parsed& p, const char* usage, Fn fn) {
-  if (p.operands.empty()) throw Failure(str("no container given (usage: ", usage, ")"));
+  if (p.operands.empty()) throw Error(str("no container given (usage: ", usage, ")"));
   int rc = 0;
   for (const auto& ref : p.operands) {
     if (interrupted()) return kInterruptedStatus;  // Ctrl-C: not the rest either
@@ -132,8 +134,20 @@ int cmd_kill(Env& env, const Parsed& p) {
 }
 
 // docker wait: block until each container has exited, print its status.
+// docker port: "80/tcp -> 127.0.0.1:8080", one line per published port.
+int cmd_port(Env& env, const Parsed& p) {
+  if (p.operands.size() != 1) throw Error("usage: port CONTAINER");
+  ContainerState c = env.ctx.store.resolve(p.operands[0]);
+  for (const auto& m : c.ports) {
+    auto arrow = m.find("->");
+    if (arrow == std::string::npos) continue;
+    std::cout << m.substr(arrow + 2) << " -> " << m.substr(0, arrow) << "\n";
+  }
+  return 0;
+}
+
 int cmd_wait(Env& env, const Parsed& p) {
-  if (p.operands.empty()) throw Failure("no container given (usage: wait CONTAINER...)");
+  if (p.operands.empty()) throw Error("no container given (usage: wait CONTAINER...)");
   int rc = 0;
   for (const auto& ref : p.operands) {
     try {
@@ -167,7 +181,7 @@ void opts_logs(po::options_description& d) {
 }
 
 int cmd_logs(Env& env, const Parsed& p) {
-  if (p.operands.size() != 1) throw Failure("expected one container (usage: logs [-f] [--tail N] [-t] CONTAINER)");
+  if (p.operands.size() != 1) throw Error("expected one container (usage: logs [-f] [--tail N] [-t] CONTAINER)");
   ops::LogOptions o;
   o.follow = p.has("follow");
   o.timestamps = p.has("timestamps");
@@ -186,43 +200,11 @@ void opts_inspect(po::options_description& d) {
   // clang-format on
 }
 
-// The JSON of an image (documented in rt-repl(1)).
-static json image_json(const LocalImage& im) {
-  auto [repo, tag] = im.ref.empty() ? std::pair<std::string, std::string>{"", ""} : split_repository_tag(im.ref);
-  return json{
-      {"type", "image"},
-      {"id", im.id},
-      {"reference", im.ref},
-      {"repository", repo},
-      {"tag", tag},
-      {"manifest_digest", im.manifest_digest},
-      {"repo_digest", im.repo_digest},
-      {"created", rfc3339_of(im.created)},
-      {"size", im.size},
-      {"os", im.config.os},
-      {"architecture", im.config.architecture},
-      {"variant", im.config.variant},
-      {"diff_ids", im.diff_ids},
-      {"layer_dirs", im.layer_dirs},
-      {"config",
-       {{"entrypoint", im.config.entrypoint},
-        {"cmd", im.config.cmd},
-        {"env", im.config.env},
-        {"workdir", im.config.workdir},
-        {"user", im.config.user},
-        {"stop_signal", im.config.stop_signal},
-        {"labels", im.config.labels},
-        {"exposed_ports", im.config.exposed_ports},
-        {"volumes", im.config.volumes}}},
-  };
-}
-
 int cmd_inspect(Env& env, const Parsed& p) {
-  if (p.operands.empty())
-    throw Failure("no container or image given (usage: inspect [--type container|image] NAME...)");
+  if (p.operands.empty()) throw Error("no container or image given (usage: inspect [--type container|image] NAME...)");
   std::string type = p.get<std::string>("type");
   if (!type.empty() && type != "container" && type != "image")
-    throw Failure(str("invalid --type '", type, "' (expected container or image)"));
+    throw Error(str("invalid --type '", type, "' (expected container or image)"));
   json arr = json::array();
   int rc = 0;
   for (const auto& name : p.operands) {
@@ -244,7 +226,9 @@ int cmd_inspect(Env& env, const Parsed& p) {
         if (!type.empty()) throw;
       }
       if (!im) throw Error(str("no such ", type.empty() ? "container or image" : type, ": ", name));
-      arr.push_back(image_json(*im));
+      json j = {{"type", "image"}};
+      j.update(image_json(*im));
+      arr.push_back(std::move(j));
     } catch (const std::exception& e) {
       report_error(env, e.what());
       rc = kExitToolFailure;

@@ -2,7 +2,6 @@
 // and pull (rt-pull), exec'd with the user's words untouched.
 #include <algorithm>
 #include <iostream>
-#include <nlohmann/json.hpp>
 #include <set>
 
 #include "error.hpp"
@@ -12,7 +11,6 @@
 #include "table.hpp"
 
 namespace rt::repl {
-using json = nlohmann::ordered_json;
 
 void opts_images(po::options_description& d) {
   // clang-format off
@@ -32,23 +30,12 @@ static std::string familiar_repository(const std::string& repo) {
 }
 
 int cmd_images(Env& env, const Parsed& p) {
-  if (!p.operands.empty())
-    throw Failure(str("unexpected argument '", p.operands[0], "' (usage: images [-q] [--json])"));
+  if (!p.operands.empty()) throw Error(str("unexpected argument '", p.operands[0], "' (usage: images [-q] [--json])"));
   auto list = list_images(env.ctx.image_root);
   bool full = p.has("no-trunc");
   auto shown_id = [&](const std::string& id) { return full ? id : short_image_id(id); };
   if (p.has("json")) {
-    json arr = json::array();
-    for (const auto& im : list)
-      arr.push_back({{"repository", im.repository},
-                     {"tag", im.tag},
-                     {"reference", im.ref},
-                     {"id", im.id},
-                     {"manifest_digest", im.manifest_digest},
-                     {"created", rfc3339_of(im.created)},
-                     {"size", im.size},
-                     {"complete", im.complete}});
-    std::cout << arr.dump(2) << "\n";
+    std::cout << images_json(list).dump(2) << "\n";
     return 0;
   }
   if (p.has("quiet")) {
@@ -73,7 +60,7 @@ void opts_rmi(po::options_description& d) {
 }
 
 int cmd_rmi(Env& env, const Parsed& p) {
-  if (p.operands.empty()) throw Failure("no image given (usage: rmi [-f] IMAGE...)");
+  if (p.operands.empty()) throw Error("no image given (usage: rmi [-f] IMAGE...)");
   int rc = 0;
   for (const auto& ref : p.operands) {
     try {
@@ -97,5 +84,14 @@ static int pass_to(Env& env, const char* tool, const Parsed& p) {
 
 int cmd_run(Env& env, const Parsed& p) { return pass_to(env, "rt-run", p); }
 int cmd_pull(Env& env, const Parsed& p) { return pass_to(env, "rt-pull", p); }
+
+// network: rt-net's network commands (not up/down: containers' networks are
+// rt-run's to make and remove).
+int cmd_network(Env& env, const Parsed& p) {
+  std::string verb = p.args.empty() ? "" : p.args[0];
+  if (verb != "ls" && verb != "create" && verb != "inspect" && verb != "rm")
+    throw Error("usage: network ls|create|inspect|rm [ARGS...] (see rt-net(1))");
+  return pass_to(env, "rt-net", p);
+}
 
 }  // namespace rt::repl

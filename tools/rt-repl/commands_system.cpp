@@ -17,6 +17,7 @@
 #include "parse.hpp"
 #include "repl.hpp"
 #include "table.hpp"
+#include "userns.hpp"
 
 #ifndef RT_VERSION
 #define RT_VERSION "0.0.0"
@@ -26,13 +27,13 @@ namespace rt::repl {
 using json = nlohmann::ordered_json;
 
 int cmd_version(Env&, const Parsed& p) {
-  if (!p.operands.empty()) throw Failure(str("unexpected argument '", p.operands[0], "' (usage: version)"));
+  if (!p.operands.empty()) throw Error(str("unexpected argument '", p.operands[0], "' (usage: version)"));
   std::cout << "rt-repl " << RT_VERSION << "\n";
   return 0;
 }
 
 int cmd_clear(Env&, const Parsed& p) {
-  if (!p.operands.empty()) throw Failure(str("unexpected argument '", p.operands[0], "' (usage: clear)"));
+  if (!p.operands.empty()) throw Error(str("unexpected argument '", p.operands[0], "' (usage: clear)"));
   if (::isatty(STDOUT_FILENO)) std::cout << "\033[H\033[2J\033[3J" << std::flush;
   return 0;
 }
@@ -121,10 +122,26 @@ std::vector<std::string> namespaces() {
   return out;
 }
 
+// How containers' roots are assembled: overlayfs, in a user namespace of
+// the user's own without root (Linux 5.11 on). Without root: the id map too.
+json storage_info(const utsname& u) {
+  if (::geteuid() == 0) return {{"driver", "overlayfs"}};
+  unsigned major = 0, minor = 0;
+  std::sscanf(u.release, "%u.%u", &major, &minor);
+  bool ok = major > 5 || (major == 5 && minor >= 11);
+  std::string note;
+  IdMaps maps = rootless_maps(note);
+  json m = json::array();
+  for (const auto& x : maps.uid) m.push_back(str(x.inner, ":", x.outer, ":", x.count));
+  return {{"driver", ok ? "overlayfs (in a user namespace, userxattr)"
+                        : "none: overlayfs in a user namespace needs Linux 5.11 or later"},
+          {"uid_map", m}};
+}
+
 }  // namespace
 
 int cmd_info(Env& env, const Parsed& p) {
-  if (!p.operands.empty()) throw Failure(str("unexpected argument '", p.operands[0], "' (usage: info [--json])"));
+  if (!p.operands.empty()) throw Error(str("unexpected argument '", p.operands[0], "' (usage: info [--json])"));
   utsname u{};
   ::uname(&u);
   auto all = ops::list(env.ctx, true);
@@ -138,6 +155,7 @@ int cmd_info(Env& env, const Parsed& p) {
       {"cgroup", cgroup_info()},
       {"namespaces", namespaces()},
       {"rootless", ::geteuid() != 0},
+      {"storage", storage_info(u)},
       {"tool_dir", env.ctx.tool_dir},
       {"state_root", env.ctx.store.root()},
       {"state_size", disk_use(env.ctx.store.root())},
@@ -169,7 +187,9 @@ int cmd_info(Env& env, const Parsed& p) {
   }
   std::cout << "Namespaces:      " << list(j["namespaces"]) << "\n"
             << "Rootless:        " << (j["rootless"].get<bool>() ? "yes" : "no") << "\n"
-            << "Tools:           " << env.ctx.tool_dir << "\n"
+            << "Storage:         " << j["storage"]["driver"].get<std::string>() << "\n";
+  if (j["storage"].contains("uid_map")) std::cout << "  uid map:       " << list(j["storage"]["uid_map"]) << "\n";
+  std::cout << "Tools:           " << env.ctx.tool_dir << "\n"
             << "State store:     " << env.ctx.store.root() << " (" << human_size(j["state_size"]) << ")\n"
             << "Image store:     " << env.ctx.image_root << " (" << human_size(j["image_size"]) << ")\n"
             << "Containers:      " << all.size() << "\n"
@@ -180,7 +200,7 @@ int cmd_info(Env& env, const Parsed& p) {
 }
 
 int cmd_gc(Env& env, const Parsed& p) {
-  if (!p.operands.empty()) throw Failure(str("unexpected argument '", p.operands[0], "' (usage: gc)"));
+  if (!p.operands.empty()) throw Error(str("unexpected argument '", p.operands[0], "' (usage: gc)"));
   ops::GcReport r = ops::gc(env.ctx);
   for (const auto& n : r.exited) std::cout << "stopped: " << n << " (its supervisor was gone)\n";
   for (const auto& n : r.removed) std::cout << "removed: " << n << "\n";

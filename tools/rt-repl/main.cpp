@@ -13,11 +13,24 @@
 
 #include "chain.hpp"
 #include "error.hpp"
+#include "process.hpp"
 #include "repl.hpp"
 
 namespace {
 using namespace rt;
 using namespace rt::repl;
+
+// The K=V values of -e/--env options in a command line (`run`, `exec`).
+std::vector<std::string> env_values(const Words& words) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < words.size(); ++i) {
+    const std::string& w = words[i];
+    if ((w == "-e" || w == "--env") && i + 1 < words.size()) out.push_back(words[++i]);
+    else if (w.rfind("--env=", 0) == 0) out.push_back(w.substr(6));
+    else if (w.size() > 2 && w.rfind("-e", 0) == 0) out.push_back(w.substr(2));
+  }
+  return out;
+}
 
 int repl_main(int argc, char** argv) {
   po::options_description desc("Options");
@@ -31,9 +44,19 @@ int repl_main(int argc, char** argv) {
                          "(with line editing) or, one a line, from stdin. 'rt-repl help' lists the commands.",
                          false});
   Env env = make_env();
+  // (shell completion: completion/rt.bash; not a command of the shell)
+  if (cmd < argc && std::string_view(argv[cmd]) == "__complete")
+    return complete_shell_words(env, rest_of(argc, argv, cmd + 1));
   install_interrupt_handler();
   try {
-    if (cmd < argc) return dispatch(env, rest_of(argc, argv, cmd));
+    if (cmd < argc) {
+      Words words = rest_of(argc, argv, cmd);
+      // `rt-repl run -e K=V` and `exec -e K=V` can live as long as their
+      // container: the values leave this command line, which every user
+      // can read (rt-run hides them in its own).
+      hide_argv_values(argc, argv, argc, env_values(words));
+      return dispatch(env, words);
+    }
     if (::isatty(STDIN_FILENO)) {
       env.interactive = true;
       return shell(env);

@@ -29,12 +29,6 @@ struct Env {
 void report_error(const Env& env, std::string_view msg);
 Env make_env();
 
-// A command's own failure: one line, status 125 (or `status`).
-struct Failure : std::runtime_error {
-  explicit Failure(const std::string& msg, int status = 125) : std::runtime_error(msg), status(status) {}
-  int status;
-};
-
 // What completes a command's positional arguments.
 enum class Operand { none, container, running, image, command, run, path };
 
@@ -107,6 +101,8 @@ int cmd_stats(Env&, const Parsed&);
 int cmd_info(Env&, const Parsed&);
 int cmd_version(Env&, const Parsed&);
 int cmd_gc(Env&, const Parsed&);
+int cmd_port(Env&, const Parsed&);
+int cmd_network(Env&, const Parsed&);
 int cmd_help(Env&, const Parsed&);
 int cmd_clear(Env&, const Parsed&);
 int cmd_exit(Env&, const Parsed&);
@@ -158,8 +154,16 @@ struct Completion {
   size_t word_start = 0;   // where it starts in the line
   Words candidates;        // full words that extend it
   bool directory = false;  // the single candidate is a directory: no space after
+  bool files = false;      // a path is wanted here (the shell's own completion of file names)
+  bool commands = false;   // a program is wanted here (a command name)
 };
 Completion complete(Env& env, std::string_view line);
+// `rt-repl __complete WORD...`, for shell completion scripts: WORDs are the
+// command line up to the word being completed (the last, maybe empty), the
+// first an rt tool (rt-run, /usr/bin/rt-cgroup, ...). Prints one candidate
+// a line; ":files" first where file names complete, ":commands" where a
+// command name does. Never fails.
+int complete_shell_words(Env& env, const Words& words);
 
 // Where history lives: $XDG_STATE_HOME/rt/history (~/.local/state/rt/history).
 std::string history_path();

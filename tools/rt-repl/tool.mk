@@ -1,1 +1,1 @@
-rt-repl_LIBS := -ledit
+rt-repl_LIBS := -ledit -lboost_program_options

@@ -6,31 +6,41 @@
 //   rt-cgroup -> rt-unshare -> rt-mount -> rt-exec -> COMMAND
 // and supervises it (in the foreground, or detached with -d).
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 
+#include "cgroup.hpp"
 #include "chain.hpp"
 #include "container.hpp"
+#include "container_ops.hpp"
 #include "error.hpp"
+#include "etc_files.hpp"
 #include "fs.hpp"
 #include "image_store.hpp"
 #include "log.hpp"
 #include "parse.hpp"
 #include "pipeline.hpp"
+#include "ports.hpp"
 #include "process.hpp"
 #include "spec.hpp"
 #include "supervise.hpp"
+#include "userns.hpp"
 
 namespace {
 using namespace rt;
 using namespace rt::run;
 
-constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+// The fd rt-exec reads the environment from (--env-fd): 3 is the hooks'
+// sync pipe, 4 a seccomp profile, 5 rt-unshare's --pid-fd; and the one it
+// says "started" on (--ready-fd).
+constexpr int kEnvFd = 6;
+constexpr int kReadyFd = 7;
 
 // K=V list with later keys replacing earlier ones, order of first sight kept.
 std::vector<std::string> merge_env(const std::vector<std::vector<std::string>>& layers) {
@@ -58,10 +68,9 @@ std::vector<std::string> cgroup_paths(const std::string& parent, const std::stri
   for (const auto& line : split(*text, '\n')) {
     auto f = split(line, ':');
     if (f.size() < 3) continue;
-    std::string path = parent.empty() ? line.substr(f[0].size() + f[1].size() + 2) : parent;
-    if (path.empty() || path[0] != '/') path = "/" + path;
-    if (path.back() != '/') path += '/';
-    out.push_back(str(f[0], ":", f[1], ":", path, "rt-", name));
+    std::string base = parent.empty() ? line.substr(f[0].size() + f[1].size() + 2) : parent;
+    if (base.empty() || base[0] != '/') base.insert(0, "/");
+    out.push_back(str(f[0], ":", f[1], ":", cgroup::group_cg(base, name)));
   }
   return out;
 }
@@ -80,19 +89,9 @@ LocalImage get_image(const Spec& s, const std::string& root, const std::string& 
   if (s.pull == "never") throw Error(str("image ", s.image, " is not in the store ", root, " (and --pull never)"));
   if (hold) *hold = layout::Lock();  // rt-pull writes the store
   log::step("pulling ", s.image);
-  pid_t pid = ::fork();
-  if (pid < 0) throw_errno("cannot fork rt-pull");
-  if (pid == 0) {
-    // Progress on stderr; the image id rt-pull prints is not the container's output.
-    ::dup2(STDERR_FILENO, STDOUT_FILENO);
-    std::string tool = tools + "/rt-pull";
-    const char* argv[] = {tool.c_str(), "--root", root.c_str(), "--", s.image.c_str(), nullptr};
-    exec_program(const_cast<char* const*>(argv));
-  }
-  int st = 0;
-  while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
-  }
-  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) throw Error(str("cannot run ", s.image, ": the pull failed"));
+  // Progress on stderr; the image id rt-pull prints is not the container's output.
+  if (run_and_wait({tools + "/rt-pull", "--root", root, "--", s.image}, {.out = STDERR_FILENO}) != 0)
+    throw Error(str("cannot run ", s.image, ": the pull failed"));
   if (auto img = look()) return *img;
   throw Error(str("image ", s.image, " is not in the store after pulling it (removed meanwhile?)"));
 }
@@ -126,6 +125,132 @@ void resolve_payload(const Spec& s, const LocalImage* img, Plan& p) {
   p.env = merge_env({base, image_env, s.env});
 }
 
+// -P: every port the image exposes ("80/tcp"), on a host port rt-net chooses.
+std::vector<std::string> exposed_ports(const Spec& s, const LocalImage* img) {
+  std::vector<std::string> out;
+  if (s.publish_all && img)
+    for (const auto& p : img->config.exposed_ports) out.push_back(p);
+  return out;
+}
+
+// --network container:NAME: a running container.
+ContainerState shared_container(const ContainerStore& store, const std::string& ref) {
+  ContainerState o = store.resolve(ref);
+  if (ops::effective_status(o) != "running" || !ops::container_alive(o))
+    throw Error(str("--network container:", ref, ": container ", o.name, " is not running"));
+  return o;
+}
+
+// Its network namespace: the one rt-net holds for it, else its PID 1's.
+std::string container_netns(const ContainerStore& store, const ContainerState& o) {
+  std::string held = store.root() + "/netns/" + o.id;
+  return path_exists(held) ? held : str("/proc/", o.pid, "/ns/net");
+}
+
+// The container's /etc/hosts, /etc/hostname and /etc/resolv.conf
+// (common/etc_files.hpp): made in `dir`, its state directory, by rt-net up
+// on a CNI network and by rt-run otherwise; with container:NAME the other
+// container's.
+void plan_etc_files(const ContainerStore& store, const Spec& s, Plan& p, const std::string& dir,
+                    const std::optional<ContainerState>& shared) {
+  if (shared) {
+    for (const char* f : {"hosts", "hostname", "resolv.conf"}) {
+      std::string path = store.dir(shared->id) + "/" + f;
+      if (path_exists(path)) p.etc_binds.push_back(str(path, ":/etc/", f));
+    }
+    return;
+  }
+  bool resolv = s.network != "none";
+  p.etc_dir = dir;
+  // A --volume or --tmpfs on one of the files (or on /etc) wins, as in docker.
+  std::vector<std::string> taken;
+  for (const auto& v : s.volumes) taken.push_back(split(v, ':')[1]);
+  for (const auto& t : s.tmpfs) taken.push_back(split(t, ':')[0]);
+  for (const auto& b : etc::bind_specs(dir, resolv)) {
+    std::string target = b.substr(b.rfind(':') + 1);
+    bool covered = false;
+    for (auto t : taken) {
+      while (t.size() > 1 && t.back() == '/') t.pop_back();
+      covered = covered || t == target || t == "/etc" || t == "/";
+    }
+    if (!covered) p.etc_binds.push_back(b);
+  }
+  if (cni_network(s)) return;
+  etc::Request r;
+  r.hostname = p.hostname;
+  r.host_network = s.network == "host";
+  r.resolv = resolv;
+  r.asked = {s.dns, s.dns_search, s.dns_options};
+  for (const auto& h : s.add_hosts) {
+    r.add_hosts.push_back(etc::parse_add_host(h));
+    // The host itself (spec.cpp refuses host-gateway on the other modes).
+    if (r.add_hosts.back().ip == etc::kHostGateway) r.add_hosts.back().ip = "127.0.0.1";
+  }
+  p.etc_files = r;
+}
+
+// Run rt-net up; its result gives the container's addresses and ports.
+// rt-net's one-line error is passed on as rt-run's.
+void network_up(ContainerState& c, const Plan& p) {
+  std::string out;
+  UniqueFd err(::memfd_create("rt-net-stderr", MFD_CLOEXEC));
+  if (!err) throw_errno("cannot create a memfd");
+  int rc = run_and_read(p.net_up, out, {.err = err.get()});
+  std::string msg;
+  char buf[1024];
+  ssize_t n = ::pread(err.get(), buf, sizeof buf - 1, 0);
+  if (n > 0) msg.assign(buf, static_cast<size_t>(n));
+  while (!msg.empty() && msg.back() == '\n') msg.pop_back();
+  if (rc == 0 && !msg.empty()) std::fprintf(stderr, "%s\n", msg.c_str());  // its warnings
+  if (rc != 0) {
+    if (starts_with(msg, "rt-net: ")) msg = msg.substr(8);
+    throw Error(str("cannot attach the container to network ", c.network, ": ",
+                    msg.empty() ? str("rt-net exit status ", rc) : msg));
+  }
+  auto j = nlohmann::json::parse(out, nullptr, false);
+  if (j.is_discarded()) throw Error("rt-net up printed no JSON");
+  for (const auto& a : j.value("ips", nlohmann::json::array())) c.ips.push_back(a.get<std::string>());
+  for (const auto& m : j.value("ports", nlohmann::json::array()))
+    c.ports.push_back(port_text({m.value("hostIP", ""), m.value("hostPort", uint16_t{0}),
+                                 m.value("containerPort", uint16_t{0}), m.value("protocol", "tcp")}));
+  log::step("network ", c.network, " up: ", join(c.ips, " "));
+}
+
+// An unprivileged caller: root of a user namespace of its own, a cgroup only
+// where the host delegates one, and no network that needs root. Refuses
+// (before any side effect) what cannot work, saying what to change.
+void plan_rootless(const Spec& s, Plan& p) {
+  p.rootless = true;
+  if (auto why = userns_blocked()) die(str("cannot run a container without root: ", *why));
+  std::string note;
+  IdMaps maps = rootless_maps(note);
+  if (!note.empty()) log::warn(note);
+  for (const auto& m : maps.uid) p.uid_map.push_back(str(m.inner, ":", m.outer, ":", m.count));
+  for (const auto& m : maps.gid) p.gid_map.push_back(str(m.inner, ":", m.outer, ":", m.count));
+
+  std::optional<std::string> no_cgroup;
+  try {
+    no_cgroup = cgroup::not_delegated(cgroup::detect());
+  } catch (const Error& e) {
+    no_cgroup = e.what();
+  }
+  if (no_cgroup) {
+    p.cgroup = false;
+    // clang-format off
+    const std::pair<const char*, bool> limits[] = {
+        {"--memory", !s.memory.empty()}, {"--memory-swap", !s.memory_swap.empty()}, {"--cpus", !s.cpus.empty()},
+        {"--cpu-shares", !s.cpu_shares.empty()}, {"--cpuset-cpus", !s.cpuset_cpus.empty()},
+        {"--pids-limit", !s.pids_limit.empty() && s.pids_limit != "-1"}, {"--cgroup-parent", !s.cgroup_parent.empty()}};
+    // clang-format on
+    for (const auto& [opt, given] : limits)
+      if (given) die(str(opt, " needs a cgroup, and a rootless container gets none here: ", *no_cgroup));
+    log::step("rootless: no cgroup (", *no_cgroup, ")");
+  }
+  if (cni_network(s))
+    die(str("--network ", s.network, " needs root (rt-net's bridges and firewall rules); without root use --network ",
+            "none (the default) or host"));
+}
+
 int run_main(int argc, char** argv) {
   po::options_description desc("Options");
   add_options(desc);
@@ -134,6 +259,9 @@ int run_main(int argc, char** argv) {
       argc, argv, desc, vm,
       {"rt-run [OPTIONS] IMAGE|--rootfs DIR [--] [COMMAND [ARG...]]", "Run a command in a new container.", false});
   Spec s = make_spec(vm, rest_of(argc, argv, prog));
+  // rt-run lives as long as its container (the detached supervisor too):
+  // -e values leave its command line, which every user can read.
+  hide_argv_values(argc, argv, prog, opts<std::string>(vm, "env"));
   if (!s.log_level.empty()) {
     log::Level lvl;
     log::parse_level(s.log_level, lvl);
@@ -146,14 +274,32 @@ int run_main(int argc, char** argv) {
   p.tool_dir = self_dir();
   if (p.tool_dir.empty()) die_errno("cannot find rt-run's own directory (/proc/self/exe)");
   std::string image_root = default_image_root();
+  if (::geteuid() != 0) plan_rootless(s, p);
   if (s.explain) {
     p.id = new_container_id();
-    p.hostname = s.hostname.empty() ? p.id.substr(0, 12) : s.hostname;
+    p.name = s.name;
+    std::optional<ContainerState> shared;
+    if (starts_with(s.network, "container:")) shared = shared_container(store, s.network.substr(10));
+    p.hostname = !s.hostname.empty()                   ? s.hostname
+                 : shared && !shared->hostname.empty() ? shared->hostname
+                                                       : p.id.substr(0, 12);
     p.bundle = image_root + "/containers/" + p.id;
     if (s.seccomp != "default" && s.seccomp != "unconfined") p.seccomp_fd = 3;
     std::optional<LocalImage> img;
     if (!s.image.empty()) img = get_image(s, image_root, p.tool_dir);
     resolve_payload(s, img ? &*img : nullptr, p);
+    plan_etc_files(store, s, p, store.dir(p.id), shared);
+    if (cni_network(s)) {
+      p.netns = store.root() + "/netns/" + p.id;
+      p.net_up = net_up_argv(s, p, exposed_ports(s, img ? &*img : nullptr));
+    } else if (shared) {
+      p.netns = container_netns(store, *shared);
+    } else if (starts_with(s.network, "ns:")) {
+      p.netns = s.network.substr(3);
+    }
+    p.env_fd = kEnvFd;
+    p.env_file = p.bundle + "/env";
+    env_block(p.env);  // refuse what rt-run would refuse
     std::fputs(render_shell(build_chain(s, p), p, s).c_str(), stdout);
     return 0;
   }
@@ -163,23 +309,47 @@ int run_main(int argc, char** argv) {
   std::optional<LocalImage> img;
   layout::Lock image_lock;
   if (!s.image.empty()) img = get_image(s, image_root, p.tool_dir, &image_lock);
+  std::optional<ContainerState> shared;
+  if (starts_with(s.network, "container:")) {
+    shared = shared_container(store, s.network.substr(10));
+    p.netns = container_netns(store, *shared);
+  } else if (starts_with(s.network, "ns:")) {
+    p.netns = s.network.substr(3);
+  }
 
   ContainerState c = store.create(s.name);
   try {
     p.id = c.id;
     p.name = c.name;
-    p.hostname = s.hostname.empty() ? c.short_id() : s.hostname;
+    p.hostname = !s.hostname.empty()                   ? s.hostname
+                 : shared && !shared->hostname.empty() ? shared->hostname
+                                                       : c.short_id();
     p.bundle = image_root + "/containers/" + c.id;
-    p.pid_file = store.dir(c.id) + "/pid";
     if (!s.hooks.empty()) p.sync_fd = 3;
+    p.pid_fd = 5;
+    p.ready_fd = kReadyFd;
     UniqueFd seccomp;
     if (s.seccomp != "default" && s.seccomp != "unconfined") {
-      UniqueFd f(::open(s.seccomp.c_str(), O_RDONLY | O_CLOEXEC));
-      if (!f) throw_errno(str("cannot open seccomp profile ", s.seccomp));
+      // A copy in the container's state directory (root's alone), which
+      // the chain reads and `exec` applies again later.
+      std::string kept = store.dir(c.id) + "/" + kSeccompProfileFile;
+      write_file_atomic(kept, read_file(s.seccomp), 0600, false);
+      UniqueFd f(::open(kept.c_str(), O_RDONLY | O_CLOEXEC));
+      if (!f) throw_errno(str("cannot open seccomp profile ", kept));
       seccomp = UniqueFd(::fcntl(f.get(), F_DUPFD_CLOEXEC, 10));
       p.seccomp_fd = 4;
     }
     resolve_payload(s, img ? &*img : nullptr, p);
+    c.network = s.network;
+    plan_etc_files(store, s, p, store.dir(c.id), shared);
+    if (p.etc_files) etc::write_files(p.etc_dir, *p.etc_files);
+    if (cni_network(s)) {
+      p.netns = store.root() + "/netns/" + c.id;
+      p.net_up = net_up_argv(s, p, exposed_ports(s, img ? &*img : nullptr));
+    }
+    UniqueFd env_src(::fcntl(env_memfd(p.env).get(), F_DUPFD_CLOEXEC, 10));
+    if (!env_src) throw_errno("cannot duplicate an fd");
+    p.env_fd = kEnvFd;
     // The upper dir's mode becomes the container root's: 0755 as in docker.
     c.bundle = p.bundle;  // recorded first, so a failure below removes it
     mkdir_p(p.bundle, 0700);
@@ -193,14 +363,17 @@ int run_main(int argc, char** argv) {
       c.image = img->ref.empty() ? s.image : img->ref;
       c.image_id = img->id;
     }
-    c.cgroup = c.id;
-    c.cgroup_paths = cgroup_paths(s.cgroup_parent, c.id);
+    if (p.cgroup) {
+      c.cgroup = c.id;
+      c.cgroup_paths = cgroup_paths(s.cgroup_parent, c.id);
+    }
     c.auto_remove = s.auto_remove;
     c.detached = s.detach;
     c.tty = s.tty;
     c.hooks = s.hooks;
     Chain chain = build_chain(s, p);
     c.exec_args = chain.exec_args;
+    c.env = p.env;  // for exec; the record is root's alone
     // rt-run supervises from the first save (the detached supervisor takes
     // over later): gc must not take a starting container for abandoned.
     c.supervisor = ::getpid();
@@ -208,17 +381,21 @@ int run_main(int argc, char** argv) {
     store.save(c);
     image_lock = layout::Lock();
     log::step("container ", c.short_id(), " recorded");
+    // The network, once the record says who owns it (gc tears it down if
+    // rt-run dies from here on).
+    if (!p.net_up.empty()) {
+      network_up(c, p);
+      store.save(c);
+    }
 
-    // rt-unshare writes the container's pid into a FIFO we poll.
-    if (::mkfifo(p.pid_file.c_str(), 0600) != 0) throw_errno(str("cannot create ", p.pid_file));
-    UniqueFd pid_fifo(::open(p.pid_file.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
-    if (!pid_fifo) throw_errno(str("cannot open ", p.pid_file));
-
-    Launch l{store, c, s, p, chain, seccomp.get(), pid_fifo.get()};
+    Launch l{store, c, s, p, chain, seccomp.get(), env_src.get()};
     return s.detach ? run_detached(l) : run_foreground(l);
   } catch (...) {
     // A container that never started leaves nothing behind.
-    if (c.status == "created") remove_container_files(store, c);
+    if (c.status == "created") {
+      if (!p.net_up.empty()) ops::network_down(store, c.id, p.tool_dir);
+      remove_container_files(store, c);
+    }
     throw;
   }
 }

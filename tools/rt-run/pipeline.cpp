@@ -1,6 +1,7 @@
 #include "pipeline.hpp"
 
 #include "error.hpp"
+#include "fs.hpp"
 #include "parse.hpp"
 
 namespace rt::run {
@@ -30,14 +31,20 @@ Chain build_chain(const Spec& s, const Plan& p) {
   add(cg, "--cpuset-cpus", s.cpuset_cpus);
   add(cg, "--pids", s.pids_limit == "-1" ? "" : s.pids_limit);
   cg.insert(cg.end(), {"--devices", "docker", "--"});
-  c.links.push_back(std::move(cg));
+  if (p.cgroup) c.links.push_back(std::move(cg));
 
-  // 2. Namespaces.
-  std::vector<std::string> ns{p.tool_dir + "/rt-unshare", "--pid", "--mount", "--uts", "--ipc", "--cgroup"};
+  // 2. Namespaces: rootless, a user namespace first, which owns the others.
+  std::vector<std::string> ns{p.tool_dir + "/rt-unshare"};
+  if (p.rootless) {
+    ns.emplace_back("--user");
+    for (const auto& m : p.uid_map) add(ns, "--uid-map", m);
+    for (const auto& m : p.gid_map) add(ns, "--gid-map", m);
+  }
+  ns.insert(ns.end(), {"--pid", "--mount", "--uts", "--ipc", "--cgroup"});
   if (s.network == "none") ns.emplace_back("--net");
+  else if (!p.netns.empty()) add(ns, "--join", "net=" + p.netns);
   add(ns, "--hostname", p.hostname);
-  if (s.init) ns.emplace_back("--init");
-  add(ns, "--pid-file", p.pid_file);
+  if (p.pid_fd >= 0) add(ns, "--pid-fd", std::to_string(p.pid_fd));
   if (p.sync_fd >= 0) add(ns, "--sync-fd", std::to_string(p.sync_fd));
   ns.emplace_back("--");
   c.links.push_back(std::move(ns));
@@ -51,6 +58,8 @@ Chain build_chain(const Spec& s, const Plan& p) {
   // does for --rm).
   if (s.auto_remove) mnt.emplace_back("--volatile");
   if (s.read_only) mnt.emplace_back("--read-only");
+  // hosts, hostname, resolv.conf first: a --volume on one of them wins.
+  for (const auto& b : p.etc_binds) add(mnt, "--bind", b);
   for (const auto& v : s.volumes) add(mnt, "--bind", v);
   for (const auto& t : s.tmpfs) add(mnt, "--tmpfs", t);
   add(mnt, "--workdir", p.workdir);
@@ -66,20 +75,74 @@ Chain build_chain(const Spec& s, const Plan& p) {
   if (s.no_new_privs) ex.emplace_back("--no-new-privs");
   if (s.seccomp == "default" || s.seccomp == "unconfined") add(ex, "--seccomp", s.seccomp);
   else add(ex, "--seccomp", p.seccomp_fd >= 0 ? "/proc/self/fd/" + std::to_string(p.seccomp_fd) : s.seccomp);
+  // The environment comes through an fd, never in an argv: rt-cgroup and
+  // rt-unshare stay for the container's lifetime, and `ps` shows their argv
+  // to every user.
   ex.emplace_back("--clear-env");
-  for (const auto& e : p.env) add(ex, "--env", e);
   add(ex, "--workdir", p.workdir);
   std::vector<std::string> exec_link{p.tool_dir + "/rt-exec"};
   exec_link.insert(exec_link.end(), ex.begin(), ex.end());
+  if (p.env_fd >= 0) add(exec_link, "--env-fd", std::to_string(p.env_fd));
+  // Started means rt-exec's last step (root in place, limits applied, an
+  // init holding signals), not PID 1's birth.
+  if (p.ready_fd >= 0) add(exec_link, "--ready-fd", std::to_string(p.ready_fd));
+  // The init is rt-exec itself, after it has applied every limit above: it
+  // carries the container's own (not in exec_args: `exec` wants no init).
+  if (s.init) exec_link.emplace_back("--init");
   exec_link.emplace_back("--");
   c.links.push_back(std::move(exec_link));
   c.command = p.command;
   return c;
 }
 
+std::vector<std::string> net_up_argv(const Spec& s, const Plan& p, const std::vector<std::string>& extra_publish) {
+  std::vector<std::string> v{p.tool_dir + "/rt-net", "up", "--network", s.network};
+  add(v, "--ip", s.ip);
+  for (const auto& x : s.publish) add(v, "--publish", x);
+  for (const auto& x : extra_publish) add(v, "--publish", x);
+  add(v, "--name", p.name);
+  add(v, "--etc-dir", p.etc_dir);
+  if (!p.etc_dir.empty()) add(v, "--hostname", p.hostname);
+  for (const auto& x : s.dns) add(v, "--dns", x);
+  for (const auto& x : s.dns_search) add(v, "--dns-search", x);
+  for (const auto& x : s.dns_options) add(v, "--dns-option", x);
+  for (const auto& x : s.add_hosts) add(v, "--add-host", x);
+  v.push_back(p.id);
+  return v;
+}
+
+static std::string read_host(const std::string& path) { return try_read_file(path).value_or(""); }
+
+static std::string words(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& w : v) out += (out.empty() ? "" : " ") + shell_quote(w);
+  return out;
+}
+
 std::string render_shell(const Chain& c, const Plan& p, const Spec& s) {
   std::string out =
       str("mkdir -p ", shell_quote(p.bundle + "/upper"), " ", shell_quote(p.bundle + "/work"), " && \\\n");
+  // A CNI network: rt-net prepares the namespace the chain joins, and
+  // removes it after.
+  if (!p.etc_dir.empty()) out = str("mkdir -p ", shell_quote(p.etc_dir), " && ", out);
+  if (!p.net_up.empty()) out += words(p.net_up) + " >/dev/null && \\\n";
+  // Without one, the files rt-run writes (what rt-net up writes with one).
+  if (p.etc_files) {
+    etc::Texts t = etc::make_texts(*p.etc_files, read_host("/etc/hosts"), read_host("/etc/resolv.conf"),
+                                   read_host("/run/systemd/resolve/resolv.conf"));
+    std::vector<std::pair<const char*, std::string*>> files{{"hosts", &t.hosts}, {"hostname", &t.hostname}};
+    if (p.etc_files->resolv) files.emplace_back("resolv.conf", &t.resolv);
+    for (auto& [name, text] : files)
+      out += str("printf '%s' ", shell_quote(*text), " > ", shell_quote(p.etc_dir + "/" + name), " && \\\n");
+  }
+  // The environment goes to a file only root can read, written by the
+  // shell's printf builtin (no process has the values in its argv), and
+  // reaches rt-exec as an fd.
+  if (!p.env_file.empty()) {
+    out += "(umask 077 && printf '%s\\0'";
+    for (const auto& e : p.env) out += " " + shell_quote(e);
+    out += str(" > ", shell_quote(p.env_file), ") && \\\n");
+  }
   std::string indent;
   for (const auto& link : c.links) {
     out += indent;
@@ -98,7 +161,9 @@ std::string render_shell(const Chain& c, const Plan& p, const Spec& s) {
   // A seccomp profile is read by rt-exec after pivot_root, through an fd
   // opened on the host.
   if (p.seccomp_fd >= 0) out += str(" ", p.seccomp_fd, "<", shell_quote(s.seccomp));
+  if (!p.env_file.empty()) out += str(" ", p.env_fd, "<", shell_quote(p.env_file));
   out += '\n';
+  if (!p.net_up.empty()) out += words({p.tool_dir + "/rt-net", "down", p.id}) + "\n";
   return out;
 }
 

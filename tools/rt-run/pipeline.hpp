@@ -1,8 +1,10 @@
 // The chain rt-run builds: rt-cgroup -> rt-unshare -> rt-mount -> rt-exec.
 #pragma once
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "etc_files.hpp"
 #include "spec.hpp"
 
 namespace rt::run {
@@ -13,20 +15,40 @@ struct Plan {
   std::string id, name, hostname;
   std::string tool_dir;              // where rt-cgroup & co. live
   std::string bundle;                // RT_ROOT/containers/ID: upper, work
-  std::string pid_file;              // RT_STATE/containers/ID/pid
   std::vector<std::string> lower;    // overlay lower dirs, top-most first
   std::vector<std::string> command;  // argv inside the container
   std::vector<std::string> env;      // final environment K=V
   std::string workdir, user;
-  int sync_fd = -1;     // rt-unshare waits on it (hooks)
-  int seccomp_fd = -1;  // a profile FILE opened for rt-exec
+  int sync_fd = -1;                 // rt-unshare waits on it (hooks)
+  int seccomp_fd = -1;              // a profile FILE opened for rt-exec
+  int pid_fd = -1;                  // rt-unshare writes the container's pid on it
+  int env_fd = -1;                  // `env`, NUL-separated, for rt-exec --env-fd
+  int ready_fd = -1;                // rt-exec --ready-fd: the container has started
+  std::string env_file;             // --explain: where the printed chain writes `env` first
+  std::string netns;                // a network namespace to join (rt-net's, another container's, ns:PATH)
+  std::vector<std::string> net_up;  // rt-net up ... ID (a CNI network), run before the chain
+  // /etc/hosts, hostname, resolv.conf: written in etc_dir (the container's
+  // state directory) by rt-net up for a CNI network, else by rt-run from
+  // etc_files; etc_binds are rt-mount's --bind values for them.
+  std::string etc_dir;
+  std::optional<etc::Request> etc_files;
+  std::vector<std::string> etc_binds;
+  // Rootless: a user namespace first, mapped as uid_map/gid_map say
+  // (INNER:OUTER:COUNT); rt-cgroup only where the host delegates a cgroup.
+  bool rootless = false;
+  std::vector<std::string> uid_map, gid_map;
+  bool cgroup = true;
 };
+
+// The rt-net command that attaches container `id` to its network.
+std::vector<std::string> net_up_argv(const Spec& s, const Plan& p, const std::vector<std::string>& extra_publish);
 
 struct Chain {
   // One vector per link, each ending with "--"; the command follows.
   std::vector<std::vector<std::string>> links;
   std::vector<std::string> command;
-  // The rt-exec options alone (recorded for `exec`).
+  // The rt-exec options alone (recorded for `exec`; without --env-fd,
+  // whose fd is the run's own).
   std::vector<std::string> exec_args;
 
   std::vector<std::string> argv() const;

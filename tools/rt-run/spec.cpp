@@ -1,14 +1,17 @@
 #include "spec.hpp"
 
+#include <arpa/inet.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
 
 #include "error.hpp"
+#include "etc_files.hpp"
 #include "fs.hpp"
 #include "log.hpp"
 #include "parse.hpp"
+#include "ports.hpp"
 
 namespace rt::run {
 
@@ -44,9 +47,15 @@ void add_options(po::options_description& desc) {
       ("init", po::bool_switch(), "run a minimal init as PID 1 that reaps zombies and forwards signals")
       ("entrypoint", po::value<std::string>()->value_name("CMD"), "override the image's entrypoint (\"\" for none)")
       ("pull", po::value<std::string>()->value_name("POLICY"), "missing (default), always or never")
-      ("network", po::value<std::string>()->value_name("MODE"), "none (default: an empty network namespace) or host")
+      ("network", po::value<std::string>()->value_name("MODE"), "bridge (default as root), NAME (a network of rt-net), none (only lo), host, container:NAME or ns:PATH")
       ("net", po::value<std::string>()->value_name("MODE"), "same as --network")
-      ("publish,p", po::value<strings>()->composing()->value_name("SPEC"), "publish a port (needs --network bridge: not available yet)")
+      ("ip", po::value<std::string>()->value_name("ADDR"), "the container's IPv4 address on its network")
+      ("publish,p", po::value<strings>()->composing()->value_name("SPEC"), "publish [IP:][HOSTPORT:]CTRPORT[/tcp|udp] (ranges A-B; a host port left out is chosen); repeatable")
+      ("publish-all,P", po::bool_switch(), "publish every port the image exposes on a chosen host port")
+      ("dns", po::value<strings>()->composing()->value_name("IP"), "a name server for the container's /etc/resolv.conf; repeatable")
+      ("dns-search", po::value<strings>()->composing()->value_name("DOMAIN"), "a search domain for /etc/resolv.conf; repeatable")
+      ("dns-option", po::value<strings>()->composing()->value_name("OPT"), "a resolver option for /etc/resolv.conf (e.g. ndots:2); repeatable")
+      ("add-host", po::value<strings>()->composing()->value_name("NAME:IP"), "add a line to /etc/hosts (IP host-gateway: the host's address on the network); repeatable")
       ("userns", po::value<std::string>()->value_name("MODE"), "user namespace mode (not available yet)")
       ("rootless", po::bool_switch(), "run without root privileges (not available yet)")
       ("hook", po::value<strings>()->composing()->value_name("STAGE=PROG"), "run PROG (with sh -c) at prestart, poststart or poststop, state JSON on stdin; repeatable")
@@ -188,11 +197,58 @@ Spec make_spec(const po::variables_map& vm, const strings& rest) {
   if (!s.pids_limit.empty() && s.pids_limit != "-1") parse_uint(s.pids_limit, "--pids-limit");
   s.cgroup_parent = opt<std::string>(vm, "cgroup-parent");
 
-  std::string net = opt<std::string>(vm, "network", opt<std::string>(vm, "net", "none"));
-  if (net == "bridge" || !opts<std::string>(vm, "publish").empty())
-    throw Error("--network bridge and --publish are not available yet (use --network none or host)");
-  if (net != "none" && net != "host") throw Error(str("invalid --network '", net, "' (expected none or host)"));
+  // The default: a bridge for root (as docker), none otherwise (rootless
+  // networking is not there yet); RT_NETWORK changes it.
+  std::string dflt = ::geteuid() == 0 ? "bridge" : "none";
+  if (const char* e = std::getenv("RT_NETWORK"); e && *e) dflt = e;
+  std::string net = opt<std::string>(vm, "network", opt<std::string>(vm, "net", dflt));
+  if (net == "default") net = "bridge";
+  if (starts_with(net, "container:")) {
+    if (net.size() == 10) throw Error("--network container: needs a container name or id");
+  } else if (starts_with(net, "ns:")) {
+    std::string path = net.substr(3);
+    if (path.empty() || path[0] != '/') throw Error(str("invalid --network '", net, "': ns: takes an absolute path"));
+    if (!path_exists(path)) throw Error(str("invalid --network '", net, "': ", path, " does not exist"));
+  } else if (net != "none" && net != "host") {
+    bool ok = std::isalnum(static_cast<unsigned char>(net[0])) && net.size() <= 64;
+    for (char c : net) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-');
+    if (!ok)
+      throw Error(str("invalid --network '", net,
+                      "' (expected bridge, none, host, a network name, container:NAME or ns:PATH)"));
+  }
   s.network = net;
+  s.ip = opt<std::string>(vm, "ip");
+  s.publish = opts<std::string>(vm, "publish");
+  s.publish_all = flag(vm, "publish-all");
+  for (const auto& p : s.publish) parse_publish(p);
+  bool cni = net != "none" && net != "host" && !starts_with(net, "container:") && !starts_with(net, "ns:");
+  if (!cni && (!s.ip.empty() || !s.publish.empty() || s.publish_all))
+    throw Error(str("--ip, --publish and --publish-all need a bridge network, not --network ", net));
+  if (!s.ip.empty()) {
+    unsigned char buf[4];
+    if (::inet_pton(AF_INET, s.ip.c_str(), buf) != 1)
+      throw Error(str("invalid --ip '", s.ip, "' (expected an IPv4 address)"));
+  }
+  s.dns = opts<std::string>(vm, "dns");
+  for (const auto& ns : s.dns) {
+    unsigned char buf[16];
+    if (::inet_pton(AF_INET, ns.c_str(), buf) != 1 && ::inet_pton(AF_INET6, ns.c_str(), buf) != 1)
+      throw Error(str("invalid --dns '", ns, "' (expected an IP address)"));
+  }
+  s.dns_search = opts<std::string>(vm, "dns-search");
+  s.dns_options = opts<std::string>(vm, "dns-option");
+  s.add_hosts = opts<std::string>(vm, "add-host");
+  bool gateway = false;
+  for (const auto& h : s.add_hosts) gateway = gateway || etc::parse_add_host(h).ip == etc::kHostGateway;
+  bool dns = !s.dns.empty() || !s.dns_search.empty() || !s.dns_options.empty();
+  // As docker: a container sharing another's network has that one's files.
+  if (starts_with(net, "container:") && (dns || !s.add_hosts.empty()))
+    throw Error(str("--dns, --dns-search, --dns-option and --add-host conflict with --network ", net,
+                    " (the container shares the other's files)"));
+  if (net == "none" && dns)
+    throw Error("--dns, --dns-search and --dns-option need a network (--network none has none)");
+  if (gateway && !cni && net != "host")
+    throw Error(str("--add-host NAME:host-gateway needs a bridge network or host, not --network ", net));
   if (vm.count("userns") || flag(vm, "rootless")) throw Error("--userns and --rootless are not available yet");
 
   for (const auto& h : opts<std::string>(vm, "hook")) {

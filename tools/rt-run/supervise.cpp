@@ -1,5 +1,7 @@
 #include "supervise.hpp"
 
+#include "container_ops.hpp"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/ioctl.h>
@@ -19,6 +21,7 @@
 #include "log.hpp"
 #include "parse.hpp"
 #include "process.hpp"
+#include "relay.hpp"
 #include "terminal.hpp"
 
 namespace rt::run {
@@ -30,7 +33,7 @@ int pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pi
 // handed down as.
 UniqueFd high_fd(UniqueFd fd) {
   int n = ::fcntl(fd.get(), F_DUPFD_CLOEXEC, 10);
-  if (n < 0) die_errno("cannot duplicate an fd");
+  if (n < 0) throw_errno("cannot duplicate an fd");
   return UniqueFd(n);
 }
 
@@ -43,9 +46,13 @@ struct Signals {
     for (int s : kForwardedSignals) sigaddset(&set, s);
     sigaddset(&set, SIGCHLD);
     sigaddset(&set, SIGPIPE);
-    if (sigprocmask(SIG_BLOCK, &set, &old) != 0) die_errno("cannot block signals");
+    if (sigprocmask(SIG_BLOCK, &set, &old) != 0) throw_errno("cannot block signals");
     fd = UniqueFd(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
-    if (!fd) die_errno("cannot create a signalfd");
+    if (!fd) {
+      int e = errno;
+      restore();
+      throw_errno("cannot create a signalfd", e);
+    }
   }
   void restore() const { sigprocmask(SIG_SETMASK, &old, nullptr); }
 };
@@ -57,21 +64,27 @@ struct Stdio {
   std::string pty_slave;  // with -t: the chain gets this terminal
 };
 
-// In the forked child: stdio, the fds handed down by number, exec.
+// In the forked child (inside run_child): stdio, the fds handed down by
+// number, exec. Throws rt::Error.
 [[noreturn]] void exec_chain(const Chain& chain, const Stdio& io, const Signals& sigs,
                              const std::vector<std::pair<int, int>>& handed) {
   sigs.restore();
   if (!io.pty_slave.empty()) {
-    attach_to_pty(io.pty_slave);
+    attach_to_pty(io.pty_slave);  // a session of its own, the pty as its terminal
   } else {
     if (io.in) ::dup2(io.in.get(), 0);
     if (io.out) ::dup2(io.out.get(), 1);
     if (io.err) ::dup2(io.err.get(), 2);
+    // A session of its own, with no controlling terminal: the caller's
+    // terminal (still its stdio, maybe) can never become the container's,
+    // which could otherwise push keystrokes into the caller's shell
+    // (TIOCSTI, CVE-2017-5226) or take its signals. rt-run passes them on.
+    if (::setsid() < 0) throw_errno("cannot start a new session for the container");
   }
   // Sources are >= 10 (see high_fd), so no dup2 clobbers another's source;
   // dup2 clears CLOEXEC on the target.
   for (auto [from, to] : handed)
-    if (::dup2(from, to) < 0) die_errno(str("cannot pass fd ", to, " to the chain"));
+    if (::dup2(from, to) < 0) throw_errno(str("cannot pass fd ", to, " to the chain"));
   auto argv_s = chain.argv();
   std::vector<char*> argv;
   for (auto& a : argv_s) argv.push_back(a.data());
@@ -79,23 +92,52 @@ struct Stdio {
   exec_program(argv.data());
 }
 
-// Wait for rt-unshare to write the container's pid into the FIFO at
-// `pid_fd` (opened for reading before the chain started), or for the chain
-// to end first. Returns 0 when the chain ended without one.
-pid_t wait_pid_fifo(int pid_fd, int chain_pidfd) {
+// The container's pid, as rt-unshare writes it on the pipe at `pid_fd`
+// (--pid-fd); 0 when the chain ends, or closes the pipe, without writing it.
+pid_t read_pid(int pid_fd, int chain_pidfd) {
   std::string text;
   for (;;) {
     pollfd p[2] = {{pid_fd, POLLIN, 0}, {chain_pidfd, POLLIN, 0}};
     if (::poll(p, 2, -1) < 0) {
       if (errno == EINTR) continue;
-      die_errno("cannot wait for the container to start");
+      throw_errno("cannot wait for the container to start");
     }
-    char buf[64];
+    if (p[0].revents) {
+      char buf[64];
+      ssize_t n = ::read(pid_fd, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return 0;
+      text.append(buf, static_cast<size_t>(n));
+      if (text.find('\n') != std::string::npos) return static_cast<pid_t>(std::strtol(text.c_str(), nullptr, 10));
+    } else if (p[1].revents) {
+      return 0;
+    }
+  }
+}
+
+// True once rt-exec writes its byte on the ready pipe (--ready-fd): the
+// container's root is in place and its limits applied. False when the chain
+// ends without it.
+bool wait_ready(int ready_fd, int chain_pidfd) {
+  auto read_byte = [&] {
+    char b;
     ssize_t n;
-    while ((n = ::read(pid_fd, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
-    if (text.find('\n') != std::string::npos) return static_cast<pid_t>(std::strtol(text.c_str(), nullptr, 10));
-    // The writer came and went without a whole line, or the chain ended.
-    if ((p[0].revents & POLLHUP) || (p[1].revents && !(p[0].revents & POLLIN))) return 0;
+    do n = ::read(ready_fd, &b, 1);
+    while (n < 0 && errno == EINTR);
+    return n == 1;
+  };
+  for (;;) {
+    pollfd p[2] = {{ready_fd, POLLIN, 0}, {chain_pidfd, POLLIN, 0}};
+    if (::poll(p, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      throw_errno("cannot wait for the container to start");
+    }
+    if (p[0].revents) return read_byte();
+    if (p[1].revents) {
+      // The chain ended: a byte sent before that is in the pipe already.
+      pollfd q{ready_fd, POLLIN, 0};
+      return ::poll(&q, 1, 0) == 1 && (q.revents & POLLIN) && read_byte();
+    }
   }
 }
 
@@ -109,24 +151,19 @@ std::string oci_state(const ContainerState& c) {
 // Returns its exit code.
 int run_hook(const std::string& prog, const ContainerState& c, const Signals& sigs) {
   Pipe in = make_pipe();
-  pid_t pid = ::fork();
-  if (pid < 0) die_errno("cannot fork a hook");
-  if (pid == 0) {
-    sigs.restore();
-    ::dup2(in.read.get(), 0);
-    const char* argv[] = {"/bin/sh", "-c", prog.c_str(), nullptr};
-    ::execv("/bin/sh", const_cast<char* const*>(argv));
-    _exit(127);
+  pid_t pid;
+  try {
+    pid = spawn({"/bin/sh", "-c", prog}, {.in = in.read.get(), .mask = &sigs.old});
+  } catch (const Error& e) {
+    warn(e.what());
+    return e.status();
   }
   in.read.reset();
   std::string js = oci_state(c);
   ssize_t n = ::write(in.write.get(), js.data(), js.size());
   (void)n;
   in.write.reset();
-  int st = 0;
-  while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
-  }
-  return exit_code_from_wait(st);
+  return exit_code_from_wait(wait_child(pid));
 }
 
 // Returns the first failing hook's message, or "".
@@ -181,58 +218,32 @@ struct Session {
   const Signals& sigs;
   pid_t chain = -1;
   UniqueFd chain_fd;
-  int pty_master = -1;       // -t
-  int relay_in = -1;         // host stdin copied to the pty (-it)
-  int relay_out = -1;        // pty output copied here (foreground -t)
-  LogWriter* log = nullptr;  // detached: pty or pipes into the log
-  int out_pipe = -1, err_pipe = -1;
+  Relay relay;                // the container's pty or pipes (common/relay.hpp)
+  bool follow_winch = false;  // foreground -t: the pty follows the terminal's size
   int status = -1;
 
   // Forward signals, relay terminal/log, until the chain ends and its
   // output is drained. Returns the wait status.
   int loop() {
-    bool in_open = relay_in >= 0;
     for (;;) {
       std::vector<pollfd> p;
       p.push_back({sigs.fd.get(), POLLIN, 0});
       if (status < 0) p.push_back({chain_fd.get(), POLLIN, 0});
       size_t first_io = p.size();
-      if (pty_master >= 0) p.push_back({pty_master, POLLIN, 0});
-      if (out_pipe >= 0) p.push_back({out_pipe, POLLIN, 0});
-      if (err_pipe >= 0) p.push_back({err_pipe, POLLIN, 0});
-      if (in_open && pty_master >= 0) p.push_back({relay_in, POLLIN, 0});
-      bool io_left = pty_master >= 0 || out_pipe >= 0 || err_pipe >= 0;
-      if (status >= 0 && !io_left) return status;
+      relay.add_to_poll(p);
+      if (status >= 0 && !relay.output_open()) return status;
       // Once the chain is gone, give its output a moment to drain.
       int timeout = status >= 0 ? 200 : -1;
       int r = ::poll(p.data(), p.size(), timeout);
       if (r < 0) {
         if (errno == EINTR) continue;
-        die_errno("poll");
+        throw_errno("cannot wait for the container (poll)");
       }
       if (r == 0) return status;  // drained (or a leftover holder of the pty)
       if (p[0].revents) handle_signals();
       if (status < 0 && p[1].revents) reap();
-      for (size_t i = first_io; i < p.size(); ++i) {
-        if (!p[i].revents) continue;
-        int fd = p[i].fd;
-        char buf[16384];
-        ssize_t n = ::read(fd, buf, sizeof buf);
-        if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-        if (fd == relay_in) {
-          if (n <= 0) in_open = false;  // EOF on stdin: stop relaying (like docker, the pty stays)
-          else write_all(pty_master, buf, static_cast<size_t>(n));
-          continue;
-        }
-        if (n <= 0) {  // EOF, or EIO on a pty whose slave is closed everywhere
-          if (fd == pty_master) pty_master = -1;
-          if (fd == out_pipe) out_pipe = -1;
-          if (fd == err_pipe) err_pipe = -1;
-          continue;
-        }
-        if (log) log->feed(fd == err_pipe ? 1 : 0, buf, static_cast<size_t>(n));
-        else if (relay_out >= 0) write_all(relay_out, buf, static_cast<size_t>(n));
-      }
+      for (size_t i = first_io; i < p.size(); ++i)
+        if (p[i].revents) relay.handle(p[i].fd);
     }
   }
 
@@ -242,13 +253,11 @@ struct Session {
       int sig = static_cast<int>(si.ssi_signo);
       if (sig == SIGCHLD || sig == SIGPIPE) continue;
       if (sig == SIGWINCH) {
-        if (pty_master >= 0 && relay_out >= 0) copy_winsize(STDIN_FILENO, pty_master);
+        if (follow_winch && relay.pty() >= 0) copy_winsize(STDIN_FILENO, relay.pty());
         continue;
       }
-      // Terminal-generated signals already reached the chain (same
-      // foreground group) unless it has a terminal of its own.
-      bool from_kernel = si.ssi_code > 0;
-      if (from_kernel && pty_master < 0) continue;
+      // The chain is in a session of its own: what the terminal sends
+      // (Ctrl-C, hangup) reaches rt-run alone, which passes it on.
       if (status < 0) ::kill(chain, sig);
     }
   }
@@ -268,8 +277,8 @@ void record_exit(const ContainerStore& store, ContainerState& c, int code) {
 
 // Start the chain and supervise it to the end. Used in the foreground by
 // rt-run itself and in the background by the detached supervisor.
-// `on_running` is called once the container's PID 1 exists (or with an
-// error message when it could not start).
+// `on_running` is called once the container has started, rt-exec's ready
+// byte (or with an error message when it could not start).
 template <typename OnRunning>
 int supervise(Launch& l, const Signals& sigs, Stdio& io, Session& s, OnRunning on_running) {
   ContainerState& c = l.state;
@@ -282,72 +291,127 @@ int supervise(Launch& l, const Signals& sigs, Stdio& io, Session& s, OnRunning o
     handed.emplace_back(sync.read.get(), l.plan.sync_fd);
   }
   if (l.plan.seccomp_fd >= 0) handed.emplace_back(l.seccomp_src, l.plan.seccomp_fd);
+  Pipe pid_pipe = make_pipe();
+  pid_pipe.write = high_fd(std::move(pid_pipe.write));
+  handed.emplace_back(pid_pipe.write.get(), l.plan.pid_fd);
+  Pipe ready = make_pipe();
+  ready.write = high_fd(std::move(ready.write));
+  handed.emplace_back(ready.write.get(), l.plan.ready_fd);
+  if (l.plan.env_fd >= 0) handed.emplace_back(l.env_src, l.plan.env_fd);
 
   pid_t chain = ::fork();
-  if (chain < 0) die_errno("cannot fork");
-  if (chain == 0) exec_chain(l.chain, io, sigs, handed);
-  sync.read.reset();
-  io.in.reset();
-  io.out.reset();
-  io.err.reset();
-  s.chain = chain;
-  s.chain_fd = UniqueFd(pidfd_open(chain));
-  if (!s.chain_fd) die_errno("cannot open a pidfd for the container");
-  log::step("started chain, pid ", chain);
+  if (chain < 0) throw_errno("cannot fork");
+  if (chain == 0) run_child([&]() -> int { exec_chain(l.chain, io, sigs, handed); });
+  try {
+    sync.read.reset();
+    pid_pipe.write.reset();
+    ready.write.reset();
+    io.in.reset();
+    io.out.reset();
+    io.err.reset();
+    s.chain = chain;
+    s.chain_fd = UniqueFd(pidfd_open(chain));
+    if (!s.chain_fd) throw_errno("cannot open a pidfd for the container");
+    log::step("started chain, pid ", chain);
 
-  pid_t pid = wait_pid_fifo(l.pid_fifo, s.chain_fd.get());
-  if (pid > 0) {
-    c.pid = pid;
-    c.pid_start = process_start_time(pid).value_or(0);
-    c.status = "running";
-    c.started = rfc3339_now();
-    l.store.save(c);
-    log::step("container pid ", pid, " running");
-    std::string err = hooks ? run_hooks("prestart", c, sigs) : "";
-    if (!err.empty()) {
-      ::kill(pid, SIGKILL);
-      sync.write.reset();
-      on_running(err);
-      int st;
-      while (::waitpid(chain, &st, 0) < 0 && errno == EINTR) {
+    // PID 1 exists: recorded (rm -f and gc find it), but the container is
+    // "created" until rt-exec reports ready: before that its mount
+    // namespace is still a copy of the host's (no pivot_root yet), and an
+    // exec into it would run there.
+    pid_t pid = read_pid(pid_pipe.read.get(), s.chain_fd.get());
+    bool started = false;
+    if (pid > 0) {
+      c.pid = pid;
+      c.pid_start = process_start_time(pid).value_or(0);
+      l.store.save(c);
+      log::step("container pid ", pid);
+      std::string err = hooks ? run_hooks("prestart", c, sigs) : "";
+      if (!err.empty()) {
+        ::kill(pid, SIGKILL);
+        sync.write.reset();
+        on_running(err);
+        wait_child(chain);
+        c.error = err;
+        if (!l.plan.net_up.empty()) ops::network_down(l.store, c.id, l.plan.tool_dir);
+        record_exit(l.store, c, kExitToolFailure);
+        run_hooks("poststop", c, sigs);
+        return kExitToolFailure;
       }
-      c.error = err;
-      record_exit(l.store, c, kExitToolFailure);
-      run_hooks("poststop", c, sigs);
-      return kExitToolFailure;
+      if (hooks) {
+        try {
+          send_go(sync.write, "the container after its prestart hooks");
+        } catch (const Error& e) {
+          warn(e.what());  // it is gone: the loop below records how it ended
+        }
+      }
+      // Signals for the container wait in the signalfd meanwhile: the loop
+      // passes them on once it runs (and an --init forwards them).
+      started = wait_ready(ready.read.get(), s.chain_fd.get());
+      if (started) {
+        c.status = "running";
+        c.started = rfc3339_now();
+        l.store.save(c);
+        log::step("container ", c.short_id(), " running");
+        on_running("");
+        if (hooks) run_hooks("poststart", c, sigs);
+      }
     }
+    ready.read.reset();
+    int st = s.loop();
+    int code = exit_code_from_wait(st);
+    // The network goes before the record says exited: whoever waits for
+    // that (rm -f, stop) finds it gone.
+    if (!l.plan.net_up.empty()) ops::network_down(l.store, c.id, l.plan.tool_dir);
+    if (!started) {
+      c.error = str("the container did not start (exit status ", code, ")");
+      on_running(c.error);
+    }
+    log::step("container exited with ", code);
+    // A foreground --rm container's record is removed right away: not worth
+    // a write (each replaced file is a freed block, a discard on some disks).
+    if (!(c.auto_remove && !c.detached)) record_exit(l.store, c, code);
+    else c.status = "exited", c.exit_code = code;
     if (hooks) {
-      char go = 'g';
-      if (::write(sync.write.get(), &go, 1) != 1) warn("cannot release the container after its prestart hooks");
-      sync.write.reset();
+      std::string err = run_hooks("poststop", c, sigs);
+      if (!err.empty()) warn(err);
     }
-    on_running("");
-    if (hooks) run_hooks("poststart", c, sigs);
+    return code;
+  } catch (...) {
+    // Whatever failed, the container does not outlive its supervisor
+    // unseen: it is killed, waited for, and recorded as ended (when the
+    // store still takes it). The caller undoes the rest.
+    if (c.pid > 0 && c.status != "exited") ::kill(c.pid, SIGKILL);
+    if (s.status < 0) {  // not reaped yet
+      ::kill(chain, SIGKILL);
+      ::waitpid(chain, nullptr, 0);
+    }
+    if (!l.plan.net_up.empty()) {
+      try {
+        ops::network_down(l.store, c.id, l.plan.tool_dir);
+      } catch (const Error& e) {
+        warn(e.what());
+      }
+    }
+    if (c.status == "running") {
+      c.error = "rt-run failed while supervising the container";
+      try {
+        record_exit(l.store, c, kExitToolFailure);
+      } catch (const Error& e) {
+        warn(e.what());
+      }
+    }
+    throw;
   }
-  int st = s.loop();
-  int code = exit_code_from_wait(st);
-  if (pid <= 0) {
-    c.error = str("the container did not start (exit status ", code, ")");
-    on_running(c.error);
-  }
-  log::step("container exited with ", code);
-  // A foreground --rm container's record is removed right away: not worth
-  // a write (each replaced file is a freed block, a discard on some disks).
-  if (!(c.auto_remove && !c.detached)) record_exit(l.store, c, code);
-  else c.status = "exited", c.exit_code = code;
-  if (hooks) {
-    std::string err = run_hooks("poststop", c, sigs);
-    if (!err.empty()) warn(err);
-  }
-  return code;
 }
 
 }  // namespace
 
 void remove_container_files(const ContainerStore& store, const ContainerState& c) {
-  if (!c.bundle.empty())
-    if (auto ec = remove_tree(c.bundle)) warn(str("cannot remove ", c.bundle, ": ", ec.message()));
-  store.remove(c);
+  try {
+    store.remove(c);
+  } catch (const Error& e) {
+    warn(e.what());  // the record stays: rt-repl rm tries again
+  }
 }
 
 int run_foreground(Launch& l) {
@@ -356,25 +420,31 @@ int run_foreground(Launch& l) {
   Stdio io;
   UniqueFd master;
   std::optional<RawTerminal> raw;
-  if (!l.spec.interactive && !l.spec.tty) {
-    io.in = UniqueFd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-    if (!io.in) die_errno("cannot open /dev/null");
-  }
-  if (l.spec.tty) {
+  if (!l.spec.tty) {
+    // No fd of the caller's terminal reaches the container: one could read
+    // what is typed or change the terminal's modes. A pipe in its place,
+    // relayed here, as docker does.
+    auto c = s.relay.pipes_for_terminals(l.spec.interactive);
+    io.in = std::move(c.in), io.out = std::move(c.out), io.err = std::move(c.err);
+  } else {
     master = open_pty(io.pty_slave);
     if (::isatty(STDIN_FILENO)) copy_winsize(STDIN_FILENO, master.get());
-    s.pty_master = master.get();
-    s.relay_out = STDOUT_FILENO;
-    if (l.spec.interactive) {
-      s.relay_in = STDIN_FILENO;
-      raw.emplace(STDIN_FILENO);
-    }
+    s.relay.set_pty(master.get(), l.spec.interactive);
+    s.follow_winch = true;
+    if (l.spec.interactive) raw.emplace(STDIN_FILENO);
   }
   l.state.supervisor = ::getpid();
   l.state.supervisor_start = process_start_time(::getpid()).value_or(0);
-  int code = supervise(l, sigs, io, s, [](const std::string& err) {
-    if (!err.empty()) print_error(err);
-  });
+  int code = 0;
+  try {
+    code = supervise(l, sigs, io, s, [](const std::string& err) {
+      if (!err.empty()) print_error(err);
+    });
+  } catch (...) {
+    raw.reset();  // the terminal is cooked again before the error is printed
+    if (l.spec.auto_remove) remove_container_files(l.store, l.state);
+    throw;
+  }
   raw.reset();
   if (l.spec.auto_remove) remove_container_files(l.store, l.state);
   return code;
@@ -383,66 +453,65 @@ int run_foreground(Launch& l) {
 int run_detached(Launch& l) {
   Pipe ready = make_pipe();
   pid_t first = ::fork();
-  if (first < 0) die_errno("cannot fork the supervisor");
-  if (first == 0) {
-    // The supervisor: a session of its own, reparented to init (double
-    // fork), stdio away from the caller's terminal and pipes.
-    ready.read.reset();
-    ::setsid();
-    pid_t second = ::fork();
-    if (second != 0) _exit(second < 0 ? kExitToolFailure : 0);
-    int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-    for (int i = 0; i < 3; ++i) ::dup2(null, i);
-    if (::chdir("/") != 0) _exit(kExitToolFailure);
-    int rc = kExitToolFailure;
-    try {
-      Signals sigs;
-      Session s(sigs);
-      LogWriter log;
-      ContainerState& c = l.state;
-      c.log_path = l.store.dir(c.id) + "/container.log";
-      log.fd = UniqueFd(::open(c.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640));
-      if (!log.fd) throw_errno(str("cannot create ", c.log_path));
-      s.log = &log;
-      Stdio io;
-      io.in = UniqueFd(::dup(null));
-      UniqueFd master;
-      Pipe out, err;
-      if (l.spec.tty) {
-        master = open_pty(io.pty_slave);
-        s.pty_master = master.get();
-      } else {
-        out = make_pipe();
-        err = make_pipe();
-        io.out = std::move(out.write);
-        io.err = std::move(err.write);
-        s.out_pipe = out.read.get();
-        s.err_pipe = err.read.get();
-      }
-      c.supervisor = ::getpid();
-      c.supervisor_start = process_start_time(::getpid()).value_or(0);
-      int ready_fd = ready.write.get();
-      rc = supervise(l, sigs, io, s, [&](const std::string& e) {
-        if (ready_fd < 0) return;
-        std::string msg = e.empty() ? "ok\n" : e + "\n";
-        ssize_t n = ::write(ready_fd, msg.data(), msg.size());
+  if (first < 0) throw_errno("cannot fork the supervisor");
+  if (first == 0)
+    run_child([&]() -> int {
+      // The supervisor: a session of its own, reparented to init (double
+      // fork), stdio away from the caller's terminal and pipes. What fails
+      // before the container runs goes to rt-run on the ready pipe.
+      ready.read.reset();
+      ::setsid();
+      pid_t second = ::fork();
+      if (second != 0) _exit(second < 0 ? kExitToolFailure : 0);
+      int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+      for (int i = 0; i < 3; ++i) ::dup2(null, i);
+      if (::chdir("/") != 0) _exit(kExitToolFailure);
+      int rc = kExitToolFailure;
+      try {
+        Signals sigs;
+        Session s(sigs);
+        LogWriter log;
+        ContainerState& c = l.state;
+        c.log_path = l.store.dir(c.id) + "/container.log";
+        log.fd = UniqueFd(::open(c.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+        if (!log.fd) throw_errno(str("cannot create ", c.log_path));
+        s.relay.set_sink([&log](int stream, const char* data, size_t len) { log.feed(stream, data, len); });
+        Stdio io;
+        io.in = UniqueFd(::dup(null));
+        UniqueFd master;
+        Pipe out, err;
+        if (l.spec.tty) {
+          master = open_pty(io.pty_slave);
+          s.relay.set_pty(master.get(), false);
+        } else {
+          out = make_pipe();
+          err = make_pipe();
+          io.out = std::move(out.write);
+          io.err = std::move(err.write);
+          s.relay.set_output_pipes(out.read.get(), err.read.get());
+        }
+        c.supervisor = ::getpid();
+        c.supervisor_start = process_start_time(::getpid()).value_or(0);
+        int ready_fd = ready.write.get();
+        rc = supervise(l, sigs, io, s, [&](const std::string& e) {
+          if (ready_fd < 0) return;
+          std::string msg = e.empty() ? "ok\n" : e + "\n";
+          ssize_t n = ::write(ready_fd, msg.data(), msg.size());
+          (void)n;
+          ready.write.reset();
+          ready_fd = -1;
+        });
+        log.flush();
+        if (c.auto_remove) remove_container_files(l.store, c);
+      } catch (const std::exception& e) {
+        std::string msg = str(e.what(), "\n");
+        ssize_t n = ::write(ready.write.get(), msg.data(), msg.size());
         (void)n;
-        ready.write.reset();
-        ready_fd = -1;
-      });
-      log.flush();
-      if (c.auto_remove) remove_container_files(l.store, c);
-    } catch (const std::exception& e) {
-      std::string msg = str(e.what(), "\n");
-      ssize_t n = ::write(ready.write.get(), msg.data(), msg.size());
-      (void)n;
-    }
-    _exit(rc);
-  }
+      }
+      return rc;
+    });
   ready.write.reset();
-  int st;
-  while (::waitpid(first, &st, 0) < 0 && errno == EINTR) {
-  }
+  wait_child(first);
   std::string msg;
   char buf[512];
   ssize_t n;

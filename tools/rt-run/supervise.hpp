@@ -14,7 +14,7 @@ struct Launch {
   const Plan& plan;
   const Chain& chain;
   int seccomp_src = -1;  // an open seccomp profile (fd >= 10), handed down as plan.seccomp_fd
-  int pid_fifo = -1;     // read end of the FIFO rt-unshare writes the container's pid into
+  int env_src = -1;      // the environment (a memfd, fd >= 10), handed down as plan.env_fd
 };
 
 // Run in the foreground: stdio attached (or a pty with -t). Returns the

@@ -3,16 +3,17 @@
 //   rt-unshare [--pid] [--mount] [--uts] [--ipc] [--net] [--user] [--cgroup]
 //              [--time] [--all] [--join TYPE=PATH]... [--hostname NAME]
 //              [--map-root-user | --uid-map I:O:N --gid-map I:O:N]
-//              [--init] [--pid-file FILE] [--sync-fd FD] [--] PROGRAM [ARGS...]
+//              [--pid-file FILE] [--pid-fd FD] [--sync-fd FD] [--hand-over]
+//              [--] PROGRAM [ARGS...]
 //
 // Without --pid/--time (or joining a pid namespace) it execs in place. With
 // them it forks: the child is the program (PID 1 of a new pid namespace) and
-// the parent forwards signals, waits, and exits with the child's status.
+// the parent forwards signals, waits, and exits with the child's status
+// (or, with --hand-over, exits 0 at once: the child is the caller's).
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -22,6 +23,7 @@
 #include "fd.hpp"
 #include "fs.hpp"
 #include "log.hpp"
+#include "netif.hpp"
 #include "parse.hpp"
 #include "process.hpp"
 #include "userns.hpp"
@@ -61,34 +63,34 @@ struct Join {
   UniqueFd fd;
 };
 
-// The pid goes to a regular file atomically, or into a FIFO as one write
-// (a supervisor polls the FIFO: cheaper than watching a directory).
-void write_pid_file(const std::string& path, pid_t pid) {
-  if (path.empty()) return;
+// Hand the program's pid on: to FILE atomically, and as one line on FD
+// (then closed: the reader, rt-run, polls it along with the chain).
+void hand_pid(const std::string& path, int fd, pid_t pid) {
   std::string text = std::to_string(pid) + "\n";
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0 || !S_ISFIFO(st.st_mode)) {
-    write_file_atomic(path, text, 0644, /*durable=*/false);
-    return;
-  }
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
-  if (!fd) die_errno(str("cannot open the pid FIFO ", path, errno == ENXIO ? " (nobody reads it)" : ""));
-  if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()))
-    die_errno(str("cannot write the pid to ", path));
+  if (!path.empty()) write_pid_file(path, pid);  // never through a symlink
+  if (fd < 0) return;
+  ssize_t n;
+  do n = ::write(fd, text.data(), text.size());
+  while (n < 0 && errno == EINTR);
+  if (n != static_cast<ssize_t>(text.size())) throw_errno(str("cannot write the pid on --pid-fd ", fd));
+  ::close(fd);
 }
 
-// Block until the outside process writes one byte on FD (or die if it
-// closes it first).
+// Block until the outside process sends the go-ahead on FD (fail if it
+// closes FD first).
 void wait_sync(int fd) {
   if (fd < 0) return;
-  char c;
-  ssize_t n;
-  do n = ::read(fd, &c, 1);
-  while (n < 0 && errno == EINTR);
-  if (n < 0) die_errno(str("cannot read sync fd ", fd));
-  if (n == 0) die(str("sync fd ", fd, " was closed before the go-ahead byte"));
+  if (!wait_go(fd)) throw Error(str("sync fd ", fd, " was closed before the go-ahead byte"));
   ::close(fd);
   log::step("sync fd ", fd, ": go");
+}
+
+// An fd handed down by number: open, and not passed on to the program.
+int handed_fd(const po::variables_map& vm, const char* name) {
+  int fd = opt<int>(vm, name, -1);
+  if (vm.count(name) && (fd < 0 || ::fcntl(fd, F_SETFD, FD_CLOEXEC) < 0))
+    die(str("--", name, " ", fd, ": not an open file descriptor"));
+  return fd;
 }
 
 // Exec the next link: through its fd when it was opened before joining a
@@ -96,33 +98,6 @@ void wait_sync(int fd) {
 [[noreturn]] void exec_next(int tool_fd, char** prog) {
   if (tool_fd >= 0) exec_chain_tool(tool_fd, prog);
   exec_program(prog);
-}
-
-// A minimal PID 1: run the program as its child, reap every zombie, forward
-// signals to the program, exit with its status.
-[[noreturn]] void run_init(char** prog, int tool_fd, const SignalForwarder& sigs) {
-  pid_t child = ::fork();
-  if (child < 0) die_errno("cannot fork the program under --init");
-  if (child == 0) {
-    sigs.restore();
-    exec_next(tool_fd, prog);
-  }
-  sigset_t set;
-  sigemptyset(&set);
-  for (int s : kForwardedSignals) sigaddset(&set, s);
-  sigaddset(&set, SIGCHLD);
-  for (;;) {
-    siginfo_t si{};
-    int sig = ::sigwaitinfo(&set, &si);
-    if (sig == SIGCHLD) {
-      int st;
-      pid_t r;
-      while ((r = ::waitpid(-1, &st, WNOHANG)) > 0)
-        if (r == child) std::_Exit(exit_code_from_wait(st));
-    } else if (sig > 0 && si.si_code <= 0) {
-      ::kill(child, sig);
-    }
-  }
 }
 
 int run(int argc, char** argv) {
@@ -133,7 +108,7 @@ int run(int argc, char** argv) {
       ("mount", po::bool_switch(), "new mount namespace")
       ("uts", po::bool_switch(), "new UTS namespace (hostname, domain name)")
       ("ipc", po::bool_switch(), "new IPC namespace")
-      ("net", po::bool_switch(), "new network namespace (only a loopback, down)")
+      ("net", po::bool_switch(), "new network namespace (only a loopback, up: 127.0.0.1 and ::1)")
       ("user", po::bool_switch(), "new user namespace")
       ("cgroup", po::bool_switch(), "new cgroup namespace")
       ("time", po::bool_switch(), "new time namespace (forks)")
@@ -144,9 +119,10 @@ int run(int argc, char** argv) {
       ("map-root-user", po::bool_switch(), "with --user: map root inside to the caller's uid and gid")
       ("uid-map", po::value<std::vector<std::string>>()->composing()->value_name("I:O:N"), "INNER:OUTER:COUNT uid mapping for --user; repeatable")
       ("gid-map", po::value<std::vector<std::string>>()->composing()->value_name("I:O:N"), "INNER:OUTER:COUNT gid mapping for --user; repeatable")
-      ("init", po::bool_switch(), "with --pid: run a minimal PID 1 that reaps zombies and forwards signals")
-      ("pid-file", po::value<std::string>()->value_name("FILE"), "write the program's pid (as seen from here) to FILE (or into a FIFO)")
-      ("sync-fd", po::value<int>()->value_name("FD"), "wait for one byte on fd FD before exec");
+      ("pid-file", po::value<std::string>()->value_name("FILE"), "write the program's pid (as seen from here) to FILE")
+      ("pid-fd", po::value<int>()->value_name("FD"), "write the program's pid (as seen from here) as one line on fd FD, then close it")
+      ("sync-fd", po::value<int>()->value_name("FD"), "wait for one byte on fd FD before exec")
+      ("hand-over", po::bool_switch(), "with --pid: once the child has its pid handed on, exit 0 instead of waiting; the caller (a subreaper) reaps the child");
   // clang-format on
   po::variables_map vm;
   int prog = parse_chain(argc, argv, desc, vm,
@@ -186,13 +162,14 @@ int run(int argc, char** argv) {
                                      opts<std::string>(vm, "gid-map"));
   if (!maps.empty() && !(flags & CLONE_NEWUSER)) die("--map-root-user, --uid-map and --gid-map need --user");
 
-  bool init = flag(vm, "init");
   bool forks = (flags & (CLONE_NEWPID | CLONE_NEWTIME)) || joined(CLONE_NEWPID);
-  if (init && !forks) die("--init needs --pid (the init is PID 1 of a new pid namespace)");
+  bool hand_over = flag(vm, "hand-over");
+  if (hand_over && !forks)
+    die("--hand-over needs --pid or --time (without them nothing forks: there is nothing to hand over)");
   std::string pid_file = opt<std::string>(vm, "pid-file");
-  int sync_fd = opt<int>(vm, "sync-fd", -1);
-  if (vm.count("sync-fd") && (sync_fd < 0 || ::fcntl(sync_fd, F_GETFD) < 0))
-    die(str("--sync-fd ", sync_fd, ": not an open file descriptor"));
+  int pid_fd = handed_fd(vm, "pid-fd");
+  int sync_fd = handed_fd(vm, "sync-fd");
+  if (pid_fd >= 0 && pid_fd == sync_fd) die("--pid-fd and --sync-fd must be different fds");
 
   // 1. Open every namespace to join before entering any: after a mount
   //    namespace switch the paths could mean something else.
@@ -215,14 +192,33 @@ int run(int argc, char** argv) {
     if (!maps.empty()) writer.start(maps);
     if (::unshare(flags) != 0) {
       int e = errno;
-      die_sys(e, str("cannot create new ", names_of(flags), " namespaces") +
-                     (e == EPERM && ::geteuid() != 0 ? " (hint: add --user --map-root-user)" : ""));
+      std::string hint;
+      if (flags & CLONE_NEWUSER) {
+        if (auto why = userns_blocked()) hint = str(" (", *why, ")");
+        else if (e == ENOSPC) hint = " (the limit user.max_user_namespaces is reached)";
+      } else if (e == EPERM && ::geteuid() != 0) {
+        hint = " (hint: add --user --map-root-user)";
+      }
+      die_sys(e, str("cannot create new ", names_of(flags), " namespaces") + hint);
     }
     log::step("unshared ", names_of(flags));
+    if (flags & CLONE_NEWUSER)
+      if (auto why = apparmor_userns_restricted()) die(*why);
     if (!maps.empty()) {
       writer.finish();
       become_mapped_root(maps);
       log::step("wrote uid/gid maps");
+    }
+    // A program that talks to itself on localhost needs lo up, as in
+    // Docker's --network none. Root of a new user namespace (mapped by now)
+    // owns the new network namespace too: this works rootless as well.
+    if (flags & CLONE_NEWNET) {
+      try {
+        loopback_up();
+      } catch (const Error& e) {
+        die(e.what());
+      }
+      log::step("brought lo up");
     }
   }
   if (!hostname.empty() && ::sethostname(hostname.data(), hostname.size()) != 0)
@@ -231,7 +227,7 @@ int run(int argc, char** argv) {
     die_errno(str("cannot set domain name ", domain));
 
   if (!forks) {
-    write_pid_file(pid_file, ::getpid());
+    hand_pid(pid_file, pid_fd, ::getpid());
     wait_sync(sync_fd);
     log::step("exec ", argv[prog]);
     exec_next(next_tool.get(), argv + prog);
@@ -239,30 +235,42 @@ int run(int argc, char** argv) {
 
   // 3. Fork: the child lands in the new pid (time) namespace. A SIGCHLD
   //    ignored by whoever started us would make the kernel reap the child
-  //    behind our back (and send no SIGCHLD): the parent and the init would
-  //    wait forever. Reset it; the program gets the default too.
+  //    behind our back (and send no SIGCHLD): the parent would wait
+  //    forever. Reset it; the program gets the default too.
   ::signal(SIGCHLD, SIG_DFL);
   SignalForwarder sigs;
   Pipe alive = make_pipe();
   pid_t child = ::fork();
   if (child < 0) die_errno("cannot fork");
   if (child == 0) {
-    // Wait for the parent to write the pid file: once this child mounts
-    // and pivots in the new mount namespace, the parent (in it too) can no
-    // longer reach the path.
-    alive.write.reset();
-    wait_for_parent(alive.read.get());
-    alive.read.reset();
-    wait_sync(sync_fd);
-    if (init) run_init(argv + prog, next_tool.get(), sigs);
-    sigs.restore();
-    log::step("exec ", argv[prog], " as pid ", ::getpid());
-    exec_next(next_tool.get(), argv + prog);
+    run_child([&]() -> int {
+      // Wait for the parent to write the pid file: once this child mounts
+      // and pivots in the new mount namespace, the parent (in it too) can
+      // no longer reach the path.
+      alive.write.reset();
+      if (pid_fd >= 0) ::close(pid_fd);  // the parent's to write and close
+      if (hand_over) {
+        // No death signal: the parent exits on purpose once it has sent
+        // the go-ahead.
+        if (!wait_go(alive.read.get())) std::_Exit(kExitToolFailure);
+      } else {
+        wait_for_parent(alive.read.get());
+      }
+      alive.read.reset();
+      wait_sync(sync_fd);
+      sigs.restore();
+      log::step("exec ", argv[prog], " as pid ", ::getpid());
+      exec_next(next_tool.get(), argv + prog);
+    });
   }
   alive.read.reset();
   if (sync_fd >= 0) ::close(sync_fd);  // only the child waits on it
-  write_pid_file(pid_file, child);
-  if (::write(alive.write.get(), "g", 1) != 1) die_errno("cannot release the child");
+  hand_pid(pid_file, pid_fd, child);
+  send_go(alive.write, "the child");
+  if (hand_over) {
+    log::step("handed child ", child, " over to the caller");
+    return 0;
+  }
   int status = sigs.wait(child);
   log::step("child ", child, " ended, exit ", exit_code_from_wait(status));
   return exit_code_from_wait(status);

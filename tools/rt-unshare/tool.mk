@@ -1,1 +1,2 @@
 rt-unshare_STATIC := yes
+rt-unshare_LIBS := -lboost_program_options

@@ -1,0 +1,23 @@
+# Shared by the benchmarks: sourced (. "$(dirname "$0")/lib.sh"), never
+# run on its own (bench/run.sh skips it).
+
+# ratios JSON TITLE BASE: one line a command of a hyperfine --export-json
+# file: its median, the standard deviation, and its median as a ratio to
+# the median of the command whose name starts with BASE (2.00x: twice as
+# long; "-" when no command is BASE, e.g. a peer that could not run).
+ratios() {
+  python3 - "$1" "$2" "$3" <<'PY'
+import json, statistics, sys
+path, title, base_name = sys.argv[1:4]
+res = json.load(open(path))["results"]
+med = {r["command"]: statistics.median(r["times"]) for r in res}
+sd = {r["command"]: statistics.stdev(r["times"]) if len(r["times"]) > 1 else 0.0 for r in res}
+base = next((v for k, v in med.items() if k.startswith(base_name)), None)
+w = max([len(title)] + [len(k) for k in med])
+print()
+print(f"{title:{w}} {'median':>10} {'±':>9} {'vs ' + base_name:>{max(len(base_name) + 3, 8)}}")
+for k, v in med.items():
+    ratio = f"{v / base:.2f}x" if base else "-"
+    print(f"{k:{w}} {v * 1000:8.2f}ms {sd[k] * 1000:7.2f}ms {ratio:>{max(len(base_name) + 3, 8)}}")
+PY
+}

@@ -1,0 +1,104 @@
+// Unit tests of fs.cpp: the tree remover every store uses.
+#include "fs.hpp"
+
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <sys/capability.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "error.hpp"
+
+using namespace rt;
+
+namespace {
+
+// A fresh directory under $TMPDIR (or /tmp), removed by the test itself.
+std::string temp_dir() {
+  const char* t = std::getenv("TMPDIR");
+  std::string tmpl = std::string(t && *t ? t : "/tmp") + "/rt-unit.XXXXXX";
+  REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
+  return tmpl;
+}
+
+void make_file(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+  REQUIRE(fd);
+}
+
+// Drops CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH from the effective set
+// while alive (a rootless user has neither), puts them back after.
+class NoDacOverride {
+ public:
+  NoDacOverride() : saved_(cap_get_proc()) {
+    cap_t c = cap_dup(saved_);
+    cap_value_t v[] = {CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH};
+    cap_set_flag(c, CAP_EFFECTIVE, 2, v, CAP_CLEAR);
+    REQUIRE(cap_set_proc(c) == 0);
+    cap_free(c);
+  }
+  ~NoDacOverride() {
+    cap_set_proc(saved_);
+    cap_free(saved_);
+  }
+  NoDacOverride(const NoDacOverride&) = delete;
+  NoDacOverride& operator=(const NoDacOverride&) = delete;
+
+ private:
+  cap_t saved_;
+};
+
+}  // namespace
+
+TEST_CASE("remove_tree: files, nested directories, a symlink's target left alone") {
+  std::string t = temp_dir();
+  std::string outside = t + "/outside";
+  mkdir_p(outside);
+  make_file(outside + "/keep");
+  mkdir_p(t + "/tree/a/b/c");
+  make_file(t + "/tree/a/b/c/f");
+  make_file(t + "/tree/top");
+  REQUIRE(::symlink(outside.c_str(), (t + "/tree/a/link").c_str()) == 0);
+  CHECK_FALSE(remove_tree(t + "/tree"));
+  CHECK_FALSE(path_exists(t + "/tree"));
+  CHECK(path_exists(outside + "/keep"));
+  CHECK_FALSE(remove_tree(t + "/tree"));  // gone already: success
+  CHECK_FALSE(remove_tree(t));
+  CHECK_FALSE(path_exists(t));
+}
+
+TEST_CASE("remove_tree: directories nobody may read (mode 000), without CAP_DAC_OVERRIDE") {
+  std::string t = temp_dir();
+  mkdir_p(t + "/layer/locked/inner");
+  make_file(t + "/layer/locked/inner/f");
+  make_file(t + "/layer/locked/g");
+  REQUIRE(::chmod((t + "/layer/locked/inner").c_str(), 0) == 0);
+  REQUIRE(::chmod((t + "/layer/locked").c_str(), 0) == 0);
+  {
+    NoDacOverride no_override;
+    // the precondition: without the capability, the directory is unreadable
+    UniqueFd probe(::open((t + "/layer/locked").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    REQUIRE_FALSE(probe);
+    std::error_code ec = remove_tree(t + "/layer");
+    CHECK_MESSAGE(!ec, ec.message());
+  }
+  CHECK_FALSE(path_exists(t + "/layer"));
+  remove_tree(t);
+}
+
+TEST_CASE("remove_tree_at: relative to a directory fd") {
+  std::string t = temp_dir();
+  mkdir_p(t + "/d/e");
+  make_file(t + "/d/e/f");
+  UniqueFd dir(::open(t.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  REQUIRE(dir);
+  CHECK_FALSE(remove_tree_at(dir.get(), "d"));
+  CHECK_FALSE(path_exists(t + "/d"));
+  make_file(t + "/plain");
+  CHECK_FALSE(remove_tree_at(dir.get(), "plain"));
+  CHECK_FALSE(path_exists(t + "/plain"));
+  remove_tree(t);
+}

@@ -1,0 +1,35 @@
+#!/bin/sh
+# The opencontainers/runtime-tools validation suite against rt-oci, runc
+# and crun, side by side: pass, fail and skip counts of its TAP output.
+# Usage: scripts/oci-validate.sh RUNTIME_TOOLS_SOURCE BUILD_DIR [TEST...]
+# The source is a checkout of github.com/opencontainers/runtime-tools
+# (260e151 is the newest that builds offline with Debian's Go 1.19 from its
+# vendored modules); it is built there, never copied into rt.
+set -eu
+src=$(realpath "$1"); build=$(realpath "$2"); shift 2
+[ "$(id -u)" -eq 0 ] || { echo "oci-validate: run as root" >&2; exit 1; }
+command -v go >/dev/null || { echo "oci-validate: needs go (Debian package golang-go)" >&2; exit 1; }
+cd "$src"
+GOFLAGS=-mod=vendor GOPROXY=off make runtimetest validation-executables >/dev/null
+if [ $# -eq 0 ]; then set -- $(ls validation/*/*.t | sort); fi
+out=$(mktemp -d /tmp/rt-oci-validate.XXXXXX)
+trap 'rm -rf "$out"' EXIT INT TERM
+printf '%-40s %8s %8s %8s\n' TEST rt-oci runc crun
+[ -n "${KEEP_TAP:-}" ] && trap - EXIT && echo "TAP output in $out"
+for t in "$@"; do
+  name=$(basename "$t" .t)
+  line=$(printf '%-40s' "$name")
+  for rt in "$build/bin/rt-oci" runc crun; do
+    r=$(basename "$rt")
+    # Each test in a private mount namespace, from the source directory
+    # (the tests unpack its rootfs-ARCH.tar.gz into their bundles).
+    (RUNTIME=$rt timeout 120 unshare --mount --propagation private "$src/$t" >"$out/$name.$r.tap" 2>&1) || true
+    p=$(grep -c '^ok ' "$out/$name.$r.tap" || true)
+    f=$(grep -c '^not ok ' "$out/$name.$r.tap" || true)
+    echo "$name $r $p $f" >> "$out/counts"
+    line="$line $(printf '%8s' "$p/$((p + f))")"
+  done
+  echo "$line"
+done
+echo
+awk '{ p[$2] += $3; t[$2] += $3 + $4 } END { printf "%-40s %8s %8s %8s\n", "TOTAL (passed/run)", p["rt-oci"] "/" t["rt-oci"], p["runc"] "/" t["runc"], p["crun"] "/" t["crun"] }' "$out/counts"

@@ -1,0 +1,131 @@
+#!/usr/bin/env bats
+# Bash completion (completion/rt.bash) driven as bash drives it: COMP_WORDS
+# split at COMP_WORDBREAKS, COMP_CWORD, COMP_LINE, COMP_POINT, then the
+# completion function; COMPREPLY is what the user would be offered.
+
+bats_require_minimum_version 1.5.0
+load helpers
+load registry
+
+COMPLETION="$BATS_TEST_DIRNAME/../../completion/rt.bash"
+
+setup_file() {
+  registry_start
+  registry_push_busybox busybox:1
+}
+
+teardown_file() { registry_stop; }
+
+setup() {
+  rt_setup
+}
+
+teardown() {
+  rt_stop_leftovers
+  rt_teardown
+}
+
+# complete_at LINE: COMPREPLY for the end of LINE, one a line, sorted, from a
+# non-interactive bash that sourced only completion/rt.bash. Words are split
+# as bash splits them: at spaces, and ':' and '=' words of their own.
+complete_at() {
+  bash --norc --noprofile -c '
+    source "$1"
+    line=$2
+    COMP_LINE=$line COMP_POINT=${#line} COMP_WORDS=() w=""
+    for ((i = 0; i < ${#line}; i++)); do
+      ch=${line:i:1}
+      case $ch in
+        " ") [ -n "$w" ] && COMP_WORDS+=("$w"); w="" ;;
+        [:=]) [ -n "$w" ] && COMP_WORDS+=("$w"); COMP_WORDS+=("$ch"); w="" ;;
+        *) w+=$ch ;;
+      esac
+    done
+    COMP_WORDS+=("$w")  # the word being completed (empty after a space)
+    COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+    _rt_complete
+    printf "%s\n" "${COMPREPLY[@]}" | LC_ALL=C sort -u
+  ' complete_at "$COMPLETION" "$1"
+}
+
+@test "completion: options of rt-run, rt-cgroup and a link further down a chain" {
+  run complete_at "rt-run --netw"
+  assert_success
+  assert_output "--network"
+  run complete_at "rt-cgroup --cpuset-"
+  assert_output "$(printf '%s\n' --cpuset-cpus --cpuset-mems)"
+  run complete_at "rt-cgroup --memory 64M -- rt-unshare --host"
+  assert_output "--hostname"
+  run complete_at "rt-repl --kee"
+  assert_output "--keep-going"
+  run complete_at "rt-repl st"
+  assert_output "$(printf '%s\n' stats stop)"
+}
+
+@test "completion: every option each tool's --help prints, nothing more" {
+  local t opts
+  for t in rt-run rt-pull rt-cgroup rt-unshare rt-mount rt-exec rt-net; do
+    opts=$("$t" --help | grep -oE '^  (-[a-zA-Z] \[ )?--[a-z][a-z0-9-]*' | grep -oE -- '--[a-z0-9-]+$' | LC_ALL=C sort)
+    [ "$(echo "$opts" | wc -l)" -gt 3 ]
+    run complete_at "$t --"
+    assert_success
+    assert_output "$opts"
+  done
+}
+
+@test "completion: container names and ids where a command takes a container" {
+  run rt-run -d --name comp-one -f "$RT_ROOTFS" sleep 1000
+  assert_success
+  id=${output:0:12}
+  run complete_at "rt-repl stop comp"
+  assert_output "comp-one"
+  run complete_at "rt-repl exec ${id:0:5}"
+  assert_output "$id"
+  # after a ':' bash replaces only what follows it
+  run complete_at "rt-run --network container:comp-"
+  assert_output "comp-one"
+  run complete_at "rt-repl rm comp-one"
+  assert_output "comp-one"
+  rt-repl rm -f comp-one
+  run complete_at "rt-repl rm comp-one"
+  assert_output ""
+}
+
+@test "completion: image references in the store (a registry's host:port too)" {
+  run rt-pull -q "$REGISTRY/busybox:1"
+  assert_success
+  port=${REGISTRY#*:}
+  # "127.0.0.1:PORT/busybox:1" is three words for bash: the reply is what
+  # follows the last ':'
+  run complete_at "rt-run ${REGISTRY}/bus"
+  assert_output "$port/busybox:1"
+  run complete_at "rt-repl rmi 127.0.0.1"
+  assert_output "127.0.0.1:$port/busybox:1"
+  run complete_at "rt-pull --inspect ${REGISTRY}/busybox:"
+  assert_output "1"
+}
+
+@test "completion: signal, capability and network names, enumerations, files" {
+  run complete_at "rt-repl kill -s TE"
+  assert_output "TERM"
+  run complete_at "rt-run --cap-add SYS_AD"
+  assert_output "SYS_ADMIN"
+  run complete_at "rt-exec --cap-drop=NET_"
+  assert_output "$(printf '%s\n' NET_ADMIN NET_BIND_SERVICE NET_BROADCAST NET_RAW)"
+  run rt-net create comp-net
+  assert_success
+  run complete_at "rt-run --network "
+  assert_output "$(printf '%s\n' bridge comp-net container: host none ns:)"
+  run complete_at "rt-net rm comp"
+  assert_output "comp-net"
+  run complete_at "rt-repl network inspect comp"
+  assert_output "comp-net"
+  run complete_at "rt-run --pull n"
+  assert_output "never"
+  mkdir -p "$BATS_TEST_TMPDIR/rootfs-a" "$BATS_TEST_TMPDIR/rootfs-b"
+  run complete_at "rt-run -f $BATS_TEST_TMPDIR/rootfs-"
+  assert_output "$(printf '%s\n' "$BATS_TEST_TMPDIR/rootfs-a" "$BATS_TEST_TMPDIR/rootfs-b")"
+  # a program as the payload of a chain tool
+  run complete_at "rt-exec --no-new-privs rt-unsh"
+  assert_output "rt-unshare"
+}

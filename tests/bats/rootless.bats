@@ -1,0 +1,254 @@
+#!/usr/bin/env bats
+# Rootless: a normal user (made here with useradd, removed after, with the
+# subordinate id ranges useradd grants it) runs containers with rt-run and
+# manages them with rt-repl. Each test gives the user a HOME and an
+# XDG_RUNTIME_DIR of its own under $RL, which teardown removes.
+
+load helpers
+load registry
+
+setup_file() {
+  registry_start
+  export RL_USER="rtrl$$"
+  useradd --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$RL_USER"
+  RL_UID=$(id -u "$RL_USER")
+  RL_GID=$(id -g "$RL_USER")
+  export RL_UID RL_GID
+  # Debian's useradd grants 65536 subordinate ids (SUB_UID_COUNT): make
+  # sure of it, whatever login.defs says.
+  grep -q "^$RL_USER:" /etc/subuid || usermod --add-subuids 400000-465535 "$RL_USER"
+  grep -q "^$RL_USER:" /etc/subgid || usermod --add-subgids 400000-465535 "$RL_USER"
+  RL_SUBUID=$(awk -F: -v u="$RL_USER" '$1 == u {print $2; exit}' /etc/subuid)
+  RL_SUBGID=$(awk -F: -v u="$RL_USER" '$1 == u {print $2; exit}' /etc/subgid)
+  export RL_SUBUID RL_SUBGID
+}
+
+teardown_file() {
+  registry_stop
+  # userdel also removes the user's /etc/subuid and /etc/subgid lines.
+  userdel "$RL_USER"
+  ! grep -q "^$RL_USER:" /etc/passwd /etc/subuid /etc/subgid
+}
+
+setup() {
+  rt_setup
+  [ "$(cat /proc/sys/user/max_user_namespaces)" -gt 0 ] || skip "user namespaces are disabled (user.max_user_namespaces=0)"
+  setpriv --reuid "$RL_UID" --regid "$RL_GID" --clear-groups test -x "$RT_BIN/rt-run" -a -r "$RT_ROOTFS/bin/sh" ||
+    skip "$RT_BIN or $RT_ROOTFS is not reachable by a normal user"
+  RL=$(mktemp -d /tmp/rt-rootless.XXXXXX)
+  chmod 755 "$RL"
+  mkdir -m 700 "$RL/home" "$RL/run"
+  chown "$RL_UID:$RL_GID" "$RL/home" "$RL/run"
+  # a rootfs of the user's own (as a user would have one)
+  cp -a "$RT_ROOTFS" "$RL/rootfs"
+  chown -R "$RL_UID:$RL_GID" "$RL/rootfs"
+}
+
+teardown() {
+  # Whatever a failed test left running, by the pids its records name.
+  local f pid
+  for f in "$RL"/run/rt/containers/*/state.json; do
+    [ -f "$f" ] || continue
+    for pid in $(jq -r '.pid, .supervisor' "$f"); do
+      [ "$pid" -gt 0 ] 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
+    done
+  done
+  [ -z "${RL:-}" ] || rm -rf "$RL"
+  rt_teardown
+}
+
+# Run as the user, with nothing of root's environment.
+as_user() {
+  setpriv --reuid "$RL_UID" --regid "$RL_GID" --clear-groups \
+    env -i PATH="$RT_BIN:/usr/bin:/bin" HOME="$RL/home" XDG_RUNTIME_DIR="$RL/run" "$@"
+}
+
+@test "rootless rt-run from a directory: root inside, the user's subordinate ids for the rest, stores in the user's dirs" {
+  run --separate-stderr as_user rt-run --name c1 --rootfs "$RL/rootfs" -- sh -c '
+    id -u; cat /proc/self/uid_map /proc/self/gid_map; touch /owned; chown 5:7 /owned; stat -c "%u:%g" /owned /bin/sh'
+  assert_success
+  [ "$stderr" = "" ]
+  assert_line --index 0 "0"
+  assert_line --regexp "^ +0 +$RL_UID +1\$"
+  assert_line --regexp "^ +1 +$RL_SUBUID +65536\$"
+  assert_line --regexp "^ +0 +$RL_GID +1\$"
+  assert_line --regexp "^ +1 +$RL_SUBGID +65536\$"
+  assert_line "5:7"
+  assert_line "0:0"  # the user's own files are root's inside
+  # state under XDG_RUNTIME_DIR/rt, the writable layer under ~/.local/share/rt,
+  # the file chowned inside is the user's subordinate id outside
+  id=$(as_user rt-repl ps -aq --no-trunc)
+  [ -f "$RL/run/rt/containers/$id/state.json" ]
+  [ "$(stat -c %u:%g "$RL/home/.local/share/rt/containers/$id/upper/owned")" = "$((RL_SUBUID + 4)):$((RL_SUBGID + 6))" ]
+  run as_user rt-repl rm c1
+  assert_success
+  [ ! -e "$RL/home/.local/share/rt/containers/$id" ]
+  [ ! -e "$RL/run/rt/containers/$id" ]
+}
+
+@test "rootless rt-run: no network but lo by default; a bridge is refused before anything is made" {
+  run as_user rt-run --rm --rootfs "$RL/rootfs" -- sh -c 'ls /sys/class/net; cat /sys/class/net/lo/flags'
+  assert_success
+  assert_output "lo
+0x9"
+  run as_user rt-run --rm --network bridge --rootfs "$RL/rootfs" -- true
+  assert_failure 125
+  assert_output "rt-run: --network bridge needs root (rt-net's bridges and firewall rules); without root use --network none (the default) or host"
+  [ ! -e "$RL/run/rt/containers" ] || [ -z "$(ls "$RL/run/rt/containers")" ]
+}
+
+@test "rootless rt-run: a limit without a delegated cgroup is refused in one line that says why and what to change" {
+  for opt in "--memory 64m" "--pids-limit 10" "--cpus 1" "--cgroup-parent x"; do
+    # shellcheck disable=SC2086
+    run as_user rt-run --rm $opt --rootfs "$RL/rootfs" -- true
+    assert_failure 125
+    assert_output "rt-run: ${opt% *} needs a cgroup, and a rootless container gets none here: this host's cgroups are $(rt-repl info --json | jq -r .cgroup.mode), which delegate nothing to uid $RL_UID (rootless limits need cgroup v2 with a subtree delegated to you, e.g. systemd-run --user --scope -p Delegate=yes rt-run ...; or run as root, or without the limit)"
+  done
+  [ ! -e "$RL/run/rt/containers" ] || [ -z "$(ls "$RL/run/rt/containers")" ]
+  # without a limit it runs, with no cgroup of its own
+  run as_user rt-run --rm --rootfs "$RL/rootfs" -- cat /proc/self/cgroup
+  assert_success
+  refute_output --partial "rt-"
+}
+
+@test "rootless rt-run: a delegated v2 cgroup (fake tree owned by the user) heads the chain with rt-cgroup; one of root's does not" {
+  cg="$RL/cg"
+  mkdir -p "$cg/user/.template"
+  echo "cpu memory pids" > "$cg/cgroup.controllers"
+  for f in cgroup.controllers cgroup.subtree_control cgroup.procs; do echo "cpu memory pids" > "$cg/user/$f"; done
+  : > "$cg/user/cgroup.procs"
+  for f in cgroup.controllers cgroup.subtree_control cgroup.procs cgroup.events memory.max pids.max cpu.max; do
+    : > "$cg/user/.template/$f"
+  done
+  echo "0::/user" > "$RL/self"
+  chown -R "$RL_UID:$RL_GID" "$cg/user"
+  run as_user env RT_CGROUP_FS="$cg" RT_CGROUP_SELF="$RL/self" rt-run --explain --memory 64m --rootfs "$RL/rootfs" -- true
+  assert_success
+  assert_line --regexp "^$RT_BIN/rt-cgroup --name [0-9a-f]+ --memory 64m --devices docker -- "
+  assert_line --regexp "^  $RT_BIN/rt-unshare --user "
+  chown -R 0:0 "$cg/user"
+  run as_user env RT_CGROUP_FS="$cg" RT_CGROUP_SELF="$RL/self" rt-run --explain --memory 64m --rootfs "$RL/rootfs" -- true
+  assert_failure 125
+  assert_output --partial "rt-run: --memory needs a cgroup, and a rootless container gets none here: your cgroup /user is not delegated to uid $RL_UID (it belongs to uid 0; "
+}
+
+@test "rootless rt-run without subordinate ids: a single-id map and one line saying what that limits" {
+  usermod --del-subuids "$RL_SUBUID-$((RL_SUBUID + 65535))" "$RL_USER"
+  run --separate-stderr as_user rt-run --rm --rootfs "$RL/rootfs" -- sh -c 'cat /proc/self/uid_map; chown 5 /etc/passwd || echo refused'
+  usermod --add-subuids "$RL_SUBUID-$((RL_SUBUID + 65535))" "$RL_USER"
+  assert_success
+  assert_line --regexp "^ +0 +$RL_UID +1\$"
+  assert_line "refused"
+  [ "$(printf '%s\n' "$stderr" | grep -cv "Invalid argument")" -eq 1 ]
+  [[ "$stderr" == *"rt-run: warn: no subordinate uids for $RL_USER in /etc/subuid: only root inside the container is mapped (to you): files of other owners show as nobody, and a container cannot become another user (as root: usermod --add-subuids 100000-165535 --add-subgids 100000-165535 $RL_USER)"* ]]
+}
+
+@test "rootless rt-run without newuidmap: a single-id map and one line naming the package" {
+  run --separate-stderr setpriv --reuid "$RL_UID" --regid "$RL_GID" --clear-groups \
+    env -i PATH="$RT_BIN" HOME="$RL/home" XDG_RUNTIME_DIR="$RL/run" rt-run --rm --rootfs "$RL/rootfs" -- cat /proc/self/uid_map
+  assert_success
+  assert_output --regexp "^ +0 +$RL_UID +1\$"
+  [ "$stderr" = "rt-run: warn: newuidmap and newgidmap are not installed: only root inside the container is mapped (to you): files of other owners show as nobody, and a container cannot become another user (install the uidmap package)" ]
+}
+
+@test "rootless: user namespaces disabled (user.max_user_namespaces=0) is named, with the remedy" {
+  # In a user namespace of root's own, the sysctl is that namespace's: the
+  # host's stays as it is.
+  run rt-unshare --user --uid-map 0:0:1 --uid-map "$RL_UID:$RL_UID:1" --gid-map 0:0:1 --gid-map "$RL_GID:$RL_GID:1" -- sh -c '
+    echo 0 > /proc/sys/user/max_user_namespaces &&
+    setpriv --reuid "$1" --regid "$2" --clear-groups env -i PATH="$3:/usr/bin:/bin" HOME="$4/home" XDG_RUNTIME_DIR="$4/run" sh -c "
+      rt-run --rm --rootfs $4/rootfs -- true; echo rc=\$?
+      rt-unshare --user --map-root-user -- true; echo rc=\$?"' sh "$RL_UID" "$RL_GID" "$RT_BIN" "$RL"
+  assert_success
+  assert_line --index 0 "rt-run: cannot run a container without root: user namespaces are disabled on this host (user.max_user_namespaces=0; as root: sysctl -w user.max_user_namespaces=15000)"
+  assert_line --index 1 "rc=125"
+  assert_line --index 2 "rt-unshare: cannot create new user namespaces (user namespaces are disabled on this host (user.max_user_namespaces=0; as root: sysctl -w user.max_user_namespaces=15000)): No space left on device"
+  assert_line --index 3 "rc=125"
+}
+
+@test "rootless rt-repl: ps, logs, exec, stop and rm of the user's own detached container; root's are not seen" {
+  run as_user rt-run -d --name web --rootfs "$RL/rootfs" -- sh -c 'echo started; trap "exit 0" TERM; while :; do sleep 0.1; done'
+  assert_success
+  [ "$(as_user rt-repl ps --json | jq -r '.[] | .name + " " + .status')" = "web running" ]
+  logged() { as_user rt-repl logs web | grep -qx started; }
+  wait_until 50 logged
+  run as_user rt-repl exec web sh -c 'id -u; cat /proc/1/cmdline | tr "\0" " "; echo; cat /proc/self/uid_map'
+  assert_success
+  assert_line --index 0 "0"
+  assert_line --index 1 --partial "sh -c echo started"
+  assert_line --regexp "^ +1 +$RL_SUBUID +65536\$"
+  # root's store is another: the user's container is not in it, nor root's in the user's
+  run rt-repl ps -aq
+  assert_output ""
+  run as_user rt-repl stop web
+  assert_success
+  [[ "$(as_user rt-repl ps -a --json | jq -r '.[] | .name + " " + .status_text')" == "web Exited (0) "* ]]
+  run as_user rt-repl rm web
+  assert_success
+  run as_user rt-repl ps -aq
+  assert_output ""
+}
+
+# An image whose files belong to root, uid 1000 and nobody, pushed to the
+# local registry as $REGISTRY/$1.
+push_owners_image() {
+  local d="$BATS_TEST_TMPDIR/owners" r
+  umoci init --layout "$d/L" >&2
+  umoci new --image "$d/L:x" >&2
+  umoci unpack --image "$d/L:x" "$d/W" >&2
+  r="$d/W/rootfs"
+  cp -a "$RT_ROOTFS/." "$r/"
+  chown -R 0:0 "$r"
+  mkdir -p "$r/data/udir"
+  touch "$r/data/root" "$r/data/user" "$r/data/nobody" "$r/data/udir/f"
+  chown 1000:1000 "$r/data/user" "$r/data/udir" "$r/data/udir/f"
+  chown 65534:65534 "$r/data/nobody"
+  chmod 700 "$r/data/udir"
+  umoci repack --image "$d/L:x" "$d/W" >&2
+  umoci config --image "$d/L:x" --config.cmd sh >&2
+  registry_push_layout "$d/L:x" "$1"
+}
+
+@test "rootless rt-pull and rt-run IMAGE: files of uids 0, 1000 and 65534 keep their owners inside; rmi and gc remove them" {
+  push_owners_image owners:latest
+  run --separate-stderr as_user rt-pull -q "$REGISTRY/owners"
+  assert_success
+  id=$output
+  # the store is the user's; the files of uid 1000 are the user's subordinate id 999 on the host
+  [ -d "$RL/home/.local/share/rt/blobs/sha256" ]
+  layer=$(as_user rt-pull --inspect "$REGISTRY/owners" | jq -r '.layers[0]')
+  [[ "$layer" == "$RL/home/.local/share/rt/"* ]]
+  [ "$(stat -c %u:%g "$layer/data/user")" = "$((RL_SUBUID + 999)):$((RL_SUBGID + 999))" ]
+  [ "$(stat -c %u "$layer/data/root")" = "$RL_UID" ]
+  run as_user rt-run --rm "$REGISTRY/owners" sh -c 'stat -c "%n %u:%g" /data/root /data/user /data/nobody /data/udir/f'
+  assert_success
+  assert_line "/data/root 0:0"
+  assert_line "/data/user 1000:1000"
+  assert_line "/data/nobody 65534:65534"
+  assert_line "/data/udir/f 1000:1000"
+  # a container's write to a directory uid 1000 owns, and removal of it all
+  run as_user rt-run --name w "$REGISTRY/owners" sh -c 'mkdir -p /data/udir/x/y && touch /data/udir/x/y/z && chown -R 1000:1000 /data/udir/x && chmod 700 /data/udir/x'
+  assert_success
+  run as_user rt-repl rm w
+  assert_success
+  run as_user rt-repl info --json
+  assert_success
+  [ "$(jq -r .storage.driver <<<"$output")" = "overlayfs (in a user namespace, userxattr)" ]
+  [ "$(jq -r '.storage.uid_map[1]' <<<"$output")" = "1:$RL_SUBUID:65536" ]
+  run as_user rt-repl rmi "$REGISTRY/owners"
+  assert_success
+  assert_line "Deleted: $id"
+  run as_user rt-repl gc
+  assert_success
+  [ -z "$(ls "$RL/home/.local/share/rt/layers")" ]
+  [ -z "$(find "$RL/home" -not -user "$RL_UID")" ]
+}
+
+@test "rootless rt-run IMAGE: a layered image's whiteouts are honoured in the user namespace's overlay" {
+  registry_push_busybox rlayers:latest layers
+  run as_user rt-run --rm "$REGISTRY/rlayers" sh -c 'ls /etc/motd 2>&1; ls /opt/dir /opt/new'
+  assert_success
+  assert_line --partial "/etc/motd: No such file or directory"
+  refute_line "x"
+  assert_line "y"
+}

@@ -1,0 +1,541 @@
+#!/usr/bin/env bats
+# rt-oci: runc's command line over an OCI bundle made from the test rootfs
+# (config.json from `runc spec`), composing the rt chain.
+
+load helpers
+bats_require_minimum_version 1.5.0
+
+setup() {
+  rt_setup
+  B="$BATS_TEST_TMPDIR/bundle"
+  ROOTDIR="$BATS_TEST_TMPDIR/oci"
+  mkdir -p "$B"
+  cp -a "$RT_ROOTFS" "$B/rootfs"
+  (cd "$B" && runc spec)
+  spec '.process.terminal = false'
+  ID="oci$$-$BATS_TEST_NUMBER"
+}
+
+teardown() {
+  local st
+  for st in "$ROOTDIR"/*/state.json; do
+    [ -f "$st" ] || continue
+    rt-oci --root "$ROOTDIR" delete --force "$(jq -r .id "$st")" || true
+  done
+  rt_teardown
+}
+
+oci() { rt-oci --root "$ROOTDIR" "$@"; }
+# create: the container keeps create's stdio, so never through `run` (which
+# would wait for it to close) and never with bats' fd 3.
+create() { rt-oci --root "$ROOTDIR" create "$@" >>"$BATS_TEST_TMPDIR/ctr.out" 2>&1 3>&-; }
+# Change config.json with a jq filter.
+spec() {
+  jq "$1" "$B/config.json" > "$B/c.json"
+  mv "$B/c.json" "$B/config.json"
+}
+args() { spec ".process.args = $1"; }
+status_of() { oci state "$1" | jq -r .status; }
+# For wait_until, which runs its command again each time (a "$(...)" in its
+# arguments would be expanded once, before the first try).
+has_status() { [ "$(status_of "$1")" = "$2" ]; }
+has_processes() { [ "$(oci ps --format json "$1" | jq length)" -ge "$2" ]; }
+lines_in() { [ "$(grep -c "$1" "$2" 2>/dev/null)" = "$3" ]; }
+
+@test "--help names every command and global option the man page documents; --version" {
+  run rt-oci --help
+  assert_success
+  local w
+  for w in create start run state kill delete list ps update --root --log --log-format --debug --systemd-cgroup --explain; do
+    assert_output --partial -- "$w"
+    grep -qF -- "${w/#--/\\-\\-}" "$BATS_TEST_DIRNAME/../../man/rt-oci.1" || fail "$w missing from rt-oci.1"
+  done
+  mandoc -T lint -W warning "$BATS_TEST_DIRNAME/../../man/rt-oci.1"
+  run rt-oci --version
+  assert_success
+  assert_line --index 0 --regexp '^rt-oci version '
+}
+
+@test "run: output, exit status, hostname, env, user, capabilities and no_new_privs from config.json" {
+  args '["sh","-c","echo hello from $(hostname); echo FOO=$FOO; id -u; grep -E \"^(CapBnd|NoNewPrivs)\" /proc/self/status; exit 7"]'
+  spec '.hostname = "box" | .process.env += ["FOO=bar"] | .process.user = {"uid": 1000, "gid": 1000}'
+  run oci run --bundle "$B" "$ID"
+  assert_equal "$status" 7
+  assert_line "hello from box"
+  assert_line "FOO=bar"
+  assert_line 1000
+  # runc spec's three capabilities: AUDIT_WRITE (29), KILL (5), NET_BIND_SERVICE (10).
+  assert_line --regexp "^CapBnd:[[:space:]]+0000000020000420$"
+  assert_line --regexp "^NoNewPrivs:[[:space:]]+1$"
+  # run removes the container after it ends.
+  run oci list --quiet
+  assert_output ""
+}
+
+@test "create, start, state, kill, delete: the runtime-spec lifecycle, and no rt process in between" {
+  args '["sh","-c","echo started > /tmp/mark; exec sleep 1000"]'
+  spec '.root.readonly = false | .mounts += [{"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid"]}]'
+  create --bundle "$B" --pid-file "$BATS_TEST_TMPDIR/pid" "$ID"
+  local pid; pid=$(cat "$BATS_TEST_TMPDIR/pid")
+  run oci state "$ID"
+  assert_success
+  assert_equal "$(jq -r .status <<<"$output")" created
+  assert_equal "$(jq -r .pid <<<"$output")" "$pid"
+  assert_equal "$(jq -r .bundle <<<"$output")" "$B"
+  assert_equal "$(jq -r .ociVersion <<<"$output")" 1.0.2
+  # The init waits in rt-exec: the payload has not run. Nothing of rt's is
+  # its parent (it was handed over, here to PID 1 of the suite's namespace).
+  grep -qx rt-exec "/proc/$pid/comm"
+  local ppid; ppid=$(awk '/^PPid/ {print $2}' "/proc/$pid/status")
+  run cat "/proc/$ppid/comm"
+  refute_output --regexp '^rt-'
+  oci start "$ID"
+  wait_until 50 grep -qx sleep "/proc/$pid/comm"
+  assert_equal "$(status_of "$ID")" running
+  run oci start "$ID"
+  assert_equal "$status" 125
+  assert_output --partial "is running, not created"
+  run oci delete "$ID"
+  assert_equal "$status" 125
+  assert_output --partial "is running"
+  oci kill "$ID" KILL
+  wait_until 50 has_status "$ID" stopped
+  assert_equal "$(oci state "$ID" | jq .pid)" 0
+  oci delete "$ID"
+  [ ! -e "$ROOTDIR/$ID" ]
+  run oci state "$ID"
+  assert_equal "$status" 125
+  assert_output "rt-oci: container $ID does not exist"
+}
+
+@test "the init dying on its own: stopped, and delete removes its cgroup and state" {
+  args '["true"]'
+  create --bundle "$B" "$ID"
+  local cgdir; cgdir=$(awk -F: '$2 == "pids" {print $3}' "/proc/$(jq -r .pid "$ROOTDIR/$ID/state.json")/cgroup")
+  [ -n "$cgdir" ] && [ -d "/sys/fs/cgroup/pids$cgdir" ]
+  oci start "$ID"
+  wait_until 50 has_status "$ID" stopped
+  oci delete "$ID"
+  [ ! -d "/sys/fs/cgroup/pids$cgdir" ]
+  [ ! -e "$ROOTDIR/$ID" ]
+}
+
+@test "kill: signal names and numbers reach the init; --all signals every process of the container" {
+  args '["sh","-c","trap \"echo got USR1 >> /tmp/log\" USR1; sleep 1000 & while :; do wait; done"]'
+  spec '.root.readonly = false'
+  create --bundle "$B" "$ID"
+  oci start "$ID"
+  wait_until 50 has_processes "$ID" 2
+  # One at a time: a second SIGUSR1 sent while one is pending merges with it.
+  local n=0 sig
+  for sig in SIGUSR1 usr1 10; do
+    oci kill "$ID" "$sig"
+    n=$((n + 1))
+    wait_until 150 lines_in USR1 "$B/rootfs/tmp/log" "$n"
+  done
+  oci kill --all "$ID" KILL
+  wait_until 50 has_status "$ID" stopped
+  run oci kill "$ID" NOSUCH
+  assert_equal "$status" 125
+  assert_output "rt-oci: kill: unknown signal 'NOSUCH'"
+}
+
+@test "delete --force after a SIGKILLed create removes the container, its processes and its cgroup" {
+  args '["sleep","1000"]'
+  create --bundle "$B" "$ID"
+  local pid; pid=$(jq -r .pid "$ROOTDIR/$ID/state.json")
+  # A create killed before it finished: the record says creating, by a dead creator.
+  jq '.pid = 0 | .creator = 999999999' "$ROOTDIR/$ID/state.json" > "$BATS_TEST_TMPDIR/s" && mv "$BATS_TEST_TMPDIR/s" "$ROOTDIR/$ID/state.json"
+  assert_equal "$(status_of "$ID")" stopped
+  oci delete --force "$ID"
+  wait_until 50 test ! -e "/proc/$pid"
+  [ ! -e "$ROOTDIR/$ID" ]
+  # --force on nothing is not an error (runc's behaviour).
+  oci delete --force "$ID"
+}
+
+@test "memory limit from config.json kills a hog; mounts, masked paths and the read-only root apply" {
+  args '["sh","-c","cat /proc/kcore | head -c1 | wc -c; touch /x 2>&1 || echo ro-root; cat /data/f; head -c 100m /dev/zero | tail > /dev/null"]'
+  mkdir -p "$BATS_TEST_TMPDIR/data"
+  echo host-file > "$BATS_TEST_TMPDIR/data/f"
+  spec ".linux.resources.memory = {\"limit\": 33554432} | .mounts += [{\"destination\": \"/data\", \"type\": \"bind\", \"source\": \"$BATS_TEST_TMPDIR/data\", \"options\": [\"rbind\", \"ro\"]}]"
+  run oci run --bundle "$B" "$ID"
+  assert_equal "$status" 137
+  assert_line 0
+  assert_line ro-root
+  assert_line host-file
+}
+
+@test "--log --log-format json: errors as JSON lines with level, msg and time; a known setting rt cannot honour is refused" {
+  spec '.linux.intelRdt = {"closID": "x"}'
+  run oci --log "$BATS_TEST_TMPDIR/log.json" --log-format json create --bundle "$B" "$ID"
+  assert_equal "$status" 125
+  assert_output "rt-oci: config.json: linux.intelRdt: not supported by rt yet"
+  run jq -r 'select(.level == "error") | .msg' "$BATS_TEST_TMPDIR/log.json"
+  assert_output "config.json: linux.intelRdt: not supported by rt yet"
+  jq -e '.time | test("^[0-9]{4}-")' "$BATS_TEST_TMPDIR/log.json"
+  [ ! -e "$ROOTDIR/$ID" ]
+  # An unknown field is ignored, as runc does.
+  spec 'del(.linux.intelRdt) | .someFutureField = 1 | .process.args = ["true"]'
+  run oci run --bundle "$B" "$ID"
+  assert_success
+  spec '.linux.seccomp = {"defaultAction": "SCMP_ACT_NOTIFY"}'
+  run oci create --bundle "$B" "$ID"
+  assert_equal "$status" 125
+  assert_output "rt-oci: config.json: linux.seccomp: SCMP_ACT_NOTIFY is not supported"
+}
+
+@test "--explain create prints the chain and creates nothing" {
+  run rt-oci --root "$ROOTDIR" --explain create --bundle "$B" "$ID"
+  assert_success
+  assert_output --regexp "rt-cgroup --no-wait --name $ID .* -- .*rt-unshare .*--pid .*--hand-over .* -- .*rt-mount --rootfs $B/rootfs .*--mount destination=/proc,type=proc,source=proc .* -- .*rt-exec .*--ready-fd 4 --sync-fd 5 -- sh"
+  [ ! -e "$ROOTDIR/$ID" ]
+}
+
+@test "a seccomp profile from config.json is enforced" {
+  args '["sh","-c","mkdir /tmp/d 2>&1; echo rc=$?"]'
+  spec '.root.readonly = false | .linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"], "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}'
+  run oci run --bundle "$B" "$ID"
+  assert_success
+  assert_line --partial "Operation not permitted"
+}
+
+@test "exec: a process in the running container's namespaces and cgroup; pause and resume" {
+  args '["sleep","1000"]'
+  spec '.hostname = "box"'
+  create --bundle "$B" "$ID"
+  oci start "$ID"
+  local pid; pid=$(jq -r .pid "$ROOTDIR/$ID/state.json")
+  run oci exec --env X=1 "$ID" sh -c 'echo $(hostname) X=$X; cat /proc/self/cgroup | grep pids; ls /proc | grep -cx "[0-9]*"'
+  assert_success
+  assert_line "box X=1"
+  # In the container's group: the root of its cgroup namespace (outside it, /..).
+  assert_line --regexp "^[0-9]+:pids:/\$"
+  echo '{"args": ["sh", "-c", "exit 5"], "cwd": "/", "env": ["PATH=/bin"]}' > "$BATS_TEST_TMPDIR/p.json"
+  run oci exec --process "$BATS_TEST_TMPDIR/p.json" "$ID"
+  assert_equal "$status" 5
+  oci pause "$ID"
+  assert_equal "$(status_of "$ID")" paused
+  grep -q '^State:[[:space:]]*[SD]' "/proc/$pid/status"
+  oci resume "$ID"
+  assert_equal "$(status_of "$ID")" running
+  run oci resume "$ID"
+  assert_equal "$status" 125
+  oci delete --force "$ID"
+  wait_until 50 test ! -e "/proc/$pid"
+}
+
+@test "run and exec: the init and exec'd processes start with no signal blocked (rt-oci blocks its own to forward them)" {
+  args '["grep", "SigBlk", "/proc/self/status"]'
+  run oci run --bundle "$B" "$ID" 3>&-
+  assert_success
+  assert_output --regexp "^SigBlk:[[:space:]]+0+\$"
+  args '["sh","-c","trap \"exit 7\" TERM; while :; do sleep 0.1; done"]'
+  create --bundle "$B" "$ID"
+  oci start "$ID"
+  run oci exec "$ID" grep SigBlk /proc/self/status /proc/1/status
+  assert_success
+  assert_line --regexp "^/proc/self/status:SigBlk:[[:space:]]+0+\$"
+  assert_line --regexp "^/proc/1/status:SigBlk:[[:space:]]+0+\$"
+  # A shell's wait sleeps until SIGCHLD: with it blocked, it never returned.
+  run timeout 20 rt-oci --root "$ROOTDIR" exec "$ID" sh -c 'true & wait; echo waited'
+  assert_success
+  assert_output waited
+  # SIGTERM to the init's trap: blocked, it stayed pending and the init lived on.
+  oci kill "$ID" TERM
+  wait_until 100 has_status "$ID" stopped
+}
+
+@test "cgroupsPath: the init, limits and exec'd processes exactly at the path; pause, ps, delete find it there; relative paths below the caller's" {
+  args '["sleep","1000"]'
+  local top="rt-oci$$-$BATS_TEST_NUMBER" c
+  spec ".linux.cgroupsPath = \"/$top/ctr\" | .linux.resources.pids = {\"limit\": 20}"
+  run rt-oci --root "$ROOTDIR" --explain create --bundle "$B" "$ID"
+  assert_output --regexp "rt-cgroup --no-wait --path /$top/ctr --pids 20 .*-- "
+  create --bundle "$B" "$ID"
+  local pid; pid=$(jq -r .pid "$ROOTDIR/$ID/state.json")
+  for c in pids memory cpu freezer; do
+    grep -qx "[0-9]*:$c:/$top/ctr" "/proc/$pid/cgroup" || fail "init not at /$top/ctr in $c: $(cat /proc/$pid/cgroup)"
+  done
+  assert_equal "$(cat "/sys/fs/cgroup/pids/$top/ctr/pids.max")" 20
+  oci start "$ID"
+  oci exec --detach --pid-file "$BATS_TEST_TMPDIR/exec.pid" "$ID" sleep 1000
+  grep -qx "[0-9]*:pids:/$top/ctr" "/proc/$(cat "$BATS_TEST_TMPDIR/exec.pid")/cgroup"
+  assert_equal "$(oci ps --format json "$ID" | jq length)" 2
+  oci pause "$ID"
+  assert_equal "$(status_of "$ID")" paused
+  grep -qx FROZEN "/sys/fs/cgroup/freezer/$top/ctr/freezer.state"
+  oci resume "$ID"
+  assert_equal "$(oci events --stats "$ID" | jq .data.pids.limit)" 20
+  oci delete --force "$ID"
+  wait_until 50 test ! -e "/proc/$pid"
+  for c in pids memory cpu freezer; do [ ! -e "/sys/fs/cgroup/$c/$top/ctr" ]; done
+  # The parent it needed stays, as with runc: it is the caller's.
+  rmdir /sys/fs/cgroup/*/"$top"
+  # Relative: below the caller's cgroup, hierarchy by hierarchy.
+  local self; self=$(awk -F: '$2 == "memory" {print $3}' /proc/self/cgroup)
+  args '["sh","-c","sleep 1000 & wait"]'
+  spec ".linux.cgroupsPath = \"$top/rel\" | .linux.namespaces |= map(select(.type != \"cgroup\"))"
+  create --bundle "$B" "$ID"
+  pid=$(jq -r .pid "$ROOTDIR/$ID/state.json")
+  grep -qx "[0-9]*:memory:${self%/}/$top/rel" "/proc/$pid/cgroup"
+  oci start "$ID"
+  oci kill "$ID" KILL
+  wait_until 50 has_status "$ID" stopped
+  oci delete "$ID"
+  [ ! -e "/sys/fs/cgroup/memory${self%/}/$top/rel" ]
+  rmdir "/sys/fs/cgroup/memory${self%/}/$top" /sys/fs/cgroup/{pids,cpu,cpuacct,cpuset,freezer,devices,blkio}/"$top"
+}
+
+@test "update: a running container's memory limit lowered until a hog is OOM-killed; a lower pids limit stops forks; --resources; --explain" {
+  args '["sleep","1000"]'
+  spec '.linux.resources.memory = {"limit": 268435456} | .linux.resources.pids = {"limit": 20} | .linux.resources.cpu = {"shares": 1024}'
+  create --bundle "$B" "$ID"
+  oci start "$ID"
+  # tail keeps the one 64 MiB line: fits in 256M.
+  run oci exec "$ID" sh -c 'head -c 64m /dev/zero | tail >/dev/null'
+  assert_success
+  run rt-oci --root "$ROOTDIR" --explain update --memory 32M "$ID"
+  assert_output --regexp "rt-cgroup --update $ID --memory 33554432\$"
+  oci update --memory 32M "$ID"
+  run oci exec "$ID" sh -c 'head -c 64m /dev/zero | tail >/dev/null'
+  assert_equal "$status" 137
+  assert_equal "$(oci events --stats "$ID" | jq .data.memory.usage.limit)" 33554432
+  # A fork fits under 20; not under 2 (the init and the exec'd shell take both).
+  run oci exec "$ID" sh -c 'true & echo forked'
+  assert_output forked
+  echo '{"pids": {"limit": 2}}' | oci update --resources - "$ID"
+  run oci exec "$ID" sh -c 'true & echo forked'
+  refute_output forked
+  assert_equal "$(oci events --stats "$ID" | jq .data.pids.limit)" 2
+  echo '{"cpu": {"quota": 20000, "period": 50000}, "pids": {"limit": 10}}' > "$BATS_TEST_TMPDIR/r.json"
+  oci update --resources "$BATS_TEST_TMPDIR/r.json" "$ID"
+  local cg; cg=$(awk -F: '$2 == "cpu" {print $3}' "/proc/$(jq -r .pid "$ROOTDIR/$ID/state.json")/cgroup")
+  assert_equal "$(cat "/sys/fs/cgroup/cpu$cg/cpu.cfs_quota_us") $(cat "/sys/fs/cgroup/cpu$cg/cpu.cfs_period_us")" "20000 50000"
+  run oci update "$ID"
+  assert_equal "$status" 125
+  assert_output "rt-oci: update: nothing to change (give --resources or a limit option)"
+  oci delete --force "$ID"
+  run oci update --pids-limit 5 "$ID"
+  assert_equal "$status" 125
+}
+
+@test "linux.sysctl: set in the container's own namespace; one without its namespace is refused" {
+  args '["cat","/proc/sys/net/ipv4/ping_group_range"]'
+  spec '.linux.sysctl = {"net.ipv4.ping_group_range": "0 0"}'
+  run oci run --bundle "$B" "$ID"
+  assert_success
+  assert_output --regexp '^0[[:space:]]+0$'
+  spec '.linux.namespaces |= map(select(.type != "network"))'
+  run oci run --bundle "$B" "$ID"
+  assert_equal "$status" 125
+  assert_output "rt-oci: config.json: linux.sysctl.net.ipv4.ping_group_range: needs a network namespace of the container's own"
+}
+
+@test "linux.devices, personality and rootfsPropagation: nodes made, LINUX32 for the init and exec, the root shared" {
+  [ "$(uname -m)" = x86_64 ] || skip "LINUX32 is checked against x86_64's i686"
+  cat > "$B/rootfs/probe.sh" <<'EOS'
+stat -c "%n|%F|%t:%T|%a|%u:%g" /dev/test1 /dev/sub/test2 /dev/test3
+uname -m
+awk '$5 == "/" { print "root:", $7 }' /proc/self/mountinfo
+EOS
+  args '["sh","/probe.sh"]'
+  spec '.linux.devices = [{"path": "/dev/test1", "type": "c", "major": 10, "minor": 666, "fileMode": 432, "uid": 1, "gid": 2},
+      {"path": "/dev/sub/test2", "type": "b", "major": 8, "minor": 666}, {"path": "/dev/test3", "type": "p"}]
+    | .linux.personality = {"domain": "LINUX32"} | .linux.rootfsPropagation = "shared"'
+  run oci run --bundle "$B" "$ID"
+  assert_success
+  assert_line "/dev/test1|character special file|a:29a|660|1:2"
+  assert_line "/dev/sub/test2|block special file|8:29a|666|0:0"
+  assert_line "/dev/test3|fifo|0:0|666|0:0"
+  assert_line i686
+  assert_line --regexp '^root: shared:[0-9]+$'
+  args '["sleep","1000"]'
+  create --bundle "$B" "$ID"
+  oci start "$ID"
+  run oci exec "$ID" uname -m
+  assert_success
+  assert_output i686
+  oci delete --force "$ID"
+  spec '.linux.personality = {"domain": "BSD"}'
+  run oci create --bundle "$B" "$ID"
+  assert_equal "$status" 125
+  assert_output "rt-oci: config.json: linux.personality.domain: 'BSD': expected LINUX or LINUX32"
+  spec '.linux.personality = {"domain": "LINUX"} | .linux.devices = [{"path": "/dev/x", "type": "z"}]'
+  run oci create --bundle "$B" "$ID"
+  assert_equal "$status" 125
+  assert_output "rt-oci: config.json: linux.devices.type: 'z': expected c, u, b or p"
+}
+
+@test "process.terminal: a pty of the container's own devpts, its master sent on --console-socket, bound on /dev/console" {
+  local S="$BATS_TEST_TMPDIR/console.sock"
+  python3 "$BATS_TEST_DIRNAME/../probes/console-socket.py" "$S" > "$BATS_TEST_TMPDIR/tty.out" 3>&- &
+  local receiver=$!
+  wait_until 50 test -S "$S"
+  spec '.process.terminal = true | .process.consoleSize = {"height": 30, "width": 100}'
+  args '["sh","-c","tty; stty size; [ -t 0 ] && echo is-a-tty; ls -l /dev/console"]'
+  run oci run --bundle "$B" --console-socket "$S" "$ID"
+  assert_success
+  wait "$receiver"
+  run cat "$BATS_TEST_TMPDIR/tty.out"
+  assert_line --index 0 /dev/ptmx
+  assert_line /dev/pts/0
+  assert_line "30 100"
+  assert_line is-a-tty
+  assert_line --regexp "^crw.* 136, +0 .* /dev/console$"
+  # exec -t: a pty of the same devpts, and no /dev/console of its own.
+  rm -f "$S"
+  python3 "$BATS_TEST_DIRNAME/../probes/console-socket.py" "$S" > "$BATS_TEST_TMPDIR/tty.out" 3>&- &
+  receiver=$!
+  wait_until 50 test -S "$S"
+  args '["sleep","1000"]'
+  spec '.process.terminal = false'
+  create --bundle "$B" "$ID"
+  oci start "$ID"
+  run oci exec -t --console-socket "$S" "$ID" sh -c 'tty; [ -t 0 ] && echo is-a-tty'
+  assert_success
+  wait "$receiver"
+  run cat "$BATS_TEST_TMPDIR/tty.out"
+  assert_line /dev/pts/0
+  assert_line is-a-tty
+  oci delete --force "$ID"
+}
+
+@test "spec writes a config.json that runs; features and events --stats report JSON" {
+  local S="$BATS_TEST_TMPDIR/spec"
+  mkdir -p "$S"
+  rt-oci spec --bundle "$S"
+  run rt-oci spec --bundle "$S"
+  assert_equal "$status" 125
+  assert_output --partial "exists already"
+  ln -s "$B/rootfs" "$S/rootfs"
+  jq '.process.terminal = false | .process.args = ["echo", "spec-ok"]' "$S/config.json" > "$S/c" && mv "$S/c" "$S/config.json"
+  run oci run --bundle "$S" "$ID"
+  assert_success
+  assert_output spec-ok
+  run rt-oci spec --rootless --bundle "$BATS_TEST_TMPDIR"
+  assert_success
+  jq -e '.linux.namespaces | map(.type) | index("user")' "$BATS_TEST_TMPDIR/config.json"
+  run rt-oci features
+  assert_success
+  jq -e '.ociVersionMax == "1.0.2" and .linux.cgroup.v1 and (.linux.namespaces | index("pid")) and (.mountOptions | index("rbind"))' <<<"$output"
+  args '["sleep","1000"]'
+  create --bundle "$B" "$ID"
+  oci start "$ID"
+  run oci events --stats "$ID"
+  assert_success
+  assert_equal "$(jq -r .type <<<"$output")" stats
+  assert_equal "$(jq .data.pids.current <<<"$output")" 1
+  jq -e '.data.memory.usage.usage > 0' <<<"$output"
+}
+
+@test "events: a stats event every --interval and an oom event when the OOM killer strikes, until the container stops" {
+  args '["sh","-c","sleep 0.5; head -c 100m /dev/zero | tail > /dev/null; sleep 1"]'
+  spec '.linux.resources.memory = {"limit": 33554432}'
+  create --bundle "$B" "$ID"
+  oci events --interval 200ms "$ID" > "$BATS_TEST_TMPDIR/events" 3>&- &
+  local events=$!
+  oci start "$ID"
+  wait_until 150 test ! -e "/proc/$events"
+  wait "$events"
+  run jq -r '"\(.type) \(.id)"' "$BATS_TEST_TMPDIR/events"
+  assert_line "oom $ID"
+  [ "$(grep -c "^stats $ID\$" <<<"$output")" -ge 3 ]
+  # One OOM kill (the tail), one oom event.
+  [ "$(grep -c "^oom " <<<"$output")" -eq 1 ]
+  run oci events --interval 0s "$ID"
+  assert_equal "$status" 125
+  assert_output "rt-oci: events: --interval must be positive"
+}
+
+@test "hooks: prestart, createRuntime, poststart, poststop get the state on stdin and their env; a failing prestart fails create; timeouts" {
+  local H="$BATS_TEST_TMPDIR/hook.sh" L="$BATS_TEST_TMPDIR/hooks.log"
+  printf '#!/bin/sh\nread -r state\necho "$1 $X $(echo "$state" | jq -r .id)" >> %s\n' "$L" > "$H"
+  chmod +x "$H"
+  args '["true"]'
+  local stage hooks="{}"
+  for stage in prestart createRuntime poststart poststop; do
+    hooks=$(jq --arg s "$stage" --arg h "$H" '.[$s] = [{"path": $h, "args": ["hook", $s], "env": ["X=x", "PATH=/usr/bin:/bin"]}]' <<<"$hooks")
+  done
+  spec ".hooks = $hooks"
+  run oci run --bundle "$B" "$ID"
+  assert_success
+  run cat "$L"
+  assert_output "prestart x $ID
+createRuntime x $ID
+poststart x $ID
+poststop x $ID"
+  spec '.hooks = {"prestart": [{"path": "/bin/false"}]}'
+  run oci run --bundle "$B" "$ID"
+  assert_equal "$status" 125
+  assert_output --partial "hooks.prestart: /bin/false failed with status 1"
+  [ ! -e "$ROOTDIR/$ID" ]
+  # A state larger than a pipe holds, and a hook that never reads it: the
+  # write fails with EPIPE, and rt-oci still cleans up (no SIGPIPE death
+  # leaving the created init behind).
+  spec ".annotations = {\"big\": \"$(head -c 70000 /dev/zero | tr '\0' x)\"}"
+  run oci run --bundle "$B" "$ID"
+  assert_equal "$status" 125
+  assert_output --partial "hooks.prestart: /bin/false failed with status 1"
+  [ ! -e "$ROOTDIR/$ID" ]
+  [ -z "$(find /sys/fs/cgroup/pids -name "rt-$ID" 2>/dev/null)" ]
+  spec 'del(.annotations)'
+  spec '.hooks = {"createRuntime": [{"path": "/bin/sleep", "args": ["sleep", "10"], "timeout": 1}]}'
+  run oci run --bundle "$B" "$ID"
+  assert_equal "$status" 125
+  assert_output --partial "hooks.createRuntime: /bin/sleep timed out after 1s"
+}
+
+@test "hooks: createContainer before pivot_root and startContainer before the payload, in the container's namespaces; a failing one fails create or start" {
+  local O="$BATS_TEST_TMPDIR/out"
+  mkdir -p "$O"
+  # createRuntime from the host; createContainer from a host path, in the
+  # container's namespaces (its hostname), with the root still at the
+  # bundle's path; startContainer from a path inside the container.
+  printf '#!/bin/sh\nread -r state\necho "$1 $(hostname) $X $(echo "$state" | jq -r .status) $(test -e %s/rootfs/sc.sh && echo root-at-bundle)" >> %s/log\n' "$B" "$O" > "$BATS_TEST_TMPDIR/h.sh"
+  chmod +x "$BATS_TEST_TMPDIR/h.sh"
+  cat > "$B/rootfs/sc.sh" <<'EOS'
+#!/bin/sh
+state=$(cat)
+echo "startContainer $(hostname) $Y $(echo "$state" | tr , '\n' | grep status)" >> /out/log
+EOS
+  chmod +x "$B/rootfs/sc.sh"
+  args '["sh","-c","echo payload >> /out/log"]'
+  spec ".hostname = \"box\" | .mounts += [{\"destination\": \"/out\", \"type\": \"bind\", \"source\": \"$O\", \"options\": [\"rbind\"]}]
+    | .hooks = {\"createRuntime\": [{\"path\": \"$BATS_TEST_TMPDIR/h.sh\", \"args\": [\"h\", \"createRuntime\"], \"env\": [\"X=x\", \"PATH=/usr/bin:/bin\"]}],
+      \"createContainer\": [{\"path\": \"$BATS_TEST_TMPDIR/h.sh\", \"args\": [\"h\", \"createContainer\"], \"env\": [\"X=x\", \"PATH=/usr/bin:/bin\"]}],
+      \"startContainer\": [{\"path\": \"/sc.sh\", \"env\": [\"Y=y\", \"PATH=/bin\"]}]}"
+  create --bundle "$B" "$ID"
+  run cat "$O/log"
+  assert_output "createRuntime $(hostname) x creating root-at-bundle
+createContainer box x creating root-at-bundle"
+  oci start "$ID"
+  wait_until 50 grep -q payload "$O/log"
+  run cat "$O/log"
+  assert_line --index 2 --regexp '^startContainer box y "status":"created"'
+  assert_line --index 3 payload
+  oci delete --force "$ID"
+  # A failing createContainer hook fails create and leaves nothing.
+  spec '.hooks = {"createContainer": [{"path": "/bin/false"}]}'
+  run oci create --bundle "$B" "$ID"
+  assert_equal "$status" 125
+  assert_output --partial "hooks.createContainer: /bin/false failed with status 1"
+  [ ! -e "$ROOTDIR/$ID" ]
+  # A failing startContainer hook fails start and stops the container; the payload never runs.
+  : > "$O/log"
+  spec '.hooks = {"startContainer": [{"path": "/nonexistent"}]}'
+  create --bundle "$B" "$ID"
+  local pid; pid=$(jq -r .pid "$ROOTDIR/$ID/state.json")
+  run oci start "$ID"
+  assert_equal "$status" 125
+  assert_output --partial "start: hooks.startContainer: /nonexistent failed with status 127 (container $ID is stopped)"
+  wait_until 50 test ! -e "/proc/$pid"
+  assert_equal "$(status_of "$ID")" stopped
+  [ ! -s "$O/log" ]
+  oci delete "$ID"
+  # A hook without a path is refused before anything happens.
+  spec '.hooks = {"startContainer": [{"args": ["x"]}]}'
+  run oci create --bundle "$B" "$ID"
+  assert_equal "$status" 125
+  assert_output "rt-oci: config.json: hooks.startContainer.path: expected a string"
+}

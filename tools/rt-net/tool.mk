@@ -1,0 +1,1 @@
+rt-net_LIBS := -lboost_program_options

@@ -1,0 +1,77 @@
+// rt-oci: an OCI bundle's config.json as the rt chain (rt-cgroup,
+// rt-unshare, rt-mount, rt-exec), one flag per setting.
+#pragma once
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace rt::oci {
+using json = nlohmann::json;
+
+// What the chain needs from outside the config: where the state lives and
+// the fds handed down.
+struct ChainContext {
+  std::string id, bundle, state_dir, tool_dir;
+  std::string seccomp_file;  // where the config's seccomp profile is written
+  int ready_fd = -1, sync_fd = -1, env_fd = -1, pid_fd = -1;
+  int mount_ready_fd = -1, mount_sync_fd = -1;  // rt-mount's pause before pivot_root (for hooks)
+  int console_fd = -1;                          // the connected --console-socket (process.terminal)
+  unsigned preserve_fds = 0;
+  bool no_pivot = false;
+};
+
+// The parts of config.json the chain does not take, for rt-oci itself.
+struct Bundle {
+  json config;
+  std::string rootfs;  // absolute
+  // The container's group: cgroup_path when config.json gives a
+  // cgroupsPath (with a '/' in it: "./x" for a relative one-component
+  // path), else rt-ID below the caller's cgroups.
+  std::string cgroup_path;
+  bool new_pid_ns = false;
+  bool terminal = false;
+  std::string env_block;           // K=V\0... for rt-exec --env-fd
+  json seccomp;                    // null when unconfined
+  std::vector<std::string> notes;  // settings rt ignores on purpose
+};
+
+// Read BUNDLE/config.json and check every setting rt must honour. Throws
+// rt::Error "config.json: FIELD: why" for one it cannot.
+Bundle load_bundle(const std::string& bundle_dir, bool systemd_cgroup);
+
+// The chain of `exec`: join the init's cgroup and namespaces, hand the
+// new process over, set it up as rt-exec does the init.
+struct ExecContext {
+  std::string tool_dir, cgroup_name, cgroup_parent, seccomp_file;  // cgroup_name: NAME or a path
+  std::string personality;                                         // the container's linux.personality.domain, or ""
+  int init_pid = 0;
+  int env_fd = -1, ready_fd = -1, pid_fd = -1;
+  int console_fd = -1;  // the connected --console-socket (process.terminal)
+  unsigned preserve_fds = 0;
+};
+std::vector<std::string> build_exec_chain(const json& proc, const ExecContext& x);
+// rt-unshare --join TYPE=/proc/PID/ns/TYPE for each namespace of PID that
+// is not ours, and --: a program after it runs in the container's
+// namespaces (createContainer and startContainer hooks).
+std::vector<std::string> join_namespaces(const std::string& tool_dir, pid_t pid);
+// K=V\0... of process.env.
+std::string env_block_of(const json& proc);
+// rt-exec and its flags for a process object.
+void append_exec(std::vector<std::string>& a, const std::string& tool_dir, const json& proc,
+                 const std::string& seccomp_file, const std::string& workdir, const std::string& personality,
+                 const std::vector<std::string>& console, int env_fd, unsigned preserve_fds, int ready_fd, int sync_fd);
+// rt-exec's terminal options: the pty of the container's devpts sent on the
+// console socket at fd FD, its size from process.consoleSize; bound on
+// /dev/console for the init. None when FD < 0.
+std::vector<std::string> console_options(const json& proc, int fd, bool init);
+// linux.personality.domain of a config, or "".
+std::string personality_of(const json& config);
+
+// rt-cgroup's limit flags for a linux.resources object (create and
+// update). Throws rt::Error "config.json: FIELD: why".
+std::vector<std::string> resource_flags(const json& resources);
+
+// The chain's argv.
+std::vector<std::string> build_chain(const Bundle& b, const ChainContext& c);
+
+}  // namespace rt::oci

@@ -1,0 +1,59 @@
+// rt-oci's state: ROOT/ID/state.json (written atomically), the init's pid
+// file, the start FIFO; the runtime-spec status derived from them.
+#pragma once
+#include <sys/types.h>
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cgroup.hpp"
+
+namespace rt::oci {
+using json = nlohmann::json;
+
+struct State {
+  std::string id, bundle, rootfs, created;
+  json annotations = json::object();
+  pid_t pid = 0;           // the container's init (0 while creating)
+  uint64_t pid_start = 0;  // its start time: a reused pid is not it
+  pid_t creator = 0;       // the rt-oci create that made it
+  uint64_t creator_start = 0;
+  std::string cgroup_name, cgroup_parent;  // rt-cgroup's NAME and --parent, or a path (with a '/') as NAME
+  json hooks = json::object();             // config.json's, for poststart and poststop
+  std::string personality;                 // linux.personality.domain, for exec
+  std::string config_hash;
+};
+
+// A container id: letters, digits, '_', '-', '.', not starting with '.' or
+// '-'. Dies naming it otherwise.
+void check_id(const std::string& id);
+
+void save_state(const std::string& root, const State& st);
+std::optional<State> load_state(const std::string& root, const std::string& id);
+// Throws rt::Error "container ID does not exist".
+State load_state_or_die(const std::string& root, const std::string& id);
+std::vector<State> list_states(const std::string& root);
+
+// creating, created, running, paused or stopped.
+std::string status_of(const std::string& root, const State& st);
+// The runtime-spec state object.
+json state_json(const std::string& root, const State& st);
+// The container's cgroup (nullopt when it has none any more).
+std::optional<cgroup::Group> group_of(const State& st);
+// Every process in the container's cgroup.
+std::vector<pid_t> container_pids(const State& st);
+// Freeze (pause) or thaw (resume) the container's cgroup. Throws rt::Error.
+void set_frozen(const State& st, bool frozen);
+// Run the hooks of STAGE in order, each with the state on stdin (its status
+// STATUS when given), its env and its timeout, from the runtime's
+// namespaces, or through JOIN (rt-unshare --join ... --: the container's).
+// Throws rt::Error naming the first that fails.
+void run_hooks(const std::string& root, const State& st, const char* stage, const std::vector<std::string>& join = {},
+               const char* status = nullptr);
+// Kill what is left (the init, the cgroup's processes), remove the cgroup
+// and the state directory. Returns an error message ("" on success).
+std::string remove_container(const std::string& root, const State& st, bool kill);
+
+}  // namespace rt::oci

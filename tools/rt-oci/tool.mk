@@ -1,0 +1,1 @@
+rt-oci_STATIC := yes
