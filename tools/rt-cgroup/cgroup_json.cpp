@@ -62,7 +62,7 @@ std::string host_json(const Host& host) {
   for (const auto& h : host.hierarchies)
     hs.push_back({{"version", h.v2 ? 2 : 1}, {"controllers", h.controllers}, {"mount", h.mount}, {"cgroup", h.self}});
   json j = {{"mode", mode_name(host.mode)},
-            {"fake", host.fake},
+            {"fake", host.fake()},
             {"hybrid_unified", host.hybrid_unified},
             {"hierarchies", hs}};
   return j.dump();

@@ -72,12 +72,8 @@ void print_stats_line(const std::string& name, const cg::Stats& s, std::optional
 }
 
 cg::Group find_or_die(const cg::Host& host, const std::string& name, const std::string& parent) {
-  if (cg::is_path(name)) {
-    auto g = cg::Group::find_at(host, name);
-    if (!g) die(str("no group at ", name, " in any hierarchy"));
-    return std::move(*g);
-  }
   auto g = cg::Group::find(host, name, parent);
+  if (!g && cg::is_path(name)) die(str("no group at ", name, " in any hierarchy"));
   if (!g) {
     die(str("no group named ", name, " (no ", cg::kPrefix, name, " below ",
             parent.empty() ? std::string("the caller's cgroups") : parent, "; see --list)"));
@@ -153,7 +149,7 @@ int do_info(const cg::Host& host, bool json) {
     std::printf("%s\n", cg::host_json(host).c_str());
     return 0;
   }
-  std::printf("cgroup %s%s%s\n", cg::mode_name(host.mode), host.fake ? " (fake tree, RT_CGROUP_FS)" : "",
+  std::printf("cgroup %s%s%s\n", cg::mode_name(host.mode), host.fake() ? " (fake tree, RT_CGROUP_FS)" : "",
               host.hybrid_unified ? " (using the v2 hierarchy too, RT_CGROUP_UNIFIED)" : "");
   for (const auto& h : host.hierarchies)
     std::printf("%-2s %-16s %-28s %s\n", h.v2 ? "v2" : "v1", h.label().c_str(), h.mount.c_str(), h.self.c_str());

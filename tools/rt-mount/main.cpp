@@ -27,7 +27,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "cgroup.hpp"
+#include "cgroup_host.hpp"
 #include "chain.hpp"
 #include "fd.hpp"
 #include "fs.hpp"
@@ -427,7 +427,7 @@ void mount_sys(const Root& root) {
 // cgroup.events on v2).
 void mount_cgroupfs(const Root& root) {
   cgroup::Host host = cgroup::detect();
-  if (host.fake) die("--cgroupfs: RT_CGROUP_FS is set (a fake cgroup tree cannot be mounted)");
+  if (host.fake()) die("--cgroupfs: RT_CGROUP_FS is set (a fake cgroup tree cannot be mounted)");
   std::vector<std::string> shown, hidden;
   auto attach = [&](const cgroup::Hierarchy& h, const std::string& path) {
     std::string controllers = h.v2 ? std::string() : join(h.controllers, ",");

@@ -90,7 +90,6 @@ std::vector<State> list_states(const std::string& root) {
 std::optional<cg::Group> group_of(const State& st) {
   try {
     cg::Host host = cg::detect();
-    if (cg::is_path(st.cgroup_name)) return cg::Group::find_at(host, st.cgroup_name);
     return cg::Group::find(host, st.cgroup_name, cg::normalize_parent(st.cgroup_parent));
   } catch (const Error&) {
     return std::nullopt;

@@ -1,0 +1,28 @@
+// Writing limits into a group's directories: helpers of cgroup_group.cpp
+// (no tool includes this).
+#pragma once
+#include <string>
+#include <vector>
+
+#include "cgroup_host.hpp"
+#include "cgroup_limits.hpp"
+
+namespace rt::cgroup {
+
+// Refuse a wanted cpuset the nearest existing ancestor `anc_dir` does not
+// have (rt::Error naming what it has). `cpus`: CPUs, else memory nodes.
+void check_cpuset(const Hierarchy& h, const std::string& anc_dir, const std::string& want, bool cpus);
+// v1: a new cpuset group has no cpus and mems, and no task can join it
+// until they are set: copy them from the parent (only into groups rt made).
+void init_cpuset_v1(const std::string& dir, const std::string& cpus, const std::string& mems);
+// The limits that exist on v1 only: refused on v2 before anything is made.
+void check_v1_only(const Limits& l, const std::string& where);
+// Write the limits into the v1 group at `dir` of `h`. `update`: an existing
+// group; only what `l` gives is written, no defaults. `bpf_devices`: the
+// device rules go to a BPF program on v2, not to this hierarchy.
+void apply_v1(const Hierarchy& h, const std::string& dir, const Limits& l, bool bpf_devices, bool update = false);
+// Write the limits into the v2 group at `dir`, whose controllers `enabled`
+// are on.
+void apply_v2(const std::string& dir, const std::vector<std::string>& enabled, const Limits& l, bool update = false);
+
+}  // namespace rt::cgroup

@@ -1,0 +1,119 @@
+// RT_CGROUP_FS=DIR: a tree of plain files that stands for the cgroup
+// filesystems in tests (see detect() in cgroup_host.hpp). Its pids are
+// nobody's: nothing in it is ever signalled or moved.
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "cgroup_files.hpp"
+#include "cgroup_host.hpp"
+#include "error.hpp"
+#include "fd.hpp"
+#include "fs.hpp"
+#include "log.hpp"
+#include "parse.hpp"
+
+namespace rt::cgroup {
+namespace {
+
+class FakeTree final : public Tree {
+ public:
+  explicit FakeTree(std::string root) : root_(std::move(root)) {}
+
+  std::vector<Hierarchy> hierarchies(const std::vector<Membership>& self) const override {
+    std::vector<Hierarchy> out;
+    auto add_v2 = [&](const std::string& mount) {
+      Hierarchy h;
+      h.v2 = true;
+      h.id = 0;
+      h.mount = mount;
+      for (const auto& s : self)
+        if (s.id == 0 && s.controllers.empty()) h.self = s.path;
+      out.push_back(std::move(h));
+    };
+    if (exists(root_ + "/cgroup.controllers")) {
+      add_v2(root_);
+      return out;
+    }
+    for (const auto& sub : groups_below(root_)) {
+      std::string mount = root_ + "/" + sub;
+      if (exists(mount + "/cgroup.controllers")) {
+        add_v2(mount);
+        continue;
+      }
+      Hierarchy h;
+      h.mount = mount;
+      h.controllers = split(sub == "systemd" ? "name=systemd" : sub, ',');
+      for (const auto& s : self)
+        if (!s.controllers.empty() && contains(h.controllers, s.controllers[0])) {
+          h.id = s.id;
+          h.self = s.path;
+        }
+      out.push_back(std::move(h));
+    }
+    return out;
+  }
+
+  // Directories whose name starts with '.' (.template) are no groups.
+  std::vector<std::string> groups_below(const std::string& dir) const override {
+    std::vector<std::string> out;
+    for (auto& d : subdirs(dir))
+      if (d[0] != '.') out.push_back(std::move(d));
+    return out;
+  }
+
+  // A new directory gets the files the kernel would create: copies of the
+  // hierarchy's .template/ files.
+  bool make(const Hierarchy& h, const std::string& dir) const override {
+    if (::mkdir(dir.c_str(), 0755) != 0) {
+      if (errno == EEXIST) return false;
+      throw_errno(str("cannot create cgroup ", dir));
+    }
+    std::string tpl = h.mount + "/.template";
+    if (DIR* d = ::opendir(tpl.c_str())) {
+      while (dirent* e = ::readdir(d)) {
+        std::string src = tpl + "/" + e->d_name;
+        struct stat st {};
+        if (::stat(src.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+        auto data = try_read_file(src);
+        UniqueFd fd(::open((dir + "/" + e->d_name).c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+        if (!fd || !data) continue;
+        ssize_t n = ::write(fd.get(), data->data(), data->size());
+        (void)n;
+      }
+      ::closedir(d);
+    }
+    log::step("created ", dir);
+    return true;
+  }
+
+  // Its files are deleted first (cgroupfs's go with the directory).
+  int remove(const std::string& dir) const override {
+    if (DIR* d = ::opendir(dir.c_str())) {
+      while (dirent* e = ::readdir(d)) {
+        struct stat st {};
+        if (::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode))
+          ::unlinkat(::dirfd(d), e->d_name, 0);
+      }
+      ::closedir(d);
+    }
+    return ::rmdir(dir.c_str()) == 0 ? 0 : errno;
+  }
+
+  bool live() const override { return false; }
+
+ private:
+  std::string root_;
+};
+
+}  // namespace
+
+std::shared_ptr<const Tree> fake_tree(const std::string& dir) {
+  if (!is_dir(dir)) throw Error(str("RT_CGROUP_FS=", dir, ": not a directory"));
+  return std::make_shared<const FakeTree>(dir);
+}
+
+}  // namespace rt::cgroup

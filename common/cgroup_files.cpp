@@ -1,0 +1,138 @@
+// Control files: see cgroup_files.hpp.
+#include "cgroup_files.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+
+#include "error.hpp"
+#include "fd.hpp"
+#include "fs.hpp"
+#include "log.hpp"
+
+namespace rt::cgroup {
+
+std::vector<std::string> words(std::string_view s) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+    size_t j = i;
+    while (j < s.size() && !std::isspace(static_cast<unsigned char>(s[j]))) ++j;
+    if (j > i) out.emplace_back(s.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
+bool contains(const std::vector<std::string>& v, std::string_view s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+std::optional<uint64_t> to_u64(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  if (s == "max") return kUnlimited;
+  if (s.empty()) return std::nullopt;
+  // v1 reports "no limit" as a huge number (PAGE_COUNTER_MAX pages, or -1).
+  if (s[0] == '-') return kUnlimited;
+  uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    if (v > (UINT64_MAX - 9) / 10) return kUnlimited;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return v;
+}
+
+std::optional<uint64_t> read_u64(const std::string& path) {
+  auto s = try_read_file(path);
+  if (!s) return std::nullopt;
+  return to_u64(*s);
+}
+
+// "key value" lines (memory.stat, cpu.stat, memory.events, oom_control).
+std::optional<uint64_t> key_value(std::string_view text, std::string_view key) {
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t eol = text.find('\n', pos);
+    if (eol == std::string_view::npos) eol = text.size();
+    std::string_view line = text.substr(pos, eol - pos);
+    if (line.size() > key.size() && line.substr(0, key.size()) == key && line[key.size()] == ' ')
+      return to_u64(line.substr(key.size() + 1));
+    pos = eol + 1;
+  }
+  return std::nullopt;
+}
+
+std::optional<uint64_t> read_key(const std::string& path, std::string_view key) {
+  auto s = try_read_file(path);
+  if (!s) return std::nullopt;
+  return key_value(*s, key);
+}
+
+// Write a control file: one write(2). O_TRUNC so that a fake tree of plain
+// files holds exactly what was written (cgroupfs ignores it).
+std::error_code write_cg(const std::string& path, std::string_view data) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC));
+  if (!fd) return errno_code();
+  ssize_t n;
+  do n = ::write(fd.get(), data.data(), data.size());
+  while (n < 0 && errno == EINTR);
+  if (n < 0) return errno_code();
+  if (static_cast<size_t>(n) != data.size()) return errno_code(EIO);
+  return {};
+}
+
+void set(const std::string& dir, std::string_view file, const std::string& value) {
+  std::string path = str(dir, "/", file);
+  if (auto ec = write_cg(path, value)) {
+    std::string why = ec.message();
+    throw Error(str("cannot set ", file, " to ", value, " in ", dir, ": ", why));
+  }
+  log::step("set ", file, "=", value);
+}
+
+bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
+
+void sleep_ms(int ms) {
+  timespec ts{ms / 1000, static_cast<long>(ms % 1000) * 1000000L};
+  while (::nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+  }
+}
+
+std::vector<std::string> subdirs(const std::string& dir) {
+  std::vector<std::string> out;
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return out;
+  while (dirent* e = ::readdir(d)) {
+    std::string_view n = e->d_name;
+    if (n == "." || n == "..") continue;
+    bool isdir = e->d_type == DT_DIR;
+    if (e->d_type == DT_UNKNOWN) {
+      struct stat st {};
+      isdir = ::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+    }
+    if (isdir) out.emplace_back(n);
+  }
+  ::closedir(d);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+void procs_into(const Tree& tree, const std::string& dir, std::set<pid_t>& out) {
+  if (auto s = try_read_file(dir + "/cgroup.procs")) {
+    for (const auto& w : words(*s)) {
+      auto v = to_u64(w);
+      if (v && *v > 0 && *v < kUnlimited) out.insert(static_cast<pid_t>(*v));
+    }
+  }
+  for (const auto& sub : tree.groups_below(dir)) procs_into(tree, dir + "/" + sub, out);
+}
+
+}  // namespace rt::cgroup

@@ -1,0 +1,105 @@
+// The group of a container: create it with its limits, find it again,
+// start or move processes into it, change its limits, kill everything in
+// it, remove it. Nothing is ever written to a cgroup rt did not create: the
+// caller's cgroups are only read.
+#pragma once
+#include <sys/types.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cgroup_host.hpp"
+#include "cgroup_limits.hpp"
+#include "cgroup_names.hpp"
+#include "error.hpp"
+#include "fd.hpp"
+
+namespace rt::cgroup {
+
+// Thrown by Group::create when rt-NAME exists already.
+struct Exists : Error {
+  using Error::Error;
+};
+
+struct Part {
+  Hierarchy h;
+  std::string base;                  // cgroup path of the parent ("/process_api/x")
+  std::string cg;                    // cgroup path of rt-NAME
+  std::string dir;                   // its directory
+  std::string leaf;                  // where processes go: dir (v1) or dir/payload (v2)
+  std::vector<std::string> made;     // parent directories rt created, outermost first
+  std::vector<std::string> enabled;  // v2: controllers enabled in rt-NAME (when known)
+};
+
+class Group {
+ public:
+  std::string name;    // NAME of rt-NAME, or the exact path
+  bool exact = false;  // made or found by path: processes live in the group itself, on v2 too
+  std::shared_ptr<const Tree> tree;
+  std::vector<Part> parts;
+
+  // Create rt-NAME below `parent` (normalize_parent'd; "" = the caller's
+  // cgroups) on every hierarchy the limits need (and memory, pids, cpuacct
+  // and freezer where they are v1), apply the limits, and hold a lock on it
+  // (flock of its directories) for as long as this object lives, which is
+  // what tells --gc that its supervisor is alive. On any failure removes
+  // what it made and throws rt::Error.
+  static Group create(const Host& host, const std::string& name, const std::string& parent, const Limits& limits);
+  // Create the group at exactly `path` (normalize_path'd; see resolve_path)
+  // on every hierarchy, as create does rt-NAME, but with the processes in
+  // the group itself on v2 too (no payload leaf): what an OCI cgroupsPath
+  // asks for. A directory that exists already is taken over when no process
+  // is in it; one with processes throws Exists.
+  static Group create_at(const Host& host, const std::string& path, const Limits& limits);
+  // The existing directories of a group on every hierarchy: of the exact
+  // group path `arg` when is_path(arg), else of rt-ARG below `parent`.
+  // nullopt when there are none; rt::Error for a bad name or path.
+  static std::optional<Group> find(const Host& host, const std::string& arg, const std::string& parent);
+  // Rebuild from directories recorded earlier (dirs()); missing ones are
+  // dropped.
+  static std::optional<Group> from_dirs(const Host& host, const std::string& name,
+                                        const std::vector<std::string>& dirs);
+
+  std::vector<std::string> dirs() const;
+  const Part* part_with(std::string_view controller) const;  // v1 controller or v2 hierarchy
+
+  // fork(2), with the child created right in the v2 leaf when the group has
+  // one (clone3 CLONE_INTO_CGROUP: no migration, which on a v2 host is the
+  // whole join). *in_v2 says whether that happened; the child then joins
+  // the other hierarchies with join(0, *in_v2). Returns as fork does.
+  pid_t fork(bool* in_v2) const;
+  // Move process `pid` (0: the caller) into the group on every hierarchy
+  // (but the v2 one when `skip_v2`).
+  void join(pid_t pid = 0, bool skip_v2 = false) const;
+  // Change the limits of the existing group: only those `limits` gives
+  // (--memory alone keeps the v1 memory+swap limit, raised to the new
+  // memory limit when it is lower). Throws rt::Error naming the first that
+  // cannot be set, or a controller the group does not have.
+  void update(const Limits& limits) const;
+  // Any process left in it (or in groups below it)?
+  bool populated() const;
+  // Kill every process in it (cgroup.kill on v2; freeze, SIGKILL, thaw on v1,
+  // or SIGKILL until empty without a freezer) and wait up to `timeout_ms`
+  // for them to be gone. Returns false when some are still there.
+  bool kill_all(int timeout_ms = 10000) const;
+  // kill_all, then remove the directories (groups made below it included,
+  // and the parents rt made when they are empty). Returns an error message
+  // ("" on success); ENOENT is not an error.
+  std::string remove(int timeout_ms = 10000);
+  // Give up the lock (the object no longer speaks for a live supervisor).
+  void unlock() { locks_.clear(); }
+
+ private:
+  std::vector<UniqueFd> locks_;
+  static Group make(const Host& host, const std::string& name, const std::string& parent, const std::string& path,
+                    const Limits& limits);
+};
+
+// flock of a group's directory (LOCK_EX, waiting or not); an empty fd when
+// it is held elsewhere or gone.
+UniqueFd lock_dir(const std::string& dir, bool wait);
+
+}  // namespace rt::cgroup

@@ -1,0 +1,97 @@
+// The cgroups of this host: which hierarchies are mounted where (v1, v2 or
+// hybrid), and the caller's place in each. rt-mount needs only this part;
+// the rest of rt::cgroup (cgroup.hpp) builds on it.
+//
+// A Host reaches its groups through a Tree: the kernel's cgroup
+// filesystems, or, with RT_CGROUP_FS=DIR (a testing aid), a tree of plain
+// files standing for them (cgroup_fake.cpp). The group code makes, lists and
+// removes directories only through the Tree, and asks it whether the pids
+// its files hold are live processes of this host.
+#pragma once
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace rt::cgroup {
+
+struct Hierarchy {
+  bool v2 = false;
+  int id = -1;                           // from /proc/self/cgroup (0 on v2)
+  std::string mount;                     // where it is mounted
+  std::string root = "/";                // the hierarchy's path at `mount`
+  std::vector<std::string> controllers;  // v1: the controllers bound to it
+  std::string self = "/";                // the caller's cgroup in it
+  bool has(std::string_view controller) const;
+  // The directory of cgroup path `cg` ("/a/b").
+  std::string dir(std::string_view cg) const;
+  // "memory", "cpu,cpuacct", "unified".
+  std::string label() const;
+  // A v1 hierarchy of name= controllers only (systemd's): no resources.
+  bool named_only() const;
+};
+
+// A line of /proc/self/cgroup: "ID:CONTROLLERS:PATH".
+struct Membership {
+  int id = 0;
+  std::vector<std::string> controllers;
+  std::string path = "/";
+};
+std::vector<Membership> parse_memberships(const std::string& text);
+
+// Where groups are made and removed.
+class Tree {
+ public:
+  virtual ~Tree() = default;
+  // The hierarchies, each with the caller's cgroup from `self`.
+  virtual std::vector<Hierarchy> hierarchies(const std::vector<Membership>& self) const = 0;
+  // The groups directly below directory `dir` (names, sorted).
+  virtual std::vector<std::string> groups_below(const std::string& dir) const = 0;
+  // mkdir a group in `h`; false when it exists already. Throws rt::Error.
+  virtual bool make(const Hierarchy& h, const std::string& dir) const = 0;
+  // rmdir a group with no group below it; 0 or the errno.
+  virtual int remove(const std::string& dir) const = 0;
+  // The kernel's: pids in its files are live processes (signalled, started
+  // into a group with clone3, moved by the v1 "0" to tasks shortcut), and
+  // BPF device programs attach to its directories.
+  virtual bool live() const = 0;
+};
+
+enum class Mode { v1, v2, hybrid };
+const char* mode_name(Mode m);
+
+struct Host {
+  Mode mode = Mode::v1;
+  std::vector<Hierarchy> hierarchies;
+  std::shared_ptr<const Tree> tree;  // set by detect()
+  bool hybrid_unified = false;       // RT_CGROUP_UNIFIED=1 on a hybrid host
+  const Hierarchy* v1(std::string_view controller) const;
+  const Hierarchy* unified() const;
+  // RT_CGROUP_FS: a tree of plain files, not the kernel's.
+  bool fake() const { return tree && !tree->live(); }
+};
+
+// Find the hierarchies (/proc/self/mountinfo) and the caller's place in them
+// (/proc/self/cgroup). Throws rt::Error when there is no cgroup at all.
+//
+// With RT_CGROUP_FS=DIR: DIR is a pure v2 mount when it holds
+// cgroup.controllers; otherwise each subdirectory is a hierarchy: v2 when
+// it holds cgroup.controllers, else v1 with the controllers of its name
+// ("memory", "cpu,cpuacct"). A new group there gets a copy of the files of
+// the hierarchy's .template/ directory, as the kernel would create them, and
+// its files are deleted before rmdir. Nothing is ever signalled.
+// RT_CGROUP_SELF=FILE stands for /proc/self/cgroup.
+Host detect();
+
+// The tree of plain files at DIR (RT_CGROUP_FS; cgroup_fake.cpp).
+std::shared_ptr<const Tree> fake_tree(const std::string& dir);
+
+// Rootless: may an unprivileged caller make its groups here? Only on a pure
+// v2 host, below its own cgroup, and only when that cgroup is delegated to
+// it (its directory and cgroup.procs belong to the caller, as systemd's
+// Delegate=yes makes them). nullopt when it may; else why not, in words
+// that end with what to change.
+std::optional<std::string> not_delegated(const Host& host);
+
+}  // namespace rt::cgroup
