@@ -63,9 +63,13 @@ CXXFLAGS  += -std=c++20 $(OPT_$(MODE)) -Wall -Wextra $(WERROR) -fno-plt
 LDFLAGS   +=
 
 TOOLS      := $(notdir $(wildcard tools/rt-*))
-# Unit tests sit beside the code they test: common/NAME_test.cpp.
+# Unit tests sit beside the code they test: common/NAME_test.cpp,
+# tools/rt-NAME/NAME_test.cpp.
 UNIT_SRC   := $(wildcard common/*_test.cpp)
+TOOL_UNIT_SRC := $(wildcard tools/*/*_test.cpp)
 COMMON_SRC := $(filter-out $(UNIT_SRC),$(wildcard common/*.cpp))
+# A tool's own sources: tools/rt-NAME/*.cpp but its unit tests.
+tool_src = $(filter-out %_test.cpp,$(wildcard tools/$(1)/*.cpp))
 COMMON_OBJ := $(COMMON_SRC:%.cpp=$(BUILD)/obj/%.o)
 COMMON_LIB := $(BUILD)/libcommon.a
 # Objects of tools that run in the container's root (see SAN_IN_ROOT).
@@ -132,7 +136,7 @@ $(BUILD)/libcommon-ubsan.a: $(IN_ROOT_COMMON:%=$(BUILD)/obj-ubsan/common/%.o)
 tool_static = $(or $(filter yes,$($(1)_IN_ROOT)),$(if $(SAN),,$(filter yes,$($(1)_STATIC))))
 tool_objdir = $(if $(filter yes,$($(1)_IN_ROOT)),$(IN_ROOT_OBJ),obj)
 define TOOL_RULE
-$(BIN)/$(1): $(patsubst %.cpp,$(BUILD)/$(call tool_objdir,$(1))/%.o,$(wildcard tools/$(1)/*.cpp)) \
+$(BIN)/$(1): $(patsubst %.cpp,$(BUILD)/$(call tool_objdir,$(1))/%.o,$(call tool_src,$(1))) \
     $(if $(filter yes,$($(1)_IN_ROOT)),$(SAN_OBJ_IN_ROOT) $(COMMON_LIB_IN_ROOT),$(SAN_OBJ) $(COMMON_LIB))
 	@mkdir -p $$(@D)
 	$$(CXX) $$(CXXFLAGS) $$(LDFLAGS) $(if $(filter yes,$($(1)_IN_ROOT)),$(SAN_IN_ROOT),$(SAN)) \
@@ -162,7 +166,7 @@ FUZZ_COMMON  := $(COMMON_SRC:%.cpp=$(FUZZ_DIR)/obj/%.o)
 # maps): those tools' files but main.cpp, in an archive, so that a harness
 # links only what it calls.
 FUZZ_TOOLS   := rt-pull rt-exec rt-unshare
-FUZZ_TOOL_OBJ := $(patsubst %.cpp,$(FUZZ_DIR)/obj/%.o,$(filter-out %/main.cpp,$(wildcard $(FUZZ_TOOLS:%=tools/%/*.cpp))))
+FUZZ_TOOL_OBJ := $(patsubst %.cpp,$(FUZZ_DIR)/obj/%.o,$(filter-out %/main.cpp,$(foreach t,$(FUZZ_TOOLS),$(call tool_src,$(t)))))
 FUZZ_LIBS    := -lcurl -larchive -lcrypto -lseccomp
 
 $(FUZZ_DIR)/.deps-ok: scripts/deps.sh
@@ -201,8 +205,10 @@ asan:
 
 # One small doctest program per tested module (build/unit/NAME_test), each
 # linked with libcommon.a and the libraries common/ needs (no curl, archive,
-# crypto or seccomp code is left there) plus libcap for fs_test.
-UNIT_BIN  := $(UNIT_SRC:common/%.cpp=$(BUILD)/unit/%)
+# crypto or seccomp code is left there) plus libcap for fs_test. A tool's
+# test (build/unit/rt-NAME/NAME_test) links the tool's files but main.cpp,
+# from an archive, and the tool's libraries (rt-NAME_LIBS).
+UNIT_BIN  := $(UNIT_SRC:common/%.cpp=$(BUILD)/unit/%) $(TOOL_UNIT_SRC:tools/%.cpp=$(BUILD)/unit/%)
 UNIT_MAIN := $(BUILD)/obj/tests/unit_main.o
 UNIT_LIBS := -lboost_program_options -lcap
 $(UNIT_MAIN): tests/unit_main.cpp $(FLAGS_STAMP) | $(DEPS_STAMP)
@@ -211,7 +217,16 @@ $(UNIT_MAIN): tests/unit_main.cpp $(FLAGS_STAMP) | $(DEPS_STAMP)
 $(BUILD)/unit/%: $(BUILD)/obj/common/%.o $(UNIT_MAIN) $(COMMON_LIB)
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS) $(LDFLAGS) $(SAN) -o $@ $^ $(UNIT_LIBS)
-.SECONDARY: $(UNIT_SRC:%.cpp=$(BUILD)/obj/%.o)
+define TOOL_UNIT_RULE
+$(BUILD)/unit/lib$(1).a: $(patsubst %.cpp,$(BUILD)/obj/%.o,$(filter-out %/main.cpp,$(call tool_src,$(1))))
+	@rm -f $$@
+	ar rcs $$@ $$^
+$(BUILD)/unit/$(1)/%: $(BUILD)/obj/tools/$(1)/%.o $(UNIT_MAIN) $(BUILD)/unit/lib$(1).a $(COMMON_LIB)
+	@mkdir -p $$(@D)
+	$$(CXX) $$(CXXFLAGS) $$(LDFLAGS) $$(SAN) -o $$@ $$^ $(UNIT_LIBS) $($(1)_LIBS)
+endef
+$(foreach t,$(sort $(patsubst tools/%/,%,$(dir $(TOOL_UNIT_SRC)))),$(eval $(call TOOL_UNIT_RULE,$(t))))
+.SECONDARY: $(UNIT_SRC:%.cpp=$(BUILD)/obj/%.o) $(TOOL_UNIT_SRC:%.cpp=$(BUILD)/obj/%.o)
 # (under MODE=asan a report goes to stderr and fails the program)
 UNIT_ENV  := $(if $(SAN),ASAN_OPTIONS=log_path=stderr UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1)
 unit: $(UNIT_BIN)
