@@ -38,27 +38,26 @@ static std::string private_tmp_dir() {
   return dir;
 }
 
-std::string default_state_root() {
-  if (const char* v = std::getenv("RT_STATE"); v && *v) return v;
-  if (::geteuid() == 0) return "/run/rt";
-  if (const char* v = std::getenv("XDG_RUNTIME_DIR"); v && *v) return str(v, "/rt");
-  return private_tmp_dir() + "/rt";
+// One of rt's roots: the variable `env` names it; else `as_root` for root;
+// else rt/ in the XDG directory `xdg` names, or `below_home` in HOME (when
+// given); else `in_tmp` in the user's private /tmp/rt-UID.
+static std::string root_dir(const char* env, const char* as_root, const char* xdg, const char* below_home,
+                            const char* in_tmp) {
+  if (const char* v = std::getenv(env); v && *v) return v;
+  if (::geteuid() == 0) return as_root;
+  if (const char* v = std::getenv(xdg); v && *v) return str(v, "/rt");
+  if (const char* v = std::getenv("HOME"); below_home && v && *v) return str(v, below_home);
+  return private_tmp_dir() + in_tmp;
 }
 
+std::string default_state_root() { return root_dir("RT_STATE", "/run/rt", "XDG_RUNTIME_DIR", nullptr, "/rt"); }
+
 std::string default_image_root() {
-  if (const char* v = std::getenv("RT_ROOT"); v && *v) return v;
-  if (::geteuid() == 0) return "/var/lib/rt";
-  if (const char* v = std::getenv("XDG_DATA_HOME"); v && *v) return str(v, "/rt");
-  if (const char* v = std::getenv("HOME"); v && *v) return str(v, "/.local/share/rt");
-  return private_tmp_dir() + "/data";
+  return root_dir("RT_ROOT", "/var/lib/rt", "XDG_DATA_HOME", "/.local/share/rt", "/data");
 }
 
 std::string default_config_root() {
-  if (const char* v = std::getenv("RT_CONFIG"); v && *v) return v;
-  if (::geteuid() == 0) return "/etc/rt";
-  if (const char* v = std::getenv("XDG_CONFIG_HOME"); v && *v) return str(v, "/rt");
-  if (const char* v = std::getenv("HOME"); v && *v) return str(v, "/.config/rt");
-  return private_tmp_dir() + "/config";
+  return root_dir("RT_CONFIG", "/etc/rt", "XDG_CONFIG_HOME", "/.config/rt", "/config");
 }
 
 std::string self_dir() {
