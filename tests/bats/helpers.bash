@@ -86,6 +86,23 @@ wait_until() {
   "$@"
 }
 
+# A console socket at PATH (tests/probes/console-socket.py, as containerd's
+# shim holds one), receiving in the background what the terminal whose
+# master is sent there shows; returns once it listens.
+console_socket_listen() {
+  rm -f "$1"
+  python3 "$BATS_TEST_DIRNAME/../probes/console-socket.py" "$1" > "$BATS_TEST_TMPDIR/console.out" 3>&- &
+  CONSOLE_RECEIVER=$!
+  wait_until 50 test -S "$1"
+}
+
+# Wait for that receiver to finish (the terminal closed), then `run cat` what
+# it got: the message sent with the master ("/dev/ptmx"), then the output.
+console_socket_output() {
+  wait "$CONSOLE_RECEIVER"
+  run cat "$BATS_TEST_TMPDIR/console.out"
+}
+
 # True when process PID has a handler installed for signal number SIG
 # (bit SIG-1 of SigCgt in /proc/PID/status).
 catches_signal() {

@@ -856,9 +856,7 @@ payload_fds() {
 
 @test "--console-socket-fd: a pty of the root's devpts, its master sent on the socket, stdio and controlling terminal" {
   local S="$BATS_TEST_TMPDIR/c.sock"
-  python3 "$BATS_TEST_DIRNAME/../probes/console-socket.py" "$S" > "$BATS_TEST_TMPDIR/tty.out" 3>&- &
-  local receiver=$!
-  wait_until 50 test -S "$S"
+  console_socket_listen "$S"
   # The socket connected on fd 5, as rt-oci hands it down.
   run python3 -c 'import os, socket, sys
 s = socket.socket(socket.AF_UNIX)
@@ -869,8 +867,7 @@ os.execvp(sys.argv[2], sys.argv[2:])' "$S" rt-unshare --pid --mount -- rt-mount 
     rt-exec --setsid --console-socket-fd 5 --console-size 100x30 --bind-console -- \
     sh -c 'tty; stty size; ls -l /dev/console; ls /proc/self/fd | tr "\n" " "; echo'
   assert_success
-  wait "$receiver"
-  run cat "$BATS_TEST_TMPDIR/tty.out"
+  console_socket_output
   assert_line --index 0 /dev/ptmx
   assert_line /dev/pts/0
   assert_line "30 100"

@@ -369,33 +369,26 @@ EOS
 
 @test "process.terminal: a pty of the container's own devpts, its master sent on --console-socket, bound on /dev/console" {
   local S="$BATS_TEST_TMPDIR/console.sock"
-  python3 "$BATS_TEST_DIRNAME/../probes/console-socket.py" "$S" > "$BATS_TEST_TMPDIR/tty.out" 3>&- &
-  local receiver=$!
-  wait_until 50 test -S "$S"
+  console_socket_listen "$S"
   spec '.process.terminal = true | .process.consoleSize = {"height": 30, "width": 100}'
   args '["sh","-c","tty; stty size; [ -t 0 ] && echo is-a-tty; ls -l /dev/console"]'
   run oci run --bundle "$B" --console-socket "$S" "$ID"
   assert_success
-  wait "$receiver"
-  run cat "$BATS_TEST_TMPDIR/tty.out"
+  console_socket_output
   assert_line --index 0 /dev/ptmx
   assert_line /dev/pts/0
   assert_line "30 100"
   assert_line is-a-tty
   assert_line --regexp "^crw.* 136, +0 .* /dev/console$"
   # exec -t: a pty of the same devpts, and no /dev/console of its own.
-  rm -f "$S"
-  python3 "$BATS_TEST_DIRNAME/../probes/console-socket.py" "$S" > "$BATS_TEST_TMPDIR/tty.out" 3>&- &
-  receiver=$!
-  wait_until 50 test -S "$S"
+  console_socket_listen "$S"
   args '["sleep","1000"]'
   spec '.process.terminal = false'
   create --bundle "$B" "$ID"
   oci start "$ID"
   run oci exec -t --console-socket "$S" "$ID" sh -c 'tty; [ -t 0 ] && echo is-a-tty'
   assert_success
-  wait "$receiver"
-  run cat "$BATS_TEST_TMPDIR/tty.out"
+  console_socket_output
   assert_line /dev/pts/0
   assert_line is-a-tty
   oci delete --force "$ID"
