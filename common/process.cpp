@@ -58,10 +58,15 @@ pid_t spawn(const std::vector<std::string>& argv, const SpawnOptions& o) {
   sa.stdio(0, o.in);
   sa.stdio(1, o.out);
   sa.stdio(2, o.err);
+  for (auto [from, to] : o.fds) posix_spawn_file_actions_adddup2(&sa.fa, from, to);
+  if (!o.cwd.empty()) posix_spawn_file_actions_addchdir_np(&sa.fa, o.cwd.c_str());
+  short flags = 0;
   if (o.mask) {
     posix_spawnattr_setsigmask(&sa.attr, o.mask);
-    posix_spawnattr_setflags(&sa.attr, POSIX_SPAWN_SETSIGMASK);
+    flags |= POSIX_SPAWN_SETSIGMASK;
   }
+  if (o.new_session) flags |= POSIX_SPAWN_SETSID;
+  if (flags) posix_spawnattr_setflags(&sa.attr, flags);
   pid_t pid = -1;
   int e = posix_spawnp(&pid, args[0], &sa.fa, &sa.attr, args.data(), environ);
   if (e != 0) throw Error(str("cannot execute ", argv[0]), e, e == ENOENT ? kExitNotFound : kExitCannotExec);

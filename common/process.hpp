@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "error.hpp"
@@ -53,6 +54,13 @@ struct SpawnOptions {
   // The child's signal mask (nullptr: the caller's). A tool that blocks
   // signals to read them with sigwaitinfo/signalfd passes its original mask.
   const sigset_t* mask = nullptr;
+  // More fds handed down: (source, number in the child). Sources must not
+  // be 0-2 or another pair's number.
+  std::vector<std::pair<int, int>> fds = {};
+  // A session of its own (setsid): a helper that outlives its caller.
+  bool new_session = false;
+  // The child's working directory ("": the caller's).
+  std::string cwd = {};
 };
 
 // Start argv[0] (looked up in PATH when it has no '/') with posix_spawn:

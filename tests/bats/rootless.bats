@@ -53,6 +53,13 @@ teardown() {
       [ "$pid" -gt 0 ] 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
     done
   done
+  # the network helpers their records name, and a server of the test's
+  for f in "$RL"/run/rt/netns/*.json; do
+    [ -f "$f" ] || continue
+    pid=$(jq -r '.helper.pid // 0' "$f")
+    [ "$pid" -gt 0 ] && kill -9 "$pid" 2>/dev/null || true
+  done
+  [ -z "${HOST_SERVER:-}" ] || { kill "$HOST_SERVER" 2>/dev/null; wait "$HOST_SERVER" 2>/dev/null || true; }
   [ -z "${RL:-}" ] || rm -rf "$RL"
   rt_teardown
 }
@@ -86,15 +93,153 @@ as_user() {
   [ ! -e "$RL/run/rt/containers/$id" ]
 }
 
-@test "rootless rt-run: no network but lo by default; a bridge is refused before anything is made" {
-  run as_user rt-run --rm --rootfs "$RL/rootfs" -- sh -c 'ls /sys/class/net; cat /sys/class/net/lo/flags'
+@test "rootless rt-run --network none: only lo; a bridge is refused before anything is made" {
+  run as_user rt-run --rm --network none --rootfs "$RL/rootfs" -- sh -c 'ls /sys/class/net; cat /sys/class/net/lo/flags'
   assert_success
   assert_output "lo
 0x9"
   run as_user rt-run --rm --network bridge --rootfs "$RL/rootfs" -- true
   assert_failure 125
-  assert_output "rt-run: --network bridge needs root (rt-net's bridges and firewall rules); without root use --network none (the default) or host"
+  assert_output "rt-run: --network bridge needs root (rt-net's bridges and firewall rules); without root use --network pasta or slirp4netns (user-mode networking, the default where installed), none or host"
   [ ! -e "$RL/run/rt/containers" ] || [ -z "$(ls "$RL/run/rt/containers")" ]
+}
+
+# pasta and slirp4netns open /dev/net/tun, which distributions make 0666
+# (udev's rule). Where this host's is not, the user's command runs in a
+# mount namespace of its own where a node of the same device with that mode
+# covers it: the host's stays as it is.
+as_user_net() {
+  [ -c /dev/net/tun ] || skip "no /dev/net/tun (the tun module is not loaded)"
+  if [ "$(stat -c %a /dev/net/tun)" = 666 ]; then
+    as_user "$@"
+    return
+  fi
+  [ -c "$RL/tun" ] || mknod -m 666 "$RL/tun" c "$((0x$(stat -c %t /dev/net/tun)))" "$((0x$(stat -c %T /dev/net/tun)))"
+  unshare --mount --propagation private sh -c 'mount --bind "$1" /dev/net/tun && shift && exec "$@"' sh "$RL/tun" \
+    setpriv --reuid "$RL_UID" --regid "$RL_GID" --clear-groups \
+    env -i PATH="$RT_BIN:/usr/bin:/bin" HOME="$RL/home" XDG_RUNTIME_DIR="$RL/run" "$@"
+}
+
+need_tool() {
+  command -v "$1" >/dev/null || skip "$1 is not installed (Debian package $2)"
+}
+
+# A server on the host's 127.0.0.1 (stopped by pid in teardown), serving
+# $RL/www; its port in HOST_PORT.
+start_host_server() {
+  mkdir -p "$RL/www"
+  echo "reached the host's loopback" > "$RL/www/marker"
+  HOST_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  python3 -m http.server "$HOST_PORT" --bind 127.0.0.1 --directory "$RL/www" >/dev/null 2>&1 3>&- &
+  HOST_SERVER=$!
+  served() { curl -sf -o /dev/null "http://127.0.0.1:$HOST_PORT/marker"; }
+  wait_until 50 served
+}
+
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# No process of the user's is left (no helper, no container), nor a record
+# of a network.
+nothing_left() {
+  # (a helper killed a moment ago may still be a zombie until init reaps it)
+  ! ps -o stat= -u "$RL_UID" | grep -qv '^Z' || { ps -o pid,stat,args -u "$RL_UID" >&2; return 1; }
+  [ -z "$(ls "$RL/run/rt/netns" 2>/dev/null)" ]
+}
+
+# One user-mode network, TOOL (PACKAGE), whose gateway address is the
+# host's loopback with :host-loopback (GATEWAY: how to find it inside).
+user_network_test() {
+  local tool=$1 gateway=$2
+  start_host_server
+  # outbound: with host-loopback, the gateway is the host's 127.0.0.1
+  run --separate-stderr as_user_net rt-run --rm --network "$tool:host-loopback" --rootfs "$RL/rootfs" -- sh -c "
+    ls /sys/class/net | tr '\n' ' '; echo
+    wget -q -O - http://$gateway:$HOST_PORT/marker"
+  assert_success
+  assert_line --index 0 "eth0 lo "
+  assert_line --index 1 "reached the host's loopback"
+  nothing_left
+  # without it, neither the gateway nor the container's own 127.0.0.1 is
+  # the host's loopback (pasta's default would forward the host's ports there)
+  run --separate-stderr as_user_net rt-run --rm --network "$tool" --rootfs "$RL/rootfs" -- sh -c "
+    wget -q -T 3 -O - http://127.0.0.1:$HOST_PORT/marker || echo refused
+    [ $tool = pasta ] || wget -q -T 3 -O - http://10.0.2.2:$HOST_PORT/marker || echo refused"
+  assert_success
+  refute_output --partial "reached"
+  nothing_left
+  # -p: a server in a detached container, reached on the host's 127.0.0.1
+  local port
+  port=$(free_port)
+  run --separate-stderr as_user_net rt-run -d --name web --network "$tool" -p "127.0.0.1:$port:80" --rootfs "$RL/rootfs" -- \
+    sh -c 'mkdir /www && echo "served from the container" > /www/index.html && exec httpd -f -p 80 -h /www'
+  assert_success
+  id=$output
+  reached() { [ "$(curl -sf "http://127.0.0.1:$port/")" = "served from the container" ]; }
+  wait_until 50 reached
+  [ "$(as_user rt-repl ps --json | jq -r '.[0].ports | join(" ")')" = "127.0.0.1:$port->80/tcp" ]
+  helper=$(jq -r .helper.pid "$RL/run/rt/netns/$id.json")
+  [ "$(tr '\0' '\n' < "/proc/$helper/cmdline" | head -1)" = "$(command -v "$tool")" ]
+  [ "$(stat -c %u /proc/$helper)" = "$RL_UID" ]
+  # rm -f: the container, its helper and its record go
+  run as_user rt-repl rm -f web
+  assert_success
+  # gone (or a zombie until init reaps it)
+  [ ! -e "/proc/$helper" ] || [ "$(cut -d' ' -f3 "/proc/$helper/stat")" = Z ]
+  nothing_left
+  ! curl -sf -m 2 -o /dev/null "http://127.0.0.1:$port/"
+}
+
+@test "rootless --network pasta: outbound to the host's loopback only with :host-loopback, -p reaches the container, nothing left after rm -f" {
+  need_tool pasta passt
+  user_network_test pasta '$(ip route | awk "/^default/ {print \$3}")'
+}
+
+@test "rootless --network slirp4netns: outbound to the host's loopback only with :host-loopback, -p reaches the container, nothing left after rm -f" {
+  need_tool slirp4netns slirp4netns
+  user_network_test slirp4netns 10.0.2.2
+}
+
+@test "rootless default network: pasta where usable, else slirp4netns, else none; a network asked for without them names the packages" {
+  need_tool pasta passt
+  run --separate-stderr as_user_net rt-run --rm --rootfs "$RL/rootfs" -- ls /sys/class/net
+  assert_success
+  assert_output "eth0
+lo"
+  nothing_left
+  # neither on PATH: none by default, and a port or a network asked for is refused before anything is made
+  mkdir "$RL/bin"
+  for t in rt-run rt-unshare rt-mount rt-exec rt-net newuidmap newgidmap; do ln -s "$(command -v $t)" "$RL/bin/$t"; done
+  nopath() { as_user_net env PATH="$RL/bin" "$@"; }
+  run --separate-stderr nopath rt-run --rm --rootfs "$RL/rootfs" -- ls /sys/class/net
+  assert_success
+  assert_output "lo"
+  run nopath rt-run --rm -p 8080:80 --rootfs "$RL/rootfs" -- true
+  assert_failure 125
+  assert_output "rt-run: --publish and --publish-all need a network, and without root that is pasta or slirp4netns: pasta is not installed (Debian package passt); slirp4netns is not installed (Debian package slirp4netns)"
+  run nopath rt-run --rm --network pasta --rootfs "$RL/rootfs" -- true
+  assert_failure 125
+  assert_output "rt-run: --network pasta: pasta is not installed (Debian package passt)"
+  run nopath rt-run --rm --network slirp4netns:loopback --rootfs "$RL/rootfs" -- true
+  assert_failure 125
+  assert_output "rt-run: invalid --network 'slirp4netns:loopback' (slirp4netns takes one option: host-loopback)"
+  [ -z "$(ls "$RL/run/rt/containers" 2>/dev/null)" ]
+  nothing_left
+}
+
+@test "rootless rt-run --explain with a user-mode network: the printed pipeline runs as it is, and rt-net down leaves nothing" {
+  need_tool pasta passt
+  start_host_server
+  port=$(free_port)
+  run --separate-stderr as_user_net rt-run --explain --network pasta:host-loopback -p "127.0.0.1:$port:80" --rootfs "$RL/rootfs" -- \
+    sh -c "wget -q -O - http://\$(ip route | awk '/^default/ {print \$3}'):$HOST_PORT/marker"
+  assert_success
+  assert_output --regexp "rt-net up --network pasta --host-loopback --publish 127.0.0.1:$port:80 --id [0-9a-f]+ \"/proc/\\\$pid/ns/net\""
+  assert_output --regexp "rt-unshare --user .* --net .* --pid-fd 5 --sync-fd 3 "
+  echo "$output" > "$RL/pipeline.sh"
+  run --separate-stderr as_user_net sh "$RL/pipeline.sh"
+  assert_success
+  assert_output "reached the host's loopback"
+  nothing_left
 }
 
 @test "rootless rt-run: a limit without a delegated cgroup is refused in one line that says why and what to change" {

@@ -36,6 +36,8 @@
 #include "parse.hpp"
 #include "paths.hpp"
 #include "ports.hpp"
+#include "usermode.hpp"
+#include "usernet.hpp"
 
 namespace {
 using namespace rt;
@@ -44,6 +46,7 @@ using strings = std::vector<std::string>;
 
 const char* kUsage =
     "rt-net up [--network NAME] [--ip ADDR] [-p SPEC]... [--ifname IF] [--etc-dir DIR ...] ID | --id ID NSPATH\n"
+    "       rt-net up --network pasta|slirp4netns [--host-loopback] [-p SPEC]... --id ID /proc/PID/ns/net\n"
     "       rt-net down ID | show ID\n"
     "       rt-net create NAME [--subnet CIDR] [--gateway IP] [--bridge DEV] [--internal]\n"
     "       rt-net ls | inspect NAME | rm NAME";
@@ -68,6 +71,7 @@ void add_options(po::options_description& d) {
       ("internal", po::bool_switch(), "create: no outbound NAT and no default route")
       ("disable-dns", po::bool_switch(), "create: no names (by default containers on the network resolve each other by name)")
       ("name", po::value<std::string>()->value_name("NAME"), "up: the container's name, which the others on a network with names resolve")
+      ("host-loopback", po::bool_switch(), "up, with --network pasta or slirp4netns: the gateway's address reaches the host's 127.0.0.1")
       ("json", po::bool_switch(), "ls: one JSON array");
   // clang-format on
 }
@@ -194,6 +198,26 @@ int up(const po::variables_map& vm, const strings& args) {
   std::vector<PortMapping> ports;
   std::string ip = opt<std::string>(vm, "ip");
   std::string etc_dir = opt<std::string>(vm, "etc-dir");
+  std::string network = opt<std::string>(vm, "network", kDefaultNetwork);
+  // pasta and slirp4netns: a helper of the caller's own attaches to a
+  // namespace a process is in (its user namespace owns the network one).
+  bool user_mode = usernet::is_user_mode(network);
+  pid_t target = 0;
+  if (user_mode) {
+    if (owned)
+      die(str("--network ", network, " attaches to a container's namespace: rt-net up --network ", network,
+              " --id ID /proc/PID/ns/net"));
+    auto f = split(nspath, '/');
+    if (f.size() == 5 && f[0].empty() && f[1] == "proc" && f[3] == "ns" && f[4] == "net")
+      target = static_cast<pid_t>(std::strtol(f[2].c_str(), nullptr, 10));
+    if (target <= 0 || f[2].find_first_not_of("0123456789") != std::string::npos)
+      die(str("--network ", network, " takes the namespace as /proc/PID/ns/net (PID: a process in it), not ", nspath));
+    if (!ip.empty() || !etc_dir.empty() || vm.count("name"))
+      die(str("--ip, --etc-dir and --name do not apply to --network ", network));
+    if (auto why = usernet::unusable(network)) die(*why);
+  } else if (flag(vm, "host-loopback")) {
+    die("--host-loopback goes with --network pasta or slirp4netns");
+  }
   etc::Request files;
   json list;
   try {
@@ -209,8 +233,10 @@ int up(const po::variables_map& vm, const strings& args) {
     in_addr a{};
     if (!ip.empty() && ::inet_pton(AF_INET, ip.c_str(), &a) != 1)
       throw Error(str("invalid --ip '", ip, "' (expected an IPv4 address)"));
-    list = load_network(opt<std::string>(vm, "network", kDefaultNetwork));
-    for (const auto& p : list["plugins"]) find_plugin(p.value("type", ""));
+    if (!user_mode) {
+      list = load_network(network);
+      for (const auto& p : list["plugins"]) find_plugin(p.value("type", ""));
+    }
   } catch (const Error& e) {
     die(e.what());
   }
@@ -219,6 +245,29 @@ int up(const po::variables_map& vm, const strings& args) {
   std::string dir = netns_dir(), record = dir + "/" + id + ".json";
   if (owned) nspath = dir + "/" + id;
   if (path_exists(record)) die(str(id, " is up already (rt-net down ", id, " first)"));
+  if (user_mode) {
+    mkdir_p(dir, 0700);
+    json h = usermode_up({network, target, ifname, ports, flag(vm, "host-loopback"), dir, id});
+    json r = {{"id", id},
+              {"netns", nspath},
+              {"ownNetns", false},
+              {"name", name},
+              {"network", network},
+              {"ifname", ifname},
+              {"ips", h["ips"]},
+              {"ports", ports_json(ports)},
+              {"hostLoopback", flag(vm, "host-loopback")},
+              {"helper", {{"program", h["program"]}, {"pid", h["pid"]}, {"start", h["start"]}}}};
+    try {
+      write_file_atomic(record, r.dump(2) + "\n", 0600, false);
+    } catch (...) {
+      usermode_down(r["helper"]);
+      throw;
+    }
+    log::step("network ", network, " up for ", id, ", pid ", h["pid"].get<int>());
+    print_record(r);
+    return 0;
+  }
 
   // 2. The namespace, then CNI ADD; undone on any failure.
   Attachment at{id, nspath, ifname, json::object(), name};
@@ -274,6 +323,12 @@ int down(const strings& args) {
   }
   json r = json::parse(*text, nullptr, false);
   if (r.is_discarded()) throw Error(str(record, ": not JSON"));
+  if (r.contains("helper")) {  // pasta, slirp4netns: no CNI, no namespace of ours
+    usermode_down(r["helper"]);
+    if (::unlink(record.c_str()) != 0 && errno != ENOENT) throw_errno(str("cannot remove ", record));
+    log::step("network down for ", id);
+    return 0;
+  }
   std::string nspath = r.value("netns", "");
   bool owned = r.value("ownNetns", false);
   // DEL with the namespace while it exists (the plugins remove the
@@ -299,6 +354,7 @@ int show(const strings& args) {
 
 int create(const po::variables_map& vm, const strings& args) {
   if (args.size() != 1) die("create takes one NAME");
+  if (usernet::is_user_mode(args[0])) die(str(args[0], " is the name of a user-mode network: choose another"));
   NetworkOptions o{opt<std::string>(vm, "subnet"), opt<std::string>(vm, "gateway"), opt<std::string>(vm, "bridge"),
                    flag(vm, "internal"),
                    // As docker's: names on user networks, none on the default bridge.
@@ -441,7 +497,7 @@ int run(int argc, char** argv) {
   };
   if (verb == "up")
     return only({"network", "ip", "publish", "ifname", "id", "name", "etc-dir", "hostname", "dns", "dns-search",
-                 "dns-option", "add-host"}),
+                 "dns-option", "add-host", "host-loopback"}),
            up(vm, args);
   if (verb == "down") return only({}), down(args);
   if (verb == "show") return only({}), show(args);

@@ -189,33 +189,6 @@ void plan_etc_files(const ContainerStore& store, const Spec& s, Plan& p, const s
   p.etc_files = r;
 }
 
-// Run rt-net up; its result gives the container's addresses and ports.
-// rt-net's one-line error is passed on as rt-run's.
-void network_up(ContainerState& c, const Plan& p) {
-  std::string out;
-  UniqueFd err(::memfd_create("rt-net-stderr", MFD_CLOEXEC));
-  if (!err) throw_errno("cannot create a memfd");
-  int rc = run_and_read(p.net_up, out, {.err = err.get()});
-  std::string msg;
-  char buf[1024];
-  ssize_t n = ::pread(err.get(), buf, sizeof buf - 1, 0);
-  if (n > 0) msg.assign(buf, static_cast<size_t>(n));
-  while (!msg.empty() && msg.back() == '\n') msg.pop_back();
-  if (rc == 0 && !msg.empty()) std::fprintf(stderr, "%s\n", msg.c_str());  // its warnings
-  if (rc != 0) {
-    if (starts_with(msg, "rt-net: ")) msg = msg.substr(8);
-    throw Error(str("cannot attach the container to network ", c.network, ": ",
-                    msg.empty() ? str("rt-net exit status ", rc) : msg));
-  }
-  auto j = nlohmann::json::parse(out, nullptr, false);
-  if (j.is_discarded()) throw Error("rt-net up printed no JSON");
-  for (const auto& a : j.value("ips", nlohmann::json::array())) c.ips.push_back(a.get<std::string>());
-  for (const auto& m : j.value("ports", nlohmann::json::array()))
-    c.ports.push_back(port_text({m.value("hostIP", ""), m.value("hostPort", uint16_t{0}),
-                                 m.value("containerPort", uint16_t{0}), m.value("protocol", "tcp")}));
-  log::step("network ", c.network, " up: ", join(c.ips, " "));
-}
-
 // An unprivileged caller: root of a user namespace of its own, a cgroup only
 // where the host delegates one, and no network that needs root. Refuses
 // (before any side effect) what cannot work, saying what to change.
@@ -248,7 +221,7 @@ void plan_rootless(const Spec& s, Plan& p) {
   }
   if (cni_network(s))
     die(str("--network ", s.network, " needs root (rt-net's bridges and firewall rules); without root use --network ",
-            "none (the default) or host"));
+            "pasta or slirp4netns (user-mode networking, the default where installed), none or host"));
 }
 
 int run_main(int argc, char** argv) {
@@ -291,6 +264,11 @@ int run_main(int argc, char** argv) {
     plan_etc_files(store, s, p, store.dir(p.id), shared);
     if (cni_network(s)) {
       p.netns = store.root() + "/netns/" + p.id;
+      p.net_up = net_up_argv(s, p, exposed_ports(s, img ? &*img : nullptr));
+    } else if (user_network(s)) {
+      p.user_net = true;
+      p.pid_fd = 5;
+      p.sync_fd = 3;
       p.net_up = net_up_argv(s, p, exposed_ports(s, img ? &*img : nullptr));
     } else if (shared) {
       p.netns = container_netns(store, *shared);
@@ -346,6 +324,11 @@ int run_main(int argc, char** argv) {
     if (cni_network(s)) {
       p.netns = store.root() + "/netns/" + c.id;
       p.net_up = net_up_argv(s, p, exposed_ports(s, img ? &*img : nullptr));
+    } else if (user_network(s)) {
+      // Attached once the chain has made the namespace (supervise.cpp).
+      p.user_net = true;
+      p.sync_fd = 3;
+      p.net_up = net_up_argv(s, p, exposed_ports(s, img ? &*img : nullptr));
     }
     UniqueFd env_src(::fcntl(env_memfd(p.env).get(), F_DUPFD_CLOEXEC, 10));
     if (!env_src) throw_errno("cannot duplicate an fd");
@@ -383,7 +366,7 @@ int run_main(int argc, char** argv) {
     log::step("container ", c.short_id(), " recorded");
     // The network, once the record says who owns it (gc tears it down if
     // rt-run dies from here on).
-    if (!p.net_up.empty()) {
+    if (!p.net_up.empty() && !p.user_net) {
       network_up(c, p);
       store.save(c);
     }

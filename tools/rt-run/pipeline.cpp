@@ -41,7 +41,7 @@ Chain build_chain(const Spec& s, const Plan& p) {
     for (const auto& m : p.gid_map) add(ns, "--gid-map", m);
   }
   ns.insert(ns.end(), {"--pid", "--mount", "--uts", "--ipc", "--cgroup"});
-  if (s.network == "none") ns.emplace_back("--net");
+  if (s.network == "none" || p.user_net) ns.emplace_back("--net");
   else if (!p.netns.empty()) add(ns, "--join", "net=" + p.netns);
   add(ns, "--hostname", p.hostname);
   if (p.pid_fd >= 0) add(ns, "--pid-fd", std::to_string(p.pid_fd));
@@ -97,6 +97,13 @@ Chain build_chain(const Spec& s, const Plan& p) {
 
 std::vector<std::string> net_up_argv(const Spec& s, const Plan& p, const std::vector<std::string>& extra_publish) {
   std::vector<std::string> v{p.tool_dir + "/rt-net", "up", "--network", s.network};
+  if (p.user_net) {
+    if (s.host_loopback) v.emplace_back("--host-loopback");
+    for (const auto& x : s.publish) add(v, "--publish", x);
+    for (const auto& x : extra_publish) add(v, "--publish", x);
+    add(v, "--id", p.id);
+    return v;
+  }
   add(v, "--ip", s.ip);
   for (const auto& x : s.publish) add(v, "--publish", x);
   for (const auto& x : extra_publish) add(v, "--publish", x);
@@ -125,7 +132,18 @@ std::string render_shell(const Chain& c, const Plan& p, const Spec& s) {
   // A CNI network: rt-net prepares the namespace the chain joins, and
   // removes it after.
   if (!p.etc_dir.empty()) out = str("mkdir -p ", shell_quote(p.etc_dir), " && ", out);
-  if (!p.net_up.empty()) out += words(p.net_up) + " >/dev/null && \\\n";
+  std::string fifo_pid = p.bundle + "/net.pid", fifo_go = p.bundle + "/net.go";
+  if (p.user_net) {
+    // A user-mode network: rt-net attaches its helper to the namespace the
+    // chain makes, once rt-unshare says its pid (--pid-fd), and lets it go
+    // on (--sync-fd); two fifos carry both.
+    out += str("mkfifo -m 600 ", shell_quote(fifo_pid), " ", shell_quote(fifo_go), " && \\\n");
+    out +=
+        str("{ { read pid <", shell_quote(fifo_pid), " && ", words(p.net_up),
+            " \"/proc/$pid/ns/net\" >/dev/null && echo >", shell_quote(fifo_go), " || kill -9 \"$pid\"; } & } && \\\n");
+  } else if (!p.net_up.empty()) {
+    out += words(p.net_up) + " >/dev/null && \\\n";
+  }
   // Without one, the files rt-run writes (what rt-net up writes with one).
   if (p.etc_files) {
     etc::Texts t = etc::make_texts(*p.etc_files, read_host("/etc/hosts"), read_host("/etc/resolv.conf"),
@@ -162,8 +180,10 @@ std::string render_shell(const Chain& c, const Plan& p, const Spec& s) {
   // opened on the host.
   if (p.seccomp_fd >= 0) out += str(" ", p.seccomp_fd, "<", shell_quote(s.seccomp));
   if (!p.env_file.empty()) out += str(" ", p.env_fd, "<", shell_quote(p.env_file));
+  if (p.user_net) out += str(" ", p.pid_fd, ">", shell_quote(fifo_pid), " ", p.sync_fd, "<>", shell_quote(fifo_go));
   out += '\n';
   if (!p.net_up.empty()) out += words({p.tool_dir + "/rt-net", "down", p.id}) + "\n";
+  if (p.user_net) out += str("rm -f ", shell_quote(fifo_pid), " ", shell_quote(fifo_go), "\n");
   return out;
 }
 

@@ -27,6 +27,10 @@ struct Plan {
   std::string env_file;             // --explain: where the printed chain writes `env` first
   std::string netns;                // a network namespace to join (rt-net's, another container's, ns:PATH)
   std::vector<std::string> net_up;  // rt-net up ... ID (a CNI network), run before the chain
+  // A user-mode network (pasta, slirp4netns): net_up ends with --id ID and
+  // is run, with /proc/PID/ns/net added, once the chain has made its
+  // namespaces and before it goes on (it waits on sync_fd).
+  bool user_net = false;
   // /etc/hosts, hostname, resolv.conf: written in etc_dir (the container's
   // state directory) by rt-net up for a CNI network, else by rt-run from
   // etc_files; etc_binds are rt-mount's --bind values for them.
@@ -40,7 +44,8 @@ struct Plan {
   bool cgroup = true;
 };
 
-// The rt-net command that attaches container `id` to its network.
+// The rt-net command that attaches container `id` to its network (for a
+// user-mode one, without the namespace's path).
 std::vector<std::string> net_up_argv(const Spec& s, const Plan& p, const std::vector<std::string>& extra_publish);
 
 struct Chain {

@@ -12,6 +12,7 @@
 #include "log.hpp"
 #include "parse.hpp"
 #include "ports.hpp"
+#include "usernet.hpp"
 
 namespace rt::run {
 
@@ -47,7 +48,7 @@ void add_options(po::options_description& desc) {
       ("init", po::bool_switch(), "run a minimal init as PID 1 that reaps zombies and forwards signals")
       ("entrypoint", po::value<std::string>()->value_name("CMD"), "override the image's entrypoint (\"\" for none)")
       ("pull", po::value<std::string>()->value_name("POLICY"), "missing (default), always or never")
-      ("network", po::value<std::string>()->value_name("MODE"), "bridge (default as root), NAME (a network of rt-net), none (only lo), host, container:NAME or ns:PATH")
+      ("network", po::value<std::string>()->value_name("MODE"), "bridge (default as root), NAME (a network of rt-net), pasta or slirp4netns (user-mode, the default without root; :host-loopback lets the gateway reach the host's 127.0.0.1), none (only lo), host, container:NAME or ns:PATH")
       ("net", po::value<std::string>()->value_name("MODE"), "same as --network")
       ("ip", po::value<std::string>()->value_name("ADDR"), "the container's IPv4 address on its network")
       ("publish,p", po::value<strings>()->composing()->value_name("SPEC"), "publish [IP:][HOSTPORT:]CTRPORT[/tcp|udp] (ranges A-B; a host port left out is chosen); repeatable")
@@ -197,13 +198,26 @@ Spec make_spec(const po::variables_map& vm, const strings& rest) {
   if (!s.pids_limit.empty() && s.pids_limit != "-1") parse_uint(s.pids_limit, "--pids-limit");
   s.cgroup_parent = opt<std::string>(vm, "cgroup-parent");
 
-  // The default: a bridge for root (as docker), none otherwise (rootless
-  // networking is not there yet); RT_NETWORK changes it.
-  std::string dflt = ::geteuid() == 0 ? "bridge" : "none";
-  if (const char* e = std::getenv("RT_NETWORK"); e && *e) dflt = e;
-  std::string net = opt<std::string>(vm, "network", opt<std::string>(vm, "net", dflt));
+  // The default: a bridge for root (as docker); for a user, user-mode
+  // networking (pasta, else slirp4netns) where usable, else none (and
+  // `no_user_net` says why); RT_NETWORK changes it.
+  bool root = ::geteuid() == 0;
+  std::string net = opt<std::string>(vm, "network", opt<std::string>(vm, "net"));
+  std::string no_user_net;
+  if (net.empty())
+    if (const char* e = std::getenv("RT_NETWORK"); e && *e) net = e;
+  if (net.empty()) net = root ? "bridge" : usernet::default_network(no_user_net).value_or("none");
   if (net == "default") net = "bridge";
-  if (starts_with(net, "container:")) {
+  if (auto colon = net.find(':'); colon != std::string::npos && usernet::is_user_mode(net.substr(0, colon))) {
+    if (net.substr(colon + 1) != "host-loopback")
+      throw Error(str("invalid --network '", net, "' (", net.substr(0, colon), " takes one option: host-loopback)"));
+    s.host_loopback = true;
+    net.resize(colon);
+  }
+  if (usernet::is_user_mode(net)) {
+    if (root) throw Error(str("--network ", net, " is for users without root (as root, the bridge does its job)"));
+    if (auto why = usernet::unusable(net)) throw Error(str("--network ", net, ": ", *why));
+  } else if (starts_with(net, "container:")) {
     if (net.size() == 10) throw Error("--network container: needs a container name or id");
   } else if (starts_with(net, "ns:")) {
     std::string path = net.substr(3);
@@ -221,9 +235,14 @@ Spec make_spec(const po::variables_map& vm, const strings& rest) {
   s.publish = opts<std::string>(vm, "publish");
   s.publish_all = flag(vm, "publish-all");
   for (const auto& p : s.publish) parse_publish(p);
-  bool cni = net != "none" && net != "host" && !starts_with(net, "container:") && !starts_with(net, "ns:");
-  if (!cni && (!s.ip.empty() || !s.publish.empty() || s.publish_all))
+  bool user = usernet::is_user_mode(net);
+  bool cni = net != "none" && net != "host" && !starts_with(net, "container:") && !starts_with(net, "ns:") && !user;
+  if (!no_user_net.empty() && (!s.publish.empty() || s.publish_all))
+    throw Error(str("--publish and --publish-all need a network, and without root that is pasta or slirp4netns: ",
+                    no_user_net));
+  if (!cni && !user && (!s.ip.empty() || !s.publish.empty() || s.publish_all))
     throw Error(str("--ip, --publish and --publish-all need a bridge network, not --network ", net));
+  if (user && !s.ip.empty()) throw Error(str("--ip needs a bridge network, not --network ", net));
   if (!s.ip.empty()) {
     unsigned char buf[4];
     if (::inet_pton(AF_INET, s.ip.c_str(), buf) != 1)

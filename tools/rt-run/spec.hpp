@@ -40,21 +40,26 @@ struct Spec {
   std::string memory, memory_swap, cpus, cpu_shares, cpuset_cpus, pids_limit, cgroup_parent;
 
   // Network.
-  std::string network = "none";                           // none | host | bridge | NAME | container:NAME | ns:PATH
-  std::string ip;                                         // --ip
-  std::vector<std::string> publish;                       // -p specs, validated
-  bool publish_all = false;                               // -P: the image's ExposedPorts
+  std::string network = "none";      // none | host | bridge | NAME | container:NAME | ns:PATH | pasta | slirp4netns
+  bool host_loopback = false;        // pasta:host-loopback, slirp4netns:host-loopback
+  std::string ip;                    // --ip
+  std::vector<std::string> publish;  // -p specs, validated
+  bool publish_all = false;          // -P: the image's ExposedPorts
   std::vector<std::string> dns, dns_search, dns_options;  // for /etc/resolv.conf
   std::vector<std::string> add_hosts;                     // NAME:IP, validated
 
   std::vector<std::string> hooks;  // STAGE=PROGRAM
 };
 
-// True when the network is one of rt-net's (bridge or a named network):
-// rt-net sets it up before the chain and tears it down after.
+// True for the user-mode networks, pasta and slirp4netns: rt-net attaches
+// a helper to the namespace the chain makes, before the chain goes on.
+inline bool user_network(const Spec& s) { return s.network == "pasta" || s.network == "slirp4netns"; }
+
+// True when the network is one of rt-net's CNI networks (bridge or a named
+// network): rt-net sets it up before the chain and tears it down after.
 inline bool cni_network(const Spec& s) {
   return s.network != "none" && s.network != "host" && s.network.rfind("container:", 0) != 0 &&
-         s.network.rfind("ns:", 0) != 0;
+         s.network.rfind("ns:", 0) != 0 && !user_network(s);
 }
 
 // Options rt-run understands, for --help and parsing.

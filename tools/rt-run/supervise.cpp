@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
@@ -20,6 +21,7 @@
 #include "fs.hpp"
 #include "log.hpp"
 #include "parse.hpp"
+#include "ports.hpp"
 #include "process.hpp"
 #include "relay.hpp"
 #include "terminal.hpp"
@@ -285,7 +287,11 @@ int supervise(Launch& l, const Signals& sigs, Stdio& io, Session& s, OnRunning o
   Pipe sync;
   std::vector<std::pair<int, int>> handed;
   bool hooks = !c.hooks.empty();
-  if (hooks) {
+  // The chain waits for a go-ahead after making its namespaces when
+  // something must happen in between: prestart hooks, a user-mode network
+  // attached to its network namespace.
+  bool gate = hooks || l.plan.user_net;
+  if (gate) {
     sync = make_pipe();
     sync.read = high_fd(std::move(sync.read));
     handed.emplace_back(sync.read.get(), l.plan.sync_fd);
@@ -325,7 +331,16 @@ int supervise(Launch& l, const Signals& sigs, Stdio& io, Session& s, OnRunning o
       c.pid_start = process_start_time(pid).value_or(0);
       l.store.save(c);
       log::step("container pid ", pid);
-      std::string err = hooks ? run_hooks("prestart", c, sigs) : "";
+      std::string err;
+      if (l.plan.user_net) {
+        try {
+          network_up(c, l.plan, {str("/proc/", pid, "/ns/net")});
+          l.store.save(c);
+        } catch (const Error& e) {
+          err = e.what();
+        }
+      }
+      if (err.empty() && hooks) err = run_hooks("prestart", c, sigs);
       if (!err.empty()) {
         ::kill(pid, SIGKILL);
         sync.write.reset();
@@ -337,9 +352,9 @@ int supervise(Launch& l, const Signals& sigs, Stdio& io, Session& s, OnRunning o
         run_hooks("poststop", c, sigs);
         return kExitToolFailure;
       }
-      if (hooks) {
+      if (gate) {
         try {
-          send_go(sync.write, "the container after its prestart hooks");
+          send_go(sync.write, "the container after its network and prestart hooks");
         } catch (const Error& e) {
           warn(e.what());  // it is gone: the loop below records how it ended
         }
@@ -405,6 +420,33 @@ int supervise(Launch& l, const Signals& sigs, Stdio& io, Session& s, OnRunning o
 }
 
 }  // namespace
+
+void network_up(ContainerState& c, const Plan& p, const std::vector<std::string>& more) {
+  std::string out;
+  UniqueFd err(::memfd_create("rt-net-stderr", MFD_CLOEXEC));
+  if (!err) throw_errno("cannot create a memfd");
+  std::vector<std::string> argv = p.net_up;
+  argv.insert(argv.end(), more.begin(), more.end());
+  int rc = run_and_read(argv, out, {.err = err.get()});
+  std::string msg;
+  char buf[1024];
+  ssize_t n = ::pread(err.get(), buf, sizeof buf - 1, 0);
+  if (n > 0) msg.assign(buf, static_cast<size_t>(n));
+  while (!msg.empty() && msg.back() == '\n') msg.pop_back();
+  if (rc == 0 && !msg.empty()) std::fprintf(stderr, "%s\n", msg.c_str());  // its warnings
+  if (rc != 0) {
+    if (starts_with(msg, "rt-net: ")) msg = msg.substr(8);
+    throw Error(str("cannot attach the container to network ", c.network, ": ",
+                    msg.empty() ? str("rt-net exit status ", rc) : msg));
+  }
+  auto j = nlohmann::json::parse(out, nullptr, false);
+  if (j.is_discarded()) throw Error("rt-net up printed no JSON");
+  for (const auto& a : j.value("ips", nlohmann::json::array())) c.ips.push_back(a.get<std::string>());
+  for (const auto& m : j.value("ports", nlohmann::json::array()))
+    c.ports.push_back(port_text({m.value("hostIP", ""), m.value("hostPort", uint16_t{0}),
+                                 m.value("containerPort", uint16_t{0}), m.value("protocol", "tcp")}));
+  log::step("network ", c.network, " up: ", join(c.ips, " "));
+}
 
 void remove_container_files(const ContainerStore& store, const ContainerState& c) {
   try {

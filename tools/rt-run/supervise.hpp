@@ -24,6 +24,10 @@ int run_foreground(Launch& l);
 // running. Returns rt-run's exit code.
 int run_detached(Launch& l);
 
+// Run rt-net up (plan.net_up, then `more` words); its result gives the
+// container's addresses and ports. rt-net's one-line error is passed on.
+void network_up(ContainerState& c, const Plan& p, const std::vector<std::string>& more = {});
+
 // Remove what --rm (or a failed start) must not leave: writable layer and
 // record.
 void remove_container_files(const ContainerStore& store, const ContainerState& c);

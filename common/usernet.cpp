@@ -1,0 +1,48 @@
+#include "usernet.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "error.hpp"
+#include "parse.hpp"
+
+namespace rt::usernet {
+
+bool is_user_mode(const std::string& network) { return network == kPasta || network == kSlirp; }
+
+const char* package_of(const std::string& tool) { return tool == kPasta ? "passt" : "slirp4netns"; }
+
+std::string find_tool(const std::string& tool) {
+  const char* path = std::getenv("PATH");
+  for (const auto& dir : split(path && *path ? path : "/usr/local/bin:/usr/bin:/bin", ':')) {
+    if (dir.empty()) continue;
+    std::string f = dir + "/" + tool;
+    if (::access(f.c_str(), X_OK) == 0) return f;
+  }
+  return "";
+}
+
+std::optional<std::string> unusable(const std::string& tool) {
+  if (find_tool(tool).empty()) return str(tool, " is not installed (Debian package ", package_of(tool), ")");
+  // The helper makes a tap device in the container's namespace.
+  if (::access("/dev/net/tun", R_OK | W_OK) != 0) {
+    int e = errno;
+    return str(tool, " needs /dev/net/tun, which ",
+               e == ENOENT ? "does not exist here (as root: modprobe tun)"
+                           : "you cannot open for reading and writing (as root: chmod 0666 /dev/net/tun, the "
+                             "mode distributions give it)");
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> default_network(std::string& why) {
+  auto pasta = unusable(kPasta);
+  if (!pasta) return std::string(kPasta);
+  auto slirp = unusable(kSlirp);
+  if (!slirp) return std::string(kSlirp);
+  why = *pasta + "; " + *slirp;
+  return std::nullopt;
+}
+
+}  // namespace rt::usernet
