@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "error.hpp"
+#include "fs.hpp"
 #include "parse.hpp"
 
 namespace rt::usernet {
@@ -23,6 +24,24 @@ std::string find_tool(const std::string& tool) {
   return "";
 }
 
+namespace {
+
+// A default route in the host's IPv4 or IPv6 table.
+bool has_default_route() {
+  if (auto v4 = try_read_file("/proc/net/route"))
+    for (const auto& line : split(*v4, '\n')) {
+      auto f = split(line, '\t');
+      if (f.size() > 2 && f[1] == "00000000" && f[0] != "Iface") return true;
+    }
+  if (auto v6 = try_read_file("/proc/net/ipv6_route"))
+    for (const auto& line : split(*v6, '\n'))
+      if (starts_with(line, "00000000000000000000000000000000 00 ") && line.find(" lo") == std::string::npos)
+        return true;
+  return false;
+}
+
+}  // namespace
+
 std::optional<std::string> unusable(const std::string& tool) {
   if (find_tool(tool).empty()) return str(tool, " is not installed (Debian package ", package_of(tool), ")");
   // The helper makes a tap device in the container's namespace.
@@ -33,6 +52,10 @@ std::optional<std::string> unusable(const std::string& tool) {
                            : "you cannot open for reading and writing (as root: chmod 0666 /dev/net/tun, the "
                              "mode distributions give it)");
   }
+  // pasta copies the addresses and routes of the host's interface with the
+  // default route, and refuses to start on a host without one.
+  if (tool == kPasta && !has_default_route())
+    return str("pasta needs a default route on the host to copy, and there is none (slirp4netns does not)");
   return std::nullopt;
 }
 

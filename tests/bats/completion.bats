@@ -115,7 +115,7 @@ complete_at() {
   run rt-net create comp-net
   assert_success
   run complete_at "rt-run --network "
-  assert_output "$(printf '%s\n' bridge comp-net container: host none ns:)"
+  assert_output "$(printf '%s\n' bridge comp-net container: host none ns: pasta slirp4netns)"
   run complete_at "rt-net rm comp"
   assert_output "comp-net"
   run complete_at "rt-repl network inspect comp"

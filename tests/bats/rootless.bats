@@ -322,6 +322,12 @@ lo"
   assert_line --index 0 "0"
   assert_line --index 1 --partial "sh -c echo started"
   assert_line --regexp "^ +1 +$RL_SUBUID +65536\$"
+  # no cgroup here: stats says so, and shows no figures that look real
+  run --separate-stderr as_user rt-repl stats --no-stream web
+  assert_success
+  [ "$stderr" = "rt-repl: web: no cgroup: it runs without one (rootless, on a host that delegates no cgroup to you), so its CPU, memory, pids and block I/O are not measured" ]
+  assert_line --index 1 --regexp "^[0-9a-f]{12} +web +-- +-- +-- +"
+  as_user rt-repl stats --no-stream --json web | jq -e '.[0] | .pids == null and .memory_usage == null and (.no_cgroup | startswith("no cgroup: "))'
   # root's store is another: the user's container is not in it, nor root's in the user's
   run rt-repl ps -aq
   assert_output ""

@@ -153,7 +153,7 @@ Words network_words(bool modes) {
   Words out = names_in(default_config_root() + "/networks", ".conflist");
   out.emplace_back("bridge");
   if (modes)
-    for (const char* m : {"none", "host", "container:", "ns:"}) out.emplace_back(m);
+    for (const char* m : {"none", "host", "pasta", "slirp4netns", "container:", "ns:"}) out.emplace_back(m);
   return out;
 }
 

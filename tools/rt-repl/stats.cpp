@@ -72,8 +72,14 @@ struct Sample {
   ContainerState c;
   bool running = false;
   std::optional<cgroup::Stats> st;
+  bool no_cgroup = false;  // running without a cgroup of its own (none recorded)
   Net net;
 };
+
+// Why a container has no figures but its network's: it was given no cgroup.
+const char* kNoCgroup =
+    "no cgroup: it runs without one (rootless, on a host that delegates no cgroup to you), so its CPU, memory, pids "
+    "and block I/O are not measured";
 
 std::vector<Sample> sample(Env& env, const Words& names, bool all) {
   std::vector<ContainerState> list;
@@ -87,6 +93,7 @@ std::vector<Sample> sample(Env& env, const Words& names, bool all) {
   for (auto& c : list) {
     Sample s;
     s.running = ops::effective_status(c) == "running";
+    s.no_cgroup = s.running && c.cgroup_paths.empty();
     if (s.running) {
       try {
         if (auto g = ops::container_group(c)) s.st = cgroup::read_stats(*g);
@@ -143,7 +150,8 @@ json to_json(const std::vector<Sample>& samples, const std::vector<Row>& rows) {
                    {"block_read", opt_json(r.rd)},
                    {"block_write", opt_json(r.wr)},
                    {"net_rx", r.net.known ? json(r.net.rx) : json(nullptr)},
-                   {"net_tx", r.net.known ? json(r.net.tx) : json(nullptr)}});
+                   {"net_tx", r.net.known ? json(r.net.tx) : json(nullptr)},
+                   {"no_cgroup", samples[i].no_cgroup ? json(kNoCgroup) : json(nullptr)}});
   }
   return arr;
 }
@@ -197,8 +205,11 @@ int cmd_stats(Env& env, const Parsed& p) {
   bool live = stream && !as_json && ::isatty(STDOUT_FILENO);
   uint64_t host_mem = host_memory();
   std::map<std::string, cgroup::Stats> before;
-  for (auto& s : sample(env, p.operands, all))
+  for (auto& s : sample(env, p.operands, all)) {
     if (s.st) before[s.c.id] = *s.st;
+    // Said once, on stderr: the table's "--" are not figures.
+    if (s.no_cgroup && !as_json) std::cerr << "rt-repl: " << s.c.name << ": " << kNoCgroup << "\n";
+  }
   if (live) std::cout << "\033[?25l\033[2J" << std::flush;  // hide the cursor, clear
   struct ShowCursor {
     bool on;

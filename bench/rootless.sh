@@ -1,0 +1,50 @@
+#!/bin/sh
+# Rootless start-up: start-to-exit time of /bin/true from the busybox rootfs
+# as an unprivileged user (made here with subordinate ids, removed after):
+# rt-run (user namespace mapped through newuidmap/newgidmap, no network and
+# with a user-mode one where usable) next to bubblewrap with a user
+# namespace and rootless podman (where it runs here), in one hyperfine run,
+# as ratios to bwrap. Goal: rootless rt-run within 2x bwrap.
+# Usage: bench/rootless.sh BUILD_DIR   (a release build; make bench does it)
+set -eu
+. "$(dirname "$0")/lib.sh"
+build=$(realpath "$1")
+bin=$build/bin
+runs=${BENCH_RUNS:-100}
+user="rtbench$$"
+work=$(mktemp -d /tmp/rt-bench-rootless.XXXXXX)
+cleanup() {
+  # what a run left of the user's (by pid), then the user and the files
+  for p in $(ps -o pid= -u "$user" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
+  userdel "$user" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+useradd --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$user"
+grep -q "^$user:" /etc/subuid || usermod --add-subuids 500000-565535 "$user"
+grep -q "^$user:" /etc/subgid || usermod --add-subgids 500000-565535 "$user"
+chmod 755 "$work"
+mkdir -p "$work/home" "$work/run"
+cp -a "$build/rootfs" "$work/rootfs"
+chown -R "$user:" "$work/home" "$work/run" "$work/rootfs"
+chmod 700 "$work/run"
+rootfs=$work/rootfs
+as_user() {
+  setpriv --reuid "$user" --regid "$(id -g "$user")" --clear-groups \
+    env -i PATH="$bin:/usr/bin:/bin" HOME="$work/home" XDG_RUNTIME_DIR="$work/run" "$@"
+}
+
+set -- \
+  -n "rt-run rootless (6 ns, overlay, --network none)" "$bin/rt-run --rm --network none --rootfs $rootfs /bin/true" \
+  -n "bwrap --unshare-user (6 ns)" "bwrap --unshare-user --uid 0 --gid 0 --unshare-pid --unshare-ipc --unshare-uts --unshare-net --unshare-cgroup --bind $rootfs / --proc /proc --dev /dev /bin/true"
+why=$(as_user sh -c 'rt-run --rm --network pasta --rootfs "$1" /bin/true 2>&1 >/dev/null' sh "$rootfs") &&
+  set -- "$@" -n "rt-run rootless (pasta)" "$bin/rt-run --rm --network pasta --rootfs $rootfs /bin/true" ||
+  echo "bench: rt-run with pasta left out: $why" >&2
+if command -v podman >/dev/null && why=$(as_user podman run --rm --network none --rootfs "$rootfs" /bin/true 2>&1); then
+  set -- "$@" -n "podman rootless (--network none)" "podman run --rm --network none --rootfs $rootfs /bin/true"
+else
+  echo "bench: rootless podman left out: $(printf '%s' "${why:-not installed}" | tail -1)" >&2
+fi
+chown "$user:" "$work"
+as_user hyperfine -N --warmup 5 --runs "$runs" --export-json "$work/rootless.json" "$@"
+ratios "$work/rootless.json" rootless bwrap
