@@ -52,21 +52,25 @@ bool only_own_id(const std::vector<IdMap>& v, uint32_t own) {
   return v.size() == 1 && v[0].count == 1 && v[0].outer == own;
 }
 
-// Run newuidmap/newgidmap PID INNER OUTER COUNT...
-void run_shadow_tool(const char* tool, pid_t pid, const std::vector<IdMap>& v) {
+// Start newuidmap/newgidmap PID INNER OUTER COUNT...; returns its pid.
+pid_t start_shadow_tool(const char* tool, pid_t pid, const std::vector<IdMap>& v) {
   std::vector<std::string> args{tool, std::to_string(pid)};
   for (const auto& m : v) {
     args.push_back(std::to_string(m.inner));
     args.push_back(std::to_string(m.outer));
     args.push_back(std::to_string(m.count));
   }
-  int code;
   try {
-    code = run_and_wait(args);
+    return spawn(args);
   } catch (const Error& e) {
     throw Error(str(e.what(), " (needed to map more than your own id; install the uidmap package)"));
   }
-  if (code != 0) throw Error(str(tool, " failed for pid ", pid, " (check /etc/subuid and /etc/subgid)"));
+}
+
+void wait_shadow_tool(const char* tool, pid_t tool_pid, pid_t pid) {
+  if (tool_pid < 0) return;
+  if (exit_code_from_wait(wait_child(tool_pid)) != 0)
+    throw Error(str(tool, " failed for pid ", pid, " (check /etc/subuid and /etc/subgid)"));
 }
 
 void write_map(const std::string& path, const std::string& text, const std::string& what) {
@@ -82,11 +86,14 @@ void write_map(const std::string& path, const std::string& text, const std::stri
     std::string proc = str("/proc/", target, "/");
     bool privileged = ::geteuid() == 0;
     uint32_t euid = ::geteuid(), egid = ::getegid();
+    // newuidmap and newgidmap (setuid programs, an exec each: the bulk of a
+    // rootless start's map writing) run side by side.
+    pid_t uid_tool = -1, gid_tool = -1;
     if (!maps.uid.empty()) {
       if (privileged || only_own_id(maps.uid, euid))
         write_map(proc + "uid_map", map_text(maps.uid),
                   str("cannot write uid map ", map_text(maps.uid).substr(0, 40), "for pid ", target));
-      else run_shadow_tool("newuidmap", target, maps.uid);
+      else uid_tool = start_shadow_tool("newuidmap", target, maps.uid);
     }
     if (!maps.gid.empty()) {
       if (privileged || only_own_id(maps.gid, egid)) {
@@ -94,9 +101,21 @@ void write_map(const std::string& path, const std::string& text, const std::stri
         if (!privileged) write_map(proc + "setgroups", "deny", str("cannot write setgroups for pid ", target));
         write_map(proc + "gid_map", map_text(maps.gid), str("cannot write gid map for pid ", target));
       } else {
-        run_shadow_tool("newgidmap", target, maps.gid);
+        try {
+          gid_tool = start_shadow_tool("newgidmap", target, maps.gid);
+        } catch (...) {
+          if (uid_tool > 0) wait_child(uid_tool);
+          throw;
+        }
       }
     }
+    std::optional<Error> failed;
+    for (auto [tool, tool_pid] : {std::pair{"newuidmap", uid_tool}, std::pair{"newgidmap", gid_tool}}) try {
+        wait_shadow_tool(tool, tool_pid, target);
+      } catch (const Error& e) {
+        if (!failed) failed = e;
+      }
+    if (failed) throw *failed;
   } catch (const std::exception& e) {
     std::string msg = e.what();
     ssize_t n = ::write(err_fd, msg.data(), msg.size());
