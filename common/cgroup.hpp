@@ -8,6 +8,7 @@
 //   cgroup_stats.hpp   what a group uses
 //   cgroup_gc.hpp      rt's groups listed, stale ones collected
 //   cgroup_devices.hpp device rules (v1 lines, v2 BPF programs)
+//   cgroup_systemd.hpp the path systemd gives a unit (rt-oci --systemd-cgroup)
 // Internal to them: cgroup_files.hpp (control files), cgroup_apply.hpp
 // (limits into control files). A tool that needs most of it includes this.
 #pragma once

@@ -480,7 +480,11 @@ void Group::update(const Limits& l) const {
     if (!n.given) continue;
     bool served = false;
     for (const auto& p : ps) served = served || (p.h.v2 ? contains(p.enabled, n.v2) : p.h.has(n.v1));
-    if (!served) throw Error(str("cannot apply ", n.option, " to group ", name, ": it has no ", n.v1, " controller"));
+    bool v1 = std::any_of(ps.begin(), ps.end(), [](const Part& p) { return !p.h.v2; });
+    if (!served)
+      throw Error(str("cannot apply ", n.option, " to group ", name, ": it has no ", n.v1, " controller",
+                      v1 ? " (on cgroup v1 a group is made only in the hierarchies of the limits it was made with)"
+                         : ""));
   }
   for (const auto& [file, value] : l.unified) {
     bool served = false;

@@ -108,23 +108,39 @@ void exec_program_env(char* const* argv, char* const* envp, const char* path) {
   die_sys(err, str("cannot execute ", argv[0]), err == ENOENT ? kExitNotFound : kExitCannotExec);
 }
 
+namespace {
+
+// Whether DIR holds the very file this process runs (the inode of
+// /proc/self/exe, under this tool's name): DIR is this tool's directory.
+// Also true where /proc/self/exe names no path of this mount namespace: a
+// tool started by exec_chain_tool from a read-only clone of its mount, as
+// rt-mount is after rt-unshare joined a mount namespace.
+bool holds_self(const std::string& dir) {
+  struct stat self {
+  }, there{};
+  return ::stat("/proc/self/exe", &self) == 0 && ::stat(str(dir, "/", tool_name()).c_str(), &there) == 0 &&
+         self.st_dev == there.st_dev && self.st_ino == there.st_ino;
+}
+
+}  // namespace
+
 UniqueFd open_chain_tool(const char* prog) {
   std::string_view p = prog;
   auto slash = p.rfind('/');
   std::string_view base = slash == std::string_view::npos ? p : p.substr(slash + 1);
   if (!starts_with(base, "rt-")) return UniqueFd();
   std::string dir = self_dir();
-  if (dir.empty()) return UniqueFd();
   std::string path;
   if (slash == std::string_view::npos) {
+    if (dir.empty()) return UniqueFd();
     path = str(dir, "/", base);
   } else {
     struct stat a {
     }, b{};
     std::string pdir(p.substr(0, slash));
-    if (::stat(pdir.empty() ? "/" : pdir.c_str(), &a) != 0 || ::stat(dir.empty() ? "/" : dir.c_str(), &b) != 0 ||
-        a.st_dev != b.st_dev || a.st_ino != b.st_ino)
-      return UniqueFd();
+    bool same = !dir.empty() && ::stat(pdir.empty() ? "/" : pdir.c_str(), &a) == 0 && ::stat(dir.c_str(), &b) == 0 &&
+                a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+    if (!same && !holds_self(pdir)) return UniqueFd();
     path = prog;
   }
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));

@@ -287,6 +287,100 @@ lines_in() { [ "$(grep -c "$1" "$2" 2>/dev/null)" = "$3" ]; }
   rmdir "/sys/fs/cgroup/memory${self%/}/$top" /sys/fs/cgroup/{pids,cpu,cpuacct,cpuset,freezer,devices,blkio}/"$top"
 }
 
+@test "--systemd-cgroup: SLICE:PREFIX:NAME made where systemd puts the unit (slices expanded at dashes); a bad value, or a colon without it, is one line; refused where systemd runs" {
+  args '["sleep","1000"]'
+  local top="rtoci$$x$BATS_TEST_NUMBER" scope pid c
+  spec ".linux.cgroupsPath = \"$top-sub.slice:pfx:$ID\" | .linux.resources.pids = {\"limit\": 20}"
+  run rt-oci --root "$ROOTDIR" --explain create --bundle "$B" "$ID"
+  assert_equal "$status" 125
+  assert_output "rt-oci: config.json: linux.cgroupsPath: '$top-sub.slice:pfx:$ID': SLICE:PREFIX:NAME is systemd's form: give --systemd-cgroup"
+  scope="/$top.slice/$top-sub.slice/pfx-$ID.scope"
+  run rt-oci --root "$ROOTDIR" --systemd-cgroup --explain create --bundle "$B" "$ID"
+  assert_success
+  assert_output --regexp "rt-cgroup --no-wait --path $scope --pids 20 .*-- "
+  rt-oci --root "$ROOTDIR" --systemd-cgroup create --bundle "$B" "$ID" >>"$BATS_TEST_TMPDIR/ctr.out" 2>&1 3>&-
+  pid=$(jq -r .pid "$ROOTDIR/$ID/state.json")
+  grep -qE "^[0-9]+:(pids|):$scope\$" "/proc/$pid/cgroup" || fail "init not at $scope: $(cat "/proc/$pid/cgroup")"
+  assert_equal "$(cat /sys/fs/cgroup/pids"$scope"/pids.max 2>/dev/null || cat /sys/fs/cgroup"$scope"/pids.max)" 20
+  # Later commands find the group from the state, with or without the option.
+  oci start "$ID"
+  assert_equal "$(oci events --stats "$ID" | jq .data.pids.limit)" 20
+  oci delete --force "$ID"
+  wait_until 50 test ! -e "/proc/$pid"
+  for c in /sys/fs/cgroup/*/"$top.slice" /sys/fs/cgroup/"$top.slice"; do
+    [ -e "$c" ] || continue
+    [ ! -e "$c/$top-sub.slice/pfx-$ID.scope" ] || fail "$c/$top-sub.slice/pfx-$ID.scope left after delete"
+    # The slices stay, as systemd's do.
+    rmdir "$c/$top-sub.slice" "$c"
+  done
+  # No cgroupsPath: system.slice, prefix rt-oci.
+  spec 'del(.linux.cgroupsPath)'
+  run rt-oci --root "$ROOTDIR" --systemd-cgroup --explain create --bundle "$B" "$ID"
+  assert_output --regexp "rt-cgroup --no-wait --path /system.slice/rt-oci-$ID.scope "
+  spec '.linux.cgroupsPath = "a--b.slice:p:n"'
+  run rt-oci --root "$ROOTDIR" --systemd-cgroup create --bundle "$B" "$ID"
+  assert_equal "$status" 125
+  assert_output "rt-oci: config.json: invalid linux.cgroupsPath 'a--b.slice:p:n': 'a--b.slice' is not a slice name (A.slice, A-B.slice: no empty part between dashes)"
+  spec '.linux.cgroupsPath = "/not/systemd"'
+  run rt-oci --root "$ROOTDIR" --systemd-cgroup create --bundle "$B" "$ID"
+  assert_equal "$status" 125
+  assert_output --partial "expected SLICE:PREFIX:NAME (--systemd-cgroup)"
+  [ ! -e "$ROOTDIR/$ID" ]
+  # Where systemd runs (/run/systemd/system exists), rt cannot register the
+  # unit: refused, naming the way out. A /run of its own shows one here.
+  spec '.linux.cgroupsPath = "machine.slice:libpod:x"'
+  run unshare --mount --propagation private sh -c 'mount -t tmpfs rt-test-run /run && mkdir -p /run/systemd/system && exec "$@"' \
+    sh rt-oci --root "$ROOTDIR" --systemd-cgroup create --bundle "$B" "$ID"
+  assert_equal "$status" 125
+  assert_output --partial "systemd runs on this host and rt cannot register a unit with it; configure the engine for cgroupfs"
+  [ ! -e "$ROOTDIR/$ID" ]
+}
+
+@test "linux.namespaces: a mount namespace joined by path gets the container's root; without one the caller's is shared (chroot)" {
+  echo in-the-bundle-root > "$B/rootfs/marker"
+  args '["sh","-c","readlink /proc/self/ns/mnt; cat /marker"]'
+  unshare --mount --propagation private --fork sleep 1000 3>&- &
+  local u=$! p
+  wait_until 50 pgrep -P "$u" -x sleep
+  p=$(pgrep -P "$u" -x sleep)
+  spec ".linux.namespaces |= map(if .type == \"mount\" then .path = \"/proc/$p/ns/mnt\" else . end)"
+  run oci run --bundle "$B" "$ID"
+  local ns; ns=$(readlink "/proc/$p/ns/mnt")
+  kill "$p"
+  wait "$u" || true
+  assert_success
+  assert_output "$ns
+in-the-bundle-root"
+  # No mount namespace: rt-mount mounts in the caller's (a private one
+  # here, never the host's: rt-mount refuses PID 1's) and chroots.
+  spec '.linux.namespaces |= map(select(.type != "mount"))'
+  run rt-oci --root "$ROOTDIR" --explain create --bundle "$B" "$ID"
+  assert_output --regexp "rt-mount .*--chroot "
+  run unshare --mount --propagation private sh -c 'readlink /proc/self/ns/mnt; exec "$@"' sh rt-oci --root "$ROOTDIR" run --bundle "$B" "$ID"
+  assert_success
+  assert_equal "${#lines[@]}" 3
+  assert_equal "${lines[1]}" "${lines[0]}"
+  assert_equal "${lines[2]}" in-the-bundle-root
+}
+
+@test "update on cgroup v1: a limit for a controller the container's group was made without is one clear error" {
+  [ -d /sys/fs/cgroup/cpu ] && [ ! -e /sys/fs/cgroup/cgroup.controllers ] || skip "needs cgroup v1 (cpu hierarchy at /sys/fs/cgroup/cpu)"
+  args '["sleep","1000"]'
+  create --bundle "$B" "$ID"
+  oci start "$ID"
+  run oci update --cpu-shares 512 "$ID"
+  assert_equal "$status" 125
+  assert_line --index 0 "rt-cgroup: cannot apply --cpu-* to group $ID: it has no cpu controller (on cgroup v1 a group is made only in the hierarchies of the limits it was made with)"
+  assert_line --index 1 "rt-oci: update: rt-cgroup --update failed for container $ID (its message is above)"
+  # The limit given at create is there to change.
+  oci delete --force "$ID"
+  spec '.linux.resources.cpu = {"shares": 1024}'
+  create --bundle "$B" "$ID"
+  oci update --cpu-shares 512 "$ID"
+  local cg; cg=$(awk -F: '$2 ~ /(^|,)cpu(,|$)/ {print $3}' "/proc/$(jq -r .pid "$ROOTDIR/$ID/state.json")/cgroup")
+  assert_equal "$(cat "/sys/fs/cgroup/cpu$cg/cpu.shares")" 512
+}
+
 @test "update: a running container's memory limit lowered until a hog is OOM-killed; a lower pids limit stops forks; --resources; --explain" {
   args '["sleep","1000"]'
   spec '.linux.resources.memory = {"limit": 268435456} | .linux.resources.pids = {"limit": 20} | .linux.resources.cpu = {"shares": 1024}'

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "cgroup.hpp"
+#include "cgroup_systemd.hpp"
 #include "error.hpp"
 #include "fs.hpp"
 #include "parse.hpp"
@@ -199,7 +200,7 @@ std::vector<std::string> build_exec_chain(const json& proc, const ExecContext& x
   return a;
 }
 
-Bundle load_bundle(const std::string& bundle_dir, bool systemd_cgroup) {
+Bundle load_bundle(const std::string& bundle_dir) {
   Bundle b;
   std::string path = bundle_dir + "/config.json";
   std::error_code ec;
@@ -252,7 +253,7 @@ Bundle load_bundle(const std::string& bundle_dir, bool systemd_cgroup) {
       if (t == "pid" && !member(ns, "path")) b.new_pid_ns = true;
     }
   }
-  if (!has_mnt) refuse("linux.namespaces", "rt needs a mount namespace (rt-mount never mounts in the host's)");
+  b.mnt_ns = has_mnt;
   if (const json* sc = member(lx, "sysctl")) {
     // Each belongs to a namespace: it must be one the container has.
     auto has_ns = [&](const char* t) {
@@ -316,20 +317,41 @@ Bundle load_bundle(const std::string& bundle_dir, bool systemd_cgroup) {
     }
   }
 
-  std::string cg = member(lx, "cgroupsPath") ? as_string(lx["cgroupsPath"], "linux.cgroupsPath") : "";
-  if (systemd_cgroup || (!cg.empty() && cg.find(':') != std::string::npos))
-    refuse("linux.cgroupsPath", str("'", cg, "': systemd cgroups (slice:prefix:name) are not supported; use cgroupfs"));
-  if (!cg.empty()) {
+  return b;
+}
+
+std::string cgroup_path_of(const json& config, const std::string& id, bool systemd_cgroup) {
+  const json* linux = member(config, "linux");
+  const json* p = linux ? member(*linux, "cgroupsPath") : nullptr;
+  std::string cg = p ? as_string(*p, "linux.cgroupsPath") : "";
+  std::string path;
+  if (systemd_cgroup) {
+    // SLICE:PREFIX:NAME as the cgroupfs path systemd would give the unit.
+    // rt has no D-Bus client to register the unit: where systemd runs, a
+    // group it does not know about can lose its controllers when systemd
+    // re-realizes the slice (a limit silently gone), so it is refused there.
+    if (path_exists("/run/systemd/system"))
+      refuse("linux.cgroupsPath",
+             "--systemd-cgroup: systemd runs on this host and rt cannot register a unit with it; "
+             "configure the engine for cgroupfs (podman --cgroup-manager cgroupfs, containerd SystemdCgroup = false)");
+    try {
+      path = cgroup::systemd_path(cg.empty() ? "system.slice:rt-oci:" + id : cg, "linux.cgroupsPath");
+    } catch (const Error& e) {
+      throw Error(str("config.json: ", e.what()));
+    }
+  } else if (cg.find(':') != std::string::npos) {
+    refuse("linux.cgroupsPath", str("'", cg, "': SLICE:PREFIX:NAME is systemd's form: give --systemd-cgroup"));
+  } else if (!cg.empty()) {
     // Exactly there: absolute from each hierarchy's root, relative below
     // the caller's cgroup (rt-cgroup --path).
     try {
-      b.cgroup_path = cgroup::normalize_path(cg, "linux.cgroupsPath");
+      path = cgroup::normalize_path(cg, "linux.cgroupsPath");
     } catch (const Error& e) {
       refuse("linux.cgroupsPath", e.what());
     }
-    if (!cgroup::is_path(b.cgroup_path)) b.cgroup_path = "./" + b.cgroup_path;
+    if (!cgroup::is_path(path)) path = "./" + path;
   }
-  return b;
+  return path;
 }
 
 std::vector<std::string> resource_flags(const json& r) {
@@ -483,7 +505,11 @@ std::vector<std::string> build_chain(const Bundle& b, const ChainContext& ctx) {
   if (const json* r = member(c, "root"); r && non_empty(member(*r, "readonly"))) a.push_back("--read-only");
   if (const json* cwd = member(proc, "cwd"); cwd && as_string(*cwd, "process.cwd") != "/")
     add("--workdir", cwd->get<std::string>());
-  if (ctx.no_pivot) a.push_back("--chroot");
+  // Without a mount namespace (new or joined) the container shares the
+  // caller's: rt-mount mounts there (never in the host's: it refuses PID
+  // 1's namespace) and chroots, as runc does; pivot_root would move the
+  // caller's root too.
+  if (ctx.no_pivot || !b.mnt_ns) a.push_back("--chroot");
   if (ctx.mount_ready_fd >= 0) {
     add("--ready-fd", std::to_string(ctx.mount_ready_fd));
     add("--sync-fd", std::to_string(ctx.mount_sync_fd));

@@ -29,6 +29,7 @@ struct Bundle {
   // path), else rt-ID below the caller's cgroups.
   std::string cgroup_path;
   bool new_pid_ns = false;
+  bool mnt_ns = false;  // a mount namespace, new or joined (else the caller's is shared)
   bool terminal = false;
   std::string env_block;           // K=V\0... for rt-exec --env-fd
   json seccomp;                    // null when unconfined
@@ -37,7 +38,13 @@ struct Bundle {
 
 // Read BUNDLE/config.json and check every setting rt must honour. Throws
 // rt::Error "config.json: FIELD: why" for one it cannot.
-Bundle load_bundle(const std::string& bundle_dir, bool systemd_cgroup);
+Bundle load_bundle(const std::string& bundle_dir);
+
+// The group of container ID as rt-cgroup --path takes it, from CONFIG's
+// linux.cgroupsPath: normalized, "./X" for a relative X, "" for none. With
+// SYSTEMD_CGROUP, cgroupsPath is SLICE:PREFIX:NAME (empty:
+// system.slice:rt-oci:ID), placed where systemd would put that unit.
+std::string cgroup_path_of(const json& config, const std::string& id, bool systemd_cgroup);
 
 // The chain of `exec`: join the init's cgroup and namespaces, hand the
 // new process over, set it up as rt-exec does the init.

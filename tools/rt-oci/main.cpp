@@ -109,7 +109,8 @@ const char* kUsage =
     "  --log FILE        append messages to FILE\n"
     "  --log-format F    text or json (one object a line: level, msg, time)\n"
     "  --debug           log the chain's timeline (RT_LOG=debug)\n"
-    "  --systemd-cgroup  cgroupsPath as slice:prefix:name (refused: rt uses cgroupfs paths)\n"
+    "  --systemd-cgroup  cgroupsPath as SLICE:PREFIX:NAME, made at the path systemd would use (refused where systemd "
+    "runs)\n"
     "  --explain         with create, run or update: print the chain (or rt-cgroup) as a shell command and exit\n"
     "  --help, --version\n";
 
@@ -301,7 +302,8 @@ Created do_create(const Args& a, const std::string& id, bool explain) {
   unsigned preserve = static_cast<unsigned>(parse_uint(a.get("preserve-fds", "0"), "--preserve-fds", 1000));
   Bundle b;
   try {
-    b = load_bundle(bundle, g_opts.systemd_cgroup);
+    b = load_bundle(bundle);
+    b.cgroup_path = cgroup_path_of(b.config, id, g_opts.systemd_cgroup);
   } catch (const Error& e) {
     fail(e.what());
   }
@@ -551,7 +553,7 @@ int do_exec(const Args& a) {
     }
   } else {
     if (a.words.size() < 2) fail("exec: no command given (ARGS or --process FILE)");
-    Bundle b = load_bundle(st.bundle, false);
+    Bundle b = load_bundle(st.bundle);
     proc = b.config["process"];
     proc["args"] = json(std::vector<std::string>(a.words.begin() + 1, a.words.end()));
     proc["terminal"] = a.has("tty");
