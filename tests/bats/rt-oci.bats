@@ -185,6 +185,30 @@ lines_in() { [ "$(grep -c "$1" "$2" 2>/dev/null)" = "$3" ]; }
   assert_output "rt-oci: config.json: linux.seccomp: SCMP_ACT_NOTIFY is not supported"
 }
 
+@test "later runtime-spec settings rt cannot honour (ioPriority, scheduler, execCPUAffinity, timeOffsets, memoryPolicy, useHierarchy false) are one clear error each" {
+  local t filter msg
+  for t in \
+    '.process.ioPriority = {"class": "IOPRIO_CLASS_IDLE", "priority": 0}|process.ioPriority: not supported by rt-exec' \
+    '.process.scheduler = {"policy": "SCHED_IDLE"}|process.scheduler: not supported by rt-exec' \
+    '.process.execCPUAffinity = {"initial": "0"}|process.execCPUAffinity: not supported by rt-exec' \
+    '.linux.timeOffsets = {"monotonic": {"secs": 3600}}|linux.timeOffsets: not supported by rt-unshare (a time namespace starts at the host'"'"'s clocks)' \
+    '.linux.memoryPolicy = {"mode": "MPOL_BIND", "nodes": "0"}|linux.memoryPolicy: not supported by rt-exec' \
+    '.linux.resources.memory = {"useHierarchy": false}|linux.resources.memory.useHierarchy: false is not possible: the kernel always accounts hierarchically'; do
+    filter=${t%%|*} msg=${t#*|}
+    cp "$B/config.json" "$B/orig.json"
+    spec "$filter"
+    run oci create --bundle "$B" "$ID"
+    assert_equal "$status" 125
+    assert_output "rt-oci: config.json: $msg"
+    [ ! -e "$ROOTDIR/$ID" ]
+    mv "$B/orig.json" "$B/config.json"
+  done
+  # Their harmless values pass.
+  spec '.linux.resources.memory = {"useHierarchy": true} | .process.args = ["true"]'
+  run oci run --bundle "$B" "$ID"
+  assert_success
+}
+
 @test "--explain create prints the chain and creates nothing" {
   run rt-oci --root "$ROOTDIR" --explain create --bundle "$B" "$ID"
   assert_success
@@ -248,7 +272,8 @@ lines_in() { [ "$(grep -c "$1" "$2" 2>/dev/null)" = "$3" ]; }
 
 @test "cgroupsPath: the init, limits and exec'd processes exactly at the path; pause, ps, delete find it there; relative paths below the caller's" {
   args '["sleep","1000"]'
-  local top="rt-oci$$-$BATS_TEST_NUMBER" c
+  # Not rt-NAME: a concurrent rt-cgroup --gc would take the empty parent for a stale group of rt.
+  local top="ocipath$$-$BATS_TEST_NUMBER" c
   spec ".linux.cgroupsPath = \"/$top/ctr\" | .linux.resources.pids = {\"limit\": 20}"
   run rt-oci --root "$ROOTDIR" --explain create --bundle "$B" "$ID"
   assert_output --regexp "rt-cgroup --no-wait --path /$top/ctr --pids 20 .*-- "

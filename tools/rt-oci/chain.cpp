@@ -65,6 +65,9 @@ void check_resources(const json& r, std::vector<std::string>& notes) {
     // ignored with a note, as runc does (kernelTCP is set on v1).
     if (member(*m, "kernel"))
       notes.push_back("linux.resources.memory.kernel ignored: kernel memory limits are deprecated");
+    // The memory hierarchy is always on (cgroup v2; v1 since Linux 5.16).
+    if (const json* v = member(*m, "useHierarchy"); v && v->is_boolean() && !v->get<bool>())
+      refuse("linux.resources.memory.useHierarchy", "false is not possible: the kernel always accounts hierarchically");
     if (const json* v = member(*m, "swappiness");
         v && v->is_number_unsigned() && v->get<uint64_t>() > 100 && v->get<uint64_t>() != UINT64_MAX)
       refuse("linux.resources.memory.swappiness", "between 0 and 100");
@@ -231,6 +234,9 @@ Bundle load_bundle(const std::string& bundle_dir) {
   }
   for (const char* k : {"apparmorProfile", "selinuxLabel"})
     if (non_empty(member(*proc, k))) b.notes.push_back(str("process.", k, " ignored: rt has no LSM support"));
+  // Later runtime-spec (1.1, 1.2) settings of the process: none is ignored.
+  for (const char* k : {"ioPriority", "scheduler", "execCPUAffinity"})
+    if (non_empty(member(*proc, k))) refuse(str("process.", k), "not supported by rt-exec");
   if (const json* caps = member(*proc, "capabilities")) {
     auto bounding = strings(member(*caps, "bounding"), "process.capabilities.bounding");
     std::sort(bounding.begin(), bounding.end());
@@ -270,6 +276,9 @@ Bundle load_bundle(const std::string& bundle_dir) {
       as_string(*it, str("linux.sysctl.", k));
     }
   }
+  if (non_empty(member(lx, "timeOffsets")))
+    refuse("linux.timeOffsets", "not supported by rt-unshare (a time namespace starts at the host's clocks)");
+  if (non_empty(member(lx, "memoryPolicy"))) refuse("linux.memoryPolicy", "not supported by rt-exec");
   for (const char* k : {"intelRdt", "mountLabel"}) {
     if (!non_empty(member(lx, k))) continue;
     if (std::string(k) == "mountLabel") b.notes.push_back("linux.mountLabel ignored: rt has no SELinux support");
