@@ -174,8 +174,10 @@ static std::error_code remove_at(int dirfd, const char* name, dev_t dev) {
   // A directory we may not list or empty (mode 000 in an image layer, or
   // made so in a container's layer) when CAP_DAC_OVERRIDE does not let us
   // anyway (rootless, a dropped capability): its owner makes it 0700 first.
-  if (::faccessat(dirfd, name, R_OK | W_OK | X_OK, AT_EACCESS | AT_SYMLINK_NOFOLLOW) != 0 && errno == EACCES)
-    ::fchmodat(dirfd, name, 0700, 0);  // when it fails, openat or unlinkat below names the error
+  if (::faccessat(dirfd, name, R_OK | W_OK | X_OK, AT_EACCESS | AT_SYMLINK_NOFOLLOW) != 0 && errno == EACCES &&
+      ::fchmodat(dirfd, name, 0700, 0) != 0) {
+    // not here: openat or unlinkat below names the error
+  }
   // One fd per level (the DIR's own), so that a deep tree or a low fd
   // limit (rt-run --rm near RLIMIT_NOFILE) still goes.
   int fd = ::openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
