@@ -219,6 +219,7 @@ $(BUILD)/unit/%: $(BUILD)/obj/common/%.o $(UNIT_MAIN) $(COMMON_LIB)
 	$(CXX) $(CXXFLAGS) $(LDFLAGS) $(SAN) -o $@ $^ $(UNIT_LIBS)
 define TOOL_UNIT_RULE
 $(BUILD)/unit/lib$(1).a: $(patsubst %.cpp,$(BUILD)/obj/%.o,$(filter-out %/main.cpp,$(call tool_src,$(1))))
+	@mkdir -p $$(@D)
 	@rm -f $$@
 	ar rcs $$@ $$^
 $(BUILD)/unit/$(1)/%: $(BUILD)/obj/tools/$(1)/%.o $(UNIT_MAIN) $(BUILD)/unit/lib$(1).a $(COMMON_LIB)
