@@ -29,16 +29,33 @@ cp -a "$build/rootfs" "$work/rootfs"
 chown -R "$user:" "$work/home" "$work/run" "$work/rootfs"
 chmod 700 "$work/run"
 rootfs=$work/rootfs
+# pasta and slirp4netns need /dev/net/tun open to the user (0666, as
+# distributions make it). Where this host's is not, the user's commands run
+# in a private mount namespace where a 0666 node of the same device covers
+# it; the host's stays as it is.
+tun=""
+if [ -c /dev/net/tun ] && [ "$(stat -c %a /dev/net/tun)" != 666 ]; then
+  mknod -m 666 "$work/tun" c "$((0x$(stat -c %t /dev/net/tun)))" "$((0x$(stat -c %T /dev/net/tun)))"
+  tun=$work/tun
+fi
 as_user() {
-  setpriv --reuid "$user" --regid "$(id -g "$user")" --clear-groups \
-    env -i PATH="$bin:/usr/bin:/bin" HOME="$work/home" XDG_RUNTIME_DIR="$work/run" "$@"
+  if [ -n "$tun" ]; then
+    set -- unshare --mount --propagation private sh -c 'mount --bind "$1" /dev/net/tun && shift && exec "$@"' sh "$tun" \
+      setpriv --reuid "$user" --regid "$(id -g "$user")" --clear-groups \
+      env -i PATH="$bin:/usr/bin:/bin" HOME="$work/home" XDG_RUNTIME_DIR="$work/run" "$@"
+  else
+    set -- setpriv --reuid "$user" --regid "$(id -g "$user")" --clear-groups \
+      env -i PATH="$bin:/usr/bin:/bin" HOME="$work/home" XDG_RUNTIME_DIR="$work/run" "$@"
+  fi
+  "$@"
 }
 
 set -- \
   -n "rt-run rootless (6 ns, overlay, --network none)" "$bin/rt-run --rm --network none --rootfs $rootfs /bin/true" \
   -n "bwrap --unshare-user (6 ns)" "bwrap --unshare-user --uid 0 --gid 0 --unshare-pid --unshare-ipc --unshare-uts --unshare-net --unshare-cgroup --bind $rootfs / --proc /proc --dev /dev /bin/true"
 why=$(as_user sh -c 'rt-run --rm --network pasta --rootfs "$1" /bin/true 2>&1 >/dev/null' sh "$rootfs") &&
-  set -- "$@" -n "rt-run rootless (pasta)" "$bin/rt-run --rm --network pasta --rootfs $rootfs /bin/true" ||
+  set -- "$@" -n "rt-run rootless (pasta)" "$bin/rt-run --rm --network pasta --rootfs $rootfs /bin/true" \
+    -n "rt-run rootless (slirp4netns)" "$bin/rt-run --rm --network slirp4netns --rootfs $rootfs /bin/true" ||
   echo "bench: rt-run with pasta left out: $why" >&2
 if command -v podman >/dev/null && why=$(as_user podman run --rm --network none --rootfs "$rootfs" /bin/true 2>&1); then
   set -- "$@" -n "podman rootless (--network none)" "podman run --rm --network none --rootfs $rootfs /bin/true"
