@@ -167,7 +167,7 @@ FUZZ_COMMON  := $(COMMON_SRC:%.cpp=$(FUZZ_DIR)/obj/%.o)
 # links only what it calls.
 FUZZ_TOOLS   := rt-pull rt-exec rt-unshare
 FUZZ_TOOL_OBJ := $(patsubst %.cpp,$(FUZZ_DIR)/obj/%.o,$(filter-out %/main.cpp,$(foreach t,$(FUZZ_TOOLS),$(call tool_src,$(t)))))
-FUZZ_LIBS    := -lcurl -larchive -lcrypto -lseccomp
+FUZZ_LIBS    := -lcurl -larchive -lcrypto -lseccomp -lboost_filesystem
 
 $(FUZZ_DIR)/.deps-ok: scripts/deps.sh
 	@mkdir -p $(@D)
@@ -210,7 +210,7 @@ asan:
 # from an archive, and the tool's libraries (rt-NAME_LIBS).
 UNIT_BIN  := $(UNIT_SRC:common/%.cpp=$(BUILD)/unit/%) $(TOOL_UNIT_SRC:tools/%.cpp=$(BUILD)/unit/%)
 UNIT_MAIN := $(BUILD)/obj/tests/unit_main.o
-UNIT_LIBS := -lboost_program_options -lcap
+UNIT_LIBS := -lboost_program_options -lboost_filesystem -lcap
 $(UNIT_MAIN): tests/unit_main.cpp $(FLAGS_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c $< -o $@

@@ -1,7 +1,6 @@
 // RT_CGROUP_FS=DIR: a tree of plain files that stands for the cgroup
 // filesystems in tests (see detect() in cgroup_host.hpp). Its pids are
 // nobody's: nothing in it is ever signalled or moved.
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,6 +9,7 @@
 
 #include "cgroup_files.hpp"
 #include "cgroup_host.hpp"
+#include "dir.hpp"
 #include "error.hpp"
 #include "fd.hpp"
 #include "fs.hpp"
@@ -60,7 +60,7 @@ class FakeTree final : public Tree {
   // Directories whose name starts with '.' (.template) are no groups.
   std::vector<std::string> groups_below(const std::string& dir) const override {
     std::vector<std::string> out;
-    for (auto& d : subdirs(dir))
+    for (auto& d : subdir_names(dir))
       if (d[0] != '.') out.push_back(std::move(d));
     return out;
   }
@@ -73,18 +73,15 @@ class FakeTree final : public Tree {
       throw_errno(str("cannot create cgroup ", dir));
     }
     std::string tpl = h.mount + "/.template";
-    if (DIR* d = ::opendir(tpl.c_str())) {
-      while (dirent* e = ::readdir(d)) {
-        std::string src = tpl + "/" + e->d_name;
-        struct stat st {};
-        if (::stat(src.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-        auto data = try_read_file(src);
-        UniqueFd fd(::open((dir + "/" + e->d_name).c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-        if (!fd || !data) continue;
-        ssize_t n = ::write(fd.get(), data->data(), data->size());
-        (void)n;
-      }
-      ::closedir(d);
+    for (const auto& name : dir_names(tpl)) {
+      std::string src = tpl + "/" + name;
+      struct stat st {};
+      if (::stat(src.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+      auto data = try_read_file(src);
+      UniqueFd fd(::open((dir + "/" + name).c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+      if (!fd || !data) continue;
+      ssize_t n = ::write(fd.get(), data->data(), data->size());
+      (void)n;
     }
     log::step("created ", dir);
     return true;
@@ -92,13 +89,10 @@ class FakeTree final : public Tree {
 
   // Its files are deleted first (cgroupfs's go with the directory).
   int remove(const std::string& dir) const override {
-    if (DIR* d = ::opendir(dir.c_str())) {
-      while (dirent* e = ::readdir(d)) {
-        struct stat st {};
-        if (::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode))
-          ::unlinkat(::dirfd(d), e->d_name, 0);
-      }
-      ::closedir(d);
+    for (const auto& name : dir_names(dir)) {
+      std::string f = dir + "/" + name;
+      struct stat st {};
+      if (::lstat(f.c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) ::unlink(f.c_str());
     }
     return ::rmdir(dir.c_str()) == 0 ? 0 : errno;
   }

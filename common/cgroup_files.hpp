@@ -31,8 +31,6 @@ std::error_code write_cg(const std::string& path, std::string_view data);
 void set(const std::string& dir, std::string_view file, const std::string& value);
 bool exists(const std::string& path);
 void sleep_ms(int ms);
-// The subdirectories of `dir` (names, sorted).
-std::vector<std::string> subdirs(const std::string& dir);
 // The pids in the group at `dir` and in every group below it.
 void procs_into(const Tree& tree, const std::string& dir, std::set<pid_t>& out);
 

@@ -12,6 +12,7 @@
 #include <set>
 
 #include "cgroup_files.hpp"
+#include "dir.hpp"
 #include "error.hpp"
 #include "fs.hpp"
 #include "log.hpp"
@@ -38,7 +39,7 @@ std::string unescape_mountinfo(std::string_view s) {
 class KernelTree final : public Tree {
  public:
   std::vector<Hierarchy> hierarchies(const std::vector<Membership>& self) const override;
-  std::vector<std::string> groups_below(const std::string& dir) const override { return subdirs(dir); }
+  std::vector<std::string> groups_below(const std::string& dir) const override { return subdir_names(dir); }
   bool make(const Hierarchy&, const std::string& dir) const override {
     if (::mkdir(dir.c_str(), 0755) != 0) {
       if (errno == EEXIST) return false;

@@ -1,6 +1,5 @@
 #include "container.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/mman.h>
@@ -13,6 +12,7 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "dir.hpp"
 #include "error.hpp"
 #include "fs.hpp"
 #include "parse.hpp"
@@ -253,11 +253,8 @@ ContainerState ContainerStore::resolve(const std::string& ref) const {
       if (auto c = load(*id)) return *c;
   if (all_hex(ref)) {
     std::vector<std::string> hits;
-    if (DIR* d = ::opendir((root_ + "/containers").c_str())) {
-      while (dirent* e = ::readdir(d))
-        if (starts_with(e->d_name, ref)) hits.emplace_back(e->d_name);
-      ::closedir(d);
-    }
+    for (auto& id : dir_names(root_ + "/containers"))
+      if (starts_with(id, ref)) hits.push_back(std::move(id));
     if (hits.size() == 1)
       if (auto c = load(hits[0])) return *c;
     if (hits.size() > 1)
@@ -268,17 +265,14 @@ ContainerState ContainerStore::resolve(const std::string& ref) const {
 
 std::vector<ContainerState> ContainerStore::list() const {
   std::vector<ContainerState> out;
-  DIR* d = ::opendir((root_ + "/containers").c_str());
-  if (!d) return out;
-  while (dirent* e = ::readdir(d)) {
-    if (e->d_name[0] == '.') continue;
+  for (const auto& id : dir_names(root_ + "/containers")) {
+    if (id[0] == '.') continue;
     try {
-      if (auto c = load(e->d_name)) out.push_back(std::move(*c));
+      if (auto c = load(id)) out.push_back(std::move(*c));
     } catch (const Error& err) {
       warn(err.what());
     }
   }
-  ::closedir(d);
   std::sort(out.begin(), out.end(),
             [](const ContainerState& a, const ContainerState& b) { return a.created > b.created; });
   return out;
@@ -299,12 +293,8 @@ std::vector<std::string> ContainerStore::remove_half_made(int64_t min_age_s) con
     return ::lstat(path.c_str(), &st) == 0 && ::time(nullptr) - st.st_mtime >= min_age_s;
   };
   auto entries = [](const std::string& dir) {
-    std::vector<std::string> names;
-    if (DIR* d = ::opendir(dir.c_str())) {
-      while (dirent* e = ::readdir(d))
-        if (e->d_name[0] != '.') names.emplace_back(e->d_name);
-      ::closedir(d);
-    }
+    std::vector<std::string> names = dir_names(dir);
+    std::erase_if(names, [](const std::string& n) { return n[0] == '.'; });
     return names;
   };
   for (const auto& id : entries(root_ + "/containers"))

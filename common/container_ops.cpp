@@ -1,6 +1,5 @@
 #include "container_ops.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/inotify.h>
@@ -15,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cgroup.hpp"
+#include "dir.hpp"
 #include "error.hpp"
 #include "fs.hpp"
 #include "log.hpp"
@@ -450,16 +450,14 @@ GcReport gc(const Context& ctx) {
     }
   }
   // Networks of containers whose record is gone.
-  if (DIR* d = ::opendir((ctx.store.root() + "/netns").c_str())) {
+  {
     std::vector<std::string> orphans;
-    while (dirent* e = ::readdir(d)) {
-      std::string n = e->d_name;
+    for (auto n : dir_names(ctx.store.root() + "/netns")) {
       if (n.size() == 69 && n.ends_with(".json")) n.resize(64);
       if (n.size() == 64 && n.find_first_not_of("0123456789abcdef") == std::string::npos &&
           !path_exists(ctx.store.dir(n)))
         orphans.push_back(n);
     }
-    ::closedir(d);
     std::sort(orphans.begin(), orphans.end());
     orphans.erase(std::unique(orphans.begin(), orphans.end()), orphans.end());
     for (const auto& id : orphans) {
@@ -471,18 +469,11 @@ GcReport gc(const Context& ctx) {
   for (auto& what : ctx.store.remove_half_made(60)) r.removed.push_back(std::move(what));
   // Writable layers whose record is gone (a reboot cleared the state root).
   std::string layers = ctx.image_root + "/containers";
-  if (DIR* d = ::opendir(layers.c_str())) {
-    std::vector<std::string> orphans;
-    while (dirent* e = ::readdir(d)) {
-      std::string id = e->d_name;
-      if (id.size() == 64 && !path_exists(ctx.store.dir(id))) orphans.push_back(id);
-    }
-    ::closedir(d);
-    for (const auto& id : orphans) {
-      if (auto ec = remove_tree_as_owner(layers + "/" + id))
-        warn(str("cannot remove ", layers, "/", id, ": ", ec.message()));
-      else r.removed.push_back(id.substr(0, 12));
-    }
+  for (const auto& id : dir_names(layers)) {
+    if (id.size() != 64 || path_exists(ctx.store.dir(id))) continue;
+    if (auto ec = remove_tree_as_owner(layers + "/" + id))
+      warn(str("cannot remove ", layers, "/", id, ": ", ec.message()));
+    else r.removed.push_back(id.substr(0, 12));
   }
   // cgroups of rt's whose supervisor is gone.
   try {

@@ -179,7 +179,9 @@ static std::error_code remove_at(int dirfd, const char* name, dev_t dev) {
     // not here: openat or unlinkat below names the error
   }
   // One fd per level (the DIR's own), so that a deep tree or a low fd
-  // limit (rt-run --rm near RLIMIT_NOFILE) still goes.
+  // limit (rt-run --rm near RLIMIT_NOFILE) still goes. fd-relative, not a
+  // Boost.Filesystem walk: each level is opened O_NOFOLLOW from its
+  // parent's fd, so no link swapped in meanwhile can lead it elsewhere.
   int fd = ::openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return errno_code();
   std::unique_ptr<DIR, int (*)(DIR*)> d(::fdopendir(fd), ::closedir);

@@ -1,6 +1,5 @@
 #include "image_store.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,6 +10,7 @@
 #include <cstring>
 #include <set>
 
+#include "dir.hpp"
 #include "error.hpp"
 #include "format.hpp"
 #include "fs.hpp"
@@ -61,8 +61,7 @@ ConfigDoc read_config(const std::string& root, const std::string& id) {
   d.config.os = j.value("os", "");
   d.config.architecture = j.value("architecture", "");
   d.config.variant = j.value("variant", "");
-  if (j.contains("created") && j["created"].is_string())
-    d.created = parse_rfc3339(j["created"].get<std::string>());
+  if (j.contains("created") && j["created"].is_string()) d.created = parse_rfc3339(j["created"].get<std::string>());
   if (j.contains("rootfs") && j["rootfs"].is_object()) d.diff_ids = string_list(j["rootfs"], "diff_ids");
   if (j.contains("config") && j["config"].is_object()) {
     const json& c = j["config"];
@@ -356,11 +355,9 @@ struct ContainerImage {
 std::vector<ContainerImage> container_images(const std::string& state_root) {
   std::vector<ContainerImage> out;
   std::string dir = state_root + "/containers";
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) return out;
-  while (dirent* e = ::readdir(d)) {
-    if (e->d_name[0] == '.') continue;
-    auto text = try_read_file(dir + "/" + e->d_name + "/state.json");
+  for (const auto& id : dir_names(dir)) {
+    if (id[0] == '.') continue;
+    auto text = try_read_file(dir + "/" + id + "/state.json");
     if (!text) continue;
     json j = json::parse(*text, nullptr, false);
     if (!j.is_object()) continue;
@@ -370,9 +367,8 @@ std::vector<ContainerImage> container_images(const std::string& state_root) {
     if (used.empty()) continue;
     if (used.compare(0, 7, "sha256:") != 0) used = "sha256:" + used;
     std::string name = j.value("name", "");
-    out.push_back({std::string(e->d_name).substr(0, 12) + (name.empty() ? "" : " (" + name + ")"), used});
+    out.push_back({id.substr(0, 12) + (name.empty() ? "" : " (" + name + ")"), used});
   }
-  ::closedir(d);
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.container < b.container; });
   return out;
 }
@@ -418,16 +414,6 @@ uint64_t drop_blob(const std::string& root, const std::string& hex) {
   uint64_t size = ::lstat(p.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
   if (::unlink(p.c_str()) != 0 && errno != ENOENT) throw_errno(str("cannot remove blob ", p));
   return size;
-}
-
-std::vector<std::string> dir_names(const std::string& dir) {
-  std::vector<std::string> out;
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) return out;
-  while (dirent* e = ::readdir(d))
-    if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) out.emplace_back(e->d_name);
-  ::closedir(d);
-  return out;
 }
 
 }  // namespace

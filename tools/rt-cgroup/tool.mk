@@ -1,2 +1,2 @@
 rt-cgroup_STATIC := yes
-rt-cgroup_LIBS := -lboost_program_options
+rt-cgroup_LIBS := -lboost_program_options -lboost_filesystem

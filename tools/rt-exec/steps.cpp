@@ -394,7 +394,8 @@ void attach_console(UniqueFd socket, const std::optional<winsize>& size, bool bi
 
 void cloexec_from(unsigned first) {
   if (::syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return;
-  // Kernels before 5.11: walk /proc/self/fd.
+  // Kernels before 5.11: walk /proc/self/fd, skipping the walk's own fd
+  // (readdir on the DIR, whose fd is known; rt-exec links no Boost).
   DIR* d = ::opendir("/proc/self/fd");
   if (!d) throw_errno("cannot mark file descriptors close-on-exec (close_range and /proc/self/fd failed)");
   int own = ::dirfd(d);

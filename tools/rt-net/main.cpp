@@ -17,7 +17,6 @@
 // common/etc_files.hpp). `down ID` runs CNI DEL and removes the namespace
 // and the record.
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -27,6 +26,7 @@
 
 #include "chain.hpp"
 #include "cni.hpp"
+#include "dir.hpp"
 #include "error.hpp"
 #include "etc_files.hpp"
 #include "fs.hpp"
@@ -376,17 +376,13 @@ int create(const po::variables_map& vm, const strings& args) {
 // Attachments recorded under the state directory.
 std::vector<json> attachments() {
   std::vector<json> out;
-  DIR* d = ::opendir(netns_dir().c_str());
-  if (!d) return out;
-  while (dirent* e = ::readdir(d)) {
-    std::string n = e->d_name;
+  for (const auto& n : dir_names(netns_dir())) {
     if (!n.ends_with(".json")) continue;
     if (auto t = try_read_file(netns_dir() + "/" + n)) {
       json r = json::parse(*t, nullptr, false);
       if (r.is_object()) out.push_back(r);
     }
   }
-  ::closedir(d);
   return out;
 }
 

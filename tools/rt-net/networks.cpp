@@ -1,13 +1,13 @@
 #include "networks.hpp"
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <net/if.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
 
+#include "dir.hpp"
 #include "error.hpp"
 #include "fs.hpp"
 #include "log.hpp"
@@ -126,14 +126,8 @@ std::string subnet_of(const json& l) {
 
 std::vector<std::string> list_networks() {
   std::vector<std::string> out;
-  DIR* d = ::opendir(networks_dir().c_str());
-  if (!d) return out;
-  while (dirent* e = ::readdir(d)) {
-    std::string n = e->d_name;
+  for (const auto& n : dir_names(networks_dir()))
     if (n.size() > 9 && n.ends_with(".conflist")) out.push_back(n.substr(0, n.size() - 9));
-  }
-  ::closedir(d);
-  std::sort(out.begin(), out.end());
   return out;
 }
 

@@ -1,1 +1,1 @@
-rt-net_LIBS := -lboost_program_options
+rt-net_LIBS := -lboost_program_options -lboost_filesystem

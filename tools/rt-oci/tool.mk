@@ -1,1 +1,2 @@
 rt-oci_STATIC := yes
+rt-oci_LIBS := -lboost_filesystem

@@ -1,6 +1,5 @@
 #include "image_write.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -8,11 +7,13 @@
 #include <chrono>
 #include <cstring>
 
+#include "dir.hpp"
 #include "error.hpp"
 #include "fs.hpp"
 #include "image_digest.hpp"
 #include "image_ref.hpp"
 #include "log.hpp"
+#include "parse.hpp"
 #include "userns.hpp"
 
 namespace rt {
@@ -137,13 +138,8 @@ void fsync_dir(const std::string& path) {
 // Remove ROOT/tmp/<prefix>* (what a killed pull left of this blob).
 void remove_leftovers(const std::string& root, const std::string& prefix) {
   std::string dir = root + "/tmp";
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) return;
-  std::vector<std::string> names;
-  while (dirent* e = ::readdir(d))
-    if (std::strncmp(e->d_name, prefix.c_str(), prefix.size()) == 0) names.emplace_back(e->d_name);
-  ::closedir(d);
-  for (const auto& n : names) {
+  for (const auto& n : dir_names(dir)) {
+    if (!starts_with(n, prefix)) continue;
     log::debug("removing ", dir, "/", n, " (left by an interrupted pull)");
     remove_tree(dir + "/" + n);
   }

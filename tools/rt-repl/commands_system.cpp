@@ -11,6 +11,7 @@
 #include <set>
 
 #include "cgroup.hpp"
+#include "dir.hpp"
 #include "error.hpp"
 #include "fs.hpp"
 #include "image_store.hpp"
@@ -48,7 +49,8 @@ namespace {
 
 // Disk use of a directory tree (st_blocks, hard links counted once, not
 // crossing into other file systems). 0 when it does not exist. nftw(3)
-// takes no context, so the walk is a small recursion of our own.
+// takes no context, so the walk is a small recursion of our own, from each
+// directory's fd (openat O_NOFOLLOW): no link followed, no path re-resolved.
 void du(int dirfd, uint64_t& total, std::set<std::pair<dev_t, ino_t>>& seen, dev_t dev, int depth) {
   if (depth > 256) return;
   DIR* d = ::fdopendir(dirfd);
@@ -109,16 +111,8 @@ json cgroup_info() {
 }
 
 std::vector<std::string> namespaces() {
-  std::vector<std::string> out;
-  if (DIR* d = ::opendir("/proc/self/ns")) {
-    while (dirent* e = ::readdir(d)) {
-      std::string n = e->d_name;
-      if (n[0] == '.' || n.find("_for_children") != std::string::npos) continue;
-      out.push_back(n);
-    }
-    ::closedir(d);
-  }
-  std::sort(out.begin(), out.end());
+  std::vector<std::string> out = dir_names("/proc/self/ns");
+  std::erase_if(out, [](const std::string& n) { return n.find("_for_children") != std::string::npos; });
   return out;
 }
 

@@ -2,13 +2,13 @@
 // ids, image references, network, signal and capability names, and paths;
 // for rt-repl's own shell and, through `rt-repl __complete`, for the shell
 // completion of every rt tool (completion/rt.bash).
-#include <dirent.h>
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <set>
 
 #include "caps.hpp"
+#include "dir.hpp"
 #include "error.hpp"
 #include "fd.hpp"
 #include "image_store.hpp"
@@ -105,18 +105,13 @@ Words path_words(const std::string& partial) {
   auto slash = partial.rfind('/');
   std::string dir = slash == std::string::npos ? "" : partial.substr(0, slash + 1);
   std::string base = slash == std::string::npos ? partial : partial.substr(slash + 1);
-  DIR* d = ::opendir(dir.empty() ? "." : dir.c_str());
-  if (!d) return out;
-  while (dirent* e = ::readdir(d)) {
-    std::string n = e->d_name;
-    if (n == "." || n == "..") continue;
+  for (const auto& n : dir_names(dir.empty() ? "." : dir)) {
     if (n[0] == '.' && (base.empty() || base[0] != '.')) continue;
     if (!starts_with(n, base)) continue;
     struct stat st {};
     bool is_dir = ::stat((dir + n).c_str(), &st) == 0 && S_ISDIR(st.st_mode);
     out.push_back(dir + n + (is_dir ? "/" : ""));
   }
-  ::closedir(d);
   return out;
 }
 
@@ -136,14 +131,9 @@ Words capability_words() {
 // NAME of every DIR/NAME.SUFFIX.
 Words names_in(const std::string& dir, std::string_view suffix) {
   Words out;
-  if (DIR* d = ::opendir(dir.c_str())) {
-    while (dirent* e = ::readdir(d)) {
-      std::string n = e->d_name;
-      if (n[0] != '.' && n.size() > suffix.size() && n.ends_with(suffix))
-        out.push_back(n.substr(0, n.size() - suffix.size()));
-    }
-    ::closedir(d);
-  }
+  for (const auto& n : dir_names(dir))
+    if (n[0] != '.' && n.size() > suffix.size() && n.ends_with(suffix))
+      out.push_back(n.substr(0, n.size() - suffix.size()));
   return out;
 }
 
@@ -314,11 +304,8 @@ Completion complete_tool(Env& env, const Words& words, Completion c) {
       std::string root = "/run/rt-oci";
       for (size_t i = 1; i + 1 < words.size(); ++i)
         if (words[i] == "--root") root = words[i + 1];
-      if (DIR* d = ::opendir(root.c_str())) {
-        while (dirent* e = ::readdir(d))
-          if (e->d_name[0] != '.') c.candidates.emplace_back(e->d_name);
-        ::closedir(d);
-      }
+      for (auto& n : dir_names(root))
+        if (n[0] != '.') c.candidates.push_back(std::move(n));
     }
     return c;
   }

@@ -1,1 +1,1 @@
-rt-repl_LIBS := -ledit -lboost_program_options
+rt-repl_LIBS := -ledit -lboost_program_options -lboost_filesystem

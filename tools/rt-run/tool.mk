@@ -1,2 +1,2 @@
 rt-run_STATIC := yes
-rt-run_LIBS := -lboost_program_options
+rt-run_LIBS := -lboost_program_options -lboost_filesystem
