@@ -5,7 +5,7 @@
 #   make asan           ASan+UBSan build into build/asan/, and the suite run on it
 #   make fuzz           libFuzzer harnesses (fuzz/) into build/fuzz/, each run FUZZ_SECONDS
 #   make test           install what is missing, build, run the unit tests, then the Bats suite
-#   make unit           build and run the unit tests (common/*_test.cpp; no root needed)
+#   make unit           build and run the unit tests (*_test.cpp beside the code; no root needed)
 #   make demo           build and run a container from the embedded rootfs
 #   make bench          side-by-side benchmarks against the peers
 #   make check          lint + test
@@ -58,16 +58,17 @@ SAN_OBJ_IN_ROOT  := $(if $(SAN),$(BUILD)/obj-ubsan/tests/sanitize/options.o)
 # the environment with its value here, so the sub-make would get ours twice
 # (and rebuild everything, its recorded flags differing).
 ENV_FLAGS := CPPFLAGS='$(CPPFLAGS)' CXXFLAGS='$(CXXFLAGS)' LDFLAGS='$(LDFLAGS)'
-CPPFLAGS  += -Icommon -DRT_VERSION='"$(VERSION)"' -D_GNU_SOURCE -MMD -MP
+# common/image/: references, the OCI layout, the store (included by name, as the rest of common/).
+CPPFLAGS  += -Icommon -Icommon/image -DRT_VERSION='"$(VERSION)"' -D_GNU_SOURCE -MMD -MP
 CXXFLAGS  += -std=c++20 $(OPT_$(MODE)) -Wall -Wextra $(WERROR) -fno-plt
 LDFLAGS   +=
 
 TOOLS      := $(notdir $(wildcard tools/rt-*))
 # Unit tests sit beside the code they test: common/NAME_test.cpp,
 # tools/rt-NAME/NAME_test.cpp.
-UNIT_SRC   := $(wildcard common/*_test.cpp)
+UNIT_SRC   := $(wildcard common/*_test.cpp common/*/*_test.cpp)
 TOOL_UNIT_SRC := $(wildcard tools/*/*_test.cpp)
-COMMON_SRC := $(filter-out $(UNIT_SRC),$(wildcard common/*.cpp))
+COMMON_SRC := $(filter-out $(UNIT_SRC),$(wildcard common/*.cpp common/*/*.cpp))
 # A tool's own sources: tools/rt-NAME/*.cpp but its unit tests.
 tool_src = $(filter-out %_test.cpp,$(wildcard tools/$(1)/*.cpp))
 COMMON_OBJ := $(COMMON_SRC:%.cpp=$(BUILD)/obj/%.o)
@@ -258,13 +259,13 @@ check: lint test
 LINT_SRC := $(COMMON_SRC) $(UNIT_SRC) $(wildcard tools/*/*.cpp)
 # clang-tidy (checks in .clang-tidy, warnings are errors), one file per core.
 lint: | $(DEPS_STAMP)
-	@printf '%s\n' $(LINT_SRC) | xargs -P$$(nproc) -I{} clang-tidy --quiet {} -- -Icommon -D_GNU_SOURCE \
+	@printf '%s\n' $(LINT_SRC) | xargs -P$$(nproc) -I{} clang-tidy --quiet {} -- -Icommon -Icommon/image -D_GNU_SOURCE \
 	  -DRT_VERSION='"lint"' -std=c++20 -x c++
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --inline-suppr \
-	  --suppress=missingIncludeSystem --std=c++20 -Icommon $(LINT_SRC)
+	  --suppress=missingIncludeSystem --std=c++20 -Icommon -Icommon/image $(LINT_SRC)
 
 fmt:
-	clang-format -i $(wildcard common/*.cpp common/*.hpp tools/*/*.cpp tools/*/*.hpp)
+	clang-format -i $(wildcard common/*.cpp common/*.hpp common/*/*.cpp common/*/*.hpp tools/*/*.cpp tools/*/*.hpp)
 
 man: | $(DEPS_STAMP)
 	@for m in man/*.[0-9]; do mandoc -T lint -W warning $$m || exit 1; done

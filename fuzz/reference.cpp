@@ -1,4 +1,4 @@
-// Image references (common/image_ref.cpp): parse_reference and its
+// Image references (common/image/image_ref.cpp): parse_reference and its
 // normalized and familiar forms.
 #include "error.hpp"
 #include "fuzz.hpp"
