@@ -78,9 +78,11 @@ class FakeTree final : public Tree {
       struct stat st {};
       if (::stat(src.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
       auto data = try_read_file(src);
-      UniqueFd fd(::open((dir + "/" + name).c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+      std::string dst = dir + "/" + name;
+      UniqueFd fd(::open(dst.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
       if (!fd || !data) continue;
-      ssize_t n = ::write(fd.get(), data->data(), data->size());
+      const std::string& bytes = *data;
+      ssize_t n = ::write(fd.get(), bytes.data(), bytes.size());
       (void)n;
     }
     log::step("created ", dir);
