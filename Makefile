@@ -11,6 +11,8 @@
 #   make check          lint + test
 #   make install        the release build, man pages, completion, /etc/rt (PREFIX, DESTDIR)
 #   make uninstall      remove what make install installed
+#   make deb            the Debian package (debian/) into build/deb/
+#   make deb-check      make deb, lintian, then install it, use it, purge it (changes this machine)
 #   make lint / fmt / man / clean
 
 VERSION   := 0.1.0
@@ -86,7 +88,7 @@ DEPS_STAMP := $(if $(filter no,$(DEPS)),,$(BUILD)/.deps-ok)
 #   rt-NAME_IN_ROOT := yes    runs inside the container's root: static in every MODE
 -include $(wildcard tools/*/tool.mk)
 
-.PHONY: all build tools release asan fuzz fuzz-build test unit demo bench check lint fmt man install uninstall clean deps rootfs oci-validate
+.PHONY: all build tools release asan fuzz fuzz-build test unit demo bench check lint fmt man install uninstall deb deb-check clean deps rootfs oci-validate
 all build: tools $(ROOTFS)/.ok
 tools: $(TOOLS:%=$(BIN)/%)
 
@@ -302,6 +304,29 @@ install:
 uninstall:
 	rm -f $(INSTALLED)
 	for d in $(CONFDIR)/networks $(CONFDIR); do [ ! -d $$d ] || rmdir --ignore-fail-on-non-empty $$d || exit 1; done
+
+# make deb: the Debian package, built by Debian's tools (debian/rules: the
+# release build through make install) from a copy of this tree in
+# $(DEB_DIR)/rt-VERSION, so that dpkg-buildpackage's output (rt_*.deb,
+# rt-dbgsym_*.deb, .buildinfo, .changes), which goes to the parent
+# directory, lands in $(DEB_DIR). make clean removes it.
+DEB_DIR := $(BUILD)/deb
+DEB_SRC := $(DEB_DIR)/rt-$(VERSION)
+deb:
+	$(if $(filter no,$(DEPS)),,scripts/deps.sh --deb)
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_SRC)
+	tar -cf - --exclude=./build --exclude='./build-*' --exclude=./.git --exclude=./debian/rt \
+	  --exclude=./debian/.debhelper --exclude=./debian/files --exclude='./debian/*.substvars' . | tar -xf - -C $(DEB_SRC)
+	cd $(DEB_SRC) && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL dpkg-buildpackage -us -uc -b
+	@ls $(DEB_DIR)/*.deb
+
+# make deb-check: the package above checked by lintian, installed on this
+# machine with apt-get, used (a container, a pull from a local registry),
+# removed and purged (tests/deb/deb.bats). It refuses to run where rt is
+# installed or /etc/rt exists, and purges the package whatever happens.
+deb-check: deb $(ROOTFS)/.ok
+	RT_DEB_DIR=$(abspath $(DEB_DIR)) scripts/run-tests.sh $(ABS_BUILD) tests/deb
 
 clean:
 	rm -rf build

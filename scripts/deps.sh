@@ -14,10 +14,13 @@ clang-format clang-tidy cppcheck doctest-dev"
 BENCH_PKGS="hyperfine crun bubblewrap golang-go podman"
 # make fuzz: libFuzzer comes with clang's runtime libraries
 FUZZ_PKGS="clang-14 libclang-rt-14-dev"
+# make deb / make deb-check: Debian's packaging tools (debian/)
+DEB_PKGS="debhelper dpkg-dev fakeroot lintian"
 
 want="$PKGS"
 [ "${1:-}" = "--bench" ] && want="$PKGS $BENCH_PKGS"
 [ "${1:-}" = "--fuzz" ] && want="$PKGS $FUZZ_PKGS"
+[ "${1:-}" = "--deb" ] && want="$PKGS $DEB_PKGS"
 
 missing=""
 for p in $want; do
