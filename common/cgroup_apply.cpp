@@ -123,10 +123,8 @@ void apply_v1(const Hierarchy& h, const std::string& d, const Limits& l, bool bp
   }
   if (h.has("hugetlb"))
     for (const auto& hp : l.hugetlb) set(d, str("hugetlb.", hp.size, ".limit_in_bytes"), std::to_string(hp.limit));
-  if (h.has("devices") && l.devices_docker && !bpf_devices) {
-    set(d, "devices.deny", "a");
-    for (const auto& r : docker_device_rules()) set(d, "devices.allow", v1_rule_line(r));
-  }
+  if (h.has("devices") && !l.device_rules.empty() && !bpf_devices)
+    for (const auto& w : v1_device_writes(l.device_rules)) set(d, w.file, w.line);
 }
 
 void apply_v2(const std::string& d, const std::vector<std::string>& enabled, const Limits& l, bool update) {

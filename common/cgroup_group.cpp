@@ -186,7 +186,7 @@ Group Group::make(const Host& host, const std::string& name, const std::string& 
       {"cpuset", "cpuset", false, need_cpuset},
       {"blkio", "io", v2_only, need_io},
       {"hugetlb", "hugetlb", false, !l.hugetlb.empty()},
-      {"devices", nullptr, false, l.devices_docker && !use_uni && host.v1("devices")},
+      {"devices", nullptr, false, !l.device_rules.empty() && !use_uni && host.v1("devices")},
   };
   for (const auto& w : wants) {
     if (!w.always && !w.required) continue;
@@ -229,10 +229,12 @@ Group Group::make(const Host& host, const std::string& name, const std::string& 
   if (exact && !v2_only)
     for (const auto& h : host.hierarchies)
       if (!h.v2 && !h.named_only()) plan_for(&h);
-  if (l.devices_docker && (use_uni || !host.v1("devices"))) {
+  if (!l.device_rules.empty() && (use_uni || !host.v1("devices"))) {
     if (!uni)
       throw Error("cannot apply --devices: no devices controller (v1) and no cgroup v2 hierarchy for a BPF filter");
     plan_for(uni).bpf_devices = true;
+  } else if (!l.device_rules.empty()) {
+    v1_device_writes(l.device_rules);  // one that v1 cannot take is refused before anything is made
   }
   // Hierarchy order, so that every rt-cgroup locks in the same order.
   std::sort(plan.begin(), plan.end(), [&](const Plan& a, const Plan& b) { return a.h < b.h; });
@@ -317,7 +319,7 @@ Group Group::make(const Host& host, const std::string& name, const std::string& 
       if (h.v2) {
         apply_v2(p.dir, p.enabled, l);
         if (plan[i].bpf_devices) {
-          if (!prog) prog = UniqueFd(load_device_program(docker_device_rules()));
+          if (!prog) prog = UniqueFd(load_device_program(l.device_rules));
           if (!g.tree->live()) {
             log::step("device filter loaded; not attached (fake tree)");
           } else {
@@ -455,7 +457,8 @@ void Group::join(pid_t pid, bool skip_v2) const {
 }
 
 void Group::update(const Limits& l) const {
-  if (l.devices_docker) throw Error("--devices applies when a group is made, not to an existing one");
+  if (!l.device_rules.empty())
+    throw Error("--devices and --device-rule apply when a group is made, not to an existing one");
   std::vector<Part> ps = parts;
   for (auto& p : ps)
     if (p.h.v2) p.enabled = words(try_read_file(p.dir + "/cgroup.controllers").value_or(""));

@@ -119,8 +119,9 @@ Limits parse_limits(const LimitArgs& a) {
   }
   if (!a.devices.empty()) {
     if (a.devices != "docker") throw Error(str("invalid --devices '", a.devices, "': expected docker"));
-    l.devices_docker = true;
+    l.device_rules = docker_device_rules();
   }
+  for (const auto& r : a.device_rules) l.device_rules.push_back(parse_device_rule(r));
   if (!a.cpu_quota.empty()) {
     if (l.cpus) throw Error("--cpus and --cpu-quota say the same thing: give one");
     if (a.cpu_quota == "-1" || a.cpu_quota == "max") {
@@ -188,7 +189,7 @@ Limits parse_limits(const LimitArgs& a) {
 
 bool Limits::any() const {
   return memory || memory_swap || memory_reservation || cpus || cpu_shares || cpu_weight || !cpuset_cpus.empty() ||
-         !cpuset_mems.empty() || pids || io_weight || devices_docker || cpu_quota || cpu_period || swappiness ||
+         !cpuset_mems.empty() || pids || io_weight || !device_rules.empty() || cpu_quota || cpu_period || swappiness ||
          oom_kill_disable || kernel_tcp || !hugetlb.empty() || !unified.empty() || !read_bps.empty() ||
          !write_bps.empty() || !read_iops.empty() || !write_iops.empty();
 }

@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "cgroup_devices.hpp"
+
 namespace rt::cgroup {
 
 // What a control file says for "no limit", and what rt reports for it.
@@ -23,12 +25,12 @@ struct Limits {
   std::string cpuset_cpus, cpuset_mems;        // "0-3,5"
   std::optional<int64_t> pids;                 // -1 unlimited
   std::optional<uint64_t> io_weight;           // v1 blkio scale, 10..1000
-  bool devices_docker = false;
-  std::optional<int64_t> cpu_quota;    // us per period, -1 unlimited
-  std::optional<uint64_t> cpu_period;  // us
-  std::optional<uint64_t> swappiness;  // v1 only, 0..100
-  bool oom_kill_disable = false;       // v1 only
-  std::optional<uint64_t> kernel_tcp;  // v1 only: TCP buffer memory, bytes
+  std::vector<DeviceRule> device_rules;        // --devices docker, then each --device-rule (see cgroup_devices.hpp)
+  std::optional<int64_t> cpu_quota;            // us per period, -1 unlimited
+  std::optional<uint64_t> cpu_period;          // us
+  std::optional<uint64_t> swappiness;          // v1 only, 0..100
+  bool oom_kill_disable = false;               // v1 only
+  std::optional<uint64_t> kernel_tcp;          // v1 only: TCP buffer memory, bytes
   struct Hugetlb {
     std::string size;  // as the kernel names the files: 2MB, 1GB
     uint64_t limit;    // bytes
@@ -48,7 +50,7 @@ struct LimitArgs {
   std::string memory, memory_swap, memory_reservation, cpus, cpu_shares, cpu_weight, cpuset_cpus, cpuset_mems, pids,
       io_weight, devices, cpu_quota, cpu_period, swappiness, kernel_tcp;
   bool oom_kill_disable = false;
-  std::vector<std::string> hugetlb, unified, read_bps, write_bps, read_iops, write_iops;
+  std::vector<std::string> hugetlb, unified, read_bps, write_bps, read_iops, write_iops, device_rules;
 };
 
 // Validate and convert. Throws rt::Error "invalid --memory 'x': why".

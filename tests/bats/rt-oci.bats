@@ -651,3 +651,98 @@ createContainer box x creating root-at-bundle"
   assert_equal "$status" 125
   assert_output "rt-oci: config.json: hooks.startContainer.path: expected a string"
 }
+
+@test "security: a startContainer hook the image provides runs with the container's limits, never as host root" {
+  # The bundle's rootfs is hostile: it provides the hook binary, which
+  # resolves in the container's root. It reports its identity and limits,
+  # then tries what host root could do: make a read-only bind of a host
+  # directory writable and write there, read a host file only root may read.
+  local O="$BATS_TEST_TMPDIR/out" R="$BATS_TEST_TMPDIR/host-ro"
+  mkdir -p "$O" "$R"
+  chmod 0777 "$O"
+  echo secret > "$R/secret"
+  chmod 0600 "$R/secret"
+  local report='grep -E "^(Uid|Gid|Groups|CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):" /proc/self/status; grep "Max open files" /proc/self/limits; cat /proc/self/cgroup'
+  cat > "$B/rootfs/bin/hook-program" <<EOS
+#!/bin/sh
+cat > /dev/null
+{ $report; } > /out/hook 2>&1
+mount -o remount,bind,rw /ro 2>/dev/null && echo pwned > /ro/pwned
+cat /ro/secret > /out/stolen 2>/dev/null
+exit 0
+EOS
+  chmod 0755 "$B/rootfs/bin/hook-program"
+  spec ".process.user = {\"uid\": 1000, \"gid\": 1000, \"additionalGids\": [1001]}
+    | .process.noNewPrivileges = true
+    | .linux.seccomp = {\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"syslog\"], \"action\": \"SCMP_ACT_ERRNO\"}]}
+    | .mounts += [{\"destination\": \"/out\", \"type\": \"bind\", \"source\": \"$O\", \"options\": [\"rbind\"]},
+                  {\"destination\": \"/ro\", \"type\": \"bind\", \"source\": \"$R\", \"options\": [\"rbind\", \"ro\"]}]
+    | .hooks = {\"startContainer\": [{\"path\": \"/bin/hook-program\", \"env\": [\"PATH=/bin:/usr/bin\"]}]}"
+  args "[\"sh\", \"-c\", $(jq -Rn --arg r "$report" '"{ " + $r + "; } > /out/payload 2>&1"')]"
+  run oci run --bundle "$B" "$ID"
+  assert_success
+  # No host write, no host secret.
+  [ ! -e "$R/pwned" ]
+  [ ! -s "$O/stolen" ]
+  # The hook had exactly the payload's user, groups, capabilities,
+  # no_new_privs, seccomp mode, rlimits and cgroup.
+  run cat "$O/hook"
+  assert_line --regexp "^Uid:[[:space:]]+1000[[:space:]]+1000[[:space:]]+1000[[:space:]]+1000$"
+  assert_line --regexp "^CapEff:[[:space:]]+0000000020000420$"
+  assert_line --regexp "^CapBnd:[[:space:]]+0000000020000420$"
+  assert_line --regexp "^NoNewPrivs:[[:space:]]+1$"
+  assert_line --regexp "^Seccomp:[[:space:]]+2$"
+  diff -u "$O/payload" "$O/hook"
+}
+
+@test "linux.resources.devices: the config's rules in order (then Docker's allows, as runc), not Docker's list; a bad rule is one line" {
+  # Minors of major 1 with no driver: a node the rules allow fails to open
+  # with ENXIO, one they deny with EPERM; kmsg (1:11) opens for reading.
+  cat > "$B/rootfs/probe.sh" <<'EOS'
+#!/bin/sh
+for n in allowed denied kmsg2 null zero; do
+  err=$( (: < /dev/$n) 2>&1 ); case "$err" in *"not permitted"*) echo "$n r denied";; *) echo "$n r allowed";; esac
+  err=$( (: > /dev/$n) 2>&1 ); case "$err" in *"not permitted"*) echo "$n w denied";; *) echo "$n w allowed";; esac
+done
+EOS
+  chmod +x "$B/rootfs/probe.sh"
+  args '["/probe.sh"]'
+  spec '.linux.devices = [{"path": "/dev/allowed", "type": "c", "major": 1, "minor": 200},
+                          {"path": "/dev/denied", "type": "c", "major": 1, "minor": 201},
+                          {"path": "/dev/kmsg2", "type": "c", "major": 1, "minor": 11}]
+    | .linux.resources.devices += [{"allow": true, "type": "c", "major": 1, "minor": 200, "access": "rw"},
+                                   {"allow": true, "type": "c", "major": 1, "minor": 11, "access": "r"}]
+    | .process.capabilities.bounding += ["CAP_SYSLOG"] | .process.capabilities.effective += ["CAP_SYSLOG"]
+    | .process.capabilities.permitted += ["CAP_SYSLOG"]'
+  [ "$(jq -c '.linux.resources.devices[0]' "$B/config.json")" = '{"allow":false,"access":"rwm"}' ]
+  local cg ran=0
+  for cg in v1 v2; do
+    if [ $cg = v1 ]; then
+      grep -q ':devices:' /proc/self/cgroup || continue
+    else
+      grep -q ' - cgroup2 ' /proc/self/mountinfo || continue
+      [ -d /sys/fs/cgroup/unified ] || ! grep -q ':devices:' /proc/self/cgroup || continue
+    fi
+    ran=1
+    run env $([ $cg = v2 ] && [ -d /sys/fs/cgroup/unified ] && echo RT_CGROUP_UNIFIED=1) \
+      rt-oci --root "$ROOTDIR" run --bundle "$B" "$ID"
+    assert_success
+    assert_output "allowed r allowed
+allowed w allowed
+denied r denied
+denied w denied
+kmsg2 r allowed
+kmsg2 w denied
+null r allowed
+null w allowed
+zero r allowed
+zero w allowed"
+  done
+  [ $ran = 1 ] || skip "needs the v1 devices controller or a cgroup v2 hierarchy"
+  # A bad rule: one line, nothing made.
+  spec '.linux.resources.devices += [{"allow": true, "type": "x"}]'
+  run oci run --bundle "$B" "$ID"
+  assert_equal "$status" 125
+  assert_output "rt-oci: config.json: linux.resources.devices: {\"allow\":true,\"type\":\"x\"}: invalid --device-rule 'allow x *:* rwm': type 'x' is not a, c or b (as 'allow c 1:3 rwm' or 'deny a')"
+  [ ! -e "$ROOTDIR/$ID" ]
+}

@@ -226,6 +226,7 @@ int run(int argc, char** argv) {
       ("pids", po::value<std::string>()->value_name("N"), "maximum number of processes (-1: no limit)")
       ("io-weight", po::value<std::string>()->value_name("N"), "relative block I/O weight, 10..1000")
       ("devices", po::value<std::string>()->value_name("docker"), "allow only the device nodes Docker allows")
+      ("device-rule", po::value<std::vector<std::string>>()->composing()->value_name("RULE"), "a device access rule after --devices, in order, as 'deny a' or 'allow c 1:3 rwm' (KIND TYPE [MAJOR:MINOR [ACCESS]]); for each access the last matching rule decides (repeatable)")
       ("cpu-quota", po::value<std::string>()->value_name("US"), "CPU time per period in microseconds (-1: no limit)")
       ("cpu-period", po::value<std::string>()->value_name("US"), "CFS period in microseconds, 1000..1000000 (default 100000)")
       ("memory-swappiness", po::value<std::string>()->value_name("N"), "v1: memory.swappiness, 0..100")
@@ -277,6 +278,7 @@ int run(int argc, char** argv) {
                               "pids",
                               "io-weight",
                               "devices",
+                              "device-rule",
                               "cpu-quota",
                               "cpu-period",
                               "memory-swappiness",
@@ -354,6 +356,7 @@ int run(int argc, char** argv) {
     return vm.count(o) ? vm[o].as<std::vector<std::string>>() : std::vector<std::string>{};
   };
   la.hugetlb = many("hugetlb");
+  la.device_rules = many("device-rule");
   la.unified = many("unified");
   la.read_bps = many("device-read-bps");
   la.write_bps = many("device-write-bps");

@@ -135,7 +135,7 @@ void append_exec(std::vector<std::string>& a, const std::string& tool_dir, const
   a.push_back("--clear-env");
   add("--env-fd", std::to_string(env_fd));
   if (preserve_fds) add("--preserve-fds", std::to_string(preserve_fds));
-  add("--ready-fd", std::to_string(ready_fd));
+  if (ready_fd >= 0) add("--ready-fd", std::to_string(ready_fd));
   if (sync_fd >= 0) add("--sync-fd", std::to_string(sync_fd));
   a.push_back("--");
   for (const auto& s : strings(member(proc, "args"), "process.args")) a.push_back(s);
@@ -193,14 +193,33 @@ std::vector<std::string> build_exec_chain(const json& proc, const ExecContext& x
   a.push_back("--");
   a.push_back(x.tool_dir + "/rt-unshare");
   append_joins(a, x.init_pid);
-  a.push_back("--hand-over");
-  a.push_back("--pid-fd");  // a path would be resolved in the joined mount namespace
-  a.push_back(std::to_string(x.pid_fd));
+  if (x.pid_fd >= 0) {
+    a.push_back("--hand-over");
+    a.push_back("--pid-fd");  // a path would be resolved in the joined mount namespace
+    a.push_back(std::to_string(x.pid_fd));
+  }
   a.push_back("--");
   std::string cwd = member(proc, "cwd") ? as_string(proc["cwd"], "process.cwd") : "/";
   append_exec(a, x.tool_dir, proc, x.seccomp_file, cwd, x.personality, console_options(proc, x.console_fd, false),
               x.env_fd, x.preserve_fds, x.ready_fd, -1);
   return a;
+}
+
+std::vector<std::string> build_hook_chain(const json& proc, const ExecContext& x,
+                                          const std::vector<std::string>& argv) {
+  if (!proc.is_object()) throw Error("the container's process is not recorded (created by an older rt-oci?)");
+  // The container's process with the hook's path and args: every limit of
+  // its rt-exec, no terminal, no fds beyond stdio; the env is the hook's
+  // (on x.env_fd).
+  json p = proc;
+  p["args"] = argv;
+  p.erase("terminal");
+  p.erase("consoleSize");
+  ExecContext h = x;
+  h.pid_fd = -1;
+  h.console_fd = -1;
+  h.preserve_fds = 0;
+  return build_exec_chain(p, h);
 }
 
 Bundle load_bundle(const std::string& bundle_dir) {
@@ -319,7 +338,8 @@ Bundle load_bundle(const std::string& bundle_dir) {
         std::string field = str("hooks.", it.key());
         if (as_string(h.value("path", json()), field + ".path").empty()) refuse(field + ".path", "empty");
         strings(member(h, "args"), field + ".args");
-        strings(member(h, "env"), field + ".env");
+        for (const auto& kv : strings(member(h, "env"), field + ".env"))
+          if (kv.find('=') == std::string::npos || kv[0] == '=') refuse(field + ".env", str("'", kv, "' is not K=V"));
         if (const json* t = member(h, "timeout"); t && as_int(*t, field + ".timeout") <= 0)
           refuse(field + ".timeout", "must be positive");
       }
@@ -416,11 +436,40 @@ std::vector<std::string> resource_flags(const json& r) {
   if (const json* u = member(r, "unified"))
     for (auto it = u->begin(); it != u->end(); ++it)
       add("--unified", str(it.key(), "=", as_string(*it, str("linux.resources.unified.", it.key()))));
-  if (const json* d = member(r, "devices"); d && !d->empty()) {
-    const json& first = (*d)[0];
-    if (first.value("allow", true) || (member(first, "type") && first["type"] != "a"))
-      refuse("linux.resources.devices", "rt-cgroup applies Docker's device list only: the first rule must deny all");
-    add("--devices", "docker");
+  if (const json* d = member(r, "devices")) {
+    // In order, as rt-cgroup --device-rule (each access: the last matching
+    // rule decides, as runc applies them).
+    if (!d->is_array()) refuse("linux.resources.devices", "expected an array");
+    bool first_denies_all = false;
+    for (const auto& rule : *d) {
+      const char* f = "linux.resources.devices";
+      if (!rule.is_object() || !member(rule, "allow") || !rule["allow"].is_boolean())
+        refuse(f, str(rule.dump(), ": expected an object with allow (true or false)"));
+      auto number = [&](const char* k) {
+        int64_t v = member(rule, k) ? as_int(rule[k], str(f, ".", k)) : -1;  // null, absent or -1: any
+        return v < 0 ? std::string("*") : std::to_string(v);
+      };
+      std::string text =
+          str(rule["allow"].get<bool>() ? "allow " : "deny ",
+              member(rule, "type") ? as_string(rule["type"], str(f, ".type")) : std::string("a"), " ", number("major"),
+              ":", number("minor"), " ", member(rule, "access") ? as_string(rule["access"], str(f, ".access")) : "rwm");
+      try {
+        cgroup::DeviceRule parsed = cgroup::parse_device_rule(text);
+        if (&rule == &(*d)[0])
+          first_denies_all = !parsed.allow && parsed.type == 'a' && parsed.major < 0 && parsed.minor < 0 &&
+                             parsed.access == cgroup::kDevAll;
+      } catch (const Error& e) {
+        refuse(f, str(rule.dump(), ": ", e.what()));
+      }
+      add("--device-rule", text);
+    }
+    // Then, when the list starts by denying everything, the nodes every
+    // container needs (rt-mount --dev-nodes makes them): Docker's allow
+    // rules, after the config's, as runc appends its default list (a runc
+    // spec's lone "deny all" leaves exactly those).
+    if (!d->empty() && first_denies_all)
+      for (const auto& rule : cgroup::docker_device_rules())
+        if (rule.allow) add("--device-rule", cgroup::device_rule_text(rule));
   }
   return a;
 }

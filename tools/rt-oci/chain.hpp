@@ -52,11 +52,19 @@ struct ExecContext {
   std::string tool_dir, cgroup_name, cgroup_parent, seccomp_file;  // cgroup_name: NAME or a path
   std::string personality;                                         // the container's linux.personality.domain, or ""
   int init_pid = 0;
-  int env_fd = -1, ready_fd = -1, pid_fd = -1;
-  int console_fd = -1;  // the connected --console-socket (process.terminal)
+  int env_fd = -1, ready_fd = -1, pid_fd = -1;  // pid_fd < 0: no hand-over (see build_exec_chain)
+  int console_fd = -1;                          // the connected --console-socket (process.terminal)
   unsigned preserve_fds = 0;
 };
+// (pid_fd < 0: rt-unshare does not hand over but waits for the process and
+// exits with its status; ready_fd < 0: no --ready-fd.)
 std::vector<std::string> build_exec_chain(const json& proc, const ExecContext& x);
+// The chain of a startContainer hook: what build_exec_chain runs for the
+// container's process PROC (its cgroup, namespaces, user, groups,
+// capabilities, no_new_privs, seccomp, rlimits, cwd), but ARGV (the hook's
+// path, which resolves in the container's root, and args) and no terminal,
+// no hand-over, no preserved fds. Throws rt::Error.
+std::vector<std::string> build_hook_chain(const json& proc, const ExecContext& x, const std::vector<std::string>& argv);
 // rt-unshare --join TYPE=/proc/PID/ns/TYPE for each namespace of PID that
 // is not ours, and --: a program after it runs in the container's
 // namespaces (createContainer and startContainer hooks).

@@ -183,6 +183,17 @@ std::string one_id(const Args& a, const std::string& cmd, size_t max_words = 1) 
 
 // ------------------------------------------------------------ create
 
+// The rt tools that put a host program into the container's cgroup and
+// namespaces (the createContainer hooks': they run as the runtime, before
+// pivot_root, so their path is the host's).
+std::vector<std::string> in_container(const State& st) {
+  std::vector<std::string> a = {self_dir() + "/rt-cgroup", "--join", st.cgroup_name};
+  if (!st.cgroup_parent.empty()) a.insert(a.end(), {"--parent", st.cgroup_parent});
+  a.push_back("--");
+  for (auto& w : join_namespaces(self_dir(), st.pid)) a.push_back(std::move(w));
+  return a;
+}
+
 struct Created {
   pid_t init = 0;
 };
@@ -217,6 +228,7 @@ struct Launch {
   std::string seccomp_file;        // opened on BASE+3 when set (rt-exec reads it after pivot_root)
   UniqueFd pid;                    // may be empty: placed on BASE+4 (rt-unshare --pid-fd)
   std::function<void()> at_pause;  // rt-mount --ready-fd BASE+5 --sync-fd BASE+6 when set
+  UniqueFd in;                     // the chain's stdin when set (else ours)
 };
 constexpr int kLaunchFds = 8;  // BASE to BASE+7
 
@@ -244,7 +256,7 @@ pid_t launch(Launch& l) {
     fd = std::move(moved);
   };
   for (UniqueFd* fd : {&env, &ready.write, &ready.read, &l.sync, &seccomp, &l.pid, &console, &mount_ready.read,
-                       &mount_ready.write, &mount_go.read, &mount_go.write})
+                       &mount_ready.write, &mount_go.read, &mount_go.write, &l.in})
     high(*fd);
   if (::dup2(env.get(), l.base) < 0 || ::dup2(ready.write.get(), l.base + 1) < 0 ||
       (l.sync && ::dup2(l.sync.get(), l.base + 2) < 0) || (seccomp && ::dup2(seccomp.get(), l.base + 3) < 0) ||
@@ -260,7 +272,8 @@ pid_t launch(Launch& l) {
   // a shell's wait never woken by SIGCHLD).
   sigset_t none;
   sigemptyset(&none);
-  pid_t pid = spawn(l.argv, {.mask = &none});
+  pid_t pid = spawn(l.argv, {.in = l.in ? l.in.get() : kInherit, .mask = &none});
+  l.in.reset();
   for (int fd = l.base; fd < l.base + kLaunchFds; ++fd) ::close(fd);
   log::step("started the chain as ", pid);
   auto failed = [&] {
@@ -361,6 +374,7 @@ Created do_create(const Args& a, const std::string& id, bool explain) {
   st.annotations = b.config.value("annotations", json::object());
   st.cgroup_name = b.cgroup_path.empty() ? id : b.cgroup_path;
   st.hooks = b.config.value("hooks", json::object());
+  st.process = b.config["process"];
   st.personality = personality_of(b.config);
   st.creator = ::getpid();
   st.creator_start = process_start_time(::getpid()).value_or(0);
@@ -386,7 +400,8 @@ Created do_create(const Args& a, const std::string& id, bool explain) {
              std::move(sync),
              b.seccomp.is_null() ? "" : seccomp_file,
              std::move(pid_pipe.write),
-             {}};
+             {},
+             UniqueFd()};
     auto learn_pid = [&] {
       st.pid = read_pid(pid_read.get());
       st.pid_start = process_start_time(st.pid).value_or(0);
@@ -399,7 +414,7 @@ Created do_create(const Args& a, const std::string& id, bool explain) {
         learn_pid();
         run_hooks(g_opts.root, st, "prestart", {}, "created");  // as crun (runtime-tools checks it)
         run_hooks(g_opts.root, st, "createRuntime", {}, "creating");
-        run_hooks(g_opts.root, st, "createContainer", join_namespaces(self_dir(), st.pid), "creating");
+        run_hooks(g_opts.root, st, "createContainer", spawn_hook(in_container(st)), "creating");
       };
     chain_pid = launch(l);
     if (!pause) learn_pid();
@@ -420,16 +435,53 @@ Created do_create(const Args& a, const std::string& id, bool explain) {
 
 // ------------------------------------------------------------ the rest
 
+// A startContainer hook: it runs in the container, so it gets exactly what
+// the container's process gets (its cgroup and namespaces, and rt-exec with
+// its user, groups, capabilities, no_new_privs, seccomp, rlimits and cwd),
+// never the runtime's privileges: its path resolves in the container's root,
+// where the image may have put any program.
+pid_t start_hook_in_container(const State& st, const std::vector<std::string>& argv,
+                              const std::vector<std::string>& env, UniqueFd in) {
+  constexpr int kBase = 3;  // launch's fds: env, ready, -, seccomp
+  ExecContext x;
+  x.tool_dir = self_dir();
+  x.cgroup_name = st.cgroup_name;
+  x.cgroup_parent = st.cgroup_parent;
+  std::string seccomp_file = g_opts.root + "/" + st.id + "/seccomp.json";
+  if (!path_exists(seccomp_file)) seccomp_file.clear();
+  else x.seccomp_file = str("/proc/self/fd/", kBase + 3);
+  x.init_pid = st.pid;
+  x.personality = st.personality;
+  x.env_fd = kBase, x.ready_fd = kBase + 1;
+  std::string env_block;
+  for (const auto& e : env) env_block += e + '\0';
+  Launch l{build_hook_chain(st.process, x, argv),
+           env_block,
+           false,
+           "",
+           kBase,
+           UniqueFd(),
+           seccomp_file,
+           UniqueFd(),
+           {},
+           std::move(in)};
+  return launch(l);
+}
+
 void do_start(const std::string& id) {
   State st = load_state_or_die(g_opts.root, id);
   std::string s = status_of(g_opts.root, st);
   if (s != "created") fail(str("start: container ", id, " is ", s, ", not created"));
-  // startContainer: in the container's namespaces, before the payload runs;
-  // a failure stops the container.
+  // startContainer: in the container, with its process's limits, before the
+  // payload runs; a failure stops the container (and whatever a hook left).
   try {
-    run_hooks(g_opts.root, st, "startContainer", join_namespaces(self_dir(), st.pid));
+    run_hooks(g_opts.root, st, "startContainer",
+              [&](const std::vector<std::string>& argv, const std::vector<std::string>& env, UniqueFd in) {
+                return start_hook_in_container(st, argv, env, std::move(in));
+              });
   } catch (const Error& e) {
     if (process_matches(st.pid, st.pid_start)) ::kill(st.pid, SIGKILL);
+    for (pid_t p : container_pids(st)) ::kill(p, SIGKILL);
     fail(str("start: ", e.what(), " (container ", id, " is stopped)"));
   }
   std::string fifo = g_opts.root + "/" + id + "/exec.fifo";
@@ -601,8 +653,11 @@ int do_exec(const Args& a) {
   pid_pipe.read = UniqueFd(::fcntl(pid_pipe.read.get(), F_DUPFD_CLOEXEC, base + 8));
   if (!pid_pipe.read) fail_errno("exec: cannot move a file descriptor");
   {
-    Launch l{chain,        env_block_of(proc), terminal, a.get("console-socket"), base, std::move(pid_pipe.write),
-             seccomp_file, UniqueFd(),         {}};
+    Launch l{chain,        env_block_of(proc),
+             terminal,     a.get("console-socket"),
+             base,         std::move(pid_pipe.write),
+             seccomp_file, UniqueFd(),
+             {},           UniqueFd()};
     pid_t chain_pid = launch(l);
     wait_child(chain_pid);  // rt-unshare hands the process over and exits
     pid = read_pid(pid_pipe.read.get());

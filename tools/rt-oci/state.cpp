@@ -39,6 +39,7 @@ void save_state(const std::string& root, const State& st) {
             {"cgroup_name", st.cgroup_name},
             {"cgroup_parent", st.cgroup_parent},
             {"hooks", st.hooks},
+            {"process", st.process},
             {"personality", st.personality}};
   write_file_atomic(root + "/" + st.id + "/state.json", j.dump(), 0600, false);
 }
@@ -61,6 +62,7 @@ std::optional<State> load_state(const std::string& root, const std::string& id) 
     st.cgroup_name = j.at("cgroup_name");
     st.cgroup_parent = j.at("cgroup_parent");
     st.hooks = j.value("hooks", json::object());
+    st.process = j.value("process", json());
     st.personality = j.value("personality", "");
   } catch (const json::exception& e) {
     throw Error(str("corrupt state of container ", id, ": ", e.what()));
@@ -166,29 +168,42 @@ void set_frozen(const State& st, bool freeze) {
   throw Error(str("container ", st.id, ": no freezer (neither the v1 freezer nor cgroup.freeze)"));
 }
 
-void run_hooks(const std::string& root, const State& st, const char* stage, const std::vector<std::string>& join,
+HookStarter spawn_hook(std::vector<std::string> prefix) {
+  return [prefix = std::move(prefix)](const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                                      UniqueFd in) {
+    // env -i: the hook gets its own environment only, as runtime-spec says.
+    std::vector<std::string> a = {"/usr/bin/env", "-i"};
+    a.insert(a.end(), env.begin(), env.end());
+    a.insert(a.end(), prefix.begin(), prefix.end());
+    a.insert(a.end(), argv.begin(), argv.end());
+    SpawnOptions so;
+    so.in = in.get();
+    return spawn(a, so);
+  };
+}
+
+void run_hooks(const std::string& root, const State& st, const char* stage, const HookStarter& start,
                const char* status) {
   if (!st.hooks.contains(stage)) return;
   json sj = state_json(root, st);
   if (status) sj["status"] = status;
   std::string state = sj.dump();
+  HookStarter spawn_it = start ? start : spawn_hook();
   for (const auto& h : st.hooks[stage]) {
     std::string path = h.value("path", "");
     if (path.empty()) throw Error(str("hooks.", stage, ": a hook without a path"));
-    // env -i: the hook gets its own environment only, as runtime-spec says.
-    std::vector<std::string> argv = {"/usr/bin/env", "-i"};
-    for (const auto& e : h.value("env", json::array())) argv.push_back(e.get<std::string>());
-    argv.insert(argv.end(), join.begin(), join.end());
-    argv.push_back(path);
+    std::vector<std::string> argv = {path}, env;
     auto args = h.value("args", json::array());
     for (size_t i = 1; i < args.size(); ++i) argv.push_back(args[i].get<std::string>());
+    for (const auto& e : h.value("env", json::array())) env.push_back(e.get<std::string>());
     // The state on a memfd: a hook that exits without reading it neither
     // blocks rt-oci nor ends it with SIGPIPE before it cleans up.
-    UniqueFd in = input_fd("oci-state", state);
-    SpawnOptions so;
-    so.in = in.get();
-    pid_t pid = spawn(argv, so);
-    in.reset();
+    pid_t pid;
+    try {
+      pid = spawn_it(argv, env, input_fd("oci-state", state));
+    } catch (const Error& e) {
+      throw Error(str("hooks.", stage, ": ", path, ": ", e.what()));
+    }
     int timeout = h.value("timeout", 0);
     std::optional<int> status = timeout > 0 ? wait_child_for(pid, int64_t{timeout} * 1000) : wait_child(pid);
     if (!status) {

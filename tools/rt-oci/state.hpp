@@ -3,12 +3,14 @@
 #pragma once
 #include <sys/types.h>
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "cgroup.hpp"
+#include "fd.hpp"
 
 namespace rt::oci {
 using json = nlohmann::json;
@@ -21,7 +23,8 @@ struct State {
   pid_t creator = 0;       // the rt-oci create that made it
   uint64_t creator_start = 0;
   std::string cgroup_name, cgroup_parent;  // rt-cgroup's NAME and --parent, or a path (with a '/') as NAME
-  json hooks = json::object();             // config.json's, for poststart and poststop
+  json hooks = json::object();             // config.json's, for the hooks that run after create
+  json process;                            // config.json's, for the limits of the startContainer hooks
   std::string personality;                 // linux.personality.domain, for exec
   std::string config_hash;
 };
@@ -46,11 +49,20 @@ std::optional<cgroup::Group> group_of(const State& st);
 std::vector<pid_t> container_pids(const State& st);
 // Freeze (pause) or thaw (resume) the container's cgroup. Throws rt::Error.
 void set_frozen(const State& st, bool frozen);
+// Starts one hook: ARGV (its path, then its args after the first), only
+// ENV as its environment, IN (the state) as its stdin. Returns its pid.
+using HookStarter =
+    std::function<pid_t(const std::vector<std::string>& argv, const std::vector<std::string>& env, UniqueFd in)>;
+// A starter that spawns `env -i ENV... PREFIX... ARGV` as the runtime (host
+// root): PREFIX empty for the runtime's namespaces, or a chain of rt tools
+// that ends with "--" (rt-unshare --join ...: the container's).
+HookStarter spawn_hook(std::vector<std::string> prefix = {});
 // Run the hooks of STAGE in order, each with the state on stdin (its status
-// STATUS when given), its env and its timeout, from the runtime's
-// namespaces, or through JOIN (rt-unshare --join ... --: the container's).
-// Throws rt::Error naming the first that fails.
-void run_hooks(const std::string& root, const State& st, const char* stage, const std::vector<std::string>& join = {},
+// STATUS when given), its env and its timeout, started by START (default:
+// spawn_hook()). Throws rt::Error naming the first that fails; one that
+// times out is killed (what it started in the container is the caller's to
+// kill).
+void run_hooks(const std::string& root, const State& st, const char* stage, const HookStarter& start = {},
                const char* status = nullptr);
 // Kill what is left (the init, the cgroup's processes), remove the cgroup
 // and the state directory. Returns an error message ("" on success).
