@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # rt-oci under podman 4.3 (podman --runtime rt-oci, through conmon), with
-# its own root, runroot and tmpdir under the test directory, cgroupfs, no network.
+# its own root, runroot and tmpdir under the test directory, rt-oci's state
+# there too (--runtime-flag root=), cgroupfs, no network.
 # The busybox image is an OCI archive made from the test rootfs.
 
 load helpers
@@ -39,7 +40,7 @@ IMG=docker.io/library/busybox:latest
 pod() {
   local D; D=$(cat "$BATS_FILE_TMPDIR/pod-dir")
   podman --root "$D/root" --runroot "$D/runroot" --tmpdir "$D/tmp" --cgroup-manager cgroupfs --events-backend file \
-    --runtime "$RT_BIN/rt-oci" "$@"
+    --runtime "$RT_BIN/rt-oci" --runtime-flag "root=$D/rt-oci" "$@"
 }
 
 setup() { rt_setup; }

@@ -562,7 +562,11 @@ EOS
 
 @test "hooks: prestart, createRuntime, poststart, poststop get the state on stdin and their env; a failing prestart fails create; timeouts" {
   local H="$BATS_TEST_TMPDIR/hook.sh" L="$BATS_TEST_TMPDIR/hooks.log"
-  printf '#!/bin/sh\nread -r state\necho "$1 $X $(echo "$state" | jq -r .id)" >> %s\n' "$L" > "$H"
+  cat > "$H" <<EOS
+#!/bin/sh
+read -r state
+echo "\$1 \$X \$(echo "\$state" | jq -r '"\\(.id) \\(.status) \\(.pid > 0)"')" >> $L
+EOS
   chmod +x "$H"
   args '["true"]'
   local stage hooks="{}"
@@ -573,10 +577,11 @@ EOS
   run oci run --bundle "$B" "$ID"
   assert_success
   run cat "$L"
-  assert_output "prestart x $ID
-createRuntime x $ID
-poststart x $ID
-poststop x $ID"
+  # poststart: running (as crun) although the payload (true) may have ended.
+  assert_output "prestart x $ID created true
+createRuntime x $ID creating true
+poststart x $ID running true
+poststop x $ID stopped false"
   spec '.hooks = {"prestart": [{"path": "/bin/false"}]}'
   run oci run --bundle "$B" "$ID"
   assert_equal "$status" 125
@@ -745,4 +750,24 @@ zero w allowed"
   assert_equal "$status" 125
   assert_output "rt-oci: config.json: linux.resources.devices: {\"allow\":true,\"type\":\"x\"}: invalid --device-rule 'allow x *:* rwm': type 'x' is not a, c or b (as 'allow c 1:3 rwm' or 'deny a')"
   [ ! -e "$ROOTDIR/$ID" ]
+}
+
+@test "security: after create --no-pivot (a chroot), exec and the startContainer hooks see the container's root, never the host's" {
+  echo inside > "$B/rootfs/marker"
+  cat > "$B/rootfs/sc.sh" <<'EOS'
+#!/bin/sh
+cat > /dev/null
+test -e /marker && echo hook-in-rootfs
+EOS
+  chmod +x "$B/rootfs/sc.sh"
+  args '["sleep", "100"]'
+  spec '.hooks = {"startContainer": [{"path": "/sc.sh", "env": ["PATH=/bin"]}]}'
+  create --bundle "$B" --no-pivot "$ID"
+  run oci exec "$ID" sh -c 'test -e /marker && echo exec-in-rootfs; test -e "'"$BATS_TEST_TMPDIR"'" && echo host-tree-visible; true'
+  assert_success
+  assert_output exec-in-rootfs
+  run oci start "$ID"
+  assert_success
+  assert_output hook-in-rootfs
+  oci delete --force "$ID"
 }

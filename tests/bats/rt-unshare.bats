@@ -226,6 +226,12 @@ dead() {
   run rt-unshare --join net=/etc/hostname -- true
   assert_equal "$status" 125
   assert_output --partial "cannot join net namespace /etc/hostname: Invalid argument"
+  run rt-unshare --join-root / -- true
+  assert_equal "$status" 125
+  assert_output "rt-unshare: --join-root needs --join mnt=PATH (the root is one of that mount namespace)"
+  run rt-unshare --join mnt=/proc/self/ns/mnt --join-root /nonexistent -- true
+  assert_equal "$status" 125
+  assert_output "rt-unshare: cannot open --join-root /nonexistent: No such file or directory"
   run rt-unshare --net --join net=/proc/self/ns/net -- true
   assert_equal "$status" 125
   assert_output --partial "conflicts with a new net namespace"

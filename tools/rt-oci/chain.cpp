@@ -163,8 +163,10 @@ std::string env_block_of(const json& proc) {
   return out;
 }
 
-// The --join options for the namespaces of PID that differ from ours.
+// The --join options for the namespaces of PID that differ from ours, and
+// its root (below the namespace's after create --no-pivot's chroot).
 void append_joins(std::vector<std::string>& a, pid_t pid) {
+  bool mnt = false;
   for (const char* ns : {"user", "cgroup", "ipc", "uts", "net", "mnt", "pid"}) {
     std::string self = str("/proc/self/ns/", ns), theirs = str("/proc/", pid, "/ns/", ns);
     struct stat s1 {
@@ -173,7 +175,9 @@ void append_joins(std::vector<std::string>& a, pid_t pid) {
     if (s1.st_ino == s2.st_ino && s1.st_dev == s2.st_dev) continue;  // the same as ours: nothing to join
     a.push_back("--join");
     a.push_back(str(ns, "=", theirs));
+    if (std::string(ns) == "mnt") mnt = true;
   }
+  if (mnt) a.insert(a.end(), {"--join-root", str("/proc/", pid, "/root")});
 }
 
 std::vector<std::string> join_namespaces(const std::string& tool_dir, pid_t pid) {

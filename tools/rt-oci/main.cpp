@@ -491,7 +491,9 @@ void do_start(const std::string& id) {
   if (::write(f.get(), "0", 1) != 1) fail_errno(str("start: cannot release container ", id));
   log::step("started ", id);
   try {
-    run_hooks(g_opts.root, st, "poststart");
+    // As crun: "running" (the payload has been released), even when it
+    // has ended already by the time the hook reads its state.
+    run_hooks(g_opts.root, st, "poststart", {}, "running");
   } catch (const Error& e) {
     log_line("warning", e.what());
     warn(e.what());

@@ -186,7 +186,12 @@ void run_hooks(const std::string& root, const State& st, const char* stage, cons
                const char* status) {
   if (!st.hooks.contains(stage)) return;
   json sj = state_json(root, st);
-  if (status) sj["status"] = status;
+  if (status) {
+    // The status the stage runs at, whatever the init did meanwhile: its
+    // pid too (a stopped container's state says 0).
+    sj["status"] = status;
+    sj["pid"] = st.pid;
+  }
   std::string state = sj.dump();
   HookStarter spawn_it = start ? start : spawn_hook();
   for (const auto& h : st.hooks[stage]) {

@@ -114,6 +114,7 @@ int run(int argc, char** argv) {
       ("time", po::bool_switch(), "new time namespace (forks)")
       ("all", po::bool_switch(), "all of the above but --user and --time")
       ("join", po::value<std::vector<std::string>>()->composing()->value_name("TYPE=PATH"), "join the namespace at PATH (setns); repeatable")
+      ("join-root", po::value<std::string>()->value_name("DIR"), "with --join mnt=...: after joining, make DIR (opened before, e.g. /proc/PID/root) the root and working directory, as a process of the namespace that chroot'ed sees them")
       ("hostname", po::value<std::string>()->value_name("NAME"), "set the hostname (needs --uts)")
       ("domainname", po::value<std::string>()->value_name("NAME"), "set the NIS domain name (needs --uts)")
       ("map-root-user", po::bool_switch(), "with --user: map root inside to the caller's uid and gid")
@@ -177,12 +178,27 @@ int run(int argc, char** argv) {
     j.fd = UniqueFd(::open(j.path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!j.fd) die_errno(str("cannot open namespace ", j.path));
   }
+  UniqueFd join_root;
+  if (vm.count("join-root")) {
+    if (!joined(CLONE_NEWNS)) die("--join-root needs --join mnt=PATH (the root is one of that mount namespace)");
+    std::string dir = opt<std::string>(vm, "join-root");
+    join_root = UniqueFd(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!join_root) die_errno(str("cannot open --join-root ", dir));
+  }
   // Joining a mount namespace (a container's, for `rt-repl exec`) hides
   // the host's files: a next link like rt-exec is opened before.
   UniqueFd next_tool = joined(CLONE_NEWNS) ? open_chain_tool(argv[prog]) : UniqueFd();
   for (auto& j : joins) {
     if (::setns(j.fd.get(), j.flag) != 0) die_errno(str("cannot join ", names_of(j.flag), " namespace ", j.path));
     log::step("joined ", names_of(j.flag), " namespace ", j.path);
+  }
+  // setns put us at the namespace's root; a process there may have a root
+  // below it (a chroot instead of pivot_root): take the one given.
+  if (join_root) {
+    if (::fchdir(join_root.get()) != 0 || ::chroot(".") != 0 || ::chdir("/") != 0)
+      die_errno(str("cannot make --join-root ", opt<std::string>(vm, "join-root"), " the root"));
+    join_root.reset();
+    log::step("root: ", opt<std::string>(vm, "join-root"));
   }
 
   // 2. New namespaces. A user namespace's id maps are written by a helper
