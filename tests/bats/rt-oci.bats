@@ -770,4 +770,15 @@ EOS
   assert_success
   assert_output hook-in-rootfs
   oci delete --force "$ID"
+  # No mount namespace at all: the container is a chroot in the caller's
+  # (a private one here: its mounts stay there).
+  spec '.linux.namespaces |= map(select(.type != "mount"))'
+  run unshare --mount --propagation private sh -c '
+    rt-oci --root "$1" create --bundle "$2" "$3" >/dev/null 2>&1 3>&- || exit 9
+    rt-oci --root "$1" exec "$3" sh -c "test -e /marker && echo exec-in-rootfs; test -e \"$4\" && echo host-tree-visible; true"
+    rt-oci --root "$1" start "$3"
+    rt-oci --root "$1" delete --force "$3"' sh "$ROOTDIR" "$B" "$ID" "$BATS_TEST_TMPDIR"
+  assert_success
+  assert_output "exec-in-rootfs
+hook-in-rootfs"
 }

@@ -177,7 +177,17 @@ void append_joins(std::vector<std::string>& a, pid_t pid) {
     a.push_back(str(ns, "=", theirs));
     if (std::string(ns) == "mnt") mnt = true;
   }
-  if (mnt) a.insert(a.end(), {"--join-root", str("/proc/", pid, "/root")});
+  // Without a mount namespace of its own (a chroot in ours), its root
+  // still differs from ours: join our own namespace to take that root.
+  std::string root = str("/proc/", pid, "/root");
+  struct stat r1 {
+  }, r2{};
+  if (!mnt && ::stat("/", &r1) == 0 && ::stat(root.c_str(), &r2) == 0 &&
+      (r1.st_ino != r2.st_ino || r1.st_dev != r2.st_dev)) {
+    a.insert(a.end(), {"--join", str("mnt=/proc/", pid, "/ns/mnt")});
+    mnt = true;
+  }
+  if (mnt) a.insert(a.end(), {"--join-root", root});
 }
 
 std::vector<std::string> join_namespaces(const std::string& tool_dir, pid_t pid) {
