@@ -19,7 +19,7 @@ export RT_STATE=$work/run/rt RT_ROOT=$work/store
 rootfs=$work/rootfs
 cp -a "$build/rootfs" "$rootfs"
 
-# An OCI bundle for crun and runc: pid, net, ipc, uts, mount namespaces and
+# An OCI bundle for crun and runc: pid, net, ipc, uts, mount, cgroup namespaces and
 # a 64 MiB memory limit in a cgroup nested below ours (relative path).
 mkdir -p "$work/bundle"
 (cd "$work/bundle" && crun spec)
@@ -32,6 +32,9 @@ c["process"]["terminal"] = False
 c["root"]["readonly"] = False
 c["root"]["path"] = sys.argv[2]
 c["linux"]["cgroupsPath"] = "bench-oci"
+# a cgroup namespace too, as rt-run makes: the same six namespaces
+if not any(n["type"] == "cgroup" for n in c["linux"]["namespaces"]):
+    c["linux"]["namespaces"].append({"type": "cgroup"})
 c["linux"].setdefault("resources", {})["memory"] = {"limit": 64 * 1024 * 1024}
 json.dump(c, open(p, "w"))
 PY
@@ -60,9 +63,9 @@ bench() {  # bench NAME [hyperfine options]: the seven commands side by side
   hyperfine -N --warmup 10 --runs "$runs" "$@" --export-json "$work/$name.json" \
     -n "rt-run (cgroup+memory limit, overlay, 6 ns)" "$bin/rt-run --rm --network none -m 64m --rootfs $rootfs /bin/true" \
     -n "rt chain (5 ns, no cgroup)" "$bin/rt-unshare --pid --mount --uts --ipc --net -- $bin/rt-mount --rootfs $rootfs --defaults -- $bin/rt-exec -- /bin/true" \
-    -n "rt-oci run (5 ns, cgroup+memory limit)" "$bin/rt-oci --root $work/run/rt-oci run -b $work/bundle bench-rt-oci" \
-    -n "crun run (5 ns, cgroup+memory limit)" "crun --root $work/run/crun run -b $work/bundle bench-crun" \
-    -n "runc run (5 ns, cgroup+memory limit)" "runc --root $work/run/runc run -b $work/bundle bench-runc" \
+    -n "rt-oci run (6 ns, cgroup+memory limit)" "$bin/rt-oci --root $work/run/rt-oci run -b $work/bundle bench-rt-oci" \
+    -n "crun run (6 ns, cgroup+memory limit)" "crun --root $work/run/crun run -b $work/bundle bench-crun" \
+    -n "runc run (6 ns, cgroup+memory limit)" "runc --root $work/run/runc run -b $work/bundle bench-runc" \
     -n "bwrap (4 ns)" "bwrap --unshare-pid --unshare-ipc --unshare-uts --unshare-net --bind $rootfs / --proc /proc --dev /dev /bin/true" \
     -n "unshare+chroot (4 ns)" "unshare --fork --pid --mount --uts --ipc --mount-proc=$rootfs/proc chroot $rootfs /bin/true"
 }

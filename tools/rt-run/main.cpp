@@ -296,6 +296,7 @@ int run_main(int argc, char** argv) {
   }
 
   ContainerState c = store.create(s.name);
+  log::step("claimed name ", c.name);
   try {
     p.id = c.id;
     p.name = c.name;
@@ -338,6 +339,7 @@ int run_main(int argc, char** argv) {
     mkdir_p(p.bundle, 0700);
     for (const char* d : {"/upper", "/work"})
       if (::mkdir((p.bundle + d).c_str(), 0755) != 0) throw_errno(str("cannot create ", p.bundle, d));
+    log::step("made the layer dirs");
 
     c.hostname = p.hostname;
     c.command = p.command;
