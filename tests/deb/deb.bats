@@ -79,12 +79,12 @@ teardown() {
   assert_success
   # rt-pull: curl, archive, crypto; rt-repl: libedit; every tool: libc
   for t in libc6 libcurl4 libarchive13 libedit2 libssl3 libboost-program-options; do
-    assert_output --regexp "^Depends: .*\\b$t"
+    grep -qE "^Depends: (.*, )?$t" <<<"$output" || { echo "no $t in Depends" >&2; return 1; }
   done
-  assert_output --regexp '^Recommends: .*containernetworking-plugins'
-  assert_output --regexp '^Recommends: .*uidmap'
-  assert_output --regexp '^Built-Using: .*glibc \(= '
-  assert_output --regexp '^Built-Using: .*libseccomp \(= '
+  grep -qE '^Recommends: .*containernetworking-plugins' <<<"$output"
+  grep -qE '^Recommends: .*uidmap' <<<"$output"
+  grep -qE '^Built-Using: .*glibc \(= ' <<<"$output"
+  grep -qE '^Built-Using: .*libseccomp \(= ' <<<"$output"
   # the version is the tools' own
   assert_output --partial "Version: $(sed -n 's/^VERSION *:= *//p' "$BATS_TEST_DIRNAME/../../Makefile")"
   dpkg-deb -x "$DEB" "$d"
@@ -153,6 +153,8 @@ teardown() {
 }
 
 @test "installed package: bash completion from /usr/share/bash-completion answers from the installed rt-repl" {
+  run rt-pull -q "$REGISTRY/busybox:1"
+  assert_success
   # as bash-completion loads it on the first Tab after rt-run
   run bash --norc --noprofile -c '
     source /usr/share/bash-completion/completions/rt-run
@@ -186,7 +188,7 @@ teardown() {
   run "${APT[@]}" purge rt
   assert_success
   run deb_status
-  assert_output --regexp '^(not-installed)?$'
+  [ -z "$output" ] || [ "$output" = not-installed ]
   run dpkg -L rt
   assert_failure
   # every file the package had is gone, and the directories only it had
