@@ -34,7 +34,6 @@
 #include "log.hpp"
 #include "mount.hpp"
 #include "parse.hpp"
-#include "paths.hpp"
 #include "process.hpp"
 
 namespace {
@@ -682,22 +681,6 @@ void make_readonly(const Root& root, const std::string& path) {
   log::step("made ", path, " read-only");
 }
 
-// The clone of the next link open_chain_tool made (a mount of its own, in
-// an anonymous namespace) would be dissolved when its fd is closed at exec,
-// which waits for an RCU grace period there (namespace_unlock: 1-5 ms of
-// the start-up, found in the kernel stack of the exec'd rt-exec). Attached
-// over the tool's own path in this namespace (private by now: nothing
-// reaches the host's), it is detached with the old root instead, whose
-// detach waits for a grace period anyway. A memfd copy (the fallback)
-// stays as it is.
-void attach_tool_clone(int tool, const char* prog) {
-  std::string path = std::strchr(prog, '/') ? std::string(prog) : self_dir() + "/" + prog;
-  UniqueFd target(::open(path.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
-  int e = target ? attach_mount_errno(tool, target.get()) : errno;
-  if (e) log::debug("the clone of ", path, " stays detached: ", std::strerror(e));
-  else log::step("attached the clone of ", path, " over it (it goes with the old root)");
-}
-
 int run(int argc, char** argv) {
   // Safety first: a mount made in the host's namespace would change the
   // host's mount table. Only --help and --version may pass, and the check
@@ -751,7 +734,6 @@ int run(int argc, char** argv) {
 
   if (int e = make_mounts_private_errno()) die_sys(e, "cannot make / private");
   log::step("made / private (recursive)");
-  if (tool && !o.chroot) attach_tool_clone(tool.get(), argv[prog]);
 
   Root root = mount_root(o);
   if (o.proc) mount_fs(root, "--proc", "/proc", "proc", "proc", MS_NOSUID | MS_NOEXEC | MS_NODEV, nullptr);
