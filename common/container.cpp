@@ -16,7 +16,6 @@
 #include "error.hpp"
 #include "fs.hpp"
 #include "parse.hpp"
-#include "process.hpp"
 #include "userns.hpp"
 
 namespace rt {
@@ -285,28 +284,6 @@ void ContainerStore::remove(const ContainerState& c) const {
   std::string name_file = root_ + "/names/" + c.name;
   if (auto owner = try_read_file(name_file); owner && *owner == c.id) ::unlink(name_file.c_str());
   if (auto ec = remove_tree(dir(c.id))) throw Error(str("cannot remove ", dir(c.id)), ec.value());
-}
-
-void ContainerStore::remove_in_background(const ContainerState& c) const {
-  std::string aside = c.bundle + kRemovingSuffix;
-  if (c.bundle.empty() || ::rename(c.bundle.c_str(), aside.c_str()) != 0) return remove(c);
-  ContainerState rest = c;
-  rest.bundle.clear();
-  pid_t pid = ::fork();
-  if (pid == 0)
-    run_child([&] {
-      // Away from the caller's stdio (a reader waiting for EOF, as bats
-      // does, would wait for us) and its terminal's signals.
-      ::setsid();
-      int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-      for (int i = 0; i < 3 && null >= 0; ++i) ::dup2(null, i);
-      return remove_tree_as_owner(aside) ? 1 : 0;
-    });
-  if (pid < 0) {
-    if (::rename(aside.c_str(), c.bundle.c_str()) == 0) return remove(c);
-    if (auto ec = remove_tree_as_owner(aside)) throw Error(str("cannot remove ", aside), ec.value());
-  }
-  remove(rest);
 }
 
 std::vector<std::string> ContainerStore::remove_half_made(int64_t min_age_s) const {

@@ -85,14 +85,6 @@ class ContainerStore {
   // and release the name. Throws rt::Error when the layer cannot be
   // removed, keeping the record (rm can be tried again).
   void remove(const ContainerState& c) const;
-  // The same for a caller that must not wait for the disk (rt-run --rm in
-  // the foreground): the layer is renamed to BUNDLE.removing at once (its
-  // path is free, nothing lists it) and deleted by a process of its own,
-  // which ends when it is done; record and name go before this returns.
-  // Deleting a layer frees a block per directory: on ext4 without a journal
-  // and with `discard`, each waits for a discard (~7 per container, 1-5 ms
-  // each). Falls back to remove() when the rename or the fork fails.
-  void remove_in_background(const ContainerState& c) const;
   // Exclusive lock on one container's record (blocks).
   UniqueFd lock(const std::string& id) const;
   // Remove what an rt-run killed between create() and its first save()
@@ -104,10 +96,6 @@ class ContainerStore {
  private:
   std::string root_;
 };
-
-// What remove_in_background renames a writable layer to (BUNDLE + this),
-// for `gc` to find when the process deleting it was killed.
-inline constexpr const char* kRemovingSuffix = ".removing";
 
 // The environment a container's rt-exec gets with --env-fd: NUL-separated
 // K=V entries (the format of /proc/PID/environ), so that no value is ever in

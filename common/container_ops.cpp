@@ -467,21 +467,13 @@ GcReport gc(const Context& ctx) {
   }
   // Records and names an rt-run killed while creating them left behind.
   for (auto& what : ctx.store.remove_half_made(60)) r.removed.push_back(std::move(what));
-  // Writable layers whose record is gone (a reboot cleared the state root),
-  // and layers set aside for removal (ContainerStore::remove_in_background)
-  // whose remover was killed: older than a minute, so that a remover still
-  // at work is not raced.
+  // Writable layers whose record is gone (a reboot cleared the state root).
   std::string layers = ctx.image_root + "/containers";
-  const std::string_view removing = kRemovingSuffix;
-  for (const auto& n : dir_names(layers)) {
-    struct stat st {};
-    bool orphan = n.size() == 64 && !path_exists(ctx.store.dir(n));
-    bool aside = n.size() == 64 + removing.size() && n.ends_with(removing) &&
-                 ::lstat((layers + "/" + n).c_str(), &st) == 0 && ::time(nullptr) - st.st_mtime >= 60;
-    if (!orphan && !aside) continue;
-    if (auto ec = remove_tree_as_owner(layers + "/" + n))
-      warn(str("cannot remove ", layers, "/", n, ": ", ec.message()));
-    else r.removed.push_back(n.substr(0, 12));
+  for (const auto& id : dir_names(layers)) {
+    if (id.size() != 64 || path_exists(ctx.store.dir(id))) continue;
+    if (auto ec = remove_tree_as_owner(layers + "/" + id))
+      warn(str("cannot remove ", layers, "/", id, ": ", ec.message()));
+    else r.removed.push_back(id.substr(0, 12));
   }
   // cgroups of rt's whose supervisor is gone.
   try {

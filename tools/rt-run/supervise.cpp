@@ -488,16 +488,7 @@ int run_foreground(Launch& l) {
     throw;
   }
   raw.reset();
-  if (l.spec.auto_remove) {
-    // The caller waits for rt-run alone: the layer's blocks are freed by
-    // a process of its own.
-    try {
-      l.store.remove_in_background(l.state);
-    } catch (const Error& e) {
-      warn(e.what());  // the record stays: rt-repl rm tries again
-    }
-    log::step("removed the container's record (its layer in the background)");
-  }
+  if (l.spec.auto_remove) remove_container_files(l.store, l.state);
   return code;
 }
 
