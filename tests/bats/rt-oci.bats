@@ -249,6 +249,22 @@ lines_in() { [ "$(grep -c "$1" "$2" 2>/dev/null)" = "$3" ]; }
   wait_until 50 test ! -e "/proc/$pid"
 }
 
+@test "exec into a container that shares the host's pid namespace: the command runs, its status and --pid-file are its own" {
+  args '["sleep","1000"]'
+  spec '.linux.namespaces |= map(select(.type != "pid"))'
+  create --bundle "$B" "$ID"
+  oci start "$ID"
+  run oci exec --pid-file "$BATS_TEST_TMPDIR/exec.pid" "$ID" sh -c 'echo pid=$$; exit 4'
+  assert_equal "$status" 4
+  # The pid the caller was given is the command's, in the one pid namespace.
+  assert_output "pid=$(cat "$BATS_TEST_TMPDIR/exec.pid")"
+  oci exec -d --pid-file "$BATS_TEST_TMPDIR/d.pid" "$ID" sleep 1000
+  local d; d=$(cat "$BATS_TEST_TMPDIR/d.pid")
+  grep -qx sleep "/proc/$d/comm"
+  oci delete --force "$ID"
+  wait_until 50 test ! -e "/proc/$d"
+}
+
 @test "run and exec: the init and exec'd processes start with no signal blocked (rt-oci blocks its own to forward them)" {
   args '["grep", "SigBlk", "/proc/self/status"]'
   run oci run --bundle "$B" "$ID" 3>&-

@@ -165,14 +165,20 @@ std::string env_block_of(const json& proc) {
 
 // The --join options for the namespaces of PID that differ from ours, and
 // its root (below the namespace's after create --no-pivot's chroot).
+bool same_namespace(pid_t pid, const char* ns) {
+  std::string self = str("/proc/self/ns/", ns), theirs = str("/proc/", pid, "/ns/", ns);
+  struct stat s1 {
+  }, s2{};
+  // Unreadable (no such namespace type, or the process is gone): nothing to join.
+  if (::stat(self.c_str(), &s1) != 0 || ::stat(theirs.c_str(), &s2) != 0) return true;
+  return s1.st_ino == s2.st_ino && s1.st_dev == s2.st_dev;
+}
+
 void append_joins(std::vector<std::string>& a, pid_t pid) {
   bool mnt = false;
   for (const char* ns : {"user", "cgroup", "ipc", "uts", "net", "mnt", "pid"}) {
-    std::string self = str("/proc/self/ns/", ns), theirs = str("/proc/", pid, "/ns/", ns);
-    struct stat s1 {
-    }, s2{};
-    if (::stat(self.c_str(), &s1) != 0 || ::stat(theirs.c_str(), &s2) != 0) continue;
-    if (s1.st_ino == s2.st_ino && s1.st_dev == s2.st_dev) continue;  // the same as ours: nothing to join
+    if (same_namespace(pid, ns)) continue;  // the same as ours: nothing to join
+    std::string theirs = str("/proc/", pid, "/ns/", ns);
     a.push_back("--join");
     a.push_back(str(ns, "=", theirs));
     if (std::string(ns) == "mnt") mnt = true;

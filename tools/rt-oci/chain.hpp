@@ -69,6 +69,9 @@ std::vector<std::string> build_hook_chain(const json& proc, const ExecContext& x
 // is not ours, and --: a program after it runs in the container's
 // namespaces (createContainer and startContainer hooks).
 std::vector<std::string> join_namespaces(const std::string& tool_dir, pid_t pid);
+// True when process PID is in our own namespace of type NS ("pid", "mnt",
+// ...), or either cannot be read.
+bool same_namespace(pid_t pid, const char* ns);
 // K=V\0... of process.env.
 std::string env_block_of(const json& proc);
 // rt-exec and its flags for a process object.

@@ -639,7 +639,11 @@ int do_exec(const Args& a) {
   x.personality = st.personality;
   x.preserve_fds = preserve;
   int base = static_cast<int>(3 + preserve);
-  x.env_fd = base, x.ready_fd = base + 1, x.pid_fd = base + 2;
+  // In the container's pid namespace, rt-unshare forks the process and hands
+  // it over (its pid on pid_fd); sharing ours, it has nothing to fork: the
+  // chain's own process becomes the command.
+  bool own_pid_ns = !same_namespace(st.pid, "pid");
+  x.env_fd = base, x.ready_fd = base + 1, x.pid_fd = own_pid_ns ? base + 2 : -1;
   if (terminal) x.console_fd = base + 7;  // see launch
   std::vector<std::string> chain;
   try {
@@ -661,8 +665,12 @@ int do_exec(const Args& a) {
              seccomp_file, UniqueFd(),
              {},           UniqueFd()};
     pid_t chain_pid = launch(l);
-    wait_child(chain_pid);  // rt-unshare hands the process over and exits
-    pid = read_pid(pid_pipe.read.get());
+    if (own_pid_ns) {
+      wait_child(chain_pid);  // rt-unshare hands the process over and exits
+      pid = read_pid(pid_pipe.read.get());
+    } else {
+      pid = chain_pid;
+    }
     write_user_pid_file(a, pid);
   }
   if (detach) return 0;
