@@ -12,6 +12,9 @@ setup_file() {
     skip "needs containerd and ctr (Debian package containerd)"
   local D="$BATS_FILE_TMPDIR/ctrd"
   mkdir -p "$D"
+  # containerd 1.6's shims and ctr put sockets and fifos under
+  # /run/containerd whatever the config says: teardown removes what was new.
+  [ -e /run/containerd ] || touch "$D/run-was-absent"
   cat > "$D/config.toml" <<CONF
 version = 2
 root = "$D/root"
@@ -52,6 +55,9 @@ teardown_file() {
   kill "$(cat "$D/pid")" 2>/dev/null || true
   local n=50
   while kill -0 "$(cat "$D/pid")" 2>/dev/null && [ $n -gt 0 ]; do sleep 0.1; n=$((n - 1)); done
+  if [ -e "$D/run-was-absent" ]; then
+    rmdir /run/containerd/fifo /run/containerd/s /run/containerd 2>/dev/null || true
+  fi
   # containerd's shims live on in their own mount namespaces' snapshots: gone with their tasks.
   umount -R "$D/root" 2>/dev/null || true
 }
