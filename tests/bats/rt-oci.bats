@@ -558,19 +558,25 @@ EOS
 }
 
 @test "events: a stats event every --interval and an oom event when the OOM killer strikes, until the container stops" {
-  args '["sh","-c","sleep 0.5; head -c 100m /dev/zero | tail > /dev/null; sleep 1"]'
+  args '["sh","-c","sleep 1; head -c 100m /dev/zero | tail > /dev/null; sleep 1"]'
   spec '.linux.resources.memory = {"limit": 33554432}'
   create --bundle "$B" "$ID"
   oci events --interval 200ms "$ID" > "$BATS_TEST_TMPDIR/events" 3>&- &
   local events=$!
+  # Start only once events has its baseline: a kill before it is not news.
+  wait_until 100 test -s "$BATS_TEST_TMPDIR/events"
   oci start "$ID"
   wait_until 150 test ! -e "/proc/$events"
   wait "$events"
   run jq -r '"\(.type) \(.id)"' "$BATS_TEST_TMPDIR/events"
   assert_line "oom $ID"
   [ "$(grep -c "^stats $ID\$" <<<"$output")" -ge 3 ]
-  # One OOM kill (the tail), one oom event.
-  [ "$(grep -c "^oom " <<<"$output")" -eq 1 ]
+  # The tail is killed; the shell may be killed milliseconds later, before
+  # the tail's memory is freed, which ends the container at once (events
+  # must still report it). Two kills are two events only across a check.
+  local ooms
+  ooms=$(grep -c "^oom " <<<"$output")
+  [ "$ooms" -ge 1 ] && [ "$ooms" -le 2 ]
   run oci events --interval 0s "$ID"
   assert_equal "$status" 125
   assert_output "rt-oci: events: --interval must be positive"

@@ -901,17 +901,20 @@ void do_events(const Args& a) {
   uint64_t ooms = s.oom_kills.value_or(0);
   for (int64_t since = interval_ms;; since += kTick) {
     auto gone = [&] { return !path_exists(g_opts.root + "/" + id) || status_of(g_opts.root, st) == "stopped"; };
-    if (gone()) return;
+    // An OOM kill can end the container between two ticks (the killer may
+    // take the init too): read the counter once more before leaving.
+    bool last = gone();
     try {
       s = cgroup::read_stats(*g);
     } catch (const Error&) {
-      if (gone()) return;  // deleted meanwhile
+      if (last || gone()) return;  // deleted meanwhile
       throw;
     }
     if (s.oom_kills.value_or(0) > ooms) {
       ooms = *s.oom_kills;
       emit(json{{"type", "oom"}, {"id", id}});
     }
+    if (last) return;
     if (since >= interval_ms) {
       emit(stats_event(id, s));
       since = 0;
