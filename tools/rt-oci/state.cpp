@@ -1,6 +1,5 @@
 #include "state.hpp"
 
-#include <dirent.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -10,6 +9,7 @@
 #include <cctype>
 
 #include "cgroup.hpp"
+#include "dir.hpp"
 #include "error.hpp"
 #include "fd.hpp"
 #include "fs.hpp"
@@ -78,13 +78,10 @@ State load_state_or_die(const std::string& root, const std::string& id) {
 
 std::vector<State> list_states(const std::string& root) {
   std::vector<State> out;
-  DIR* d = ::opendir(root.c_str());
-  if (!d) return out;
-  while (dirent* e = ::readdir(d)) {
-    if (e->d_name[0] == '.') continue;
-    if (auto st = load_state(root, e->d_name)) out.push_back(std::move(*st));
+  for (const auto& name : dir_names(root)) {
+    if (name[0] == '.') continue;
+    if (auto st = load_state(root, name)) out.push_back(std::move(*st));
   }
-  ::closedir(d);
   std::sort(out.begin(), out.end(), [](const State& a, const State& b) { return a.id < b.id; });
   return out;
 }
