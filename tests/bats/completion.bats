@@ -21,6 +21,11 @@ setup() {
 }
 
 teardown() {
+  local st
+  for st in "$BATS_TEST_TMPDIR"/oci/*/state.json; do
+    [ -f "$st" ] || continue
+    rt-oci --root "$BATS_TEST_TMPDIR/oci" delete --force "$(jq -r .id "$st")" || true
+  done
   rt_stop_leftovers
   rt_teardown
 }
@@ -128,4 +133,59 @@ complete_at() {
   # a program as the payload of a chain tool
   run complete_at "rt-exec --no-new-privs rt-unsh"
   assert_output "rt-unshare"
+}
+
+@test "completion: rt-oci's commands and each command's options, from the table that parses them" {
+  run complete_at "rt-oci cr"
+  assert_output "create"
+  run complete_at "rt-oci create --b"
+  assert_output "--bundle"
+  run complete_at "rt-oci --root /tmp/x run -"
+  assert_output --partial "--detach"
+  run complete_at "rt-oci exec --c"
+  assert_output "$(printf '%s\n' --cap --console-socket --cwd)"
+  run complete_at "rt-oci update --memory-"
+  assert_output "$(printf '%s\n' --memory-reservation --memory-swap)"
+  # the global options before the command, the command's after it
+  run complete_at "rt-oci --sys"
+  assert_output "--systemd-cgroup"
+  run complete_at "rt-oci create --sys"
+  assert_output ""
+  # values
+  run complete_at "rt-oci exec --cap CAP_SYS_AD"
+  assert_output "CAP_SYS_ADMIN"
+  run complete_at "rt-oci list --format "
+  assert_output "$(printf '%s\n' json table)"
+  run complete_at "rt-oci --log-format=j"
+  assert_output "json"
+  # every option each command's --help prints, nothing more
+  local cmd opts
+  for cmd in create run kill delete list ps exec events update spec; do
+    opts=$(rt-oci "$cmd" --help | grep -oE '^  (-[a-zA-Z], )?--[a-z][a-z0-9-]*' | grep -oE -- '--[a-z0-9-]+$' | LC_ALL=C sort)
+    run complete_at "rt-oci $cmd --"
+    assert_success
+    assert_output "$opts"
+  done
+}
+
+@test "completion: rt-oci's container ids from --root, kill's signal names" {
+  local b="$BATS_TEST_TMPDIR/bundle" root="$BATS_TEST_TMPDIR/oci" id="comp$$"
+  mkdir -p "$b"
+  cp -a "$RT_ROOTFS" "$b/rootfs"
+  (cd "$b" && runc spec)
+  jq '.process.terminal = false | .process.args = ["sleep", "1000"]' "$b/config.json" > "$b/c.json"
+  mv "$b/c.json" "$b/config.json"
+  rt-oci --root "$root" create --bundle "$b" "$id" >/dev/null 2>&1 3>&-
+  run complete_at "rt-oci --root $root delete co"
+  assert_output "$id"
+  run complete_at "rt-oci --root=$root kill -a co"
+  assert_output "$id"
+  run complete_at "rt-oci --root $root kill $id KI"
+  assert_output "KILL"
+  # create names a new container: no ids offered
+  run complete_at "rt-oci --root $root create co"
+  assert_output ""
+  rt-oci --root "$root" delete --force "$id"
+  run complete_at "rt-oci --root $root state co"
+  assert_output ""
 }

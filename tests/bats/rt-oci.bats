@@ -51,6 +51,24 @@ lines_in() { [ "$(grep -c "$1" "$2" 2>/dev/null)" = "$3" ]; }
     grep -qF -- "${w/#--/\\-\\-}" "$BATS_TEST_DIRNAME/../../man/rt-oci.1" || fail "$w missing from rt-oci.1"
   done
   mandoc -T lint -W warning "$BATS_TEST_DIRNAME/../../man/rt-oci.1"
+  # Every option of every command (the table that parses them prints them).
+  local cmd opts
+  opts=$(rt-oci --help | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u)
+  [ "$(wc -l <<<"$opts")" -gt 40 ]
+  for w in $opts; do
+    grep -qF -- "${w/#--/\\-\\-}" "$BATS_TEST_DIRNAME/../../man/rt-oci.1" || fail "$w missing from rt-oci.1"
+  done
+  for cmd in create start run state kill delete list ps exec pause resume events update spec features; do
+    run rt-oci "$cmd" --help
+    assert_success
+    assert_line --index 0 --partial "rt-oci [GLOBAL OPTIONS] $cmd"
+    for w in $(grep -oE -- '--[a-z][a-z0-9-]*' <<<"$output"); do
+      grep -qF -- "$w" <<<"$opts" || fail "rt-oci $cmd --help: $w not in rt-oci --help"
+    done
+  done
+  run rt-oci create --bundel x
+  assert_failure 125
+  assert_output "rt-oci: create: unknown option '--bundel' (see rt-oci create --help)"
   run rt-oci --version
   assert_success
   assert_line --index 0 --regexp '^rt-oci version '

@@ -36,10 +36,47 @@ struct Args {
   }
 };
 
-// Parse a command's options: `with_value` take one (as --k v or --k=v),
-// `switches` none. runc's single-dash spellings (-d, -f, -a) are taken too.
-Args parse_args(const std::vector<std::string>& in, const std::string& cmd, const std::vector<std::string>& with_value,
-                const std::vector<std::string>& switches, const std::map<std::string, std::string>& shorts = {});
+// A command's option: --NAME (also -NAME, and -LETTER where runc has one),
+// with a value (--NAME V or --NAME=V) when VALUE names it, else a switch.
+struct Option {
+  const char* name;
+  char letter = 0;
+  const char* value = nullptr;  // "DIR" in --help; nullptr: a switch
+  const char* help = "";        // one line
+  bool hidden = false;          // accepted for runc's callers, not in --help nor completed
+};
+
+// How a command's words and options mix.
+enum class Operands {
+  id_first,          // options, then the words (an option after the first word is a word)
+  options_anywhere,  // kill: options among the words; a word like -9 is a word (a signal)
+  id_then_args,      // exec: after the id, the rest untouched (the command and its options)
+};
+
+// One command: the table that parses its options, prints its --help and
+// (through that --help) drives the shells' completion.
+struct Command {
+  const char* name;
+  const char* operands;  // in the usage line: "ID", "ID [SIGNAL]", ""
+  const char* help;      // one line
+  std::vector<Option> options;
+  Operands mode = Operands::id_first;
+};
+
+// Every command, in --help's order.
+const std::vector<Command>& commands();
+const Command* find_command(const std::string& name);
+// The global options (before the command).
+const std::vector<Option>& global_options();
+
+// rt-oci --help: the commands with their options, the global options.
+std::string usage();
+// rt-oci COMMAND --help.
+std::string command_usage(const Command& c);
+
+// Parse the words after COMMAND by its table. --help prints its usage and
+// exits 0; a bad option is one line and exit 125.
+Args parse_args(const std::vector<std::string>& in, const Command& c);
 
 // The container id of a command (its first word, checked); dies when there
 // is none or more than MAX_WORDS words.

@@ -27,91 +27,65 @@ namespace {
 using namespace rt;
 using namespace rt::oci;
 
-const char* kUsage =
-    "Usage: rt-oci [--root DIR] [--log FILE] [--log-format text|json] [--debug] [--systemd-cgroup] [--explain]\n"
-    "              COMMAND [OPTIONS] ID\n"
-    "Run OCI bundles through the rt chain, with runc's command line.\n\n"
-    "Commands:\n"
-    "  create --bundle DIR [--pid-file F] [--console-socket PATH] [--no-pivot] [--no-new-keyring]\n"
-    "         [--preserve-fds N] ID     set the container up; its process waits for start\n"
-    "  start ID                          run the created container's process\n"
-    "  run --bundle DIR [--detach] [--pid-file F] [--console-socket PATH] [--no-pivot] [--preserve-fds N] ID\n"
-    "                                    create + start, and wait unless --detach\n"
-    "  state ID                          the runtime-spec state as JSON\n"
-    "  kill [--all] ID [SIGNAL]          send SIGNAL (name or number, default SIGTERM)\n"
-    "  delete [--force] ID               remove a stopped container (--force: kill it first)\n"
-    "  list [--format table|json] [--quiet]\n"
-    "  ps [--format table|json] ID       the processes in the container's cgroup\n"
-    "  exec [--process FILE] [--detach] [--pid-file F] [--console-socket PATH] [--tty] [--env K=V]\n"
-    "       [--cwd DIR] [--user UID[:GID]] [--cap CAP] [--no-new-privs] [--preserve-fds N] ID [ARGS...]\n"
-    "                                    run a process in a running container\n"
-    "  pause ID, resume ID               freeze and thaw the container's cgroup\n"
-    "  events [--interval D] [--stats] ID  stats every D (5s) and oom events until it stops; --stats: one reading\n"
-    "  update [--resources FILE|-] [--memory N] [--memory-swap N] [--memory-reservation N]\n"
-    "         [--kernel-memory-tcp N] [--cpu-shares N] [--cpu-quota N] [--cpu-period N] [--cpuset-cpus L]\n"
-    "         [--cpuset-mems L] [--pids-limit N] [--blkio-weight N] ID\n"
-    "                                    change the limits of a container (rt-cgroup --update)\n"
-    "  spec [--bundle DIR] [--rootless]  write a default config.json\n"
-    "  features                          what rt-oci supports, as runtime-spec features JSON\n\n"
-    "Global options:\n"
-    "  --root DIR        state directory (default /run/rt-oci)\n"
-    "  --log FILE        append messages to FILE\n"
-    "  --log-format F    text or json (one object a line: level, msg, time)\n"
-    "  --debug           log the chain's timeline (RT_LOG=debug)\n"
-    "  --systemd-cgroup  cgroupsPath as SLICE:PREFIX:NAME, made at the path systemd would use (refused where systemd "
-    "runs)\n"
-    "  --explain         with create, run or update: print the chain (or rt-cgroup) as a shell command and exit\n"
-    "  --help, --version\n";
-
-int run_main(int argc, char** argv) {
+// The global options, up to the command: parsed by their table
+// (cli.cpp). Returns the index of the command, or -1 when --help or
+// --version answered.
+int parse_global(int argc, char** argv) {
   int i = 1;
   for (; i < argc; ++i) {
     std::string w = argv[i];
-    auto value = [&](const char* name) -> std::string {
-      std::string n = str("--", name);
-      if (w == n || w == "-" + n.substr(2)) {
-        if (i + 1 >= argc) fail(str(n, " needs a value"));
-        return argv[++i];
-      }
-      return w.substr(n.size() + 1);
-    };
-    auto is = [&](const char* name) {
-      std::string n = str("--", name);
-      return w == n || w == "-" + n.substr(2) || starts_with(w, n + "=");
-    };
-    if (is("root")) g_opts.root = value("root");
-    else if (is("log")) g_opts.log_file = value("log");
-    else if (is("log-format")) g_opts.log_format = value("log-format");
-    else if (is("rootless") || is("criu")) value(w.find("criu") != std::string::npos ? "criu" : "rootless");
-    else if (w == "--debug") g_opts.debug = true;
-    else if (w == "--systemd-cgroup") g_opts.systemd_cgroup = true;
-    else if (w == "--explain") g_opts.explain = true;
-    else if (w == "--help" || w == "-h") {
-      std::fputs(kUsage, stdout);
-      return 0;
-    } else if (w == "--version" || w == "-v") {
-      std::printf("rt-oci version %s\nspec: 1.0.2\n", RT_VERSION);
-      return 0;
-    } else if (starts_with(w, "-")) {
+    if (w.size() < 2 || w[0] != '-') break;
+    std::string key = w.substr(w[1] == '-' ? 2 : 1), val;
+    auto eq = key.find('=');
+    bool inline_val = eq != std::string::npos;
+    if (inline_val) val = key.substr(eq + 1), key.resize(eq);
+    auto find = [&]() -> const Option& {
+      for (const auto& g : global_options())
+        if (key == g.name || (key.size() == 1 && w[1] != '-' && key[0] == g.letter)) return g;
       fail(str("unknown option '", w, "' (see rt-oci --help)"));
-    } else {
-      break;
+    };
+    const Option& o = find();
+    std::string name = o.name;
+    if (o.value && !inline_val) {
+      if (i + 1 >= argc) fail(str("--", name, " needs a value"));
+      val = argv[++i];
+    }
+    if (name == "root") g_opts.root = val;
+    else if (name == "log") g_opts.log_file = val;
+    else if (name == "log-format") g_opts.log_format = val;
+    else if (name == "debug") g_opts.debug = true;
+    else if (name == "systemd-cgroup") g_opts.systemd_cgroup = true;
+    else if (name == "explain") g_opts.explain = true;
+    else if (name == "help") {
+      std::fputs(usage().c_str(), stdout);
+      return -1;
+    } else if (name == "version") {
+      std::printf("rt-oci version %s\nspec: 1.0.2\n", RT_VERSION);
+      return -1;
     }
   }
+  return i;
+}
+
+// COMMAND's words without an id (list, spec, features): none at all.
+void no_words(const Args& a, const std::string& cmd) {
+  if (!a.words.empty()) fail(str(cmd, ": unexpected argument '", a.words[0], "'"));
+}
+
+int run_main(int argc, char** argv) {
+  int i = parse_global(argc, argv);
+  if (i < 0) return 0;
   if (g_opts.log_format != "text" && g_opts.log_format != "json")
     fail(str("invalid --log-format '", g_opts.log_format, "': expected text or json"));
   if (g_opts.debug) log::set_level(log::Level::debug, true);
   if (i >= argc) fail("no command given (see rt-oci --help)");
   std::string cmd = argv[i];
-  std::vector<std::string> rest(argv + i + 1, argv + argc);
-  const std::vector<std::string> create_vals = {"bundle", "pid-file", "console-socket", "preserve-fds"};
-  const std::vector<std::string> create_sw = {"no-pivot", "no-new-keyring", "detach"};
+  const Command* c = find_command(cmd);
+  if (!c) fail(str("unknown command '", cmd, "' (see rt-oci --help)"));
   if (g_opts.explain && cmd != "create" && cmd != "run" && cmd != "update")
     fail("--explain applies to create, run and update");
+  Args a = parse_args(std::vector<std::string>(argv + i + 1, argv + argc), *c);
   if (cmd == "create" || cmd == "run") {
-    auto sw = create_sw;
-    if (cmd == "create") sw.pop_back();
-    Args a = parse_args(rest, cmd, create_vals, sw, {{"-b", "--bundle"}, {"-d", "--detach"}});
     std::string id = one_id(a, cmd);
     if (g_opts.explain) {
       do_create(a, id, true);
@@ -119,52 +93,33 @@ int run_main(int argc, char** argv) {
     }
     if (cmd == "run") return do_run(a, id);
     do_create(a, id, false);
-    return 0;
-  }
-  if (cmd == "start") {
-    do_start(one_id(parse_args(rest, cmd, {}, {}), cmd));
+  } else if (cmd == "start") {
+    do_start(one_id(a, cmd));
   } else if (cmd == "state") {
-    print_state(one_id(parse_args(rest, cmd, {}, {}), cmd));
+    print_state(one_id(a, cmd));
   } else if (cmd == "kill") {
-    do_kill(parse_args(rest, cmd, {}, {"all"}, {{"-a", "--all"}}));
+    do_kill(a);
   } else if (cmd == "delete") {
-    do_delete(parse_args(rest, cmd, {}, {"force"}, {{"-f", "--force"}}));
+    do_delete(a);
   } else if (cmd == "list") {
-    Args a = parse_args(rest, cmd, {"format"}, {"quiet"}, {{"-f", "--format"}, {"-q", "--quiet"}});
-    if (!a.words.empty()) fail(str("list: unexpected argument '", a.words[0], "'"));
+    no_words(a, cmd);
     do_list(a);
   } else if (cmd == "exec") {
-    return do_exec(parse_args(rest, cmd,
-                              {"process", "pid-file", "console-socket", "env", "cwd", "user", "cap", "preserve-fds",
-                               "process-label", "apparmor"},
-                              {"detach", "tty", "no-new-privs"},
-                              {{"-p", "--process"},
-                               {"-d", "--detach"},
-                               {"-t", "--tty"},
-                               {"-e", "--env"},
-                               {"-u", "--user"},
-                               {"-c", "--cap"}}));
+    return do_exec(a);
   } else if (cmd == "spec") {
-    Args a = parse_args(rest, cmd, {"bundle"}, {"rootless"}, {{"-b", "--bundle"}});
-    if (!a.words.empty()) fail(str("spec: unexpected argument '", a.words[0], "'"));
+    no_words(a, cmd);
     do_spec(a);
   } else if (cmd == "features") {
+    no_words(a, cmd);
     do_features();
   } else if (cmd == "events") {
-    do_events(parse_args(rest, cmd, {"interval"}, {"stats"}));
+    do_events(a);
   } else if (cmd == "update") {
-    return do_update(
-        parse_args(rest, cmd,
-                   {"resources", "memory", "memory-swap", "memory-reservation", "kernel-memory", "kernel-memory-tcp",
-                    "cpu-shares", "cpu-quota", "cpu-period", "cpuset-cpus", "cpuset-mems", "pids-limit", "blkio-weight",
-                    "cpu-rt-period", "cpu-rt-runtime", "l3-cache-schema", "mem-bw-schema"},
-                   {}, {{"-r", "--resources"}}));
+    return do_update(a);
   } else if (cmd == "pause" || cmd == "resume") {
-    do_freeze(parse_args(rest, cmd, {}, {}), cmd == "pause");
+    do_freeze(a, cmd == "pause");
   } else if (cmd == "ps") {
-    do_ps(parse_args(rest, cmd, {"format"}, {}, {{"-f", "--format"}}));
-  } else {
-    fail(str("unknown command '", cmd, "' (see rt-oci --help)"));
+    do_ps(a);
   }
   return 0;
 }

@@ -35,16 +35,25 @@ Flags flags_of(const Command& c) {
   return out;
 }
 
-// The flags of another tool, read from its --help (boost's format:
-// "  -f [ --rootfs ] DIR   text" or "  --rm   text").
-Flags flags_of_tool(const std::string& path) {
-  Flags out;
+// What `ARGV --help` prints ("" when it fails: no completion of its flags
+// is not worth a message under the prompt).
+std::string help_of(Words argv) {
   std::string text;
+  argv.emplace_back("--help");
   try {
-    run_and_read({path, "--help"}, text, {.in = kDevNull, .err = kDevNull});
+    run_and_read(argv, text, {.in = kDevNull, .err = kDevNull});
   } catch (const Error&) {
-    return out;  // no completion of its flags: not worth a message under the prompt
+    return "";
   }
+  return text;
+}
+
+// The flags of another tool (or of one of rt-oci's commands: {path, verb}),
+// read from its --help (boost's format: "  -f [ --rootfs ] DIR   text",
+// "  --rm   text"; rt-oci's: "  -b, --bundle DIR   text").
+Flags flags_of_tool(const Words& argv) {
+  Flags out;
+  std::string text = help_of(argv);
   for (const auto& line : split(text, '\n')) {
     if (!starts_with(line, "  -")) continue;
     std::vector<std::string> names;
@@ -56,6 +65,19 @@ Flags flags_of_tool(const std::string& path) {
       else value = true;
     }
     for (const auto& nm : names) out.emplace_back(nm, value);
+  }
+  return out;
+}
+
+// rt-oci's commands, from the "Commands" section of its --help: the first
+// word of each line indented by two.
+Words commands_of_tool(const std::string& path) {
+  Words out;
+  bool in = false;
+  for (const auto& line : split(help_of({path}), '\n')) {
+    if (starts_with(line, "Commands")) in = true;
+    else if (line.empty() || line[0] != ' ') in = false;
+    else if (in && line.size() > 2 && line[2] != ' ' && line[2] != '-') out.push_back(split(line.substr(2), ' ')[0]);
   }
   return out;
 }
@@ -226,7 +248,16 @@ Words value_words(Env& env, const std::string& cmd, const std::string& flag, Com
   if (cmd == "rt-mount" && is({"--rootfs", "--lower", "--upper", "--work"})) return c.files = true, Words{};
   if (cmd == "rt-oci") {
     if (flag == "--log-format") return {"text", "json"};
-    if (is({"--root", "--log"})) return c.files = true, Words{};
+    if (is({"--format", "-f"})) return {"table", "json"};
+    if (is({"--cap", "-c"})) {
+      Words w;
+      for (const auto& n : capability_words())
+        if (n != "ALL") w.push_back("CAP_" + n);
+      return w;
+    }
+    if (is({"--root", "--log", "--bundle", "-b", "--pid-file", "--console-socket", "--process", "-p", "--resources",
+            "-r"}))
+      return c.files = true, Words{};
   }
   return {};
 }
@@ -239,6 +270,45 @@ bool is_rt_tool(const std::string& w) {
 }
 
 Completion complete_command(Env& env, const Words& words, Completion c);
+
+// rt-oci GLOBAL... COMMAND OPTIONS... OPERANDS: the commands and each
+// command's options from its --help (the table rt-oci parses them by), the
+// values of its options, container ids from --root, kill's signal.
+Completion complete_oci(Env& env, const Words& words, const Position& global, Completion c) {
+  std::string path = tool_path(env, "rt-oci");
+  if (global.first_operand >= words.size()) {
+    c.candidates = commands_of_tool(path);
+    return c;
+  }
+  const std::string& verb = words[global.first_operand];
+  Flags flags = flags_of_tool({path, verb});
+  // (kill takes options among its operands; the others none after the first)
+  Position p = walk(words, global.first_operand + 1, flags, verb != "kill");
+  if (!p.value_of.empty()) {
+    c.candidates = value_words(env, "rt-oci", p.value_of, c);
+    return c;
+  }
+  if (!p.options_over && starts_with(c.word, "-")) {
+    for (const auto& [f, v] : flags) c.candidates.push_back(f);
+    return c;
+  }
+  if (verb == "kill" && p.operands == 1) {
+    c.candidates = signal_words();
+    return c;
+  }
+  // The id of an existing container (create, run: a new one; list, spec,
+  // features: none).
+  if (p.operands > 0 || verb == "create" || verb == "run" || verb == "list" || verb == "spec" || verb == "features")
+    return c;
+  std::string root = "/run/rt-oci";
+  for (size_t i = 1; i < global.first_operand; ++i) {
+    if (words[i] == "--root" && i + 1 < global.first_operand) root = words[i + 1];
+    else if (starts_with(words[i], "--root=")) root = words[i].substr(7);
+  }
+  for (auto& n : subdir_names(root))
+    if (n[0] != '.') c.candidates.push_back(std::move(n));
+  return c;
+}
 
 // The command line of the tool words[0] (rt-run, rt-cgroup, ...: a path or
 // a name), up to the word being completed (c.word).
@@ -263,7 +333,7 @@ Completion complete_tool(Env& env, const Words& words, Completion c) {
     else return complete_command(env, {}, c);
     return c;
   }
-  Flags flags = flags_of_tool(tool_path(env, tool.c_str()));
+  Flags flags = flags_of_tool({tool_path(env, tool.c_str())});
   bool chain = tool == "rt-cgroup" || tool == "rt-unshare" || tool == "rt-mount" || tool == "rt-exec";
   Position p = walk(words, 1, flags, chain || tool == "rt-oci");
   if (!p.value_of.empty()) {
@@ -285,28 +355,17 @@ Completion complete_tool(Env& env, const Words& words, Completion c) {
     c.files = true;  // the program's own arguments
     return c;
   }
-  if (tool == "rt-net" || tool == "rt-oci") {
+  if (tool == "rt-oci") return complete_oci(env, words, p, c);
+  if (tool == "rt-net") {
     Words ops(words.begin() + static_cast<long>(std::min(p.first_operand, words.size())), words.end());
     // (the options of a command come after it: a walk from there)
     if (ops.empty()) {
-      if (tool == "rt-net") c.candidates = {"up", "down", "show", "create", "ls", "inspect", "rm"};
-      else
-        c.candidates = {"create", "start", "run",    "state",  "kill", "delete",   "list",  "ps",
-                        "exec",   "pause", "resume", "events", "spec", "features", "update"};
+      c.candidates = {"up", "down", "show", "create", "ls", "inspect", "rm"};
       return c;
     }
     const std::string& verb = ops[0];
-    if (tool == "rt-net" && (verb == "inspect" || verb == "rm")) c.candidates = network_words(false);
-    if (tool == "rt-net" && (verb == "down" || verb == "show"))
-      c.candidates = names_in(default_state_root() + "/netns", ".json");
-    if (tool == "rt-oci" && verb != "create" && verb != "run" && verb != "spec" && verb != "features" &&
-        verb != "list") {
-      std::string root = "/run/rt-oci";
-      for (size_t i = 1; i + 1 < words.size(); ++i)
-        if (words[i] == "--root") root = words[i + 1];
-      for (auto& n : dir_names(root))
-        if (n[0] != '.') c.candidates.push_back(std::move(n));
-    }
+    if (verb == "inspect" || verb == "rm") c.candidates = network_words(false);
+    if (verb == "down" || verb == "show") c.candidates = names_in(default_state_root() + "/netns", ".json");
     return c;
   }
   return c;
@@ -332,10 +391,10 @@ Completion complete_command(Env& env, const Words& words, Completion c) {
   }
   Flags flags;
   if (name == "run") {
-    if (env.run_flags.empty()) env.run_flags = flags_of_tool(tool_path(env, "rt-run"));
+    if (env.run_flags.empty()) env.run_flags = flags_of_tool({tool_path(env, "rt-run")});
     flags = env.run_flags;
   } else if (name == "pull") {
-    if (env.pull_flags.empty()) env.pull_flags = flags_of_tool(tool_path(env, "rt-pull"));
+    if (env.pull_flags.empty()) env.pull_flags = flags_of_tool({tool_path(env, "rt-pull")});
     flags = env.pull_flags;
   } else {
     flags = flags_of(*cmd);
