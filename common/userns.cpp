@@ -285,6 +285,24 @@ void become_mapped_root(const IdMaps& maps) {
     throw_errno("cannot become uid 0 in the new user namespace");
 }
 
+void drop_groups_before_join() {
+  // Unprivileged, the groups are the caller's own: nothing to take away.
+  if (::geteuid() == 0 && ::setgroups(0, nullptr) != 0) throw_errno("cannot drop the supplementary groups");
+}
+
+void become_joined_root(const std::string& ns_path) {
+  auto fail = [&](const char* id) {
+    int e = errno;
+    throw Error(str("cannot become ", id, " 0 of the user namespace ", ns_path,
+                    e == EINVAL ? str(": ", id, " 0 has no mapping there") : ""),
+                e == EINVAL ? 0 : e);
+  };
+  if (::setresgid(0, 0, 0) != 0) fail("gid");
+  // Allowed where the namespace's setgroups is not "deny".
+  if (::setgroups(0, nullptr) != 0 && errno != EPERM) throw_errno("cannot drop the supplementary groups");
+  if (::setresuid(0, 0, 0) != 0) fail("uid");
+}
+
 void MapWriter::start(const IdMaps& maps) {
   Pipe go = make_pipe(), err = make_pipe();
   pid_t target = ::getpid();

@@ -34,6 +34,18 @@ IdMap parse_id_map(const std::string& s, const char* what);
 // otherwise show as nogroup. Throws rt::Error on failure.
 void become_mapped_root(const IdMaps& maps);
 
+// Joining an existing user namespace (setns), as nsenter does: become its
+// root (uid and gid 0 there, which must be mapped) with no supplementary
+// groups. Host root joining one that maps root elsewhere would otherwise run
+// there as an unmapped uid: no capability in it after the next execve, yet
+// still host root's owner rights on host files, in a process that the
+// namespace's own root (CAP_SYS_PTRACE over it) may trace. Call
+// drop_groups_before_join() before setns (host root's groups cannot be
+// dropped afterwards in a namespace whose setgroups is "deny"), then
+// become_joined_root() after it. Throw rt::Error on failure.
+void drop_groups_before_join();
+void become_joined_root(const std::string& ns_path);
+
 // Writes the maps of the calling process's new user namespace. The kernel
 // only lets a process outside that namespace map more than its own id, so
 // start() forks a helper before unshare(CLONE_NEWUSER) and finish() lets it

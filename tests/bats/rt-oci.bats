@@ -22,6 +22,7 @@ teardown() {
     [ -f "$st" ] || continue
     rt-oci --root "$ROOTDIR" delete --force "$(jq -r .id "$st")" || true
   done
+  if [ -n "${OPEN_TMP:-}" ]; then rm -rf "$OPEN_TMP"; fi
   rt_teardown
 }
 
@@ -821,4 +822,69 @@ EOS
   assert_success
   assert_output "exec-in-rootfs
 hook-in-rootfs"
+}
+
+@test "security: a container joining another's user namespace runs as that namespace's root; its createContainer hook traced from there has no host root's rights" {
+  [ "$(uname -m)" = x86_64 ] || skip "the ptrace probe injects x86_64 system calls"
+  [ "$(cat /proc/sys/user/max_user_namespaces)" -gt 0 ] || skip "user namespaces are disabled (user.max_user_namespaces=0)"
+  [ "$(cat /proc/sys/kernel/yama/ptrace_scope 2>/dev/null || echo 0)" -le 1 ] || skip "Yama ptrace_scope > 1 forbids the attach"
+  command -v cc >/dev/null || skip "no C compiler (cc) to build tests/probes/ptrace-inject.c"
+  # The bundles where the namespace's root (host uid 100000) may enter.
+  OPEN_TMP=$(mktemp -d /tmp/rt-oci-userns.XXXXXX)
+  chmod 0755 "$OPEN_TMP"
+  mkdir "$OPEN_TMP/b"
+  mv "$B/rootfs" "$B/config.json" "$OPEN_TMP/b/"
+  B="$OPEN_TMP/b"
+  # The attacker: container A, its own user namespace (root is host uid
+  # 100000) and CAP_SYS_PTRACE there, as a pod's sandbox could be.
+  local A="$OPEN_TMP/a" IDA="${ID}a"
+  mkdir -p "$A"
+  cp -a "$RT_ROOTFS" "$A/rootfs"
+  cc -O2 -static -o "$A/rootfs/bin/ptrace-inject" "$BATS_TEST_DIRNAME/../probes/ptrace-inject.c" ||
+    skip "no static C compiler (cc -static)"
+  local caps='["CAP_AUDIT_WRITE","CAP_KILL","CAP_NET_BIND_SERVICE","CAP_SYS_PTRACE"]'
+  jq ".process.args = [\"sleep\", \"1000\"]
+    | .process.capabilities.bounding = $caps | .process.capabilities.effective = $caps | .process.capabilities.permitted = $caps
+    | .linux.namespaces += [{\"type\": \"user\"}]
+    | .linux.uidMappings = [{\"containerID\": 0, \"hostID\": 100000, \"size\": 65536}]
+    | .linux.gidMappings = [{\"containerID\": 0, \"hostID\": 100000, \"size\": 65536}]
+    | .mounts |= map(select(.type != \"cgroup\"))" "$B/config.json" > "$A/config.json"
+  create --bundle "$A" "$IDA"
+  oci start "$IDA"
+  local apid; apid=$(jq -r .pid "$ROOTDIR/$IDA/state.json")
+  # exec into it: the chain joins its user namespace as its root (as host
+  # root it had no capability left there to give the process).
+  run oci exec "$IDA" sh -c 'id -u; grep CapEff /proc/self/status'
+  assert_success
+  assert_output "0
+CapEff:	0000000020080420"
+  # The victim: container B joins A's user and pid namespaces (a pod) and
+  # has a createContainer hook, which runs from the host's path before
+  # pivot_root, where the whole host tree is still in view. A host file
+  # only root may write, in a directory anyone may enter.
+  local T="$OPEN_TMP/host"
+  mkdir -m 0755 "$T"
+  echo original > "$T/target"
+  chmod 0644 "$T/target"
+  args '["sleep", "1000"]'
+  spec ".linux.namespaces |= (map(select(.type != \"pid\"))
+      + [{\"type\": \"user\", \"path\": \"/proc/$apid/ns/user\"}, {\"type\": \"pid\", \"path\": \"/proc/$apid/ns/pid\"}])
+    | .mounts |= map(select(.type != \"cgroup\"))
+    | .hooks = {\"createContainer\": [{\"path\": \"/bin/sh\", \"args\": [\"sh\", \"-c\", \"echo hook-pid \$\$ >&2; exec sleep 30\"], \"timeout\": 40}]}"
+  create --bundle "$B" "$ID" &
+  local cpid=$!
+  wait_until 150 grep -q hook-pid "$BATS_TEST_TMPDIR/ctr.out" || { kill "$cpid"; wait "$cpid"; fail "no hook: $(cat "$BATS_TEST_TMPDIR/ctr.out")"; }
+  local hp; hp=$(sed -n 's/^hook-pid \([0-9]*\)$/\1/p' "$BATS_TEST_TMPDIR/ctr.out")
+  # From inside A: the hook is A's root, not an unmapped uid (host root).
+  run oci exec "$IDA" grep ^Uid: "/proc/$hp/status"
+  assert_output --regexp "^Uid:[[:space:]]+0[[:space:]]+0[[:space:]]+0[[:space:]]+0$"
+  # The attack: trace the hook, make it open the host file for writing.
+  run oci exec "$IDA" /bin/ptrace-inject "$hp" "$T/target" pwned
+  local probe=$output
+  wait "$cpid"
+  local created=$?
+  assert_equal "$(cat "$T/target")" original
+  [[ "$probe" == *"openat: -13"* ]] || fail "the traced hook: $probe"
+  assert_equal "$created" 0
+  assert_equal "$(status_of "$ID")" created
 }

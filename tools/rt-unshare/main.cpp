@@ -188,6 +188,10 @@ int run(int argc, char** argv) {
   // Joining a mount namespace (a container's, for `rt-repl exec`) hides
   // the host's files: a next link like rt-exec is opened before.
   UniqueFd next_tool = joined(CLONE_NEWNS) ? open_chain_tool(argv[prog]) : UniqueFd();
+  std::string user_ns;  // the user namespace joined, if any
+  for (const auto& j : joins)
+    if (j.flag == CLONE_NEWUSER) user_ns = j.path;
+  if (!user_ns.empty()) drop_groups_before_join();
   for (auto& j : joins) {
     if (::setns(j.fd.get(), j.flag) != 0) die_errno(str("cannot join ", names_of(j.flag), " namespace ", j.path));
     log::step("joined ", names_of(j.flag), " namespace ", j.path);
@@ -199,6 +203,11 @@ int run(int argc, char** argv) {
       die_errno(str("cannot make --join-root ", opt<std::string>(vm, "join-root"), " the root"));
     join_root.reset();
     log::step("root: ", opt<std::string>(vm, "join-root"));
+  }
+  // In a joined user namespace, its root (as nsenter): see userns.hpp.
+  if (!user_ns.empty()) {
+    become_joined_root(user_ns);
+    log::step("root of the joined user namespace");
   }
 
   // 2. New namespaces. A user namespace's id maps are written by a helper
