@@ -110,41 +110,82 @@ void exec_program_env(char* const* argv, char* const* envp, const char* path) {
 
 namespace {
 
-// Whether DIR holds the very file this process runs (the inode of
-// /proc/self/exe, under this tool's name): DIR is this tool's directory.
-// Also true where /proc/self/exe names no path of this mount namespace: a
-// tool started by exec_chain_tool from a read-only clone of its mount, as
-// rt-mount is after rt-unshare joined a mount namespace.
-bool holds_self(const std::string& dir) {
-  struct stat self {
-  }, there{};
-  return ::stat("/proc/self/exe", &self) == 0 && ::stat(str(dir, "/", tool_name()).c_str(), &there) == 0 &&
-         self.st_dev == there.st_dev && self.st_ino == there.st_ino;
+constexpr char kChainDirVar[] = "RT_CHAIN_DIR";
+
+// The directory identity handed down in RT_CHAIN_DIR by the link that
+// started this tool through exec_chain_tool. Plain data, set before main
+// (a static with a constructor of its own could be initialised after this
+// function ran).
+struct HandedDir {
+  bool set;
+  dev_t dev;
+  ino_t ino;
+};
+HandedDir g_handed_dir;
+
+__attribute__((constructor(102))) void take_handed_dir() {
+  const char* v = ::getenv(kChainDirVar);
+  if (!v) return;
+  unsigned long long dev = 0, ino = 0;
+  char end = 0;
+  if (std::sscanf(v, "%llu:%llu%c", &dev, &ino, &end) == 2)
+    g_handed_dir = {true, static_cast<dev_t>(dev), static_cast<ino_t>(ino)};
+  ::unsetenv(kChainDirVar);  // no later program inherits it
+}
+
+std::string dir_id(const struct stat& st) {
+  return str(static_cast<unsigned long long>(st.st_dev), ":", static_cast<unsigned long long>(st.st_ino));
 }
 
 }  // namespace
 
-UniqueFd open_chain_tool(const char* prog) {
+ChainTool open_chain_tool(const char* prog) {
   std::string_view p = prog;
   auto slash = p.rfind('/');
   std::string_view base = slash == std::string_view::npos ? p : p.substr(slash + 1);
-  if (!starts_with(base, "rt-")) return UniqueFd();
-  std::string dir = self_dir();
-  std::string path;
+  if (!starts_with(base, "rt-")) return {};
+  std::string self = self_dir();
+  std::string pdir;
   if (slash == std::string_view::npos) {
-    if (dir.empty()) return UniqueFd();
-    path = str(dir, "/", base);
+    if (self.empty()) return {};
+    pdir = self;
   } else {
-    struct stat a {
-    }, b{};
-    std::string pdir(p.substr(0, slash));
-    bool same = !dir.empty() && ::stat(pdir.empty() ? "/" : pdir.c_str(), &a) == 0 && ::stat(dir.c_str(), &b) == 0 &&
-                a.st_dev == b.st_dev && a.st_ino == b.st_ino;
-    if (!same && !holds_self(pdir)) return UniqueFd();
-    path = prog;
+    pdir = std::string(p.substr(0, slash));
+    if (pdir.empty()) pdir = "/";
   }
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return UniqueFd();  // not a sibling: the new root's
+  UniqueFd dir(::open(pdir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  struct stat d {
+  }, s{};
+  if (!dir || ::fstat(dir.get(), &d) != 0) {
+    if (g_handed_dir.set)
+      die(str("cannot run ", prog, ": ", pdir, " is not in this mount namespace (", tool_name(),
+              " was started from there)"),
+          kExitCannotExec);
+    return {};
+  }
+  bool same = !self.empty() && ::stat(self.c_str(), &s) == 0 && s.st_dev == d.st_dev && s.st_ino == d.st_ino;
+  if (!same && g_handed_dir.set) {
+    // Started by exec_chain_tool: the directory must be the one the
+    // previous link opened us from, and the tool a file of it, not a mount
+    // over one.
+    if (d.st_dev != g_handed_dir.dev || d.st_ino != g_handed_dir.ino)
+      die(str("cannot run ", prog, ": ", pdir, " in this mount namespace is not the directory ", tool_name(),
+              " was started from"),
+          kExitCannotExec);
+    same = true;
+  }
+  if (!same) return {};  // not a sibling: the new root's
+  UniqueFd fd(::openat(dir.get(), std::string(base).c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) return {};
+  if (g_handed_dir.set) {
+    struct statx in_dir {
+    }, file{};
+    if (::statx(dir.get(), "", AT_EMPTY_PATH, STATX_MNT_ID, &in_dir) != 0 ||
+        ::statx(fd.get(), "", AT_EMPTY_PATH, STATX_MNT_ID, &file) != 0 || !(in_dir.stx_mask & STATX_MNT_ID) ||
+        !(file.stx_mask & STATX_MNT_ID) || in_dir.stx_mnt_id != file.stx_mnt_id)
+      die(str("cannot run ", prog, ": it is not a file of ", pdir, " (a mount over it?)"), kExitCannotExec);
+  }
+  std::string path = str(pdir == "/" ? "" : pdir, "/", base);
   Elf64_Ehdr eh{};
   bool is_static = ::pread(fd.get(), &eh, sizeof eh, 0) == sizeof eh && std::memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
                    eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_phentsize == sizeof(Elf64_Phdr);
@@ -159,11 +200,19 @@ UniqueFd open_chain_tool(const char* prog) {
             " after pivot_root: it is not a static executable (its loader and libraries would "
             "come from the container's root)"),
         kExitCannotExec);
-  return read_only_exe(fd.get(), path);
+  return {read_only_exe(fd.get(), path), dir_id(d)};
 }
 
-void exec_chain_tool(int fd, char* const* argv) {
-  ::execveat(fd, "", argv, environ, AT_EMPTY_PATH);
+void exec_chain_tool(const ChainTool& tool, char* const* argv) {
+  // The environment, with the directory's identity for the next link.
+  std::vector<std::string> env;
+  for (char** e = environ; *e; ++e)
+    if (!starts_with(*e, str(kChainDirVar, "="))) env.emplace_back(*e);
+  env.push_back(str(kChainDirVar, "=", tool.dir_id));
+  std::vector<char*> envp;
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  ::execveat(tool.fd.get(), "", argv, envp.data(), AT_EMPTY_PATH);
   int e = errno;
   die_sys(e, str("cannot execute ", argv[0]), e == ENOENT ? kExitNotFound : kExitCannotExec);
 }

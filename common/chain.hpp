@@ -52,8 +52,22 @@ inline constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr
 // read-only clone of its mount, or a sealed copy (exe_seal.hpp): the
 // container the tool then runs in cannot write the host's file through
 // /proc/PID/exe.
-UniqueFd open_chain_tool(const char* prog);
-[[noreturn]] void exec_chain_tool(int fd, char* const* argv);
+//
+// Which directory is the running tool's: the one /proc/self/exe names, or,
+// for a tool itself started by exec_chain_tool (its /proc/self/exe names no
+// directory of this namespace), the one the previous link opened it from,
+// whose st_dev:st_ino that link hands down in RT_CHAIN_DIR (taken out of
+// the environment before main). A directory of a joined mount namespace
+// that is not that very directory (a planted copy, a hard link of the tool
+// next to another "rt-exec") is refused, as is a tool that is a mount over
+// a file of it.
+struct ChainTool {
+  UniqueFd fd;         // empty: PROGRAM is not a sibling rt tool
+  std::string dir_id;  // "DEV:INO" of the directory it was opened from
+  explicit operator bool() const { return static_cast<bool>(fd); }
+};
+ChainTool open_chain_tool(const char* prog);
+[[noreturn]] void exec_chain_tool(const ChainTool& tool, char* const* argv);
 
 // argv[from..argc) as strings.
 std::vector<std::string> rest_of(int argc, char** argv, int from);

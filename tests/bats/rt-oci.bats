@@ -888,3 +888,41 @@ CapEff:	0000000020080420"
   assert_equal "$created" 0
   assert_equal "$(status_of "$ID")" created
 }
+
+@test "security: in a joined mount namespace, the tools' directory must be the very one rt-mount came from (a hard link of it next to a foreign rt-exec is refused)" {
+  # The tools' directory as the chain names it, and a planted one on the
+  # same mount: a hard link of rt-mount (a backup made with cp -al would
+  # do) next to a foreign static "rt-exec" (busybox: it says "applet not
+  # found" when it runs under that name).
+  local bin; bin=$(dirname "$(readlink -f "$(command -v rt-oci)")")
+  OPEN_TMP=$(mktemp -d "$bin/../planted.XXXXXX")
+  ln "$bin/rt-mount" "$OPEN_TMP/rt-mount" 2>/dev/null || skip "cannot hard-link $bin/rt-mount next to it"
+  cp "$RT_ROOTFS/bin/busybox" "$OPEN_TMP/rt-exec"
+  # Someone else's mount namespace, where that path leads to the planted one.
+  unshare --mount --propagation private --fork sh -c 'mount --bind "$1" "$2" && exec sleep 1000' sh "$OPEN_TMP" "$bin" 3>&- &
+  local u=$! p
+  wait_until 50 pgrep -P "$u" -x sleep
+  p=$(pgrep -P "$u" -x sleep)
+  args '["true"]'
+  spec ".linux.namespaces |= map(if .type == \"mount\" then .path = \"/proc/$p/ns/mnt\" else . end)"
+  run oci create --bundle "$B" "$ID"
+  kill "$p"
+  wait "$u" || true
+  refute_output --partial "applet not found"
+  assert_equal "$status" 125
+  assert_output --partial "rt-mount: cannot run $bin/rt-exec: $bin in this mount namespace is not the directory rt-mount was started from"
+  [ ! -e "$ROOTDIR/$ID" ]
+  # The very directory, with a foreign file mounted over its rt-exec.
+  unshare --mount --propagation private --fork sh -c 'mount --bind "$1" "$2" && exec sleep 1000' sh "$OPEN_TMP/rt-exec" "$bin/rt-exec" 3>&- &
+  u=$!
+  wait_until 50 pgrep -P "$u" -x sleep
+  p=$(pgrep -P "$u" -x sleep)
+  spec ".linux.namespaces |= map(if .type == \"mount\" then .path = \"/proc/$p/ns/mnt\" else . end)"
+  run oci create --bundle "$B" "$ID"
+  kill "$p"
+  wait "$u" || true
+  refute_output --partial "applet not found"
+  assert_equal "$status" 125
+  assert_output --partial "rt-mount: cannot run $bin/rt-exec: it is not a file of $bin (a mount over it?)"
+  [ ! -e "$ROOTDIR/$ID" ]
+}

@@ -729,7 +729,7 @@ int run(int argc, char** argv) {
   log::step("checked the mount namespace");
 
   Options o = validate(vm);
-  UniqueFd tool = open_chain_tool(argv[prog]);
+  ChainTool tool = open_chain_tool(argv[prog]);
   mode_t old_umask = ::umask(0);  // modes below are exact
 
   if (int e = make_mounts_private_errno()) die_sys(e, "cannot make / private");
@@ -811,7 +811,7 @@ int run(int argc, char** argv) {
   ::umask(old_umask);
   if (tool) {
     log::step("exec ", argv[prog], " (the host's, opened before pivot_root)");
-    exec_chain_tool(tool.get(), argv + prog);
+    exec_chain_tool(tool, argv + prog);
   }
   log::step("exec ", argv[prog]);
   exec_program(argv + prog);

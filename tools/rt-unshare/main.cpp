@@ -95,8 +95,8 @@ int handed_fd(const po::variables_map& vm, const char* name) {
 
 // Exec the next link: through its fd when it was opened before joining a
 // mount namespace, else by PATH.
-[[noreturn]] void exec_next(int tool_fd, char** prog) {
-  if (tool_fd >= 0) exec_chain_tool(tool_fd, prog);
+[[noreturn]] void exec_next(const ChainTool& tool, char** prog) {
+  if (tool) exec_chain_tool(tool, prog);
   exec_program(prog);
 }
 
@@ -187,7 +187,7 @@ int run(int argc, char** argv) {
   }
   // Joining a mount namespace (a container's, for `rt-repl exec`) hides
   // the host's files: a next link like rt-exec is opened before.
-  UniqueFd next_tool = joined(CLONE_NEWNS) ? open_chain_tool(argv[prog]) : UniqueFd();
+  ChainTool next_tool = joined(CLONE_NEWNS) ? open_chain_tool(argv[prog]) : ChainTool();
   std::string user_ns;  // the user namespace joined, if any
   for (const auto& j : joins)
     if (j.flag == CLONE_NEWUSER) user_ns = j.path;
@@ -255,7 +255,7 @@ int run(int argc, char** argv) {
     hand_pid(pid_file, pid_fd, ::getpid());
     wait_sync(sync_fd);
     log::step("exec ", argv[prog]);
-    exec_next(next_tool.get(), argv + prog);
+    exec_next(next_tool, argv + prog);
   }
 
   // 3. Fork: the child lands in the new pid (time) namespace. A SIGCHLD
@@ -285,7 +285,7 @@ int run(int argc, char** argv) {
       wait_sync(sync_fd);
       sigs.restore();
       log::step("exec ", argv[prog], " as pid ", ::getpid());
-      exec_next(next_tool.get(), argv + prog);
+      exec_next(next_tool, argv + prog);
     });
   }
   alive.read.reset();
