@@ -456,6 +456,29 @@ void Group::join(pid_t pid, bool skip_v2) const {
   log::step("joined group ", name);
 }
 
+void Group::set_devices(const std::vector<DeviceRule>& rules) const {
+  if (rules.empty()) return;
+  for (const auto& p : parts) {
+    if (p.h.v2 || !p.h.has("devices")) continue;
+    for (const auto& w : v1_device_writes(rules)) set(p.dir, w.file, w.line);
+    log::step("wrote the device rules to ", p.dir);
+    return;
+  }
+  for (const auto& p : parts) {
+    if (!p.h.v2) continue;
+    UniqueFd prog(load_device_program(rules));
+    if (!tree->live()) {
+      log::step("device filter loaded; not attached (fake tree)");
+    } else {
+      attach_device_program(p.dir, prog.get());
+      log::step("attached the device filter to ", p.dir);
+    }
+    return;
+  }
+  throw Error(str("cannot apply --devices to group ", name,
+                  ": it has no devices controller (v1) and no cgroup v2 directory for a BPF filter"));
+}
+
 void Group::update(const Limits& l) const {
   if (!l.device_rules.empty())
     throw Error("--devices and --device-rule apply when a group is made, not to an existing one");
@@ -485,9 +508,9 @@ void Group::update(const Limits& l) const {
     for (const auto& p : ps) served = served || (p.h.v2 ? contains(p.enabled, n.v2) : p.h.has(n.v1));
     bool v1 = std::any_of(ps.begin(), ps.end(), [](const Part& p) { return !p.h.v2; });
     if (!served)
-      throw Error(str("cannot apply ", n.option, " to group ", name, ": it has no ", n.v1, " controller",
-                      v1 ? " (on cgroup v1 a group is made only in the hierarchies of the limits it was made with)"
-                         : ""));
+      throw Error(
+          str("cannot apply ", n.option, " to group ", name, ": it has no ", n.v1, " controller",
+              v1 ? " (on cgroup v1 a group is made only in the hierarchies of the limits it was made with)" : ""));
   }
   for (const auto& [file, value] : l.unified) {
     bool served = false;

@@ -79,6 +79,11 @@ class Group {
   // memory limit when it is lower). Throws rt::Error naming the first that
   // cannot be set, or a controller the group does not have.
   void update(const Limits& limits) const;
+  // Give a group that has no device rules yet (one someone else just made
+  // for rt: rt-systemd's scope) RULES: the v1 devices list where the group
+  // has that controller, else a BPF filter on its v2 directory. Throws
+  // rt::Error.
+  void set_devices(const std::vector<DeviceRule>& rules) const;
   // Any process left in it (or in groups below it)?
   bool populated() const;
   // Kill every process in it (cgroup.kill on v2; freeze, SIGKILL, thaw on v1,

@@ -37,7 +37,7 @@ std::optional<std::string> expand_slice(std::string_view slice) {
 
 }  // namespace
 
-std::string systemd_path(std::string_view spec, std::string_view what) {
+SystemdUnit systemd_unit(std::string_view spec, std::string_view what) {
   auto bad = [&](const std::string& why) { return Error(str("invalid ", what, " '", spec, "': ", why)); };
   auto parts = split(spec, ':');
   if (parts.size() != 3) throw bad("expected SLICE:PREFIX:NAME (--systemd-cgroup)");
@@ -52,12 +52,14 @@ std::string systemd_path(std::string_view spec, std::string_view what) {
     auto own = expand_slice(name);
     if (!own) throw bad(str("'", name, "' is not a slice name"));
     if (own->substr(0, own->rfind('/')) != *parent) throw bad(str("slice '", name, "' does not sit in '", slice, "'"));
-    return *own;
+    return {slice, name, *own};
   }
   if (!prefix.empty() && !unit_chars_ok(prefix)) throw bad(str("invalid PREFIX '", prefix, "'"));
   std::string unit = prefix.empty() ? name + ".scope" : prefix + "-" + name + ".scope";
   if (!unit_chars_ok(unit)) throw bad(str("invalid NAME '", name, "'"));
-  return *parent + "/" + unit;
+  return {slice, unit, *parent + "/" + unit};
 }
+
+std::string systemd_path(std::string_view spec, std::string_view what) { return systemd_unit(spec, what).path; }
 
 }  // namespace rt::cgroup

@@ -41,3 +41,13 @@ TEST_CASE("systemd_path: malformed values are one clear error") {
   CHECK_THROWS_AS(systemd_path("a.slice:p/q:x"), Error);
   CHECK_THROWS_AS(systemd_path("a.slice::x y"), Error);
 }
+
+TEST_CASE("systemd_unit: the unit and its slice, as StartTransientUnit takes them") {
+  auto u = rt::cgroup::systemd_unit("machine.slice:libpod:abc");
+  CHECK(u.slice == "machine.slice");
+  CHECK(u.unit == "libpod-abc.scope");
+  CHECK(u.path == "/machine.slice/libpod-abc.scope");
+  CHECK(rt::cgroup::systemd_unit(":rt-oci:x").slice == "system.slice");
+  CHECK(rt::cgroup::systemd_unit("user.slice::x").unit == "x.scope");
+  CHECK(rt::cgroup::systemd_unit("a.slice::a-b.slice").unit == "a-b.slice");
+}

@@ -63,4 +63,4 @@ _rt_complete() {
   return 0
 }
 
-complete -F _rt_complete rt-cgroup rt-exec rt-mount rt-net rt-oci rt-pull rt-repl rt-run rt-unshare
+complete -F _rt_complete rt-cgroup rt-exec rt-mount rt-net rt-oci rt-pull rt-repl rt-run rt-systemd rt-unshare

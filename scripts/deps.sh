@@ -5,7 +5,7 @@ set -eu
 PKGS="g++ make pkg-config
 libboost-program-options-dev libboost-filesystem-dev libarchive-dev
 libcurl4-openssl-dev nlohmann-json3-dev libssl-dev libseccomp-dev libedit-dev
-libcap-dev
+libcap-dev libsystemd-dev systemd
 containernetworking-plugins golang-github-containernetworking-plugin-dnsname dnsmasq-base iptables
 bats bats-support bats-assert bats-file
 busybox-static mandoc iproute2 util-linux procps psmisc tmux

@@ -473,6 +473,21 @@ fake_tree() {
   assert_output --partial "no group named $N"
 }
 
+@test "--join with limits sets them on the group before moving in (a group rt-systemd's scope made)" {
+  need_v1 pids
+  start_bg --name "$N" -- sleep 100
+  wait_until 50 populated "$N"
+  run rt-cgroup --join "$N" --pids 7 -- cat "$(cgdir pids "$N")/pids.max"
+  assert_success
+  assert_output 7
+  run rt-cgroup --join "$N" --pids 0 -- true
+  assert_equal "$status" 125
+  assert_output --partial "invalid --pids '0'"
+  kill -TERM "$SUP"
+  wait_for "$SUP"
+  [ -z "$(our_groups)" ]
+}
+
 @test "--remove kills everything in the group and removes it on every hierarchy" {
   need_v1 pids
   start_bg --name "$N" -- sh -c 'sleep 100 & sleep 100'

@@ -347,7 +347,7 @@ lines_in() { [ "$(grep -c "$1" "$2" 2>/dev/null)" = "$3" ]; }
   rmdir "/sys/fs/cgroup/memory${self%/}/$top" /sys/fs/cgroup/{pids,cpu,cpuacct,cpuset,freezer,devices,blkio}/"$top"
 }
 
-@test "--systemd-cgroup: SLICE:PREFIX:NAME made where systemd puts the unit (slices expanded at dashes); a bad value, or a colon without it, is one line; refused where systemd runs" {
+@test "--systemd-cgroup: SLICE:PREFIX:NAME made where systemd puts the unit (slices expanded at dashes); a bad value, or a colon without it, is one line; where systemd runs, rt-systemd asks it for a scope" {
   args '["sleep","1000"]'
   local top="rtoci$$x$BATS_TEST_NUMBER" scope pid c
   spec ".linux.cgroupsPath = \"$top-sub.slice:pfx:$ID\" | .linux.resources.pids = {\"limit\": 20}"
@@ -386,13 +386,23 @@ lines_in() { [ "$(grep -c "$1" "$2" 2>/dev/null)" = "$3" ]; }
   assert_equal "$status" 125
   assert_output --partial "expected SLICE:PREFIX:NAME (--systemd-cgroup)"
   [ ! -e "$ROOTDIR/$ID" ]
-  # Where systemd runs (/run/systemd/system exists), rt cannot register the
-  # unit: refused, naming the way out. A /run of its own shows one here.
-  spec '.linux.cgroupsPath = "machine.slice:libpod:x"'
-  run unshare --mount --propagation private sh -c 'mount -t tmpfs rt-test-run /run && mkdir -p /run/systemd/system && exec "$@"' \
-    sh rt-oci --root "$ROOTDIR" --systemd-cgroup create --bundle "$B" "$ID"
+  # Where systemd runs (/run/systemd/system exists), rt-systemd registers
+  # the scope (systemd.bats boots a real one); a /run of its own without a
+  # systemd listening shows the chain, and a create that fails in one line
+  # and leaves nothing.
+  spec '.linux.cgroupsPath = "machine.slice:libpod:x" | .linux.resources.pids = {"limit": 20}'
+  local fake_run='mount -t tmpfs rt-test-run /run && mkdir -p /run/systemd/system && exec "$@"'
+  run unshare --mount --propagation private sh -c "$fake_run" sh rt-oci --root "$ROOTDIR" --systemd-cgroup --explain create --bundle "$B" "$ID"
+  assert_success
+  assert_output --regexp "^[^ ]*/rt-systemd --scope machine.slice:libpod:x --description 'rt-oci container $ID' --pids 20 -- [^ ]*/rt-cgroup --join /machine.slice/libpod-x.scope --device-rule "
+  run unshare --mount --propagation private sh -c "$fake_run" sh rt-oci --root "$ROOTDIR" --systemd-cgroup create --bundle "$B" "$ID" 3>&-
   assert_equal "$status" 125
-  assert_output --partial "systemd runs on this host and rt cannot register a unit with it; configure the engine for cgroupfs"
+  assert_line "rt-systemd: cannot connect to systemd: /run/systemd/private: No such file or directory; the system bus: No such file or directory"
+  [ ! -e "$ROOTDIR/$ID" ]
+  spec '.linux.cgroupsPath = "machine.slice::machine-x.slice"'
+  run unshare --mount --propagation private sh -c "$fake_run" sh rt-oci --root "$ROOTDIR" --systemd-cgroup create --bundle "$B" "$ID"
+  assert_equal "$status" 125
+  assert_output "rt-oci: config.json: linux.cgroupsPath: 'machine.slice::machine-x.slice': rt registers a container as a scope, not a slice: give NAME without .slice"
   [ ! -e "$ROOTDIR/$ID" ]
 }
 

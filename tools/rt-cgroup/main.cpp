@@ -4,7 +4,7 @@
 //   rt-cgroup [--name NAME] [--parent PATH] [LIMITS...] [--] PROGRAM [ARGS...]
 //   rt-cgroup --path CGPATH [LIMITS...] [--] PROGRAM [ARGS...]
 //   rt-cgroup --no-wait (--name NAME [--parent PATH] | --path CGPATH) [LIMITS...] [--] PROGRAM [ARGS...]
-//   rt-cgroup --join NAME|CGPATH [--parent PATH] [--] PROGRAM [ARGS...]
+//   rt-cgroup --join NAME|CGPATH [--parent PATH] [LIMITS...] [--] PROGRAM [ARGS...]
 //   rt-cgroup --stats NAME|CGPATH [--parent PATH] [--json] [--watch SECONDS]
 //   rt-cgroup --remove NAME|CGPATH [--parent PATH]
 //   rt-cgroup --update NAME|CGPATH [--parent PATH] LIMITS...
@@ -240,7 +240,7 @@ int run(int argc, char** argv) {
       ("device-write-iops", po::value<std::vector<std::string>>()->composing()->value_name("MAJ:MIN=RATE"), "write operations per second (repeatable)")
       ("update", po::value<std::string>()->value_name("NAME"), "change the limits of the existing group NAME (or CGPATH) to those given")
       ("no-wait", po::bool_switch(), "create the group, move into it and exec PROGRAM in place: nothing stays to wait; the group stays until --remove NAME")
-      ("join", po::value<std::string>()->value_name("NAME"), "move into the existing group NAME (or CGPATH: a value with a '/') and exec PROGRAM")
+      ("join", po::value<std::string>()->value_name("NAME"), "move into the existing group NAME (or CGPATH: a value with a '/') and exec PROGRAM; limits given are set first")
       ("stats", po::value<std::string>()->value_name("NAME"), "print the statistics of group NAME (or CGPATH)")
       ("watch", po::value<std::string>()->value_name("SECONDS"), "with --stats: print them every SECONDS until the group goes")
       ("json", po::bool_switch(), "with --stats, --list, --gc, --info: JSON output")
@@ -290,9 +290,12 @@ int run(int argc, char** argv) {
                               "device-read-iops",
                               "device-write-iops"};
   if (modes == 1 && !vm.count("update")) {
-    for (const char* o : limit_opts)
-      if (vm.count(o)) die(str("--", o, " only applies when running a program or with --update"));
-    if (flag(vm, "oom-kill-disable")) die("--oom-kill-disable only applies when running a program or with --update");
+    if (!vm.count("join")) {
+      for (const char* o : limit_opts)
+        if (vm.count(o)) die(str("--", o, " only applies when running a program, with --join or with --update"));
+      if (flag(vm, "oom-kill-disable"))
+        die("--oom-kill-disable only applies when running a program, with --join or with --update");
+    }
     bool wants_prog = vm.count("join") > 0;
     if (has_prog && !wants_prog)
       die(str("unexpected program '", argv[prog], "' with ",
@@ -392,6 +395,12 @@ int run(int argc, char** argv) {
   }
   if (vm.count("join")) {
     cg::Group g = find_or_die(host, opt<std::string>(vm, "join"), parent);
+    // Limits first: a group someone else made (a systemd scope) gets
+    // those its maker did not set; device rules too (it has none yet).
+    std::vector<cg::DeviceRule> devices = std::move(limits.device_rules);
+    limits.device_rules.clear();
+    if (limits.any()) g.update(limits);
+    g.set_devices(devices);
     g.join(0);
     log::step("exec ", argv[prog]);
     exec_program(argv + prog);

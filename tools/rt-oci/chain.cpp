@@ -375,14 +375,9 @@ std::string cgroup_path_of(const json& config, const std::string& id, bool syste
   std::string cg = p ? as_string(*p, "linux.cgroupsPath") : "";
   std::string path;
   if (systemd_cgroup) {
-    // SLICE:PREFIX:NAME as the cgroupfs path systemd would give the unit.
-    // rt has no D-Bus client to register the unit: where systemd runs, a
-    // group it does not know about can lose its controllers when systemd
-    // re-realizes the slice (a limit silently gone), so it is refused there.
-    if (path_exists("/run/systemd/system"))
-      refuse("linux.cgroupsPath",
-             "--systemd-cgroup: systemd runs on this host and rt cannot register a unit with it; "
-             "configure the engine for cgroupfs (podman --cgroup-manager cgroupfs, containerd SystemdCgroup = false)");
+    // SLICE:PREFIX:NAME as the cgroupfs path systemd gives the unit: where
+    // systemd runs, rt-systemd registers it as a scope (systemd_scope_of);
+    // elsewhere rt-cgroup makes the group there.
     try {
       path = cgroup::systemd_path(cg.empty() ? "system.slice:rt-oci:" + id : cg, "linux.cgroupsPath");
     } catch (const Error& e) {
@@ -402,6 +397,21 @@ std::string cgroup_path_of(const json& config, const std::string& id, bool syste
   }
   return path;
 }
+
+std::string systemd_scope_of(const json& config, const std::string& id, bool systemd_cgroup) {
+  // systemd's own test (sd_booted): it made /run/systemd/system.
+  if (!systemd_cgroup || !path_exists("/run/systemd/system")) return "";
+  const json* linux = member(config, "linux");
+  const json* p = linux ? member(*linux, "cgroupsPath") : nullptr;
+  std::string cg = p ? as_string(*p, "linux.cgroupsPath") : "";
+  std::string scope = cg.empty() ? "system.slice:rt-oci:" + id : cg;
+  if (cgroup::systemd_unit(scope, "linux.cgroupsPath").unit.ends_with(".slice"))
+    refuse("linux.cgroupsPath",
+           str("'", scope, "': rt registers a container as a scope, not a slice: give NAME without .slice"));
+  return scope;
+}
+
+std::string systemd_unit_of(const std::string& scope) { return cgroup::systemd_unit(scope).unit; }
 
 std::vector<std::string> resource_flags(const json& r) {
   std::vector<std::string> a;
@@ -506,14 +516,42 @@ std::vector<std::string> build_chain(const Bundle& b, const ChainContext& ctx) {
     a.push_back(val);
   };
 
-  // rt-cgroup: the group and its limits; nothing waits.
-  tool("rt-cgroup");
-  a.push_back("--no-wait");
-  if (b.cgroup_path.empty()) add("--name", ctx.id);
-  else add("--path", b.cgroup_path);
-  if (const json* r = member(lx, "resources"))
-    for (auto& f : resource_flags(*r)) a.push_back(std::move(f));
-  a.push_back("--");
+  std::vector<std::string> limits;
+  if (const json* r = member(lx, "resources")) limits = resource_flags(*r);
+  if (!b.systemd_scope.empty()) {
+    // rt-systemd: systemd makes the group, a scope holding the chain, and
+    // keeps the limits it has properties for; rt-cgroup sets the others in
+    // the delegated group (when there are any).
+    static const std::vector<std::string> kSystemdLimits = {
+        "--memory",    "--memory-swap", "--memory-reservation", "--cpu-shares", "--cpu-period",
+        "--cpu-quota", "--cpuset-cpus", "--cpuset-mems",        "--pids",       "--io-weight"};
+    std::vector<std::string> rest;
+    tool("rt-systemd");
+    add("--scope", b.systemd_scope);
+    add("--description", systemd_description(ctx.id));
+    for (size_t i = 0; i < limits.size(); ++i) {
+      bool flag_only = limits[i] == "--oom-kill-disable";  // the one limit without a value
+      bool ours = std::find(kSystemdLimits.begin(), kSystemdLimits.end(), limits[i]) != kSystemdLimits.end();
+      auto& to = ours ? a : rest;
+      to.push_back(limits[i]);
+      if (!flag_only) to.push_back(limits[++i]);
+    }
+    a.push_back("--");
+    if (!rest.empty()) {
+      tool("rt-cgroup");
+      add("--join", b.cgroup_path);
+      for (auto& f : rest) a.push_back(std::move(f));
+      a.push_back("--");
+    }
+  } else {
+    // rt-cgroup: the group and its limits; nothing waits.
+    tool("rt-cgroup");
+    a.push_back("--no-wait");
+    if (b.cgroup_path.empty()) add("--name", ctx.id);
+    else add("--path", b.cgroup_path);
+    for (auto& f : limits) a.push_back(std::move(f));
+    a.push_back("--");
+  }
 
   // rt-unshare: namespaces, names, id maps; the init is handed over.
   tool("rt-unshare");

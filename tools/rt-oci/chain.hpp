@@ -28,6 +28,9 @@ struct Bundle {
   // cgroupsPath (with a '/' in it: "./x" for a relative one-component
   // path), else rt-ID below the caller's cgroups.
   std::string cgroup_path;
+  // --systemd-cgroup where systemd runs: the cgroupsPath SLICE:PREFIX:NAME
+  // rt-systemd --scope registers (cgroup_path is where systemd puts it).
+  std::string systemd_scope;
   bool new_pid_ns = false;
   bool mnt_ns = false;  // a mount namespace, new or joined (else the caller's is shared)
   bool terminal = false;
@@ -45,6 +48,14 @@ Bundle load_bundle(const std::string& bundle_dir);
 // SYSTEMD_CGROUP, cgroupsPath is SLICE:PREFIX:NAME (empty:
 // system.slice:rt-oci:ID), placed where systemd would put that unit.
 std::string cgroup_path_of(const json& config, const std::string& id, bool systemd_cgroup);
+// With SYSTEMD_CGROUP on a host that runs systemd (/run/systemd/system):
+// cgroupsPath (or its default) for rt-systemd --scope, which asks systemd
+// for the scope; "" otherwise (the group is made where systemd would put it).
+std::string systemd_scope_of(const json& config, const std::string& id, bool systemd_cgroup);
+// The unit name of such a scope (PREFIX-NAME.scope).
+std::string systemd_unit_of(const std::string& scope);
+// Its description: what tells rt-oci's scope from another of that name.
+inline std::string systemd_description(const std::string& id) { return "rt-oci container " + id; }
 
 // The chain of `exec`: join the init's cgroup and namespaces, hand the
 // new process over, set it up as rt-exec does the init.

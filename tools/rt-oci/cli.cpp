@@ -121,7 +121,7 @@ const std::vector<Option> kGlobal = {
     {"log-format", 0, "FORMAT", "text or json (one object a line: level, msg, time)"},
     {"debug", 0, nullptr, "log the chain's timeline (RT_LOG=debug)"},
     {"systemd-cgroup", 0, nullptr,
-     "cgroupsPath as SLICE:PREFIX:NAME, made where systemd would (refused where systemd runs)"},
+     "cgroupsPath as SLICE:PREFIX:NAME: where systemd runs a transient scope (rt-systemd), elsewhere a group where systemd would make it"},
     {"explain", 0, nullptr, "with create, run or update: print the chain (or rt-cgroup) as a shell command and exit"},
     {"rootless", 0, "VALUE", "", true},  // runc's: accepted, ignored
     {"criu", 0, "PATH", "", true},

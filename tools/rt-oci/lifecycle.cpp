@@ -96,6 +96,7 @@ pid_t do_create(const Args& a, const std::string& id, bool explain) {
   try {
     b = load_bundle(bundle);
     b.cgroup_path = cgroup_path_of(b.config, id, g_opts.systemd_cgroup);
+    b.systemd_scope = systemd_scope_of(b.config, id, g_opts.systemd_cgroup);
   } catch (const Error& e) {
     fail(e.what());
   }
@@ -152,6 +153,7 @@ pid_t do_create(const Args& a, const std::string& id, bool explain) {
   st.created = rfc3339_now();
   st.annotations = b.config.value("annotations", json::object());
   st.cgroup_name = b.cgroup_path.empty() ? id : b.cgroup_path;
+  if (!b.systemd_scope.empty()) st.systemd_unit = systemd_unit_of(b.systemd_scope);
   st.hooks = b.config.value("hooks", json::object());
   st.process = b.config["process"];
   st.personality = personality_of(b.config);

@@ -9,11 +9,13 @@
 #include <cctype>
 
 #include "cgroup.hpp"
+#include "chain.hpp"
 #include "dir.hpp"
 #include "error.hpp"
 #include "fd.hpp"
 #include "fs.hpp"
 #include "parse.hpp"
+#include "paths.hpp"
 #include "process.hpp"
 
 namespace rt::oci {
@@ -38,6 +40,7 @@ void save_state(const std::string& root, const State& st) {
             {"creator_start", st.creator_start},
             {"cgroup_name", st.cgroup_name},
             {"cgroup_parent", st.cgroup_parent},
+            {"systemd_unit", st.systemd_unit},
             {"hooks", st.hooks},
             {"process", st.process},
             {"personality", st.personality}};
@@ -61,6 +64,7 @@ std::optional<State> load_state(const std::string& root, const std::string& id) 
     st.creator_start = j.at("creator_start");
     st.cgroup_name = j.at("cgroup_name");
     st.cgroup_parent = j.at("cgroup_parent");
+    st.systemd_unit = j.value("systemd_unit", "");
     st.hooks = j.value("hooks", json::object());
     st.process = j.value("process", json());
     st.personality = j.value("personality", "");
@@ -221,7 +225,17 @@ void run_hooks(const std::string& root, const State& st, const char* stage, cons
 std::string remove_container(const std::string& root, const State& st, bool kill) {
   if (kill && st.pid > 0 && process_matches(st.pid, st.pid_start)) ::kill(st.pid, SIGKILL);
   std::string err;
-  if (auto g = group_of(st)) err = g->remove();
+  if (!st.systemd_unit.empty()) {
+    // systemd's group: what is in it killed, the scope stopped and removed
+    // by systemd; only the scope rt-systemd made for this container (a
+    // create that failed because a unit of that name existed leaves that
+    // one alone).
+    if (run_and_wait({self_dir() + "/rt-systemd", "--stop", st.systemd_unit, "--only-description",
+                      systemd_description(st.id)}) != 0)
+      err = str("cannot stop systemd unit ", st.systemd_unit, " (rt-systemd's message is above)");
+  } else if (auto g = group_of(st)) {
+    err = g->remove();
+  }
   if (std::error_code ec = remove_tree(root + "/" + st.id); ec && ec.value() != ENOENT)
     err = str("cannot remove ", root, "/", st.id, ": ", ec.message());
   return err;

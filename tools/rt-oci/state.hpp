@@ -23,6 +23,7 @@ struct State {
   pid_t creator = 0;       // the rt-oci create that made it
   uint64_t creator_start = 0;
   std::string cgroup_name, cgroup_parent;  // rt-cgroup's NAME and --parent, or a path (with a '/') as NAME
+  std::string systemd_unit;                // the scope systemd made the group for (rt-systemd), or ""
   json hooks = json::object();             // config.json's, for the hooks that run after create
   json process;                            // config.json's, for the limits of the startContainer hooks
   std::string personality;                 // linux.personality.domain, for exec
@@ -65,7 +66,8 @@ HookStarter spawn_hook(std::vector<std::string> prefix = {});
 void run_hooks(const std::string& root, const State& st, const char* stage, const HookStarter& start = {},
                const char* status = nullptr);
 // Kill what is left (the init, the cgroup's processes), remove the cgroup
-// and the state directory. Returns an error message ("" on success).
+// (a systemd scope: rt-systemd --stop, systemd removes it) and the state
+// directory. Returns an error message ("" on success).
 std::string remove_container(const std::string& root, const State& st, bool kill);
 
 }  // namespace rt::oci

@@ -1,0 +1,131 @@
+// rt-systemd: where systemd is the init, make this process's cgroup a
+// transient systemd scope (so systemd, which owns the cgroup tree there,
+// knows the group and keeps its limits), then exec the rest of the chain;
+// or stop such a scope.
+//
+//   rt-systemd --scope SLICE:PREFIX:NAME [--description TEXT] [LIMITS...] [--] PROGRAM [ARGS...]
+//   rt-systemd --stop UNIT [--only-description TEXT]
+//
+// --scope asks systemd's manager for StartTransientUnit PREFIX-NAME.scope in
+// SLICE holding this process (Delegate=yes: the group below the scope is
+// the chain's; the limits as unit properties), waits for the job, execs
+// PROGRAM: it runs in the scope's group. Nothing stays: the scope goes when
+// its last process ends, or with --stop (KillUnit SIGKILL, StopUnit).
+// Linked dynamically (Debian ships no static libsystemd): only rt-oci
+// --systemd-cgroup runs it, on hosts that run systemd.
+#include <unistd.h>
+
+#include "bus.hpp"
+#include "cgroup_limits.hpp"
+#include "cgroup_systemd.hpp"
+#include "chain.hpp"
+#include "error.hpp"
+#include "log.hpp"
+#include "parse.hpp"
+#include "properties.hpp"
+
+namespace {
+using namespace rt;
+
+// The limits a scope takes as unit properties (properties.hpp).
+const char* const kLimitOpts[] = {"memory",     "memory-swap", "memory-reservation", "cpus",        "cpu-quota",
+                                  "cpu-period", "cpu-shares",  "cpu-weight",         "cpuset-cpus", "cpuset-mems",
+                                  "pids",       "io-weight"};
+
+bool unit_name_ok(const std::string& u) {
+  if (u.size() <= 6 || u.compare(u.size() - 6, 6, ".scope") != 0) return false;
+  for (char c : u)
+    if (c == '/' || static_cast<unsigned char>(c) <= ' ' || c == 0x7f) return false;
+  return true;
+}
+
+int run(int argc, char** argv) {
+  po::options_description desc("Options");
+  // clang-format off
+  desc.add_options()
+      ("scope", po::value<std::string>()->value_name("SLICE:PREFIX:NAME"), "run PROGRAM in the new transient scope PREFIX-NAME.scope in SLICE (empty: system.slice), as OCI runtimes name it")
+      ("description", po::value<std::string>()->value_name("TEXT"), "with --scope: the unit's description (default: rt scope NAME)")
+      ("stop", po::value<std::string>()->value_name("UNIT"), "kill what is left in scope UNIT and stop it (no such unit: nothing to do)")
+      ("only-description", po::value<std::string>()->value_name("TEXT"), "with --stop: only a unit described as TEXT (--description of its --scope); another of that name is left alone")
+      ("memory", po::value<std::string>()->value_name("SIZE"), "MemoryMax (e.g. 64M; at least 6M)")
+      ("memory-swap", po::value<std::string>()->value_name("SIZE"), "memory plus swap, as MemorySwapMax (the swap part); -1: unlimited (default: as much swap as --memory)")
+      ("memory-reservation", po::value<std::string>()->value_name("SIZE"), "MemoryLow")
+      ("cpus", po::value<std::string>()->value_name("N"), "CPUQuota in CPUs (e.g. 0.5)")
+      ("cpu-quota", po::value<std::string>()->value_name("US"), "CPU time per period in microseconds (-1: no limit)")
+      ("cpu-period", po::value<std::string>()->value_name("US"), "CPUQuotaPeriodSec in microseconds, 1000..1000000")
+      ("cpu-shares", po::value<std::string>()->value_name("N"), "relative CPU weight, v1 scale 2..262144 (as CPUWeight)")
+      ("cpu-weight", po::value<std::string>()->value_name("N"), "CPUWeight, 1..10000")
+      ("cpuset-cpus", po::value<std::string>()->value_name("LIST"), "AllowedCPUs (e.g. 0-1,3)")
+      ("cpuset-mems", po::value<std::string>()->value_name("LIST"), "AllowedMemoryNodes (e.g. 0)")
+      ("pids", po::value<std::string>()->value_name("N"), "TasksMax (-1: no limit)")
+      ("io-weight", po::value<std::string>()->value_name("N"), "block I/O weight, v1 scale 10..1000 (as IOWeight)");
+  // clang-format on
+  po::variables_map vm;
+  int prog = parse_chain(argc, argv, desc, vm,
+                         {"rt-systemd --scope SLICE:PREFIX:NAME [OPTIONS] [--] PROGRAM [ARGS...]\n"
+                          "       rt-systemd --stop UNIT [--only-description TEXT]",
+                          "Run PROGRAM in a new transient systemd scope with limits, or stop one.", false});
+  bool has_prog = prog < argc;
+
+  // Validate every value before asking systemd for anything.
+  if (vm.count("stop")) {
+    if (vm.count("scope")) die("give one of --scope and --stop");
+    for (const char* o : kLimitOpts)
+      if (vm.count(o)) die(str("--", o, " only applies with --scope"));
+    if (vm.count("description")) die("--description only applies with --scope");
+    std::string only = vm.count("only-description") ? opt<std::string>(vm, "only-description") : "";
+    if (vm.count("only-description") && only.empty()) die("invalid --only-description '': empty value");
+    if (has_prog) die(str("unexpected program '", argv[prog], "' with --stop"));
+    std::string unit = opt<std::string>(vm, "stop");
+    if (!unit_name_ok(unit)) die(str("invalid --stop '", unit, "': expected a scope unit name (NAME.scope)"));
+    systemd::Manager manager;
+    if (!manager.stop(unit, only)) log::step("no unit ", unit, " of ours: nothing to stop");
+    return 0;
+  }
+  if (vm.count("only-description")) die("--only-description only applies with --stop");
+  if (!vm.count("scope")) die("give --scope SLICE:PREFIX:NAME (or --stop UNIT); see --help");
+  if (!has_prog) die("no program given (usage: rt-systemd --scope SLICE:PREFIX:NAME [--] PROGRAM [ARGS...])");
+  cgroup::SystemdUnit unit;
+  try {
+    unit = cgroup::systemd_unit(opt<std::string>(vm, "scope"), "--scope");
+  } catch (const Error& e) {
+    die(e.what());
+  }
+  if (!unit_name_ok(unit.unit))
+    die(str("invalid --scope '", opt<std::string>(vm, "scope"), "': NAME makes a slice, not a scope"));
+  std::string description = vm.count("description") ? opt<std::string>(vm, "description") : "rt scope " + unit.unit;
+  cgroup::LimitArgs la;
+  for (const char* o : kLimitOpts)
+    if (vm.count(o) && opt<std::string>(vm, o).empty()) die(str("invalid --", o, " '': empty value"));
+  la.memory = opt<std::string>(vm, "memory");
+  la.memory_swap = opt<std::string>(vm, "memory-swap");
+  la.memory_reservation = opt<std::string>(vm, "memory-reservation");
+  la.cpus = opt<std::string>(vm, "cpus");
+  la.cpu_quota = opt<std::string>(vm, "cpu-quota");
+  la.cpu_period = opt<std::string>(vm, "cpu-period");
+  la.cpu_shares = opt<std::string>(vm, "cpu-shares");
+  la.cpu_weight = opt<std::string>(vm, "cpu-weight");
+  la.cpuset_cpus = opt<std::string>(vm, "cpuset-cpus");
+  la.cpuset_mems = opt<std::string>(vm, "cpuset-mems");
+  la.pids = opt<std::string>(vm, "pids");
+  la.io_weight = opt<std::string>(vm, "io-weight");
+  std::vector<systemd::Property> props;
+  try {
+    props = systemd::scope_properties(cgroup::parse_limits(la));
+  } catch (const Error& e) {
+    die(e.what());
+  }
+
+  {
+    // The scope goes by itself when its last process ends: an exec that
+    // fails below leaves nothing.
+    systemd::Manager manager;
+    manager.start_scope(unit.unit, unit.slice, description, ::getpid(), props);
+  }
+  log::step("exec ", argv[prog], " in ", unit.path);
+  exec_program(argv + prog);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) { return rt::guarded_main(run, argc, argv); }
