@@ -1,5 +1,6 @@
 #include "usernet.hpp"
 
+#include <arpa/inet.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -41,6 +42,27 @@ bool has_default_route() {
 }
 
 }  // namespace
+
+std::optional<std::string> default_gateway4(const std::string& route_text) {
+  for (const auto& line : split(route_text, '\n')) {
+    auto f = split(line, '\t');
+    // Iface Destination Gateway Flags ...: a default route through a gateway
+    // (RTF_GATEWAY, 0x2); the address as the kernel stores it, in hex.
+    if (f.size() < 4 || f[0] == "Iface" || f[1] != "00000000") continue;
+    unsigned long flags = std::strtoul(f[3].c_str(), nullptr, 16);
+    if (!(flags & 0x2) || f[2].size() != 8) continue;
+    in_addr a{};
+    a.s_addr = static_cast<uint32_t>(std::strtoul(f[2].c_str(), nullptr, 16));
+    char buf[INET_ADDRSTRLEN];
+    if (a.s_addr != 0 && ::inet_ntop(AF_INET, &a, buf, sizeof buf)) return std::string(buf);
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> host_address(const std::string& tool) {
+  if (tool == kSlirp) return std::string("10.0.2.2");
+  return default_gateway4(try_read_file("/proc/net/route").value_or(""));
+}
 
 std::optional<std::string> unusable(const std::string& tool) {
   if (find_tool(tool).empty()) return str(tool, " is not installed (Debian package ", package_of(tool), ")");

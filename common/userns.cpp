@@ -52,7 +52,8 @@ bool only_own_id(const std::vector<IdMap>& v, uint32_t own) {
   return v.size() == 1 && v[0].count == 1 && v[0].outer == own;
 }
 
-// Start newuidmap/newgidmap PID INNER OUTER COUNT...; returns its pid.
+}  // namespace
+
 pid_t start_shadow_tool(const char* tool, pid_t pid, const std::vector<IdMap>& v) {
   std::vector<std::string> args{tool, std::to_string(pid)};
   for (const auto& m : v) {
@@ -72,6 +73,8 @@ void wait_shadow_tool(const char* tool, pid_t tool_pid, pid_t pid) {
   if (exit_code_from_wait(wait_child(tool_pid)) != 0)
     throw Error(str(tool, " failed for pid ", pid, " (check /etc/subuid and /etc/subgid)"));
 }
+
+namespace {
 
 void write_map(const std::string& path, const std::string& text, const std::string& what) {
   if (auto ec = write_file(path, text)) throw Error(what, ec.value());
@@ -225,9 +228,10 @@ std::optional<std::string> userns_blocked() {
   return std::nullopt;
 }
 
-std::optional<std::string> apparmor_userns_restricted() {
-  auto label = try_read_file("/proc/self/attr/apparmor/current");
-  if (!label) label = try_read_file("/proc/self/attr/current");
+std::optional<std::string> apparmor_userns_restricted(pid_t pid) {
+  std::string proc = pid > 0 ? str("/proc/", pid) : std::string("/proc/self");
+  auto label = try_read_file(proc + "/attr/apparmor/current");
+  if (!label) label = try_read_file(proc + "/attr/current");
   if (!label || label->find("unprivileged_userns") == std::string::npos) return std::nullopt;
   return "AppArmor confines unprivileged user namespaces on this host "
          "(kernel.apparmor_restrict_unprivileged_userns=1): "

@@ -75,9 +75,9 @@ IdMaps rootless_maps(std::string& note);
 // each with its remedy; nullopt when none of them does.
 std::optional<std::string> userns_blocked();
 // In a new user namespace: the reason when AppArmor has confined this
-// process for having made it (Ubuntu's restriction: no capabilities in it),
-// with the remedy; nullopt otherwise.
-std::optional<std::string> apparmor_userns_restricted();
+// process (or process `pid`) for having made it (Ubuntu's restriction: no
+// capabilities in it), with the remedy; nullopt otherwise.
+std::optional<std::string> apparmor_userns_restricted(pid_t pid = 0);
 
 // Make the calling process, which must be single-threaded, root of a new
 // user namespace mapped as rootless_maps() says, so that it can give files
@@ -95,6 +95,13 @@ bool in_initial_userns();
 // subordinate ids), again as root of a user namespace with those ids mapped,
 // in a child process.
 std::error_code remove_tree_as_owner(const std::string& path);
+
+// newuidmap or newgidmap (`tool`) PID INNER OUTER COUNT..., started: its
+// pid. Throws rt::Error naming the uidmap package when it cannot run.
+pid_t start_shadow_tool(const char* tool, pid_t pid, const std::vector<IdMap>& v);
+// Wait for it (nothing when `tool_pid` < 0); throws rt::Error when it
+// failed for `pid`.
+void wait_shadow_tool(const char* tool, pid_t tool_pid, pid_t pid);
 
 class MapWriter {
  public:

@@ -93,6 +93,35 @@ as_user() {
   [ ! -e "$RL/run/rt/containers/$id" ]
 }
 
+@test "rootless rt-run: the user namespace is made and mapped ahead, joined by the chain through an fd not passed on; a map writer that fails is one line of rt-run's, and nothing is left" {
+  run as_user rt-run -d --network none --name ahead --rootfs "$RL/rootfs" -- sleep 60
+  assert_success
+  pid=$(jq -r .pid "$RL/run/rt/containers/$output/state.json")
+  parent=$(cut -d' ' -f4 "/proc/$pid/stat")
+  # rt-unshare joined the namespace rt-run made (fd 8), and kept no fd of it
+  [[ "$(tr '\0' ' ' < "/proc/$parent/cmdline")" == *"/rt-unshare --join user=/proc/self/fd/8 --pid "* ]]
+  [ -z "$(find "/proc/$parent/fd" "/proc/$pid/fd" -lname 'user:*')" ]
+  [ "$(readlink "/proc/$parent/ns/user")" = "$(readlink "/proc/$pid/ns/user")" ]
+  [[ "$(cat "/proc/$pid/uid_map")" =~ \ +1\ +$RL_SUBUID\ +65536 ]]
+  [[ "$(cat "/proc/$pid/gid_map")" =~ \ +1\ +$RL_SUBGID\ +65536 ]]
+  run as_user rt-repl rm -f ahead
+  assert_success
+  nothing_left
+  # newuidmap and newgidmap without their setuid bit (copies) cannot map
+  # the subordinate ids: the container does not start, in one line of
+  # rt-run's after theirs, and neither a process nor a record is left
+  mkdir "$RL/bin"
+  cp /usr/bin/newuidmap /usr/bin/newgidmap "$RL/bin/"
+  chmod 0755 "$RL/bin/newuidmap" "$RL/bin/newgidmap"
+  run --separate-stderr as_user env PATH="$RL/bin:$RT_BIN:/usr/bin:/bin" rt-run --rm --network none --rootfs "$RL/rootfs" -- true
+  assert_failure 125
+  [[ "$stderr" == *"newuidmap: write to uid_map failed: Operation not permitted"* ]]
+  [ "$(printf '%s\n' "$stderr" | grep -c '^rt-')" -eq 1 ]
+  [[ "$(printf '%s\n' "$stderr" | tail -1)" =~ ^rt-run:\ newuidmap\ failed\ for\ pid\ [0-9]+\ \(check\ /etc/subuid\ and\ /etc/subgid\)$ ]]
+  nothing_left
+  [ -z "$(ls "$RL/run/rt/containers" 2>/dev/null)" ]
+}
+
 @test "rootless rt-run --network none: only lo; a bridge is refused before anything is made" {
   run as_user rt-run --rm --network none --rootfs "$RL/rootfs" -- sh -c 'ls /sys/class/net; cat /sys/class/net/lo/flags'
   assert_success
@@ -197,6 +226,41 @@ user_network_test() {
 @test "rootless --network slirp4netns: outbound to the host's loopback only with :host-loopback, -p reaches the container, nothing left after rm -f" {
   need_tool slirp4netns slirp4netns
   user_network_test slirp4netns 10.0.2.2
+}
+
+# --add-host NAME:host-gateway on TOOL's network: the address the host has
+# there (GATEWAY), through which a server on the host's 127.0.0.1 answers
+# with :host-loopback.
+host_gateway_test() {
+  local tool=$1 gateway=$2
+  start_host_server
+  run --separate-stderr as_user_net rt-run --rm --network "$tool:host-loopback" --add-host hostgw:host-gateway \
+    --rootfs "$RL/rootfs" -- sh -c "
+      grep -w hostgw /etc/hosts; ip route | awk '/^default/ {print \$3}'; wget -q -O - http://hostgw:$HOST_PORT/marker"
+  assert_success
+  assert_line --index 0 --regexp "^${gateway//./\\.}[[:space:]]+hostgw\$"
+  assert_line --index 1 "$gateway"
+  assert_line --index 2 "reached the host's loopback"
+  nothing_left
+}
+
+@test "rootless --add-host NAME:host-gateway on pasta: the gateway pasta copies from the host, which reaches the host's 127.0.0.1 with :host-loopback" {
+  need_tool pasta passt
+  host_gateway_test pasta "$(ip -4 route show default | awk '{print $3; exit}')"
+}
+
+@test "rootless --add-host NAME:host-gateway on slirp4netns: 10.0.2.2, which reaches the host's 127.0.0.1 with :host-loopback" {
+  need_tool slirp4netns slirp4netns
+  host_gateway_test slirp4netns 10.0.2.2
+}
+
+@test "root asking for a user-mode network is refused with the reason, before anything is made" {
+  for net in pasta slirp4netns pasta:host-loopback; do
+    run rt-run --rm --network "$net" --rootfs "$RL/rootfs" -- true
+    assert_failure 125
+    assert_output "rt-run: --network ${net%%:*} is for users without root: run by root, ${net%%:*} would handle the container's traffic with root's privileges on the host (use the bridge, root's default)"
+  done
+  [ -z "$(ls "$RT_STATE/containers" 2>/dev/null)" ]
 }
 
 @test "rootless default network: pasta where usable, else slirp4netns, else none; a network asked for without them names the packages" {

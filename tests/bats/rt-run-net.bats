@@ -249,7 +249,7 @@ etc_rootfs() {
   assert_equal "$status" 125
   run rt-run --rm --network none --add-host gw:host-gateway -f "$E" true
   assert_equal "$status" 125
-  assert_output --partial "host-gateway needs a bridge network or host"
+  assert_output "rt-run: --add-host NAME:host-gateway needs a bridge network, pasta, slirp4netns or host, not --network none"
   run rt-run --rm --network host --add-host gw:host-gateway -f "$E" sh -c 'cat /etc/hosts; echo ===; cat /etc/resolv.conf'
   assert_success
   assert_output "$(cat /etc/hosts; printf '127.0.0.1\tgw\n===\n'; cat /etc/resolv.conf)"

@@ -30,6 +30,7 @@
 #include "process.hpp"
 #include "spec.hpp"
 #include "supervise.hpp"
+#include "usernet.hpp"
 #include "userns.hpp"
 
 namespace {
@@ -41,6 +42,8 @@ using namespace rt::run;
 // says "started" on (--ready-fd).
 constexpr int kEnvFd = 6;
 constexpr int kReadyFd = 7;
+// A user namespace made ahead (userns_early.hpp), for rt-unshare --join.
+constexpr int kUsernsFd = 8;
 
 // K=V list with later keys replacing earlier ones, order of first sight kept.
 std::vector<std::string> merge_env(const std::vector<std::vector<std::string>>& layers) {
@@ -183,8 +186,10 @@ void plan_etc_files(const ContainerStore& store, const Spec& s, Plan& p, const s
   r.asked = {s.dns, s.dns_search, s.dns_options};
   for (const auto& h : s.add_hosts) {
     r.add_hosts.push_back(etc::parse_add_host(h));
-    // The host itself (spec.cpp refuses host-gateway on the other modes).
-    if (r.add_hosts.back().ip == etc::kHostGateway) r.add_hosts.back().ip = "127.0.0.1";
+    // The host itself: on its network (host), or the address a user-mode
+    // network gives it (spec.cpp refuses host-gateway on the other modes).
+    if (r.add_hosts.back().ip == etc::kHostGateway)
+      r.add_hosts.back().ip = user_network(s) ? usernet::host_address(s.network).value_or("") : "127.0.0.1";
   }
   p.etc_files = r;
 }
@@ -198,6 +203,7 @@ void plan_rootless(const Spec& s, Plan& p) {
   std::string note;
   IdMaps maps = rootless_maps(note);
   if (!note.empty()) log::warn(note);
+  p.maps = maps;
   for (const auto& m : maps.uid) p.uid_map.push_back(str(m.inner, ":", m.outer, ":", m.count));
   for (const auto& m : maps.gid) p.gid_map.push_back(str(m.inner, ":", m.outer, ":", m.count));
 
@@ -295,9 +301,18 @@ int run_main(int argc, char** argv) {
     p.netns = s.network.substr(3);
   }
 
+  EarlyUserns early_userns;
   ContainerState c = store.create(s.name);
   log::step("claimed name ", c.name);
   try {
+    // Subordinate ids are mapped by newuidmap and newgidmap: made ahead, in
+    // parallel with what follows (userns_early.hpp). Only root's own id is
+    // written by rt-unshare at once.
+    if (p.rootless && (p.maps.uid.size() > 1 || p.maps.gid.size() > 1)) {
+      early_userns.start(p.maps);
+      p.userns_fd = kUsernsFd;
+      p.sync_fd = 3;
+    }
     p.id = c.id;
     p.name = c.name;
     p.hostname = !s.hostname.empty()                   ? s.hostname
@@ -373,7 +388,7 @@ int run_main(int argc, char** argv) {
       store.save(c);
     }
 
-    Launch l{store, c, s, p, chain, seccomp.get(), env_src.get()};
+    Launch l{store, c, s, p, chain, seccomp.get(), env_src.get(), &early_userns};
     return s.detach ? run_detached(l) : run_foreground(l);
   } catch (...) {
     // A container that never started leaves nothing behind.

@@ -35,7 +35,9 @@ Chain build_chain(const Spec& s, const Plan& p) {
 
   // 2. Namespaces: rootless, a user namespace first, which owns the others.
   std::vector<std::string> ns{p.tool_dir + "/rt-unshare"};
-  if (p.rootless) {
+  if (p.userns_fd >= 0) {
+    add(ns, "--join", str("user=/proc/self/fd/", p.userns_fd));
+  } else if (p.rootless) {
     ns.emplace_back("--user");
     for (const auto& m : p.uid_map) add(ns, "--uid-map", m);
     for (const auto& m : p.gid_map) add(ns, "--gid-map", m);

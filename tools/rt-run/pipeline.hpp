@@ -6,6 +6,7 @@
 
 #include "etc_files.hpp"
 #include "spec.hpp"
+#include "userns.hpp"
 
 namespace rt::run {
 
@@ -40,7 +41,11 @@ struct Plan {
   // Rootless: a user namespace first, mapped as uid_map/gid_map say
   // (INNER:OUTER:COUNT); rt-cgroup only where the host delegates a cgroup.
   bool rootless = false;
+  IdMaps maps;
   std::vector<std::string> uid_map, gid_map;
+  // A user namespace made and mapped ahead (userns_early.hpp): handed down
+  // as this fd, joined instead of --user.
+  int userns_fd = -1;
   bool cgroup = true;
 };
 

@@ -215,7 +215,13 @@ Spec make_spec(const po::variables_map& vm, const strings& rest) {
     net.resize(colon);
   }
   if (usernet::is_user_mode(net)) {
-    if (root) throw Error(str("--network ", net, " is for users without root (as root, the bridge does its job)"));
+    // pasta run by root cannot drop to nobody (it could not join a
+    // namespace of root's) and keeps CAP_SYS_ADMIN of the host's while it
+    // parses the container's packets; slirp4netns would keep all of root's.
+    if (root)
+      throw Error(str("--network ", net, " is for users without root: run by root, ", net,
+                      " would handle the container's traffic with root's privileges on the host (use the bridge, "
+                      "root's default)"));
     if (auto why = usernet::unusable(net)) throw Error(str("--network ", net, ": ", *why));
   } else if (starts_with(net, "container:")) {
     if (net.size() == 10) throw Error("--network container: needs a container name or id");
@@ -266,8 +272,13 @@ Spec make_spec(const po::variables_map& vm, const strings& rest) {
                     " (the container shares the other's files)"));
   if (net == "none" && dns)
     throw Error("--dns, --dns-search and --dns-option need a network (--network none has none)");
-  if (gateway && !cni && net != "host")
-    throw Error(str("--add-host NAME:host-gateway needs a bridge network or host, not --network ", net));
+  if (gateway && !cni && !user && net != "host")
+    throw Error(
+        str("--add-host NAME:host-gateway needs a bridge network, pasta, slirp4netns or host, not --network ", net));
+  if (gateway && user && !usernet::host_address(net))
+    throw Error(
+        str("--add-host NAME:host-gateway: pasta's gateway is the host's IPv4 default route's, and there is "
+            "none"));
   if (vm.count("userns") || flag(vm, "rootless")) throw Error("--userns and --rootless are not available yet");
 
   for (const auto& h : opts<std::string>(vm, "hook")) {

@@ -289,8 +289,10 @@ int supervise(Launch& l, const Signals& sigs, Stdio& io, Session& s, OnRunning o
   bool hooks = !c.hooks.empty();
   // The chain waits for a go-ahead after making its namespaces when
   // something must happen in between: prestart hooks, a user-mode network
-  // attached to its network namespace.
-  bool gate = hooks || l.plan.user_net;
+  // attached to its network namespace, the maps of a user namespace made
+  // ahead.
+  bool early_userns = l.userns && l.userns->started();
+  bool gate = hooks || l.plan.user_net || early_userns;
   if (gate) {
     sync = make_pipe();
     sync.read = high_fd(std::move(sync.read));
@@ -304,6 +306,7 @@ int supervise(Launch& l, const Signals& sigs, Stdio& io, Session& s, OnRunning o
   ready.write = high_fd(std::move(ready.write));
   handed.emplace_back(ready.write.get(), l.plan.ready_fd);
   if (l.plan.env_fd >= 0) handed.emplace_back(l.env_src, l.plan.env_fd);
+  if (early_userns) handed.emplace_back(l.userns->ns_fd(), l.plan.userns_fd);
 
   pid_t chain = ::fork();
   if (chain < 0) throw_errno("cannot fork");
@@ -332,7 +335,12 @@ int supervise(Launch& l, const Signals& sigs, Stdio& io, Session& s, OnRunning o
       l.store.save(c);
       log::step("container pid ", pid);
       std::string err;
-      if (l.plan.user_net) {
+      if (early_userns) try {
+          l.userns->wait_mapped();
+        } catch (const Error& e) {
+          err = e.what();
+        }
+      if (err.empty() && l.plan.user_net) {
         try {
           network_up(c, l.plan, {str("/proc/", pid, "/ns/net")});
           l.store.save(c);
@@ -493,6 +501,9 @@ int run_foreground(Launch& l) {
 }
 
 int run_detached(Launch& l) {
+  // newuidmap and newgidmap are this process's children: the maps are
+  // written before the supervisor starts the chain.
+  if (l.userns) l.userns->wait_mapped();
   Pipe ready = make_pipe();
   pid_t first = ::fork();
   if (first < 0) throw_errno("cannot fork the supervisor");

@@ -177,6 +177,12 @@ int run(int argc, char** argv) {
   for (auto& j : joins) {
     j.fd = UniqueFd(::open(j.path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!j.fd) die_errno(str("cannot open namespace ", j.path));
+    // A namespace handed down as an fd (rt-run's user namespace made
+    // ahead) is not passed on: the copy just opened is the one used.
+    if (starts_with(j.path, "/proc/self/fd/")) {
+      int n = std::atoi(j.path.c_str() + 14);
+      if (n > 2 && n != pid_fd && n != sync_fd) ::close(n);
+    }
   }
   UniqueFd join_root;
   if (vm.count("join-root")) {
@@ -191,9 +197,11 @@ int run(int argc, char** argv) {
   std::string user_ns;  // the user namespace joined, if any
   for (const auto& j : joins)
     if (j.flag == CLONE_NEWUSER) user_ns = j.path;
+  bool host_root = ::geteuid() == 0;
   if (!user_ns.empty()) drop_groups_before_join();
   for (auto& j : joins) {
     if (::setns(j.fd.get(), j.flag) != 0) die_errno(str("cannot join ", names_of(j.flag), " namespace ", j.path));
+    j.fd.reset();  // joined: a resident rt-unshare holds no fd of it
     log::step("joined ", names_of(j.flag), " namespace ", j.path);
   }
   // setns put us at the namespace's root; a process there may have a root
@@ -204,11 +212,26 @@ int run(int argc, char** argv) {
     join_root.reset();
     log::step("root: ", opt<std::string>(vm, "join-root"));
   }
-  // In a joined user namespace, its root (as nsenter): see userns.hpp.
+  // In a joined user namespace, its root (as nsenter): see userns.hpp. A
+  // caller without root whose namespace is still being mapped (rt-run's,
+  // made ahead while the chain starts) becomes it after the go-ahead on
+  // --sync-fd, before anything is exec'd: making the namespaces below needs
+  // only the capabilities setns gave.
+  bool root_later = false;
   if (!user_ns.empty()) {
-    become_joined_root(user_ns);
-    log::step("root of the joined user namespace");
+    auto mapped = [](const char* f) { return !try_read_file(f).value_or("").empty(); };
+    if (!host_root && sync_fd >= 0 && !(mapped("/proc/self/uid_map") && mapped("/proc/self/gid_map"))) {
+      root_later = true;
+    } else {
+      become_joined_root(user_ns);
+      log::step("root of the joined user namespace");
+    }
   }
+  auto become_root_now = [&] {
+    if (!root_later) return;
+    become_joined_root(user_ns);
+    log::step("root of the joined user namespace (mapped meanwhile)");
+  };
 
   // 2. New namespaces. A user namespace's id maps are written by a helper
   //    process that stays outside it.
@@ -254,6 +277,7 @@ int run(int argc, char** argv) {
   if (!forks) {
     hand_pid(pid_file, pid_fd, ::getpid());
     wait_sync(sync_fd);
+    become_root_now();
     log::step("exec ", argv[prog]);
     exec_next(next_tool, argv + prog);
   }
@@ -283,6 +307,7 @@ int run(int argc, char** argv) {
       }
       alive.read.reset();
       wait_sync(sync_fd);
+      become_root_now();
       sigs.restore();
       log::step("exec ", argv[prog], " as pid ", ::getpid());
       exec_next(next_tool, argv + prog);
