@@ -146,6 +146,15 @@ has_status() { [ "$(in_systemd rt-oci --root "$ROOTDIR" state "$1" | jq -r .stat
   run in_systemd rt-oci --root "$ROOTDIR" ps "$ID"
   assert_line "$pid"
   assert_equal "${#lines[@]}" 3
+  # update: systemd gets the limits it has properties for and writes them.
+  run oci --explain update --pids-limit 40 --memory 128M "$ID"
+  assert_success
+  assert_line --regexp "^[^ ]*/rt-systemd --update $unit --memory 134217728 --pids 40\$"
+  run oci update --pids-limit 40 --memory 128M "$ID"
+  assert_success
+  assert_equal "$(prop "$unit" TasksMax)" 40
+  assert_equal "$(prop "$unit" MemoryMax)" 134217728
+  assert_equal "$(prop "$unit" MemorySwapMax)" 67108864
   run in_systemd rt-oci --root "$ROOTDIR" delete --force "$ID"
   assert_success
   assert_equal "$(prop "$unit" LoadState)" not-found
@@ -187,13 +196,19 @@ has_status() { [ "$(in_systemd rt-oci --root "$ROOTDIR" state "$1" | jq -r .stat
   assert_equal "$(prop "rt-test-$ID.scope" LoadState)" not-found
 }
 
-@test "rt-systemd: --scope puts the program in a new scope with its limits; --stop" {
+@test "rt-systemd: --scope puts the program in a new scope with its limits; --update; --stop" {
   need_systemd
   run in_systemd rt-systemd --scope "system.slice:rt-test:$ID" --pids 5 --memory 32M -- sh -c 'cat /proc/self/cgroup; systemctl show -p TasksMax -p MemoryMax "rt-test-'"$ID"'.scope"'
   assert_success
   assert_line "0::/system.slice/rt-test-$ID.scope"
   assert_line TasksMax=5
   assert_line MemoryMax=33554432
+  in_systemd rt-systemd --scope "system.slice:rt-test:$ID" -- sleep 1000 </dev/null >/dev/null 2>&1 3>&- &
+  wait_until 100 is_active "rt-test-$ID.scope"
+  run in_systemd rt-systemd --update "rt-test-$ID.scope" --pids 9 --cpus 0.25
+  assert_success
+  assert_equal "$(prop "rt-test-$ID.scope" TasksMax)" 9
+  assert_equal "$(prop "rt-test-$ID.scope" CPUQuotaPerSecUSec)" 250ms
   run in_systemd rt-systemd --stop "rt-test-$ID.scope"
   assert_success
   assert_equal "$(prop "rt-test-$ID.scope" LoadState)" not-found
@@ -215,7 +230,13 @@ has_status() { [ "$(in_systemd rt-oci --root "$ROOTDIR" state "$1" | jq -r .stat
   assert_output "rt-systemd: invalid --stop '../x': expected a scope unit name (NAME.scope)"
   run rt-systemd --stop x.scope --pids 3
   assert_equal "$status" 125
-  assert_output "rt-systemd: --pids only applies with --scope"
+  assert_output "rt-systemd: --pids only applies with --scope or --update"
+  run rt-systemd --update x.scope
+  assert_equal "$status" 125
+  assert_output "rt-systemd: --update needs at least one limit to change"
+  run rt-systemd --update x.scope --pids 3 -- true
+  assert_equal "$status" 125
+  assert_output "rt-systemd: unexpected program 'true' with --update"
   run rt-systemd --scope a.slice:p:n --only-description x -- true
   assert_equal "$status" 125
   assert_output "rt-systemd: --only-description only applies with --stop"

@@ -413,6 +413,21 @@ std::string systemd_scope_of(const json& config, const std::string& id, bool sys
 
 std::string systemd_unit_of(const std::string& scope) { return cgroup::systemd_unit(scope).unit; }
 
+std::pair<std::vector<std::string>, std::vector<std::string>> split_systemd_limits(std::vector<std::string> flags) {
+  static const std::vector<std::string> kSystemdLimits = {
+      "--memory",    "--memory-swap", "--memory-reservation", "--cpu-shares", "--cpu-period",
+      "--cpu-quota", "--cpuset-cpus", "--cpuset-mems",        "--pids",       "--io-weight"};
+  std::pair<std::vector<std::string>, std::vector<std::string>> out;
+  for (size_t i = 0; i < flags.size(); ++i) {
+    bool flag_only = flags[i] == "--oom-kill-disable";  // the one limit without a value
+    bool ours = std::find(kSystemdLimits.begin(), kSystemdLimits.end(), flags[i]) != kSystemdLimits.end();
+    auto& to = ours ? out.first : out.second;
+    to.push_back(std::move(flags[i]));
+    if (!flag_only && i + 1 < flags.size()) to.push_back(std::move(flags[++i]));
+  }
+  return out;
+}
+
 std::vector<std::string> resource_flags(const json& r) {
   std::vector<std::string> a;
   auto add = [&](std::string opt, const std::string& val) {
@@ -522,20 +537,11 @@ std::vector<std::string> build_chain(const Bundle& b, const ChainContext& ctx) {
     // rt-systemd: systemd makes the group, a scope holding the chain, and
     // keeps the limits it has properties for; rt-cgroup sets the others in
     // the delegated group (when there are any).
-    static const std::vector<std::string> kSystemdLimits = {
-        "--memory",    "--memory-swap", "--memory-reservation", "--cpu-shares", "--cpu-period",
-        "--cpu-quota", "--cpuset-cpus", "--cpuset-mems",        "--pids",       "--io-weight"};
-    std::vector<std::string> rest;
+    auto [ours, rest] = split_systemd_limits(std::move(limits));
     tool("rt-systemd");
     add("--scope", b.systemd_scope);
     add("--description", systemd_description(ctx.id));
-    for (size_t i = 0; i < limits.size(); ++i) {
-      bool flag_only = limits[i] == "--oom-kill-disable";  // the one limit without a value
-      bool ours = std::find(kSystemdLimits.begin(), kSystemdLimits.end(), limits[i]) != kSystemdLimits.end();
-      auto& to = ours ? a : rest;
-      to.push_back(limits[i]);
-      if (!flag_only) to.push_back(limits[++i]);
-    }
+    for (auto& f : ours) a.push_back(std::move(f));
     a.push_back("--");
     if (!rest.empty()) {
       tool("rt-cgroup");

@@ -3,6 +3,7 @@
 #pragma once
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace rt::oci {
@@ -54,6 +55,9 @@ std::string cgroup_path_of(const json& config, const std::string& id, bool syste
 std::string systemd_scope_of(const json& config, const std::string& id, bool systemd_cgroup);
 // The unit name of such a scope (PREFIX-NAME.scope).
 std::string systemd_unit_of(const std::string& scope);
+// resource_flags() split: those rt-systemd gives the scope as unit
+// properties (first), the rest (rt-cgroup's, second).
+std::pair<std::vector<std::string>, std::vector<std::string>> split_systemd_limits(std::vector<std::string> flags);
 // Its description: what tells rt-oci's scope from another of that name.
 inline std::string systemd_description(const std::string& id) { return "rt-oci container " + id; }
 

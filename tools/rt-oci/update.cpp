@@ -66,23 +66,38 @@ int do_update(const Args& a) {
   if (r.contains("devices")) fail("update: linux.resources.devices: a container's device rules are set at create");
   std::vector<std::string> argv = {self_dir() + "/rt-cgroup", "--update", st.cgroup_name};
   if (!st.cgroup_parent.empty()) argv.insert(argv.end(), {"--parent", st.cgroup_parent});
+  // A systemd scope (--systemd-cgroup where systemd runs): the limits it
+  // has properties for go to systemd (rt-systemd --update), which writes
+  // them and keeps them; rt-cgroup --update writes the others.
+  std::vector<std::string> unit_argv;
   try {
     auto flags = resource_flags(r);
     if (flags.empty()) fail("update: nothing to change (give --resources or a limit option)");
-    argv.insert(argv.end(), flags.begin(), flags.end());
+    if (!st.systemd_unit.empty()) {
+      auto [ours, rest] = split_systemd_limits(std::move(flags));
+      if (!ours.empty()) unit_argv = {self_dir() + "/rt-systemd", "--update", st.systemd_unit};
+      unit_argv.insert(unit_argv.end(), ours.begin(), ours.end());
+      flags = std::move(rest);
+    }
+    if (flags.empty()) argv.clear();
+    else argv.insert(argv.end(), flags.begin(), flags.end());
   } catch (const Error& e) {
     fail(str("update: ", e.what()));
   }
   if (g_opts.explain) {
-    std::string out;
-    for (const auto& w : argv) out += (out.empty() ? "" : " ") + shell_quote(w);
-    std::printf("%s\n", out.c_str());
+    for (const auto* cmd : {&unit_argv, &argv}) {
+      std::string out;
+      for (const auto& w : *cmd) out += (out.empty() ? "" : " ") + shell_quote(w);
+      if (!out.empty()) std::printf("%s\n", out.c_str());
+    }
     return 0;
   }
   std::string s = status_of(g_opts.root, st);
   if (s == "stopped") fail(str("update: container ", id, " is stopped"));
-  int code = run_and_wait(argv);
-  if (code != 0) fail(str("update: rt-cgroup --update failed for container ", id, " (its message is above)"));
+  if (!unit_argv.empty() && run_and_wait(unit_argv) != 0)
+    fail(str("update: rt-systemd --update failed for container ", id, " (its message is above)"));
+  if (!argv.empty() && run_and_wait(argv) != 0)
+    fail(str("update: rt-cgroup --update failed for container ", id, " (its message is above)"));
   return 0;
 }
 

@@ -115,6 +115,41 @@ Manager::Manager() {
 
 Manager::~Manager() { sd_bus_flush_close_unref(bus_); }
 
+namespace {
+// PROPS as the a(sv) of StartTransientUnit and SetUnitProperties.
+int append_properties(sd_bus_message* m, const std::vector<Property>& props) {
+  int r = 0;
+  for (const auto& p : props) {
+    if (auto v = std::get_if<uint64_t>(&p.value)) {
+      if ((r = sd_bus_message_append(m, "(sv)", p.name.c_str(), "t", *v)) < 0) return r;
+      continue;
+    }
+    const auto& bytes = std::get<std::vector<uint8_t>>(p.value);
+    if ((r = sd_bus_message_open_container(m, 'r', "sv")) < 0 ||
+        (r = sd_bus_message_append(m, "s", p.name.c_str())) < 0 ||
+        (r = sd_bus_message_open_container(m, 'v', "ay")) < 0 ||
+        (r = sd_bus_message_append_array(m, 'y', bytes.data(), bytes.size())) < 0 ||
+        (r = sd_bus_message_close_container(m)) < 0 || (r = sd_bus_message_close_container(m)) < 0)
+      return r;
+  }
+  return r;
+}
+}  // namespace
+
+void Manager::set_properties(const std::string& unit, const std::vector<Property>& props) {
+  Message m;
+  auto ok = [&](int r) { check(r, "cannot build the SetUnitProperties call"); };
+  ok(sd_bus_message_new_method_call(bus_, &m.m, kDest, kPath, kManager, "SetUnitProperties"));
+  ok(sd_bus_message_append(m.m, "sb", unit.c_str(), 1));
+  ok(sd_bus_message_open_container(m.m, 'a', "(sv)"));
+  ok(append_properties(m.m, props));
+  ok(sd_bus_message_close_container(m.m));
+  BusError err;
+  int r = sd_bus_call(bus_, m.m, kJobTimeoutUs, &err.e, nullptr);
+  if (r < 0) throw Error(str("cannot change systemd unit ", unit, ": ", err.text(r)));
+  log::step("set ", props.size(), " properties of ", unit);
+}
+
 void Manager::start_scope(const std::string& unit, const std::string& slice, const std::string& description, pid_t pid,
                           const std::vector<Property>& props) {
   JobWatch watch(bus_, direct_);
@@ -132,19 +167,7 @@ void Manager::start_scope(const std::string& unit, const std::string& slice, con
   ok(sd_bus_message_append(m.m, "(sv)", "DefaultDependencies", "b", 0));
   // A scope that failed (its payload OOM-killed) goes too: the name is free again.
   ok(sd_bus_message_append(m.m, "(sv)", "CollectMode", "s", "inactive-or-failed"));
-  for (const auto& p : props) {
-    if (auto v = std::get_if<uint64_t>(&p.value)) {
-      ok(sd_bus_message_append(m.m, "(sv)", p.name.c_str(), "t", *v));
-      continue;
-    }
-    const auto& bytes = std::get<std::vector<uint8_t>>(p.value);
-    ok(sd_bus_message_open_container(m.m, 'r', "sv"));
-    ok(sd_bus_message_append(m.m, "s", p.name.c_str()));
-    ok(sd_bus_message_open_container(m.m, 'v', "ay"));
-    ok(sd_bus_message_append_array(m.m, 'y', bytes.data(), bytes.size()));
-    ok(sd_bus_message_close_container(m.m));
-    ok(sd_bus_message_close_container(m.m));
-  }
+  ok(append_properties(m.m, props));
   ok(sd_bus_message_close_container(m.m));
   ok(sd_bus_message_append(m.m, "a(sa(sv))", 0));
 

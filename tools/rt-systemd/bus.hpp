@@ -26,6 +26,9 @@ class Manager {
   // unit or the job does not end in "done".
   void start_scope(const std::string& unit, const std::string& slice, const std::string& description, pid_t pid,
                    const std::vector<Property>& props);
+  // SetUnitProperties UNIT (runtime: until it goes) to PROPS: systemd
+  // writes them to the unit's group. Throws rt::Error.
+  void set_properties(const std::string& unit, const std::vector<Property>& props);
   // Kill what is left in UNIT (SIGKILL), StopUnit, wait for the job.
   // Returns false when systemd has no such unit (it is gone already), or
   // when ONLY_DESCRIPTION is given and the unit's differs (someone else's

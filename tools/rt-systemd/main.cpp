@@ -4,6 +4,7 @@
 // or stop such a scope.
 //
 //   rt-systemd --scope SLICE:PREFIX:NAME [--description TEXT] [LIMITS...] [--] PROGRAM [ARGS...]
+//   rt-systemd --update UNIT LIMITS...
 //   rt-systemd --stop UNIT [--only-description TEXT]
 //
 // --scope asks systemd's manager for StartTransientUnit PREFIX-NAME.scope in
@@ -11,6 +12,7 @@
 // the chain's; the limits as unit properties), waits for the job, execs
 // PROGRAM: it runs in the scope's group. Nothing stays: the scope goes when
 // its last process ends, or with --stop (KillUnit SIGKILL, StopUnit).
+// --update changes the limits of a scope (SetUnitProperties).
 // Linked dynamically (Debian ships no static libsystemd): only rt-oci
 // --systemd-cgroup runs it, on hosts that run systemd.
 #include <unistd.h>
@@ -45,6 +47,7 @@ int run(int argc, char** argv) {
   desc.add_options()
       ("scope", po::value<std::string>()->value_name("SLICE:PREFIX:NAME"), "run PROGRAM in the new transient scope PREFIX-NAME.scope in SLICE (empty: system.slice), as OCI runtimes name it")
       ("description", po::value<std::string>()->value_name("TEXT"), "with --scope: the unit's description (default: rt scope NAME)")
+      ("update", po::value<std::string>()->value_name("UNIT"), "change the limits of scope UNIT to those given (systemd writes them to its group)")
       ("stop", po::value<std::string>()->value_name("UNIT"), "kill what is left in scope UNIT and stop it (no such unit: nothing to do)")
       ("only-description", po::value<std::string>()->value_name("TEXT"), "with --stop: only a unit described as TEXT (--description of its --scope); another of that name is left alone")
       ("memory", po::value<std::string>()->value_name("SIZE"), "MemoryMax (e.g. 64M; at least 6M)")
@@ -63,37 +66,27 @@ int run(int argc, char** argv) {
   po::variables_map vm;
   int prog = parse_chain(argc, argv, desc, vm,
                          {"rt-systemd --scope SLICE:PREFIX:NAME [OPTIONS] [--] PROGRAM [ARGS...]\n"
+                          "       rt-systemd --update UNIT LIMITS...\n"
                           "       rt-systemd --stop UNIT [--only-description TEXT]",
                           "Run PROGRAM in a new transient systemd scope with limits, or stop one.", false});
   bool has_prog = prog < argc;
 
   // Validate every value before asking systemd for anything.
+  if (vm.count("scope") + vm.count("update") + vm.count("stop") > 1) die("give one of --scope, --update and --stop");
   if (vm.count("stop")) {
-    if (vm.count("scope")) die("give one of --scope and --stop");
     for (const char* o : kLimitOpts)
-      if (vm.count(o)) die(str("--", o, " only applies with --scope"));
+      if (vm.count(o)) die(str("--", o, " only applies with --scope or --update"));
     if (vm.count("description")) die("--description only applies with --scope");
-    std::string only = vm.count("only-description") ? opt<std::string>(vm, "only-description") : "";
-    if (vm.count("only-description") && only.empty()) die("invalid --only-description '': empty value");
     if (has_prog) die(str("unexpected program '", argv[prog], "' with --stop"));
     std::string unit = opt<std::string>(vm, "stop");
     if (!unit_name_ok(unit)) die(str("invalid --stop '", unit, "': expected a scope unit name (NAME.scope)"));
+    std::string only = vm.count("only-description") ? opt<std::string>(vm, "only-description") : "";
+    if (vm.count("only-description") && only.empty()) die("invalid --only-description '': empty value");
     systemd::Manager manager;
     if (!manager.stop(unit, only)) log::step("no unit ", unit, " of ours: nothing to stop");
     return 0;
   }
   if (vm.count("only-description")) die("--only-description only applies with --stop");
-  if (!vm.count("scope")) die("give --scope SLICE:PREFIX:NAME (or --stop UNIT); see --help");
-  if (!has_prog) die("no program given (usage: rt-systemd --scope SLICE:PREFIX:NAME [--] PROGRAM [ARGS...])");
-  cgroup::SystemdUnit unit;
-  try {
-    unit = cgroup::systemd_unit(opt<std::string>(vm, "scope"), "--scope");
-  } catch (const Error& e) {
-    die(e.what());
-  }
-  if (!unit_name_ok(unit.unit))
-    die(str("invalid --scope '", opt<std::string>(vm, "scope"), "': NAME makes a slice, not a scope"));
-  std::string description = vm.count("description") ? opt<std::string>(vm, "description") : "rt scope " + unit.unit;
   cgroup::LimitArgs la;
   for (const char* o : kLimitOpts)
     if (vm.count(o) && opt<std::string>(vm, o).empty()) die(str("invalid --", o, " '': empty value"));
@@ -111,11 +104,32 @@ int run(int argc, char** argv) {
   la.io_weight = opt<std::string>(vm, "io-weight");
   std::vector<systemd::Property> props;
   try {
-    props = systemd::scope_properties(cgroup::parse_limits(la));
+    props = systemd::scope_properties(cgroup::parse_limits(la), vm.count("update") > 0);
   } catch (const Error& e) {
     die(e.what());
   }
 
+  if (vm.count("update")) {
+    if (vm.count("description")) die("--description only applies with --scope");
+    if (has_prog) die(str("unexpected program '", argv[prog], "' with --update"));
+    std::string unit = opt<std::string>(vm, "update");
+    if (!unit_name_ok(unit)) die(str("invalid --update '", unit, "': expected a scope unit name (NAME.scope)"));
+    if (props.empty()) die("--update needs at least one limit to change");
+    systemd::Manager manager;
+    manager.set_properties(unit, props);
+    return 0;
+  }
+  if (!vm.count("scope")) die("give --scope SLICE:PREFIX:NAME (or --update or --stop UNIT); see --help");
+  if (!has_prog) die("no program given (usage: rt-systemd --scope SLICE:PREFIX:NAME [--] PROGRAM [ARGS...])");
+  cgroup::SystemdUnit unit;
+  try {
+    unit = cgroup::systemd_unit(opt<std::string>(vm, "scope"), "--scope");
+  } catch (const Error& e) {
+    die(e.what());
+  }
+  if (!unit_name_ok(unit.unit))
+    die(str("invalid --scope '", opt<std::string>(vm, "scope"), "': NAME makes a slice, not a scope"));
+  std::string description = vm.count("description") ? opt<std::string>(vm, "description") : "rt scope " + unit.unit;
   {
     // The scope goes by itself when its last process ends: an exec that
     // fails below leaves nothing.

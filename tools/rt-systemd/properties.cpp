@@ -13,7 +13,7 @@ std::vector<uint8_t> cpu_mask(const std::string& list, const char* what) {
   return mask;
 }
 
-std::vector<Property> scope_properties(const cgroup::Limits& l) {
+std::vector<Property> scope_properties(const cgroup::Limits& l, bool update) {
   std::vector<Property> p;
   auto add = [&](const char* name, uint64_t v) { p.push_back({name, v}); };
   if (l.memory) add("MemoryMax", *l.memory);
@@ -21,7 +21,7 @@ std::vector<Property> scope_properties(const cgroup::Limits& l) {
     add("MemorySwapMax", *l.memory_swap < 0 || !l.memory
                              ? kInfinity
                              : static_cast<uint64_t>(*l.memory_swap) - std::min(*l.memory, uint64_t(*l.memory_swap)));
-  } else if (l.memory) {
+  } else if (l.memory && !update) {
     add("MemorySwapMax", *l.memory);  // Docker's default, as rt-cgroup: as much swap as memory
   }
   if (l.memory_reservation) add("MemoryLow", *l.memory_reservation);

@@ -25,7 +25,9 @@ struct Property {
 // when --memory-swap is not given; --cpu-shares and --io-weight converted
 // to v2's scales). Limits with no property here are not in rt-systemd's
 // options (rt-cgroup --join writes them).
-std::vector<Property> scope_properties(const cgroup::Limits& l);
+// UPDATE: for a scope that has limits already (--memory alone leaves the
+// swap limit as it is, as rt-cgroup --update does).
+std::vector<Property> scope_properties(const cgroup::Limits& l, bool update = false);
 
 // A cpuset list ("0-2,5") as systemd's bit mask: bit N of byte N/8.
 std::vector<uint8_t> cpu_mask(const std::string& list, const char* what);

@@ -30,6 +30,9 @@ TEST_CASE("scope_properties: memory, swap as systemd counts it (swap alone), res
   CHECK(m["MemoryLow"] == 32ull << 20);
   a.memory_swap = "-1";
   CHECK(numbers(a)["MemorySwapMax"] == kInfinity);
+  cgroup::LimitArgs u;
+  u.memory = "64M";
+  CHECK(scope_properties(cgroup::parse_limits(u), true).size() == 1);  // --update: the swap limit stays
 }
 
 TEST_CASE("scope_properties: CPU quota per second, weights on v2's scale, tasks") {
