@@ -152,7 +152,7 @@ Group Group::make(const Host& host, const std::string& name, const std::string& 
       l.io_weight || !l.read_bps.empty() || !l.write_bps.empty() || !l.read_iops.empty() || !l.write_iops.empty();
   bool need_cpuset = !l.cpuset_cpus.empty() || !l.cpuset_mems.empty();
   const Hierarchy* uni = host.unified();
-  bool v2_only = host.mode == Mode::v2;
+  bool v2_only = host.mode == Mode::v2 || host.unified_only;
   bool use_uni = uni && (v2_only || host.hybrid_unified);
 
   // 1. Which hierarchy serves which controller.

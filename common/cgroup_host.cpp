@@ -171,6 +171,7 @@ Host detect() {
   if (host.mode == Mode::hybrid) {
     const char* u = std::getenv("RT_CGROUP_UNIFIED");
     host.hybrid_unified = u && std::string_view(u) == "1";
+    host.unified_only = ::geteuid() != 0;
   }
   log::step("cgroup layout: ", mode_name(host.mode), host.fake() ? " (fake tree)" : "", ", ", host.hierarchies.size(),
             " hierarchies");
@@ -183,7 +184,7 @@ std::optional<std::string> not_delegated(const Host& host) {
       "rootless limits need cgroup v2 with a subtree delegated to you, e.g. systemd-run --user --scope -p "
       "Delegate=yes rt-run ...; or run as root, or without the limit";
   const Hierarchy* u = host.unified();
-  if (host.mode != Mode::v2 || !u)
+  if ((host.mode != Mode::v2 && !host.unified_only) || !u)
     return str("this host's cgroups are ", mode_name(host.mode), ", which delegate nothing to uid ", uid, " (", remedy,
                ")");
   std::string dir = u->dir(u->self);

@@ -66,6 +66,9 @@ struct Host {
   std::vector<Hierarchy> hierarchies;
   std::shared_ptr<const Tree> tree;  // set by detect()
   bool hybrid_unified = false;       // RT_CGROUP_UNIFIED=1 on a hybrid host
+  // A user without root on a hybrid host: groups only on the v2 hierarchy,
+  // where a subtree may be delegated to the user (the v1 ones are root's).
+  bool unified_only = false;
   const Hierarchy* v1(std::string_view controller) const;
   const Hierarchy* unified() const;
   // RT_CGROUP_FS: a tree of plain files, not the kernel's.
@@ -87,10 +90,10 @@ Host detect();
 // The tree of plain files at DIR (RT_CGROUP_FS; cgroup_fake.cpp).
 std::shared_ptr<const Tree> fake_tree(const std::string& dir);
 
-// Rootless: may an unprivileged caller make its groups here? Only on a pure
-// v2 host, below its own cgroup, and only when that cgroup is delegated to
-// it (its directory and cgroup.procs belong to the caller, as systemd's
-// Delegate=yes makes them). nullopt when it may; else why not, in words
+// Rootless: may an unprivileged caller make its groups here? Only on a v2
+// hierarchy (a pure v2 host's, or a hybrid host's), below its own cgroup,
+// and only when that cgroup is delegated to it (its directory and
+// cgroup.procs belong to the caller, as systemd's Delegate=yes makes them). nullopt when it may; else why not, in words
 // that end with what to change.
 std::optional<std::string> not_delegated(const Host& host);
 

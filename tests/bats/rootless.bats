@@ -307,11 +307,21 @@ lo"
 }
 
 @test "rootless rt-run: a limit without a delegated cgroup is refused in one line that says why and what to change" {
+  local remedy="rootless limits need cgroup v2 with a subtree delegated to you, e.g. systemd-run --user --scope -p Delegate=yes rt-run ...; or run as root, or without the limit"
+  local why self
+  # v1 alone has nothing to delegate; a v2 hierarchy (pure v2 or hybrid)
+  # might, and this test's cgroup there is root's
+  if [ "$(rt-repl info --json | jq -r .cgroup.mode)" = v1 ]; then
+    why="this host's cgroups are v1, which delegate nothing to uid $RL_UID ($remedy)"
+  else
+    self=$(awk -F: '$1 == 0 {print $3}' /proc/self/cgroup)
+    why="your cgroup $self is not delegated to uid $RL_UID (it belongs to uid 0; $remedy)"
+  fi
   for opt in "--memory 64m" "--pids-limit 10" "--cpus 1" "--cgroup-parent x"; do
     # shellcheck disable=SC2086
     run as_user rt-run --rm $opt --rootfs "$RL/rootfs" -- true
     assert_failure 125
-    assert_output "rt-run: ${opt% *} needs a cgroup, and a rootless container gets none here: this host's cgroups are $(rt-repl info --json | jq -r .cgroup.mode), which delegate nothing to uid $RL_UID (rootless limits need cgroup v2 with a subtree delegated to you, e.g. systemd-run --user --scope -p Delegate=yes rt-run ...; or run as root, or without the limit)"
+    assert_output "rt-run: ${opt% *} needs a cgroup, and a rootless container gets none here: $why"
   done
   [ ! -e "$RL/run/rt/containers" ] || [ -z "$(ls "$RL/run/rt/containers")" ]
   # without a limit it runs, with no cgroup of its own
@@ -333,12 +343,59 @@ lo"
   chown -R "$RL_UID:$RL_GID" "$cg/user"
   run as_user env RT_CGROUP_FS="$cg" RT_CGROUP_SELF="$RL/self" rt-run --explain --memory 64m --rootfs "$RL/rootfs" -- true
   assert_success
-  assert_line --regexp "^$RT_BIN/rt-cgroup --name [0-9a-f]+ --memory 64m --devices docker -- "
+  assert_line --regexp "^$RT_BIN/rt-cgroup --name [0-9a-f]+ --memory 64m -- "
   assert_line --regexp "^  $RT_BIN/rt-unshare --user "
   chown -R 0:0 "$cg/user"
   run as_user env RT_CGROUP_FS="$cg" RT_CGROUP_SELF="$RL/self" rt-run --explain --memory 64m --rootfs "$RL/rootfs" -- true
   assert_failure 125
   assert_output --partial "rt-run: --memory needs a cgroup, and a rootless container gets none here: your cgroup /user is not delegated to uid $RL_UID (it belongs to uid 0; "
+}
+
+@test "rootless rt-run in a delegated v2 cgroup (made below a group of rt's on the host's v2 hierarchy): the container gets a group of its own there, with no device filter, removed after" {
+  local uni
+  uni=$(awk '$9 == "cgroup2" {print $5; exit}' /proc/self/mountinfo)
+  [ -n "$uni" ] || skip "no cgroup v2 hierarchy is mounted"
+  # a group of rt's (made by root, on the v2 hierarchy too: RT_CGROUP_UNIFIED
+  # on a hybrid host), and below it one delegated to the user as systemd's
+  # Delegate=yes does: the directory and its files the user's
+  RT_CGROUP_UNIFIED=1 rt-cgroup --no-wait --name "rl$$" -- true
+  base=$(RT_CGROUP_UNIFIED=1 rt-cgroup --list --json | jq -r --arg n "rl$$" '.[] | select(.name == $n) | .dirs[]' | grep "^$uni/")
+  [ -d "$base" ]
+  deleg="$base/deleg"
+  mkdir "$deleg"
+  chown -R "$RL_UID:$RL_GID" "$deleg"
+  # rt-run's supervisor and rt-cgroup stay in the delegated group (outside
+  # the container's) until the container has ended and its group is gone
+  emptied() { [ -z "$(cat "$deleg/cgroup.procs")" ] && [ -z "$(ls -d "$deleg"/rt-* 2>/dev/null)" ]; }
+  cg_cleanup() {
+    wait_until 100 emptied || true
+    rmdir "$deleg" 2>/dev/null || true
+    RT_CGROUP_UNIFIED=1 rt-cgroup --remove "rl$$" || true
+  }
+  # rt-run starts in it: this shell moves itself there, then becomes the user
+  in_deleg() { sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' sh "$deleg" "$@"; }
+  run in_deleg setpriv --reuid "$RL_UID" --regid "$RL_GID" --clear-groups \
+    env -i PATH="$RT_BIN:/usr/bin:/bin" HOME="$RL/home" XDG_RUNTIME_DIR="$RL/run" \
+    rt-run -d --name cg --network none --rootfs "$RL/rootfs" -- sleep 60
+  [ "$status" -eq 0 ] || { cg_cleanup; false; }
+  id=$output
+  pid=$(jq -r .pid "$RL/run/rt/containers/$id/state.json")
+  cgline=$(grep '^0::' "/proc/$pid/cgroup")
+  parent=$(cut -d' ' -f4 "/proc/$pid/stat")
+  args=$(tr '\0' ' ' < "/proc/$(cut -d' ' -f4 "/proc/$parent/stat")/cmdline")
+  dirs=$(ls "$deleg")
+  as_user rt-repl rm -f cg
+  left=0
+  wait_until 100 emptied || left=1
+  cg_cleanup
+  # the container's group is below the delegated one (rt-ID, its leaf), the
+  # user's own; rt-cgroup heads the chain without --devices; all gone after
+  [[ "$cgline" == "0::${deleg#"$uni"}/rt-$id/"* ]]
+  [[ "$args" == *"/rt-cgroup --name $id -- "* ]]
+  [[ "$dirs" == *"rt-$id"* ]]
+  [ "$left" = 0 ]
+  [ ! -d "$base" ]
+  nothing_left
 }
 
 @test "rootless rt-run without subordinate ids: a single-id map and one line saying what that limits" {

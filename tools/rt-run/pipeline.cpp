@@ -30,7 +30,11 @@ Chain build_chain(const Spec& s, const Plan& p) {
   add(cg, "--cpu-shares", s.cpu_shares);
   add(cg, "--cpuset-cpus", s.cpuset_cpus);
   add(cg, "--pids", s.pids_limit == "-1" ? "" : s.pids_limit);
-  cg.insert(cg.end(), {"--devices", "docker", "--"});
+  // Rootless: no device filter (loading one takes privileges the user has
+  // not; and in a user namespace mknod makes no usable device, /dev holds
+  // bind mounts of the host's own nodes).
+  if (!p.rootless) cg.insert(cg.end(), {"--devices", "docker"});
+  cg.emplace_back("--");
   if (p.cgroup) c.links.push_back(std::move(cg));
 
   // 2. Namespaces: rootless, a user namespace first, which owns the others.
