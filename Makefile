@@ -277,7 +277,10 @@ man: | $(DEPS_STAMP)
 # the symbols, e.g. for a packager's tool that moves them to a file of their
 # own), the man pages, bash completion (completion/rt.bash as
 # rt-repl, a link to it for every other tool: bash-completion loads a
-# command's file by its name), and the configuration directory the tools
+# command's file by its name), zsh's (completion/rt.zsh as _rt, in
+# site-functions, or vendor-completions for PREFIX=/usr as Debian's zsh
+# wants), fish's (completion/rt.fish as rt-repl.fish and a link per tool in
+# vendor_completions.d), and the configuration directory the tools
 # read, /etc/rt (fixed: it does not follow PREFIX). make uninstall removes the
 # same list of files, and /etc/rt where it is empty (networks a user made,
 # or rt-net wrote, stay); directories under PREFIX stay, as automake's do.
@@ -286,20 +289,25 @@ INSTALL_STRIP ?= -s
 BINDIR    := $(DESTDIR)$(PREFIX)/bin
 MANDIR    := $(DESTDIR)$(PREFIX)/share/man
 BASHCOMPDIR := $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  := $(DESTDIR)$(PREFIX)/share/zsh/$(if $(filter /usr,$(PREFIX)),vendor-completions,site-functions)
+FISHCOMPDIR := $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 CONFDIR   := $(DESTDIR)/etc/rt
 MAN1      := $(notdir $(wildcard man/*.1))
 MAN7      := $(notdir $(wildcard man/*.7))
 INSTALLED := $(TOOLS:%=$(BINDIR)/%) $(MAN1:%=$(MANDIR)/man1/%) $(MAN7:%=$(MANDIR)/man7/%) \
-  $(TOOLS:%=$(BASHCOMPDIR)/%)
+  $(TOOLS:%=$(BASHCOMPDIR)/%) $(ZSHCOMPDIR)/_rt $(TOOLS:%=$(FISHCOMPDIR)/%.fish)
 
 install:
 	$(ENV_FLAGS) $(MAKE) MODE=release BUILD=$(REL_BUILD) tools
-	install -d $(BINDIR) $(MANDIR)/man1 $(MANDIR)/man7 $(BASHCOMPDIR) $(CONFDIR)/networks
+	install -d $(BINDIR) $(MANDIR)/man1 $(MANDIR)/man7 $(BASHCOMPDIR) $(ZSHCOMPDIR) $(FISHCOMPDIR) $(CONFDIR)/networks
 	install -m 0755 $(INSTALL_STRIP) $(TOOLS:%=$(REL_BUILD)/bin/%) $(BINDIR)/
 	install -m 0644 $(MAN1:%=man/%) $(MANDIR)/man1/
 	install -m 0644 $(MAN7:%=man/%) $(MANDIR)/man7/
 	install -m 0644 completion/rt.bash $(BASHCOMPDIR)/rt-repl
 	for t in $(filter-out rt-repl,$(TOOLS)); do ln -sfn rt-repl $(BASHCOMPDIR)/$$t || exit 1; done
+	install -m 0644 completion/rt.zsh $(ZSHCOMPDIR)/_rt
+	install -m 0644 completion/rt.fish $(FISHCOMPDIR)/rt-repl.fish
+	for t in $(filter-out rt-repl,$(TOOLS)); do ln -sfn rt-repl.fish $(FISHCOMPDIR)/$$t.fish || exit 1; done
 
 uninstall:
 	rm -f $(INSTALLED)

@@ -8,7 +8,7 @@ libcurl4-openssl-dev nlohmann-json3-dev libssl-dev libseccomp-dev libedit-dev
 libcap-dev libsystemd-dev systemd
 containernetworking-plugins golang-github-containernetworking-plugin-dnsname dnsmasq-base iptables
 bats bats-support bats-assert bats-file
-busybox-static mandoc iproute2 util-linux procps psmisc tmux
+busybox-static mandoc iproute2 util-linux procps psmisc tmux zsh fish
 docker-registry skopeo umoci uidmap passt slirp4netns curl jq python3 perl zstd openssl runc containerd
 clang-format clang-tidy cppcheck doctest-dev"
 BENCH_PKGS="hyperfine crun bubblewrap golang-go podman"

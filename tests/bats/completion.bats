@@ -1,11 +1,14 @@
 #!/usr/bin/env bats
 # Bash completion (completion/rt.bash) driven as bash drives it: COMP_WORDS
 # split at COMP_WORDBREAKS, COMP_CWORD, COMP_LINE, COMP_POINT, then the
-# completion function; COMPREPLY is what the user would be offered.
+# completion function; COMPREPLY is what the user would be offered. Then
+# zsh's and fish's (completion/rt.zsh, rt.fish) through the real shells
+# (shells.bash), on the same backend.
 
 bats_require_minimum_version 1.5.0
 load helpers
 load registry
+load shells
 
 COMPLETION="$BATS_TEST_DIRNAME/../../completion/rt.bash"
 
@@ -188,4 +191,43 @@ complete_at() {
   rt-oci --root "$root" delete --force "$id"
   run complete_at "rt-oci --root $root state co"
   assert_output ""
+}
+
+@test "completion: zsh, from the same backend (a real zsh's Tab on a pty)" {
+  need_shell zsh
+  local fp="$BATS_TEST_TMPDIR/zfunc"
+  mkdir -p "$fp" "$BATS_TEST_TMPDIR/rootfs-a" "$BATS_TEST_TMPDIR/rootfs-b"
+  cp "$BATS_TEST_DIRNAME/../../completion/rt.zsh" "$fp/_rt"
+  run zsh_complete_at "$fp" "rt-oci create --b" "rt-run --netw" "rt-repl kill -s TE" "rt-oci --log-format=j" \
+    "rt-exec --no-new-privs rt-unsh" "rt-oci exec --c" "rt-run --network container:" "rt-run -f $BATS_TEST_TMPDIR/rootfs-" \
+    "rt-run -f $BATS_TEST_TMPDIR/rootfs-a" "rt-cgroup --memory 64M -- rt-unshare --host"
+  assert_success
+  assert_output "$(printf '%s\n' "rt-oci create --bundle " "rt-run --network " "rt-repl kill -s TERM " \
+    "rt-oci --log-format=json " "rt-exec --no-new-privs rt-unshare " "rt-oci exec --c" "rt-run --network container:" \
+    "rt-run -f $BATS_TEST_TMPDIR/rootfs-" "rt-run -f $BATS_TEST_TMPDIR/rootfs-a/" \
+    "rt-cgroup --memory 64M -- rt-unshare --hostname ")"
+}
+
+@test "completion: fish, from the same backend (fish's own complete -C)" {
+  need_shell fish
+  run fish_complete_at "rt-oci create --b"
+  assert_output "--bundle"
+  run fish_complete_at "rt-oci exec --c"
+  assert_output "$(printf '%s\n' --cap --console-socket --cwd)"
+  run fish_complete_at "rt-run --netw"
+  assert_output "--network"
+  run fish_complete_at "rt-oci --log-format=j"
+  assert_output "--log-format=json"
+  run fish_complete_at "rt-repl kill -s TE"
+  assert_output "TERM"
+  run fish_complete_at "rt-exec --no-new-privs rt-unsh"
+  assert_output "rt-unshare"
+  mkdir -p "$BATS_TEST_TMPDIR/rootfs-a" "$BATS_TEST_TMPDIR/rootfs-b"
+  run fish_complete_at "rt-run -f $BATS_TEST_TMPDIR/rootfs-"
+  assert_output "$(printf '%s\n' "$BATS_TEST_TMPDIR/rootfs-a/" "$BATS_TEST_TMPDIR/rootfs-b/")"
+  run rt-run -d --name comp-fish -f "$RT_ROOTFS" sleep 1000
+  assert_success
+  run fish_complete_at "rt-repl stop comp-f"
+  assert_output "comp-fish"
+  rt-repl rm -f comp-fish
 }

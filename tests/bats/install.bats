@@ -6,6 +6,7 @@
 bats_require_minimum_version 1.5.0
 load helpers
 load registry
+load shells
 
 REPO="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
 
@@ -37,18 +38,21 @@ teardown() {
 @test "make install: every tool, man page, completion and /etc/rt/networks, nothing else" {
   local tools=() t
   for t in "$REPO"/tools/rt-*; do
-    tools+=("usr/local/bin/${t##*/}" "usr/local/share/bash-completion/completions/${t##*/}")
+    tools+=("usr/local/bin/${t##*/}" "usr/local/share/bash-completion/completions/${t##*/}"
+      "usr/local/share/fish/vendor_completions.d/${t##*/}.fish")
   done
+  tools+=(usr/local/share/zsh/site-functions/_rt)
   run sh -c "cd '$DEST' && find . ! -type d | sed 's|^\./||' | sort"
   assert_success
   expected=$(printf '%s\n' "${tools[@]}" \
     $(cd "$REPO/man" && ls *.1 | sed 's|^|usr/local/share/man/man1/|') \
     $(cd "$REPO/man" && ls *.7 | sed 's|^|usr/local/share/man/man7/|') | sort)
   assert_output "$expected"
-  [ "${#tools[@]}" -ge 18 ]
+  [ "${#tools[@]}" -ge 28 ]
   # one completion file, the other tools' names link to it
   assert_file_exists "$DEST/usr/local/share/bash-completion/completions/rt-repl"
   assert_link_exists "$DEST/usr/local/share/bash-completion/completions/rt-run"
+  assert_link_exists "$DEST/usr/local/share/fish/vendor_completions.d/rt-oci.fish"
   assert_dir_exists "$DEST/etc/rt/networks"
   run man -l "$DEST/usr/local/share/man/man1/rt-run.1"
   assert_success
@@ -99,6 +103,17 @@ teardown() {
   run "$BINDIR/rt-repl" images
   assert_success
   assert_output --partial "$REGISTRY/busybox"
+}
+
+@test "installed zsh and fish completion: found where each shell looks, answered by the installed rt-repl" {
+  need_shell zsh
+  need_shell fish
+  # (the installed rt-oci, found on PATH: its rt-repl answers)
+  PATH="$BINDIR:$PATH" run zsh_complete_at "$DEST/usr/local/share/zsh/site-functions" "rt-oci create --b" "rt-run --netw"
+  assert_output "$(printf '%s\n' "rt-oci create --bundle " "rt-run --network ")"
+  # fish loads rt-oci.fish (a link to rt-repl.fish) by the command's name
+  PATH="$BINDIR:$PATH" run fish_complete_at "rt-oci create --b" "$DEST/usr/local/share"
+  assert_output "--bundle"
 }
 
 @test "make uninstall removes every file make install put there; a user's network stays" {

@@ -13,6 +13,7 @@
 bats_require_minimum_version 1.5.0
 load ../bats/helpers
 load ../bats/registry
+load ../bats/shells
 
 # --no-install-recommends: the check changes nothing on this machine but rt
 # (scripts/deps.sh installs what rt recommends, for the test suite).
@@ -120,7 +121,9 @@ teardown() {
     run man -w "$t"
     assert_output "/usr/share/man/man1/$t.1.gz"
     assert_exist "/usr/share/bash-completion/completions/$t"
+    assert_exist "/usr/share/fish/vendor_completions.d/$t.fish"
   done
+  assert_file_exists /usr/share/zsh/vendor-completions/_rt
   run man -w 7 rt
   assert_output /usr/share/man/man7/rt.7.gz
   assert_dir_exists /etc/rt/networks
@@ -170,6 +173,16 @@ teardown() {
     printf "%s\n" "${COMPREPLY[@]}"'
   assert_success
   assert_output --partial "$REGISTRY"
+}
+
+@test "installed package: zsh and fish completion load by themselves and answer from the installed rt-repl" {
+  need_shell zsh
+  need_shell fish
+  # zsh's own fpath has vendor-completions; fish's own path vendor_completions.d
+  run zsh_complete_at "" "rt-oci create --b"
+  assert_output "rt-oci create --bundle "
+  run fish_complete_at "rt-oci create --b" /usr/share
+  assert_output "--bundle"
 }
 
 @test "apt-get remove keeps /etc/rt and a network made there; purge leaves nothing of the package" {
