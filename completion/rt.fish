@@ -41,6 +41,6 @@ function __rt_complete
     end
 end
 
-for tool in rt-cgroup rt-exec rt-mount rt-net rt-oci rt-pull rt-repl rt-run rt-unshare
+for tool in rt-cgroup rt-exec rt-mount rt-net rt-oci rt-pull rt-repl rt-run rt-systemd rt-unshare
     complete -c $tool -f -a '(__rt_complete)'
 end

@@ -1,4 +1,4 @@
-#compdef rt-cgroup rt-exec rt-mount rt-net rt-oci rt-pull rt-repl rt-run rt-unshare
+#compdef rt-cgroup rt-exec rt-mount rt-net rt-oci rt-pull rt-repl rt-run rt-systemd rt-unshare
 # zsh completion for the rt tools, from the same backend as the bash
 # completion (completion/rt.bash): `rt-repl __complete WORD...` answers at
 # each Tab with the options of the tables each tool's --help prints, container

@@ -72,7 +72,7 @@ complete_at() {
 
 @test "completion: every option each tool's --help prints, nothing more" {
   local t opts
-  for t in rt-run rt-pull rt-cgroup rt-unshare rt-mount rt-exec rt-net; do
+  for t in rt-run rt-pull rt-cgroup rt-unshare rt-mount rt-exec rt-net rt-systemd; do
     opts=$("$t" --help | grep -oE '^  (-[a-zA-Z] \[ )?--[a-z][a-z0-9-]*' | grep -oE -- '--[a-z0-9-]+$' | LC_ALL=C sort)
     [ "$(echo "$opts" | wc -l)" -gt 3 ]
     run complete_at "$t --"

@@ -263,8 +263,8 @@ Words value_words(Env& env, const std::string& cmd, const std::string& flag, Com
 }
 
 bool is_rt_tool(const std::string& w) {
-  static const char* const tools[] = {"rt-cgroup", "rt-exec", "rt-mount", "rt-net",    "rt-oci",
-                                      "rt-pull",   "rt-repl", "rt-run",   "rt-unshare"};
+  static const char* const tools[] = {"rt-cgroup", "rt-exec", "rt-mount", "rt-net",     "rt-oci",
+                                      "rt-pull",   "rt-repl", "rt-run",   "rt-systemd", "rt-unshare"};
   std::string base = w.substr(w.rfind('/') + 1);
   return std::find(std::begin(tools), std::end(tools), base) != std::end(tools);
 }
@@ -334,7 +334,8 @@ Completion complete_tool(Env& env, const Words& words, Completion c) {
     return c;
   }
   Flags flags = flags_of_tool({tool_path(env, tool.c_str())});
-  bool chain = tool == "rt-cgroup" || tool == "rt-unshare" || tool == "rt-mount" || tool == "rt-exec";
+  bool chain =
+      tool == "rt-cgroup" || tool == "rt-unshare" || tool == "rt-mount" || tool == "rt-exec" || tool == "rt-systemd";
   Position p = walk(words, 1, flags, chain || tool == "rt-oci");
   if (!p.value_of.empty()) {
     c.candidates = value_words(env, tool, p.value_of, c);
