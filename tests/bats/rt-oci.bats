@@ -479,6 +479,13 @@ in-the-bundle-root"
   run oci update "$ID"
   assert_equal "$status" 125
   assert_output "rt-oci: update: nothing to change (give --resources or a limit option)"
+  # runc's flags for limits rt cannot set: one line, never dropped silently
+  run oci update --cpu-rt-runtime 5000 "$ID"
+  assert_equal "$status" 125
+  assert_output "rt-oci: update: --cpu-rt-runtime: not supported (rt sets no real-time CPU limits)"
+  run oci update --l3-cache-schema L3:0=f "$ID"
+  assert_equal "$status" 125
+  assert_output "rt-oci: update: --l3-cache-schema: not supported (rt has no Intel RDT support)"
   oci delete --force "$ID"
   run oci update --pids-limit 5 "$ID"
   assert_equal "$status" 125

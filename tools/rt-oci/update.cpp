@@ -63,6 +63,12 @@ int do_update(const Args& a) {
   if (a.has("cpuset-mems")) r["cpu"]["mems"] = a.get("cpuset-mems");
   if (a.has("kernel-memory"))
     log_line("warning", "update: --kernel-memory ignored: kernel memory limits are deprecated");
+  // Limits rt cannot set are refused, never dropped (as in config.json,
+  // where a real-time value of 0 passes too).
+  for (const char* opt : {"cpu-rt-period", "cpu-rt-runtime"})
+    if (a.has(opt) && num(opt) != 0) fail(str("update: --", opt, ": not supported (rt sets no real-time CPU limits)"));
+  for (const char* opt : {"l3-cache-schema", "mem-bw-schema"})
+    if (a.has(opt)) fail(str("update: --", opt, ": not supported (rt has no Intel RDT support)"));
   if (r.contains("devices")) fail("update: linux.resources.devices: a container's device rules are set at create");
   std::vector<std::string> argv = {self_dir() + "/rt-cgroup", "--update", st.cgroup_name};
   if (!st.cgroup_parent.empty()) argv.insert(argv.end(), {"--parent", st.cgroup_parent});
