@@ -2,7 +2,6 @@
 #include "cgroup_group.hpp"
 
 #include <fcntl.h>
-#include <linux/sched.h>
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/syscall.h>
@@ -412,28 +411,10 @@ const Part* Group::part_with(std::string_view controller) const {
 
 // ------------------------------------------------------------ processes
 
-pid_t Group::fork(bool* in_v2) const {
-  *in_v2 = false;
-  for (const auto& p : parts) {
-    if (!p.h.v2 || !tree->live()) continue;
-    UniqueFd leaf(::open(p.leaf.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-    if (!leaf) break;
-    clone_args args{};
-    args.flags = CLONE_INTO_CGROUP;
-    args.exit_signal = SIGCHLD;
-    args.cgroup = static_cast<uint64_t>(leaf.get());
-    long pid = ::syscall(SYS_clone3, &args, sizeof args);
-    if (pid < 0) {
-      // An old kernel (ENOSYS, E2BIG) or a group that refuses it: fork and
-      // write cgroup.procs, which reports the real error if there is one.
-      log::debug("clone3 CLONE_INTO_CGROUP: ", std::strerror(errno), "; fork and move instead");
-      break;
-    }
-    *in_v2 = true;
-    if (pid > 0) log::step("started ", pid, " in ", p.leaf);
-    return static_cast<pid_t>(pid);
-  }
-  return ::fork();
+Group::Leaf Group::v2_leaf() const {
+  for (const auto& p : parts)
+    if (p.h.v2 && tree->live()) return {UniqueFd(::open(p.leaf.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)), p.leaf};
+  return {};
 }
 
 void Group::join(pid_t pid, bool skip_v2) const {

@@ -66,11 +66,15 @@ class Group {
   std::vector<std::string> dirs() const;
   const Part* part_with(std::string_view controller) const;  // v1 controller or v2 hierarchy
 
-  // fork(2), with the child created right in the v2 leaf when the group has
-  // one (clone3 CLONE_INTO_CGROUP: no migration, which on a v2 host is the
-  // whole join). *in_v2 says whether that happened; the child then joins
-  // the other hierarchies with join(0, *in_v2). Returns as fork does.
-  pid_t fork(bool* in_v2) const;
+  // The group's v2 leaf as an O_PATH fd (empty when it has none, or on a
+  // fake tree), to start a child right in it: clone3 CLONE_INTO_CGROUP, no
+  // migration, which on a v2 host is the whole join. Such a child then
+  // joins the other hierarchies with join(0, true).
+  struct Leaf {
+    UniqueFd fd;
+    std::string path;
+  };
+  Leaf v2_leaf() const;
   // Move process `pid` (0: the caller) into the group on every hierarchy
   // (but the v2 one when `skip_v2`).
   void join(pid_t pid = 0, bool skip_v2 = false) const;

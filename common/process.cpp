@@ -1,7 +1,9 @@
 #include "process.hpp"
 
 #include <fcntl.h>
+#include <linux/sched.h>
 #include <poll.h>
+#include <sched.h>
 #include <spawn.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -47,7 +49,76 @@ struct SpawnAttrs {
   }
 };
 
+#if defined(__x86_64__)
+// clone3 with a stack of the child's own: the child comes back from the
+// system call on that stack, with no frame to return to, so it calls `fn`
+// and exits from here (as glibc's own clone does). Only the x86-64 system
+// call ABI is written out; other architectures fall back (ENOSYS).
+long clone3_call(clone_args* args, int (*fn)(void*), void* arg) {
+  long ret = SYS_clone3;
+  asm volatile(
+      "syscall\n\t"
+      "test %%rax, %%rax\n\t"
+      "jnz 1f\n\t"
+      "xor %%ebp, %%ebp\n\t"
+      "mov %[arg], %%rdi\n\t"
+      "call *%[fn]\n\t"
+      "mov %%eax, %%edi\n\t"
+      "mov $60, %%eax\n\t"  // SYS_exit
+      "syscall\n\t"
+      "hlt\n\t"
+      "1:\n\t"
+      : "+a"(ret)
+      : "D"(args), "S"(sizeof *args), [fn] "r"(fn), [arg] "r"(arg)
+      : "rcx", "r11", "memory");
+  return ret;
+}
+#endif
+
 }  // namespace
+
+namespace detail {
+
+pid_t clone_vm(int (*fn)(void*), void* arg, int cgroup_fd, pid_t* child_pid) {
+  // The child's stack, with a guard page below it: an overflow faults
+  // instead of writing over the caller's memory. 256 KiB is room enough
+  // for what a child does before exec (error lines, an exception).
+  constexpr size_t kGuard = 4096, kStack = 256 * 1024;
+  void* map = ::mmap(nullptr, kGuard + kStack, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+  if (map == MAP_FAILED) return -1;
+  char* base = static_cast<char*>(map);
+  long pid = -1;
+  if (::mprotect(base, kGuard, PROT_NONE) == 0) {
+    if (cgroup_fd < 0) {
+      int flags = CLONE_VM | CLONE_VFORK | SIGCHLD | (child_pid ? CLONE_PARENT_SETTID : 0);
+      pid = ::clone(fn, base + kGuard + kStack, flags, arg, child_pid);
+    } else {
+#if defined(__x86_64__)
+      clone_args args{};
+      args.flags = CLONE_VM | CLONE_VFORK | CLONE_INTO_CGROUP | (child_pid ? CLONE_PARENT_SETTID : 0);
+      args.parent_tid = reinterpret_cast<uint64_t>(child_pid);
+      args.exit_signal = SIGCHLD;
+      args.stack = reinterpret_cast<uint64_t>(base + kGuard);
+      args.stack_size = kStack;
+      args.cgroup = static_cast<uint64_t>(cgroup_fd);
+      pid = clone3_call(&args, fn, arg);
+      if (pid < 0) {
+        errno = static_cast<int>(-pid);
+        pid = -1;
+      }
+#else
+      errno = ENOSYS;
+#endif
+    }
+  }
+  int e = errno;
+  ::munmap(map, kGuard + kStack);  // the child has exec'd or exited
+  errno = e;
+  return static_cast<pid_t>(pid);
+}
+
+}  // namespace detail
 
 pid_t spawn(const std::vector<std::string>& argv, const SpawnOptions& o) {
   if (argv.empty()) throw Error("cannot execute an empty command");

@@ -46,3 +46,35 @@ TEST_CASE("SignalForwarder::wait with reap_others reaps the orphans handed to a 
   sigs.restore();
   ::prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
 }
+
+TEST_CASE("vfork_child: the child runs in the caller's memory until it exits, with its pid known to it") {
+  int seen = 0;
+  pid_t own = 0, told = 0;
+  pid_t child = vfork_child(
+      [&]() -> int {
+        seen = 42;  // the caller's variable: fork would change a copy
+        own = ::getpid();
+        return 7;
+      },
+      -1, &told);
+  REQUIRE(child > 0);
+  CHECK(seen == 42);
+  CHECK(own == child);
+  CHECK(told == child);
+  CHECK(exit_code_from_wait(wait_child(child)) == 7);
+
+  // An exception ends the child with its status, never unwinding into ours.
+  child = vfork_child([&]() -> int { throw Error("an error in a child (this line is expected)", 0, 99); });
+  REQUIRE(child > 0);
+  CHECK(exit_code_from_wait(wait_child(child)) == 99);
+
+  // A child that execs: the caller runs again once it has.
+  child = vfork_child([&]() -> int {
+    char sh[] = "sh", c[] = "-c", cmd[] = "exit 3";
+    char* argv[] = {sh, c, cmd, nullptr};
+    ::execvp("sh", argv);
+    return 127;
+  });
+  REQUIRE(child > 0);
+  CHECK(exit_code_from_wait(wait_child(child)) == 3);
+}

@@ -26,6 +26,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 
 #include "cgroup.hpp"
@@ -177,17 +178,15 @@ int do_run(const cg::Host& host, std::string name, const std::string& parent, co
   }
   cg::Group& g = *made;
   Pipe alive = make_pipe();
-  bool in_v2 = false;
-  pid_t child = g.fork(&in_v2);
-  if (child < 0) {
-    int e = errno;
-    g.remove();
-    die_sys(e, "cannot fork");
-  }
-  if (child == 0) {
-    alive.write.reset();
+  // The child joins the group and execs the program. It runs in our
+  // memory until it execs (vfork_child): it closes the pipe's ends by
+  // number, leaving our UniqueFds as they are.
+  cg::Group::Leaf leaf = g.v2_leaf();
+  bool in_v2 = false;  // started in the v2 leaf already: join the rest
+  auto body = [&]() -> int {
+    ::close(alive.write.get());
     die_with_parent(alive.read.get());
-    alive.read.reset();
+    ::close(alive.read.get());
     sigs.restore();
     try {
       g.join(0, in_v2);
@@ -196,6 +195,27 @@ int do_run(const cg::Host& host, std::string name, const std::string& parent, co
     }
     log::step("exec ", prog[0], " in ", g.exact ? "" : cg::kPrefix, g.name);
     exec_program(prog);
+  };
+  pid_t child = -1;
+  if (leaf.fd) {
+    in_v2 = true;
+    child = vfork_child(body, leaf.fd.get());
+    if (child < 0) {
+      // An old kernel (ENOSYS, E2BIG), another architecture, or a group
+      // that refuses it: move the child instead, which reports the real
+      // error if there is one.
+      log::debug("clone3 CLONE_INTO_CGROUP: ", std::strerror(errno), "; moving the child instead");
+      in_v2 = false;
+    } else {
+      log::step("started ", child, " in ", leaf.path);
+    }
+    leaf.fd.reset();
+  }
+  if (child < 0) child = vfork_child(body);
+  if (child < 0) {
+    int e = errno;
+    g.remove();
+    die_sys(e, "cannot fork");
   }
   alive.read.reset();
   ::signal(SIGPIPE, SIG_IGN);  // a closed stderr must not stop the clean-up

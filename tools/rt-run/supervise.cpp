@@ -66,8 +66,8 @@ struct Stdio {
   std::string pty_slave;  // with -t: the chain gets this terminal
 };
 
-// In the forked child (inside run_child): stdio, the fds handed down by
-// number, exec. Throws rt::Error.
+// In the chain's child (vfork_child: it only reads our objects): stdio,
+// the fds handed down by number, exec. Throws rt::Error.
 [[noreturn]] void exec_chain(const Chain& chain, const Stdio& io, const Signals& sigs,
                              const std::vector<std::pair<int, int>>& handed) {
   sigs.restore();
@@ -308,9 +308,9 @@ int supervise(Launch& l, const Signals& sigs, Stdio& io, Session& s, OnRunning o
   if (l.plan.env_fd >= 0) handed.emplace_back(l.env_src, l.plan.env_fd);
   if (early_userns) handed.emplace_back(l.userns->ns_fd(), l.plan.userns_fd);
 
-  pid_t chain = ::fork();
+  // In our memory until it execs (vfork_child): exec_chain only reads.
+  pid_t chain = vfork_child([&]() -> int { exec_chain(l.chain, io, sigs, handed); });
   if (chain < 0) throw_errno("cannot fork");
-  if (chain == 0) run_child([&]() -> int { exec_chain(l.chain, io, sigs, handed); });
   try {
     sync.read.reset();
     pid_pipe.write.reset();

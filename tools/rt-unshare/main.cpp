@@ -289,34 +289,72 @@ int run(int argc, char** argv) {
   ::signal(SIGCHLD, SIG_DFL);
   SignalForwarder sigs;
   Pipe alive = make_pipe();
-  pid_t child = ::fork();
-  if (child < 0) die_errno("cannot fork");
-  if (child == 0) {
-    run_child([&]() -> int {
-      // Wait for the parent to write the pid file: once this child mounts
-      // and pivots in the new mount namespace, the parent (in it too) can
-      // no longer reach the path.
-      alive.write.reset();
-      if (pid_fd >= 0) ::close(pid_fd);  // the parent's to write and close
-      if (hand_over) {
-        // No death signal: the parent exits on purpose once it has sent
-        // the go-ahead.
-        if (!wait_go(alive.read.get())) std::_Exit(kExitToolFailure);
-      } else {
-        wait_for_parent(alive.read.get());
-      }
-      alive.read.reset();
-      wait_sync(sync_fd);
-      become_root_now();
-      sigs.restore();
-      log::step("exec ", argv[prog], " as pid ", ::getpid());
-      exec_next(next_tool, argv + prog);
-    });
+  pid_t child = -1;
+  if (!(flags & CLONE_NEWTIME) && !joined(CLONE_NEWTIME)) {
+    // The child runs in our memory until it execs, while we wait
+    // (vfork_child: no page tables copied); it closes fds by number and
+    // leaves our objects as they are. It hands its own pid on (as we see
+    // it), before it can mount or pivot in the new mount namespace, where
+    // the pid file's path could mean something else.
+    pid_t outer = 0;
+    bool at_exec = false;  // the child got as far as its exec
+    child = vfork_child(
+        [&]() -> int {
+          ::close(alive.write.get());
+          // No death signal with --hand-over: we exit on purpose once it
+          // has exec'd.
+          if (!hand_over) die_with_parent(alive.read.get());
+          ::close(alive.read.get());
+          hand_pid(pid_file, pid_fd, outer);
+          wait_sync(sync_fd);
+          become_root_now();
+          sigs.restore();
+          log::step("exec ", argv[prog], " as pid ", ::getpid());
+          at_exec = true;
+          exec_next(next_tool, argv + prog);
+        },
+        -1, &outer);
+    if (child < 0) die_errno("cannot fork");
+    if (pid_fd >= 0) ::close(pid_fd);  // the child's to write, and written
+    if (sync_fd >= 0) ::close(sync_fd);
+    // We run again once it has exec'd or exited: one that failed before
+    // (its pid not handed on, no go-ahead) is ours to report, even with
+    // --hand-over.
+    if (!at_exec) {
+      int status = wait_child(child);
+      return exit_code_from_wait(status);
+    }
+  } else {
+    // A new time namespace refuses a child that shares our memory: fork.
+    child = ::fork();
+    if (child < 0) die_errno("cannot fork");
+    if (child == 0) {
+      run_child([&]() -> int {
+        // Wait for the parent to write the pid file: once this child mounts
+        // and pivots in the new mount namespace, the parent (in it too) can
+        // no longer reach the path.
+        alive.write.reset();
+        if (pid_fd >= 0) ::close(pid_fd);  // the parent's to write and close
+        if (hand_over) {
+          // No death signal: the parent exits on purpose once it has sent
+          // the go-ahead.
+          if (!wait_go(alive.read.get())) std::_Exit(kExitToolFailure);
+        } else {
+          wait_for_parent(alive.read.get());
+        }
+        alive.read.reset();
+        wait_sync(sync_fd);
+        become_root_now();
+        sigs.restore();
+        log::step("exec ", argv[prog], " as pid ", ::getpid());
+        exec_next(next_tool, argv + prog);
+      });
+    }
+    alive.read.reset();
+    if (sync_fd >= 0) ::close(sync_fd);  // only the child waits on it
+    hand_pid(pid_file, pid_fd, child);
+    send_go(alive.write, "the child");
   }
-  alive.read.reset();
-  if (sync_fd >= 0) ::close(sync_fd);  // only the child waits on it
-  hand_pid(pid_file, pid_fd, child);
-  send_go(alive.write, "the child");
   if (hand_over) {
     log::step("handed child ", child, " over to the caller");
     return 0;
