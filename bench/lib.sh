@@ -21,3 +21,19 @@ for k, v in med.items():
     print(f"{k:{w}} {v * 1000:8.2f}ms {sd[k] * 1000:7.2f}ms {ratio:>{max(len(base_name) + 3, 8)}}")
 PY
 }
+
+# bench_workdir NAME BUILD_DIR: the set-up the container benchmarks share.
+# Sets build (the absolute BUILD_DIR), bin, work (a new
+# /tmp/rt-bench-NAME.XXXXXX, removed on exit: a caller with more to undo
+# sets its own trap after, removing it too) and rootfs (a copy of the
+# build's busybox rootfs in work), and exports RT_STATE and RT_ROOT below
+# work, so nothing of the host's stores is touched.
+bench_workdir() {
+  build=$(realpath "$2")
+  bin=$build/bin
+  work=$(mktemp -d "/tmp/rt-bench-$1.XXXXXX")
+  trap 'rm -rf "$work"' EXIT INT TERM
+  export RT_STATE="$work/run/rt" RT_ROOT="$work/store"
+  rootfs=$work/rootfs
+  cp -a "$build/rootfs" "$rootfs"
+}

@@ -16,14 +16,10 @@
 # Usage: bench/network.sh BUILD_DIR   (a release build; make bench does it)
 set -eu
 . "$(dirname "$0")/lib.sh"
-build=$(realpath "$1")
-bin=$build/bin
 runs=${BENCH_RUNS:-30}
 command -v podman >/dev/null || { echo "bench network: podman is not installed (apt-get install podman)" >&2; exit 1; }
-work=$(mktemp -d /tmp/rt-bench-network.XXXXXX)
-export RT_STATE=$work/run/rt RT_ROOT=$work/store RT_CONFIG=$work/config
-rootfs=$work/rootfs
-cp -a "$build/rootfs" "$rootfs"
+bench_workdir network "$1"
+export RT_CONFIG=$work/config
 had_podman_bridge=$(ip link show cni-podman0 >/dev/null 2>&1 && echo yes || true)
 # podman's CNI state (its leases and result cache) goes under /var/lib/cni:
 # what did not exist before goes after.

@@ -15,14 +15,9 @@
 # from every link), so compare phases with each other, not with startup.sh.
 # Usage: bench/phases.sh BUILD_DIR   (a release build; make bench does it)
 set -eu
-build=$(realpath "$1")
-bin=$build/bin
+. "$(dirname "$0")/lib.sh"
 runs=${BENCH_PHASE_RUNS:-60}
-work=$(mktemp -d /tmp/rt-bench-phases.XXXXXX)
-export RT_STATE=$work/run/rt RT_ROOT=$work/store
-rootfs=$work/rootfs
-cp -a "$build/rootfs" "$rootfs"
-trap 'rm -rf "$work"' EXIT INT TERM
+bench_workdir phases "$1"
 
 # As in startup.sh: state on a tmpfs as /run is, in a private mount
 # namespace; the runs write their timelines to $work/log.N.

@@ -11,13 +11,8 @@
 # Usage: bench/startup.sh BUILD_DIR   (a release build; make bench does it)
 set -eu
 . "$(dirname "$0")/lib.sh"
-build=$(realpath "$1")
-bin=$build/bin
 runs=${BENCH_RUNS:-200}
-work=$(mktemp -d /tmp/rt-bench-startup.XXXXXX)
-export RT_STATE=$work/run/rt RT_ROOT=$work/store
-rootfs=$work/rootfs
-cp -a "$build/rootfs" "$rootfs"
+bench_workdir startup "$1"
 
 # An OCI bundle for crun and runc: pid, net, ipc, uts, mount, cgroup namespaces and
 # a 64 MiB memory limit in a cgroup nested below ours (relative path).
@@ -38,11 +33,6 @@ if not any(n["type"] == "cgroup" for n in c["linux"]["namespaces"]):
 c["linux"].setdefault("resources", {})["memory"] = {"limit": 64 * 1024 * 1024}
 json.dump(c, open(p, "w"))
 PY
-
-cleanup() {
-  rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
 
 # Everything below runs in a private mount namespace: nothing the peers or
 # rt mount can reach the host's table.
