@@ -83,7 +83,7 @@ pid_t clone_vm(int (*fn)(void*), void* arg, int cgroup_fd, pid_t* child_pid) {
   // The child's stack, with a guard page below it: an overflow faults
   // instead of writing over the caller's memory. 256 KiB is room enough
   // for what a child does before exec (error lines, an exception).
-  constexpr size_t kGuard = 4096, kStack = 256 * 1024;
+  constexpr size_t kGuard = 4096, kStack = size_t{256} * 1024;
   void* map = ::mmap(nullptr, kGuard + kStack, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
   if (map == MAP_FAILED) return -1;
