@@ -78,8 +78,8 @@ teardown() {
   local d="$BATS_TEST_TMPDIR/deb" t id
   run dpkg-deb -f "$DEB" Package Version Architecture Depends Recommends Built-Using
   assert_success
-  # rt-pull: curl, archive, crypto; rt-repl: libedit; every tool: libc
-  for t in libc6 libcurl4 libarchive13 libedit2 libssl3 libboost-program-options; do
+  # rt-pull: curl, archive, crypto; rt-repl: libedit; rt-systemd: libsystemd; every tool: libc
+  for t in libc6 libcurl4 libarchive13 libedit2 libssl3 libboost-program-options libsystemd0; do
     grep -qE "^Depends: (.*, )?$t" <<<"$output" || { echo "no $t in Depends" >&2; return 1; }
   done
   grep -qE '^Recommends: .*containernetworking-plugins' <<<"$output"
