@@ -915,29 +915,27 @@ CapEff:	0000000020080420"
   OPEN_TMP=$(mktemp -d "$bin/../planted.XXXXXX")
   ln "$bin/rt-mount" "$OPEN_TMP/rt-mount" 2>/dev/null || skip "cannot hard-link $bin/rt-mount next to it"
   cp "$RT_ROOTFS/bin/busybox" "$OPEN_TMP/rt-exec"
-  # Someone else's mount namespace, where that path leads to the planted one.
-  unshare --mount --propagation private --fork sh -c 'mount --bind "$1" "$2" && exec sleep 1000' sh "$OPEN_TMP" "$bin" 3>&- &
-  local u=$! p
-  wait_until 50 pgrep -P "$u" -x sleep
-  p=$(pgrep -P "$u" -x sleep)
+  # Someone else's mount namespace (SRC bound over DST there), which the
+  # container joins by path; create runs, then the namespace ends.
+  create_in_bound_ns() {
+    unshare --mount --propagation private --fork sh -c 'mount --bind "$1" "$2" && exec sleep 1000' sh "$1" "$2" 3>&- &
+    local u=$! p
+    wait_until 50 pgrep -P "$u" -x sleep
+    p=$(pgrep -P "$u" -x sleep)
+    spec ".linux.namespaces |= map(if .type == \"mount\" then .path = \"/proc/$p/ns/mnt\" else . end)"
+    run oci create --bundle "$B" "$ID"
+    kill "$p"
+    wait "$u" || true
+  }
   args '["true"]'
-  spec ".linux.namespaces |= map(if .type == \"mount\" then .path = \"/proc/$p/ns/mnt\" else . end)"
-  run oci create --bundle "$B" "$ID"
-  kill "$p"
-  wait "$u" || true
+  # The path leads to the planted directory.
+  create_in_bound_ns "$OPEN_TMP" "$bin"
   refute_output --partial "applet not found"
   assert_equal "$status" 125
   assert_output --partial "rt-mount: cannot run $bin/rt-exec: $bin in this mount namespace is not the directory rt-mount was started from"
   [ ! -e "$ROOTDIR/$ID" ]
   # The very directory, with a foreign file mounted over its rt-exec.
-  unshare --mount --propagation private --fork sh -c 'mount --bind "$1" "$2" && exec sleep 1000' sh "$OPEN_TMP/rt-exec" "$bin/rt-exec" 3>&- &
-  u=$!
-  wait_until 50 pgrep -P "$u" -x sleep
-  p=$(pgrep -P "$u" -x sleep)
-  spec ".linux.namespaces |= map(if .type == \"mount\" then .path = \"/proc/$p/ns/mnt\" else . end)"
-  run oci create --bundle "$B" "$ID"
-  kill "$p"
-  wait "$u" || true
+  create_in_bound_ns "$OPEN_TMP/rt-exec" "$bin/rt-exec"
   refute_output --partial "applet not found"
   assert_equal "$status" 125
   assert_output --partial "rt-mount: cannot run $bin/rt-exec: it is not a file of $bin (a mount over it?)"
