@@ -37,10 +37,12 @@ teardown_file() {
 U=(--network none --ulimit nofile=4096:4096 --ulimit nproc=4096:4096)
 IMG=docker.io/library/busybox:latest
 
+# From the pod dir: conmon flags an OOM kill with a file "oom" in its
+# working directory, which would otherwise be the source tree.
 pod() {
   local D; D=$(cat "$BATS_FILE_TMPDIR/pod-dir")
-  podman --root "$D/root" --runroot "$D/runroot" --tmpdir "$D/tmp" --cgroup-manager cgroupfs --events-backend file \
-    --runtime "$RT_BIN/rt-oci" --runtime-flag "root=$D/rt-oci" "$@"
+  (cd "$D" && exec podman --root "$D/root" --runroot "$D/runroot" --tmpdir "$D/tmp" --cgroup-manager cgroupfs --events-backend file \
+    --runtime "$RT_BIN/rt-oci" --runtime-flag "root=$D/rt-oci" "$@")
 }
 
 setup() { rt_setup; }
@@ -69,9 +71,12 @@ teardown() { rt_teardown; }
   assert_output ""
 }
 
-@test "podman run --memory: a hog is OOM-killed" {
+@test "podman run --memory: a hog is OOM-killed; conmon's oom flag stays out of the caller's directory" {
+  local D; D=$(cat "$BATS_FILE_TMPDIR/pod-dir")
+  rm -f "$D/oom"
   run pod run --rm "${U[@]}" --memory 32m "$IMG" tail /dev/zero
   assert_equal "$status" 137
+  [ -e "$D/oom" ]
 }
 
 @test "podman run -it: a terminal through conmon's console socket" {
