@@ -172,13 +172,10 @@ complete_at() {
 }
 
 @test "completion: rt-oci's container ids from --root, kill's signal names" {
-  local b="$BATS_TEST_TMPDIR/bundle" root="$BATS_TEST_TMPDIR/oci" id="comp$$"
-  mkdir -p "$b"
-  cp -a "$RT_ROOTFS" "$b/rootfs"
-  (cd "$b" && runc spec)
-  jq '.process.terminal = false | .process.args = ["sleep", "1000"]' "$b/config.json" > "$b/c.json"
-  mv "$b/c.json" "$b/config.json"
-  rt-oci --root "$root" create --bundle "$b" "$id" >/dev/null 2>&1 3>&-
+  oci_bundle_setup comp
+  local root=$ROOTDIR id=$ID
+  spec '.process.args = ["sleep", "1000"]'
+  rt-oci --root "$root" create --bundle "$B" "$id" >/dev/null 2>&1 3>&-
   run complete_at "rt-oci --root $root delete co"
   assert_output "$id"
   run complete_at "rt-oci --root=$root kill -a co"

@@ -68,6 +68,25 @@ rt_stop_leftovers() {
   rt-repl gc >/dev/null 2>&1 || true
 }
 
+# An OCI bundle for rt-oci at $B: a copy of the test rootfs and runc spec's
+# config.json, without a terminal; rt-oci's --root at $ROOTDIR; a container
+# id $1$$-N (N the test's number) in $ID. `spec FILTER` changes config.json.
+oci_bundle_setup() {
+  B="$BATS_TEST_TMPDIR/bundle"
+  ROOTDIR="$BATS_TEST_TMPDIR/oci"
+  mkdir -p "$B"
+  cp -a "$RT_ROOTFS" "$B/rootfs"
+  (cd "$B" && runc spec)
+  spec '.process.terminal = false'
+  ID="$1$$-$BATS_TEST_NUMBER"
+}
+
+# Change the bundle's config.json with a jq filter.
+spec() {
+  jq "$1" "$B/config.json" > "$B/c.json"
+  mv "$B/c.json" "$B/config.json"
+}
+
 # A private copy of the busybox rootfs for tests that write into it.
 rootfs_copy() {
   local d="$BATS_TEST_TMPDIR/rootfs"

@@ -7,13 +7,7 @@ bats_require_minimum_version 1.5.0
 
 setup() {
   rt_setup
-  B="$BATS_TEST_TMPDIR/bundle"
-  ROOTDIR="$BATS_TEST_TMPDIR/oci"
-  mkdir -p "$B"
-  cp -a "$RT_ROOTFS" "$B/rootfs"
-  (cd "$B" && runc spec)
-  spec '.process.terminal = false'
-  ID="oci$$-$BATS_TEST_NUMBER"
+  oci_bundle_setup oci
 }
 
 teardown() {
@@ -30,11 +24,6 @@ oci() { rt-oci --root "$ROOTDIR" "$@"; }
 # create: the container keeps create's stdio, so never through `run` (which
 # would wait for it to close) and never with bats' fd 3.
 create() { rt-oci --root "$ROOTDIR" create "$@" >>"$BATS_TEST_TMPDIR/ctr.out" 2>&1 3>&-; }
-# Change config.json with a jq filter.
-spec() {
-  jq "$1" "$B/config.json" > "$B/c.json"
-  mv "$B/c.json" "$B/config.json"
-}
 args() { spec ".process.args = $1"; }
 status_of() { oci state "$1" | jq -r .status; }
 # For wait_until, which runs its command again each time (a "$(...)" in its

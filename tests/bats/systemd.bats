@@ -94,13 +94,7 @@ in_systemd() {
 
 setup() {
   rt_setup
-  B="$BATS_TEST_TMPDIR/bundle"
-  ROOTDIR="$BATS_TEST_TMPDIR/oci"
-  mkdir -p "$B"
-  cp -a "$RT_ROOTFS" "$B/rootfs"
-  (cd "$B" && runc spec)
-  spec '.process.terminal = false'
-  ID="sd$$-$BATS_TEST_NUMBER"
+  oci_bundle_setup sd
 }
 
 teardown() {
@@ -112,10 +106,6 @@ teardown() {
   rt_teardown
 }
 
-spec() {
-  jq "$1" "$B/config.json" >"$B/c.json"
-  mv "$B/c.json" "$B/config.json"
-}
 oci() { in_systemd rt-oci --root "$ROOTDIR" --systemd-cgroup "$@"; }
 prop() { in_systemd systemctl show "$1" -p "$2" --value; }
 is_active() { [ "$(prop "$1" ActiveState 2>/dev/null)" = active ]; }
