@@ -37,13 +37,17 @@ teardown_file() {
 U=(--network none --ulimit nofile=4096:4096 --ulimit nproc=4096:4096)
 IMG=docker.io/library/busybox:latest
 
-# From the pod dir: conmon flags an OOM kill with a file "oom" in its
+# podman's command line, every store below the pod dir, rt-oci's --root
+# too (never the host's /run/rt-oci), as one shell-quoted line; it runs
+# from the pod dir: conmon flags an OOM kill with a file "oom" in its
 # working directory, which would otherwise be the source tree.
-pod() {
+pod_line() {
   local D; D=$(cat "$BATS_FILE_TMPDIR/pod-dir")
-  (cd "$D" && exec podman --root "$D/root" --runroot "$D/runroot" --tmpdir "$D/tmp" --cgroup-manager cgroupfs --events-backend file \
-    --runtime "$RT_BIN/rt-oci" --runtime-flag "root=$D/rt-oci" "$@")
+  printf 'cd %q && exec podman --root %q --runroot %q --tmpdir %q --cgroup-manager cgroupfs --events-backend file' \
+    "$D" "$D/root" "$D/runroot" "$D/tmp"
+  printf ' --runtime %q --runtime-flag %q' "$RT_BIN/rt-oci" "root=$D/rt-oci"
 }
+pod() { (eval "$(pod_line) \"\$@\""); }
 
 setup() { rt_setup; }
 teardown() { rt_teardown; }
@@ -80,8 +84,7 @@ teardown() { rt_teardown; }
 }
 
 @test "podman run -it: a terminal through conmon's console socket" {
-  local D; D=$(cat "$BATS_FILE_TMPDIR/pod-dir")
-  run_in_pty "podman --root '$D/root' --runroot '$D/runroot' --tmpdir '$D/tmp' --cgroup-manager cgroupfs --events-backend file --runtime '$RT_BIN/rt-oci' run --rm -it ${U[*]} $IMG sh -c 'tty; [ -t 0 ] && echo is-a-tty'"
+  run_in_pty "$(pod_line) run --rm -it ${U[*]} $IMG sh -c 'tty; [ -t 0 ] && echo is-a-tty'"
   assert_success
   assert_output --partial is-a-tty
   # A pty of the container's own devpts, as with runc and crun.

@@ -14,6 +14,14 @@ rt_procs() {
   done
 }
 
+# The host's own places of rt: rt-oci's default --root, the default
+# RT_STATE, RT_ROOT and RT_CONFIG. Every test gives each of them its own
+# (rt_setup, rt-oci --root): anything there after the suite that was not
+# before, an empty directory too, is a test that did not. (Only what is
+# left: rt-oci's default root is also the one `make oci-validate` uses,
+# which may run beside the suite.)
+rt_host_dirs() { find /run/rt-oci /run/rt /var/lib/rt /etc/rt 2>/dev/null | sort || true; }
+
 # The CNI plugins' shared chains (portmap's CNI-HOSTPORT-*, firewall's
 # CNI-FORWARD/CNI-ADMIN) outlive the containers by the plugins' design. The
 # suite removes them after itself when they were not there before it and no
@@ -36,6 +44,7 @@ setup_suite() {
   export RT_SUITE_STATE="$BATS_SUITE_TMPDIR"
   rt_cgroups > "$BATS_SUITE_TMPDIR/cgroups.before"
   rt_links > "$BATS_SUITE_TMPDIR/links.before"
+  rt_host_dirs > "$BATS_SUITE_TMPDIR/host-dirs.before"
   cat /proc/1/mountinfo > "$BATS_SUITE_TMPDIR/host-mounts.before"
   awk '{print $5}' /proc/self/mountinfo | sort > "$BATS_SUITE_TMPDIR/suite-mounts.before"
 }
@@ -66,6 +75,10 @@ teardown_suite() {
   new=$(comm -13 "$BATS_SUITE_TMPDIR/links.before" "$BATS_SUITE_TMPDIR/links.after")
   if [ -n "$new" ]; then
     printf '%s\n' "$new" >&2; echo "leak: network links of rt left behind (above)" >&2; bad=1
+  fi
+  new=$(rt_host_dirs | comm -13 "$BATS_SUITE_TMPDIR/host-dirs.before" -)
+  if [ -n "$new" ]; then
+    printf '%s\n' "$new" >&2; echo "leak: left in the host's /run/rt-oci, /run/rt, /var/lib/rt or /etc/rt (above)" >&2; bad=1
   fi
   local procs; procs=$(rt_procs)
   if [ -n "$procs" ]; then echo "leak: rt processes still running: $procs" >&2; bad=1; fi
