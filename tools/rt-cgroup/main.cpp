@@ -31,6 +31,7 @@
 
 #include "cgroup.hpp"
 #include "cgroup_json.hpp"
+#include "cgroup_limit_options.hpp"
 #include "chain.hpp"
 #include "format.hpp"
 #include "fs.hpp"
@@ -234,30 +235,9 @@ int run(int argc, char** argv) {
   desc.add_options()
       ("name", po::value<std::string>()->value_name("NAME"), "group name: the directory is rt-NAME (default: the pid)")
       ("parent", po::value<std::string>()->value_name("PATH"), "create the group below PATH in every hierarchy (default: the caller's cgroups)")
-      ("path", po::value<std::string>()->value_name("CGPATH"), "create the group at exactly CGPATH instead of rt-NAME: absolute from each hierarchy's root, or relative (below the caller's cgroup; on v2 its parent's)")
-      ("memory", po::value<std::string>()->value_name("SIZE"), "memory limit (e.g. 64M; at least 6M)")
-      ("memory-swap", po::value<std::string>()->value_name("SIZE"), "memory plus swap limit; -1: unlimited swap (default: twice --memory)")
-      ("memory-reservation", po::value<std::string>()->value_name("SIZE"), "soft memory limit (v1 soft_limit, v2 memory.low)")
-      ("cpus", po::value<std::string>()->value_name("N"), "CPU quota in CPUs per 100 ms period (e.g. 0.5)")
-      ("cpu-shares", po::value<std::string>()->value_name("N"), "relative CPU weight, v1 scale 2..262144 (converted on v2)")
-      ("cpu-weight", po::value<std::string>()->value_name("N"), "relative CPU weight, v2 scale 1..10000 (converted on v1)")
-      ("cpuset-cpus", po::value<std::string>()->value_name("LIST"), "CPUs allowed (e.g. 0-1,3)")
-      ("cpuset-mems", po::value<std::string>()->value_name("LIST"), "memory nodes allowed (e.g. 0)")
-      ("pids", po::value<std::string>()->value_name("N"), "maximum number of processes (-1: no limit)")
-      ("io-weight", po::value<std::string>()->value_name("N"), "relative block I/O weight, 10..1000")
-      ("devices", po::value<std::string>()->value_name("docker"), "allow only the device nodes Docker allows")
-      ("device-rule", po::value<std::vector<std::string>>()->composing()->value_name("RULE"), "a device access rule after --devices, in order, as 'deny a' or 'allow c 1:3 rwm' (KIND TYPE [MAJOR:MINOR [ACCESS]]); for each access the last matching rule decides (repeatable)")
-      ("cpu-quota", po::value<std::string>()->value_name("US"), "CPU time per period in microseconds (-1: no limit)")
-      ("cpu-period", po::value<std::string>()->value_name("US"), "CFS period in microseconds, 1000..1000000 (default 100000)")
-      ("memory-swappiness", po::value<std::string>()->value_name("N"), "v1: memory.swappiness, 0..100")
-      ("oom-kill-disable", po::bool_switch(), "v1: no OOM killer in the group (its tasks wait at the limit)")
-      ("kernel-memory-tcp", po::value<std::string>()->value_name("SIZE"), "v1: TCP buffer memory limit")
-      ("hugetlb", po::value<std::vector<std::string>>()->composing()->value_name("PAGESIZE=SIZE"), "huge page limit, as 2MB=64M (repeatable)")
-      ("unified", po::value<std::vector<std::string>>()->composing()->value_name("FILE=VALUE"), "v2: write VALUE to the group's FILE, as memory.high=64M (repeatable)")
-      ("device-read-bps", po::value<std::vector<std::string>>()->composing()->value_name("MAJ:MIN=RATE"), "read bytes per second from a block device (repeatable)")
-      ("device-write-bps", po::value<std::vector<std::string>>()->composing()->value_name("MAJ:MIN=RATE"), "write bytes per second (repeatable)")
-      ("device-read-iops", po::value<std::vector<std::string>>()->composing()->value_name("MAJ:MIN=RATE"), "read operations per second (repeatable)")
-      ("device-write-iops", po::value<std::vector<std::string>>()->composing()->value_name("MAJ:MIN=RATE"), "write operations per second (repeatable)")
+      ("path", po::value<std::string>()->value_name("CGPATH"), "create the group at exactly CGPATH instead of rt-NAME: absolute from each hierarchy's root, or relative (below the caller's cgroup; on v2 its parent's)");
+  cg::add_limit_options(desc, cg::LimitTool::cgroup);
+  desc.add_options()
       ("update", po::value<std::string>()->value_name("NAME"), "change the limits of the existing group NAME (or CGPATH) to those given")
       ("no-wait", po::bool_switch(), "create the group, move into it and exec PROGRAM in place: nothing stays to wait; the group stays until --remove NAME")
       ("join", po::value<std::string>()->value_name("NAME"), "move into the existing group NAME (or CGPATH: a value with a '/') and exec PROGRAM; limits given are set first")
@@ -287,35 +267,10 @@ int run(int argc, char** argv) {
   if (vm.count("path") && (vm.count("name") || vm.count("parent")))
     die("--path is the group's exact place: it takes neither --name nor --parent");
   bool has_prog = prog < argc;
-  const char* limit_opts[] = {"memory",
-                              "memory-swap",
-                              "memory-reservation",
-                              "cpus",
-                              "cpu-shares",
-                              "cpu-weight",
-                              "cpuset-cpus",
-                              "cpuset-mems",
-                              "pids",
-                              "io-weight",
-                              "devices",
-                              "device-rule",
-                              "cpu-quota",
-                              "cpu-period",
-                              "memory-swappiness",
-                              "kernel-memory-tcp",
-                              "hugetlb",
-                              "unified",
-                              "device-read-bps",
-                              "device-write-bps",
-                              "device-read-iops",
-                              "device-write-iops"};
   if (modes == 1 && !vm.count("update")) {
-    if (!vm.count("join")) {
-      for (const char* o : limit_opts)
-        if (vm.count(o)) die(str("--", o, " only applies when running a program, with --join or with --update"));
-      if (flag(vm, "oom-kill-disable"))
-        die("--oom-kill-disable only applies when running a program, with --join or with --update");
-    }
+    if (!vm.count("join"))
+      if (auto o = cg::first_limit_given(vm, cg::LimitTool::cgroup))
+        die(str("--", *o, " only applies when running a program, with --join or with --update"));
     bool wants_prog = vm.count("join") > 0;
     if (has_prog && !wants_prog)
       die(str("unexpected program '", argv[prog], "' with ",
@@ -358,42 +313,7 @@ int run(int argc, char** argv) {
     watch_ms = parse_duration_ms(opt<std::string>(vm, "watch"), "--watch");
     if (*watch_ms < 10) die(str("invalid --watch '", opt<std::string>(vm, "watch"), "': at least 10ms"));
   }
-  cg::LimitArgs la;
-  la.memory = opt<std::string>(vm, "memory");
-  la.memory_swap = opt<std::string>(vm, "memory-swap");
-  la.memory_reservation = opt<std::string>(vm, "memory-reservation");
-  la.cpus = opt<std::string>(vm, "cpus");
-  la.cpu_shares = opt<std::string>(vm, "cpu-shares");
-  la.cpu_weight = opt<std::string>(vm, "cpu-weight");
-  la.cpuset_cpus = opt<std::string>(vm, "cpuset-cpus");
-  la.cpuset_mems = opt<std::string>(vm, "cpuset-mems");
-  la.pids = opt<std::string>(vm, "pids");
-  la.io_weight = opt<std::string>(vm, "io-weight");
-  la.devices = opt<std::string>(vm, "devices");
-  la.cpu_quota = opt<std::string>(vm, "cpu-quota");
-  la.cpu_period = opt<std::string>(vm, "cpu-period");
-  la.swappiness = opt<std::string>(vm, "memory-swappiness");
-  la.kernel_tcp = opt<std::string>(vm, "kernel-memory-tcp");
-  la.oom_kill_disable = flag(vm, "oom-kill-disable");
-  auto many = [&](const char* o) {
-    return vm.count(o) ? vm[o].as<std::vector<std::string>>() : std::vector<std::string>{};
-  };
-  la.hugetlb = many("hugetlb");
-  la.device_rules = many("device-rule");
-  la.unified = many("unified");
-  la.read_bps = many("device-read-bps");
-  la.write_bps = many("device-write-bps");
-  la.read_iops = many("device-read-iops");
-  la.write_iops = many("device-write-iops");
-  for (const char* o : limit_opts) {
-    if (!vm.count(o)) continue;
-    bool single = vm[o].value().type() == typeid(std::string);
-    bool empty = single && opt<std::string>(vm, o).empty();
-    if (!single)
-      for (const auto& v : many(o)) empty = empty || v.empty();
-    if (empty) die(str("invalid --", o, " '': empty value"));
-  }
-  cg::Limits limits = cg::parse_limits(la);
+  cg::Limits limits = cg::parse_limits(cg::limit_args(vm, cg::LimitTool::cgroup));
 
   cg::Host host = cg::detect();
   bool json = flag(vm, "json");

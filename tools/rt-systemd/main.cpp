@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "bus.hpp"
+#include "cgroup_limit_options.hpp"
 #include "cgroup_limits.hpp"
 #include "cgroup_systemd.hpp"
 #include "chain.hpp"
@@ -28,11 +29,6 @@
 
 namespace {
 using namespace rt;
-
-// The limits a scope takes as unit properties (properties.hpp).
-const char* const kLimitOpts[] = {"memory",     "memory-swap", "memory-reservation", "cpus",        "cpu-quota",
-                                  "cpu-period", "cpu-shares",  "cpu-weight",         "cpuset-cpus", "cpuset-mems",
-                                  "pids",       "io-weight"};
 
 bool unit_name_ok(const std::string& u) {
   if (u.size() <= 6 || u.compare(u.size() - 6, 6, ".scope") != 0) return false;
@@ -49,20 +45,10 @@ int run(int argc, char** argv) {
       ("description", po::value<std::string>()->value_name("TEXT"), "with --scope: the unit's description (default: rt scope NAME)")
       ("update", po::value<std::string>()->value_name("UNIT"), "change the limits of scope UNIT to those given (systemd writes them to its group)")
       ("stop", po::value<std::string>()->value_name("UNIT"), "kill what is left in scope UNIT and stop it (no such unit: nothing to do)")
-      ("only-description", po::value<std::string>()->value_name("TEXT"), "with --stop: only a unit described as TEXT (--description of its --scope); another of that name is left alone")
-      ("memory", po::value<std::string>()->value_name("SIZE"), "MemoryMax (e.g. 64M; at least 6M)")
-      ("memory-swap", po::value<std::string>()->value_name("SIZE"), "memory plus swap, as MemorySwapMax (the swap part); -1: unlimited (default: as much swap as --memory)")
-      ("memory-reservation", po::value<std::string>()->value_name("SIZE"), "MemoryLow")
-      ("cpus", po::value<std::string>()->value_name("N"), "CPUQuota in CPUs (e.g. 0.5)")
-      ("cpu-quota", po::value<std::string>()->value_name("US"), "CPU time per period in microseconds (-1: no limit)")
-      ("cpu-period", po::value<std::string>()->value_name("US"), "CPUQuotaPeriodSec in microseconds, 1000..1000000")
-      ("cpu-shares", po::value<std::string>()->value_name("N"), "relative CPU weight, v1 scale 2..262144 (as CPUWeight)")
-      ("cpu-weight", po::value<std::string>()->value_name("N"), "CPUWeight, 1..10000")
-      ("cpuset-cpus", po::value<std::string>()->value_name("LIST"), "AllowedCPUs (e.g. 0-1,3)")
-      ("cpuset-mems", po::value<std::string>()->value_name("LIST"), "AllowedMemoryNodes (e.g. 0)")
-      ("pids", po::value<std::string>()->value_name("N"), "TasksMax (-1: no limit)")
-      ("io-weight", po::value<std::string>()->value_name("N"), "block I/O weight, v1 scale 10..1000 (as IOWeight)");
+      ("only-description", po::value<std::string>()->value_name("TEXT"), "with --stop: only a unit described as TEXT (--description of its --scope); another of that name is left alone");
   // clang-format on
+  // The limits a scope takes as unit properties (properties.hpp).
+  cgroup::add_limit_options(desc, cgroup::LimitTool::scope);
   po::variables_map vm;
   int prog = parse_chain(argc, argv, desc, vm,
                          {"rt-systemd --scope SLICE:PREFIX:NAME [OPTIONS] [--] PROGRAM [ARGS...]\n"
@@ -74,8 +60,8 @@ int run(int argc, char** argv) {
   // Validate every value before asking systemd for anything.
   if (vm.count("scope") + vm.count("update") + vm.count("stop") > 1) die("give one of --scope, --update and --stop");
   if (vm.count("stop")) {
-    for (const char* o : kLimitOpts)
-      if (vm.count(o)) die(str("--", o, " only applies with --scope or --update"));
+    if (auto o = cgroup::first_limit_given(vm, cgroup::LimitTool::scope))
+      die(str("--", *o, " only applies with --scope or --update"));
     if (vm.count("description")) die("--description only applies with --scope");
     if (has_prog) die(str("unexpected program '", argv[prog], "' with --stop"));
     std::string unit = opt<std::string>(vm, "stop");
@@ -87,21 +73,7 @@ int run(int argc, char** argv) {
     return 0;
   }
   if (vm.count("only-description")) die("--only-description only applies with --stop");
-  cgroup::LimitArgs la;
-  for (const char* o : kLimitOpts)
-    if (vm.count(o) && opt<std::string>(vm, o).empty()) die(str("invalid --", o, " '': empty value"));
-  la.memory = opt<std::string>(vm, "memory");
-  la.memory_swap = opt<std::string>(vm, "memory-swap");
-  la.memory_reservation = opt<std::string>(vm, "memory-reservation");
-  la.cpus = opt<std::string>(vm, "cpus");
-  la.cpu_quota = opt<std::string>(vm, "cpu-quota");
-  la.cpu_period = opt<std::string>(vm, "cpu-period");
-  la.cpu_shares = opt<std::string>(vm, "cpu-shares");
-  la.cpu_weight = opt<std::string>(vm, "cpu-weight");
-  la.cpuset_cpus = opt<std::string>(vm, "cpuset-cpus");
-  la.cpuset_mems = opt<std::string>(vm, "cpuset-mems");
-  la.pids = opt<std::string>(vm, "pids");
-  la.io_weight = opt<std::string>(vm, "io-weight");
+  cgroup::LimitArgs la = cgroup::limit_args(vm, cgroup::LimitTool::scope);
   std::vector<systemd::Property> props;
   try {
     props = systemd::scope_properties(cgroup::parse_limits(la), vm.count("update") > 0);
