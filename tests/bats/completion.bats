@@ -70,6 +70,24 @@ complete_at() {
   assert_output "$(printf '%s\n' stats stop)"
 }
 
+@test "completion: rt-net's commands are those its --help lists" {
+  run complete_at "rt-net "
+  assert_output "$(printf '%s\n' create down inspect ls rm show up)"
+  run complete_at "rt-repl network s"
+  assert_output "show"
+  # Read from --help, not a list of its own: an rt-net with another
+  # command beside this rt-repl has it offered.
+  local d="$BATS_TEST_TMPDIR/tools"
+  mkdir -p "$d"
+  cp "$RT_BIN/rt-repl" "$d/"
+  printf '#!/bin/sh\nprintf "Usage: rt-net zap ID\\nZap.\\n\\nCommands:\\n  zap     zap it\\n\\nOptions:\\n"\n' > "$d/rt-net"
+  chmod +x "$d/rt-net"
+  run "$d/rt-net" --help
+  assert_line "  zap     zap it"
+  run complete_at "$d/rt-net "
+  assert_output "zap"
+}
+
 @test "completion: every option each tool's --help prints, nothing more" {
   local t opts
   for t in rt-run rt-pull rt-cgroup rt-unshare rt-mount rt-exec rt-net rt-systemd; do

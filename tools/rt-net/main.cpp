@@ -446,6 +446,45 @@ int rm(const strings& args) {
   return 0;
 }
 
+// The commands: --help lists them (the "Commands" section, which shell
+// completion reads too), run() dispatches by them.
+struct Verb {
+  const char* name;
+  const char* help;
+  std::vector<const char*> options;  // the options it takes
+  int (*run)(const po::variables_map& vm, const strings& args);
+};
+// clang-format off
+const Verb kVerbs[] = {
+    {"up", "make (or take) the namespace and run CNI ADD",
+     {"network", "ip", "publish", "ifname", "id", "name", "etc-dir", "hostname", "dns", "dns-search", "dns-option",
+      "add-host", "host-loopback"},
+     [](const po::variables_map& vm, const strings& a) { return up(vm, a); }},
+    {"down", "run CNI DEL and remove the namespace and the record", {},
+     [](const po::variables_map&, const strings& a) { return down(a); }},
+    {"show", "print the record of an attachment", {},
+     [](const po::variables_map&, const strings& a) { return show(a); }},
+    {"create", "write a new network's configuration list", {"subnet", "gateway", "bridge", "internal", "disable-dns"},
+     [](const po::variables_map& vm, const strings& a) { return create(vm, a); }},
+    {"ls", "list the networks", {"json"},
+     [](const po::variables_map& vm, const strings&) { return ls(vm); }},
+    {"inspect", "print a network and its attachments", {},
+     [](const po::variables_map&, const strings& a) { return inspect(a); }},
+    {"rm", "remove a network's configuration", {},
+     [](const po::variables_map&, const strings& a) { return rm(a); }},
+};
+// clang-format on
+
+// What --help prints before the options: the summary and the commands.
+std::string help_head() {
+  std::string out = "Prepare network namespaces through the CNI plugins.\n\nCommands:";
+  for (const auto& v : kVerbs) {
+    std::string head = str("  ", v.name);
+    out += "\n" + head + std::string(head.size() < 12 ? 12 - head.size() : 2, ' ') + v.help;
+  }
+  return out;
+}
+
 int run(int argc, char** argv) {
   po::options_description desc("Options");
   add_options(desc);
@@ -453,7 +492,8 @@ int run(int argc, char** argv) {
   // `rt-net --help`: every verb's usage and options.
   if (verb.empty() || verb[0] == '-') {
     po::variables_map vm;
-    parse_chain(argc, argv, desc, vm, {kUsage, "Prepare network namespaces through the CNI plugins.", false});
+    std::string head = help_head();
+    parse_chain(argc, argv, desc, vm, {kUsage, head.c_str(), false});
     die(str("no command given (usage: ", kUsage, ")"));
   }
   // A verb's words: options and operands in any order (create NAME --subnet ...).
@@ -480,27 +520,19 @@ int run(int argc, char** argv) {
   log::init();
   vm.erase("args");
   if (vm.count("help")) {
-    std::cout << "Usage: " << kUsage << "\n\n" << desc << "\n";
+    std::cout << "Usage: " << kUsage << "\n" << help_head() << "\n\n" << desc << "\n";
     return 0;
   }
-  auto only = [&](std::initializer_list<const char*> allowed) {
-    for (const auto& [k, v] : vm) {
-      if (v.defaulted()) continue;
+  for (const auto& v : kVerbs) {
+    if (verb != v.name) continue;
+    for (const auto& [k, val] : vm) {
+      if (val.defaulted()) continue;
       bool ok = false;
-      for (const char* a : allowed) ok = ok || k == a;
+      for (const char* o : v.options) ok = ok || k == o;
       if (!ok) die(str("--", k, " does not apply to ", verb));
     }
-  };
-  if (verb == "up")
-    return only({"network", "ip", "publish", "ifname", "id", "name", "etc-dir", "hostname", "dns", "dns-search",
-                 "dns-option", "add-host", "host-loopback"}),
-           up(vm, args);
-  if (verb == "down") return only({}), down(args);
-  if (verb == "show") return only({}), show(args);
-  if (verb == "create") return only({"subnet", "gateway", "bridge", "internal", "disable-dns"}), create(vm, args);
-  if (verb == "ls") return only({"json"}), ls(vm);
-  if (verb == "inspect") return only({}), inspect(args);
-  if (verb == "rm") return only({}), rm(args);
+    return v.run(vm, args);
+  }
   die(str("unknown command '", verb, "' (usage: ", kUsage, ")"));
 }
 

@@ -69,8 +69,8 @@ Flags flags_of_tool(const Words& argv) {
   return out;
 }
 
-// rt-oci's commands, from the "Commands" section of its --help: the first
-// word of each line indented by two.
+// A tool's commands (rt-oci's, rt-net's), from the "Commands" section of
+// its --help: the first word of each line indented by two.
 Words commands_of_tool(const std::string& path) {
   Words out;
   bool in = false;
@@ -361,7 +361,7 @@ Completion complete_tool(Env& env, const Words& words, Completion c) {
     Words ops(words.begin() + static_cast<long>(std::min(p.first_operand, words.size())), words.end());
     // (the options of a command come after it: a walk from there)
     if (ops.empty()) {
-      c.candidates = {"up", "down", "show", "create", "ls", "inspect", "rm"};
+      c.candidates = commands_of_tool(tool_path(env, "rt-net"));
       return c;
     }
     const std::string& verb = ops[0];
