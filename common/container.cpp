@@ -116,13 +116,7 @@ UniqueFd env_memfd(const std::vector<std::string>& env) {
   std::string block = env_block(env);
   UniqueFd fd(::memfd_create("rt-env", MFD_CLOEXEC | MFD_ALLOW_SEALING));
   if (!fd) throw_errno("cannot create a memfd for the environment");
-  size_t off = 0;
-  while (off < block.size()) {
-    ssize_t n = ::write(fd.get(), block.data() + off, block.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw_errno("cannot write the environment to a memfd");
-    off += static_cast<size_t>(n);
-  }
+  write_all(fd.get(), block, "the environment to a memfd");
   if (::lseek(fd.get(), 0, SEEK_SET) != 0) throw_errno("cannot rewind the environment's memfd");
   // Read-only from here on, for whoever holds it.
   ::fcntl(fd.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);

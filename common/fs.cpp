@@ -61,20 +61,25 @@ std::error_code write_file(const std::string& path, std::string_view data) {
   return {};
 }
 
+void write_all(int fd, std::string_view data, std::string_view what) {
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw_errno(str("cannot write ", what));
+    off += static_cast<size_t>(n);
+  }
+}
+
 void write_file_atomic(const std::string& path, std::string_view data, mode_t mode, bool durable) {
   std::string tmp = str(path, ".tmp.", ::getpid());
   UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
   if (!fd) throw_errno(str("cannot create ", tmp));
-  size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = ::write(fd.get(), data.data() + off, data.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int e = errno;
-      ::unlink(tmp.c_str());
-      throw_errno(str("cannot write ", tmp), e);
-    }
-    off += static_cast<size_t>(n);
+  try {
+    write_all(fd.get(), data, tmp);
+  } catch (const Error&) {
+    ::unlink(tmp.c_str());
+    throw;
   }
   if ((durable && ::fsync(fd.get()) != 0) || ::close(fd.release()) != 0) {
     int e = errno;

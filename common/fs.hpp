@@ -17,6 +17,9 @@ std::string read_file(const std::string& path);
 std::optional<std::string> try_read_file(const std::string& path, std::error_code* ec = nullptr);
 // Write `data` to an existing file (procfs, cgroupfs): one write(2).
 std::error_code write_file(const std::string& path, std::string_view data);
+// All of `data` to `fd`, however many write(2)s it takes (EINTR retried).
+// Throws rt::Error "cannot write WHAT: why".
+void write_all(int fd, std::string_view data, std::string_view what);
 // Write a regular file atomically: temp name, rename. With `durable`, fsync
 // the file before the rename and the directory after (the image store);
 // runtime state under /run, which a reboot clears anyway, skips the fsyncs.

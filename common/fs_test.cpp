@@ -9,6 +9,7 @@
 
 #include <cstdlib>
 #include <string>
+#include <thread>
 
 #include "error.hpp"
 
@@ -101,4 +102,22 @@ TEST_CASE("remove_tree_at: relative to a directory fd") {
   CHECK_FALSE(remove_tree_at(dir.get(), "plain"));
   CHECK_FALSE(path_exists(t + "/plain"));
   remove_tree(t);
+}
+
+TEST_CASE("write_all: more than a pipe holds at once reaches the reader whole; a failure names what") {
+  int p[2];
+  REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
+  UniqueFd r(p[0]), w(p[1]);
+  std::string data(1 << 20, 'x');  // a pipe holds 64 KiB: many writes
+  std::string got;
+  std::thread reader([&] {
+    char buf[65536];
+    for (ssize_t n; (n = ::read(r.get(), buf, sizeof buf)) != 0;)
+      if (n > 0) got.append(buf, static_cast<size_t>(n));
+  });
+  CHECK_NOTHROW(write_all(w.get(), data, "the pipe"));
+  w.reset();
+  reader.join();
+  CHECK(got == data);
+  CHECK_THROWS_WITH_AS(write_all(-1, "x", "nothing"), "cannot write nothing: Bad file descriptor", Error);
 }

@@ -174,16 +174,11 @@ void StoreWriter::put_blob(const std::string& digest, std::string_view data) {
   std::string tmp = str(root_, "/tmp/blob-", unique_suffix());
   UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
   if (!fd) throw_errno(str("cannot create ", tmp));
-  size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = ::write(fd.get(), data.data() + off, data.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int e = errno;
-      ::unlink(tmp.c_str());
-      throw_errno(str("cannot write ", tmp), e);
-    }
-    off += static_cast<size_t>(n);
+  try {
+    write_all(fd.get(), data, tmp);
+  } catch (const Error&) {
+    ::unlink(tmp.c_str());
+    throw;
   }
   if (::fsync(fd.get()) != 0) {
     int e = errno;
