@@ -7,7 +7,9 @@
 
 #include <string>
 
+#include "chain.hpp"
 #include "cli.hpp"
+#include "state.hpp"
 
 namespace rt::oci {
 
@@ -23,6 +25,12 @@ void do_delete(const Args& a);
 
 // exec: a process in a running container; its status unless --detach.
 int do_exec(const Args& a);
+// What a process run in container ST gets (exec, a startContainer hook):
+// rt-oci's tool directory, the container's cgroup, init and personality,
+// the environment on fd BASE and the ready pipe on BASE+1, and the
+// container's seccomp profile (its path in `seccomp_file`, "" when it has
+// none), which launch opens on BASE+3.
+ExecContext exec_context(const State& st, int base, std::string& seccomp_file);
 
 // state, list, ps.
 void print_state(const std::string& id);

@@ -17,6 +17,20 @@ namespace rt::oci {
 
 // exec: a process in a running container, as runc exec: --process FILE,
 // or the container's own process with ARGS and the options below.
+ExecContext exec_context(const State& st, int base, std::string& seccomp_file) {
+  ExecContext x;
+  x.tool_dir = self_dir();
+  x.cgroup_name = st.cgroup_name;
+  x.cgroup_parent = st.cgroup_parent;
+  seccomp_file = str(g_opts.root, "/", st.id, "/seccomp.json");
+  if (!path_exists(seccomp_file)) seccomp_file.clear();
+  else x.seccomp_file = str("/proc/self/fd/", base + 3);  // see launch
+  x.init_pid = st.pid;
+  x.personality = st.personality;
+  x.env_fd = base, x.ready_fd = base + 1;
+  return x;
+}
+
 int do_exec(const Args& a) {
   if (a.words.empty()) fail("exec: no container id given");
   std::string id = a.words[0];
@@ -57,22 +71,15 @@ int do_exec(const Args& a) {
   bool detach = a.has("detach");
   unsigned preserve = static_cast<unsigned>(parse_uint(a.get("preserve-fds", "0"), "--preserve-fds", 1000));
 
-  std::string dir = g_opts.root + "/" + id;
-  ExecContext x;
-  x.tool_dir = self_dir();
-  x.cgroup_name = st.cgroup_name;
-  x.cgroup_parent = st.cgroup_parent;
-  std::string seccomp_file = path_exists(dir + "/seccomp.json") ? dir + "/seccomp.json" : "";
-  if (!seccomp_file.empty()) x.seccomp_file = str("/proc/self/fd/", 3 + preserve + 3);  // see launch
-  x.init_pid = st.pid;
-  x.personality = st.personality;
-  x.preserve_fds = preserve;
   int base = static_cast<int>(3 + preserve);
+  std::string seccomp_file;
+  ExecContext x = exec_context(st, base, seccomp_file);
+  x.preserve_fds = preserve;
   // In the container's pid namespace, rt-unshare forks the process and hands
   // it over (its pid on pid_fd); sharing ours, it has nothing to fork: the
   // chain's own process becomes the command.
   bool own_pid_ns = !same_namespace(st.pid, "pid");
-  x.env_fd = base, x.ready_fd = base + 1, x.pid_fd = own_pid_ns ? base + 2 : -1;
+  x.pid_fd = own_pid_ns ? base + 2 : -1;
   if (terminal) x.console_fd = base + 7;  // see launch
   std::vector<std::string> chain;
   try {

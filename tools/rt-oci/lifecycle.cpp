@@ -47,16 +47,8 @@ std::vector<std::string> in_container(const State& st) {
 pid_t start_hook_in_container(const State& st, const std::vector<std::string>& argv,
                               const std::vector<std::string>& env, UniqueFd in) {
   constexpr int kBase = 3;  // launch's fds: env, ready, -, seccomp
-  ExecContext x;
-  x.tool_dir = self_dir();
-  x.cgroup_name = st.cgroup_name;
-  x.cgroup_parent = st.cgroup_parent;
-  std::string seccomp_file = g_opts.root + "/" + st.id + "/seccomp.json";
-  if (!path_exists(seccomp_file)) seccomp_file.clear();
-  else x.seccomp_file = str("/proc/self/fd/", kBase + 3);
-  x.init_pid = st.pid;
-  x.personality = st.personality;
-  x.env_fd = kBase, x.ready_fd = kBase + 1;
+  std::string seccomp_file;
+  ExecContext x = exec_context(st, kBase, seccomp_file);
   std::string env_block;
   for (const auto& e : env) env_block += e + '\0';
   Launch l{build_hook_chain(st.process, x, argv),
@@ -70,6 +62,17 @@ pid_t start_hook_in_container(const State& st, const std::vector<std::string>& a
            {},
            std::move(in)};
   return launch(l);
+}
+
+// poststop hooks: a failing one is a warning, as the runtime spec says; the
+// container goes on to be removed.
+void run_poststop_hooks(const State& st) {
+  try {
+    run_hooks(g_opts.root, st, "poststop");
+  } catch (const Error& e) {
+    log_line("warning", e.what());
+    warn(e.what());
+  }
 }
 
 int signal_of(std::string s) {
@@ -272,12 +275,7 @@ void do_delete(const Args& a) {
   if ((s == "running" || s == "paused" || (s == "creating")) && !force)
     fail(str("delete: container ", id, " is ", s, " (stop it first, or use --force)"));
   if (force && (s == "running" || s == "paused" || s == "created")) ::kill(st.pid, SIGKILL);
-  try {
-    run_hooks(g_opts.root, st, "poststop");
-  } catch (const Error& e) {
-    log_line("warning", e.what());
-    warn(e.what());
-  }
+  run_poststop_hooks(st);
   std::string err = remove_container(g_opts.root, st, true);
   if (!err.empty()) fail(str("delete: ", err));
 }
@@ -301,12 +299,7 @@ int do_run(const Args& a, const std::string& id) {
   while (::waitpid(-1, nullptr, WNOHANG) > 0) {
   }
   State st = load_state_or_die(g_opts.root, id);
-  try {
-    run_hooks(g_opts.root, st, "poststop");
-  } catch (const Error& e) {
-    log_line("warning", e.what());
-    warn(e.what());
-  }
+  run_poststop_hooks(st);
   remove_container(g_opts.root, st, true);
   return exit_code_from_wait(status);
 }
