@@ -152,6 +152,36 @@ has_status() { [ "$(in_systemd rt-oci --root "$ROOTDIR" state "$1" | jq -r .stat
   [ ! -e "$ROOTDIR/$ID" ]
 }
 
+@test "--systemd-cgroup: pause and resume are systemd's FreezeUnit and ThawUnit: systemd knows the scope is frozen" {
+  need_systemd
+  spec ".process.args = [\"sleep\", \"1000\"] | .linux.cgroupsPath = \"system.slice:rt-test:$ID\""
+  local unit="rt-test-$ID.scope"
+  oci run -d --bundle "$B" "$ID" </dev/null >/dev/null 2>&1 3>&-
+  assert_equal "$(prop "$unit" CanFreeze)" yes
+  assert_equal "$(prop "$unit" FreezerState)" running
+  run oci pause "$ID"
+  assert_success
+  # systemd froze it (not a write behind its back): its own state says so,
+  # and the kernel's.
+  assert_equal "$(prop "$unit" FreezerState)" frozen
+  grep -qx 'frozen 1' "$SD_CG/system.slice/$unit/cgroup.events"
+  has_status "$ID" paused
+  run oci pause "$ID"
+  assert_equal "$status" 125
+  assert_output "rt-oci: pause: container $ID is paused"
+  run oci resume "$ID"
+  assert_success
+  assert_equal "$(prop "$unit" FreezerState)" running
+  grep -qx 'frozen 0' "$SD_CG/system.slice/$unit/cgroup.events"
+  has_status "$ID" running
+  # A frozen scope is deleted as well.
+  oci pause "$ID"
+  run in_systemd rt-oci --root "$ROOTDIR" delete --force "$ID"
+  assert_success
+  assert_equal "$(prop "$unit" LoadState)" not-found
+  [ ! -e "$SD_CG/system.slice/$unit" ]
+}
+
 @test "--systemd-cgroup: default rt-oci-ID.scope in system.slice; the scope goes when the container ends" {
   need_systemd
   # No cgroup namespace (and no cgroupfs mount, for which rt-oci makes one):
@@ -232,4 +262,16 @@ has_status() { [ "$(in_systemd rt-oci --root "$ROOTDIR" state "$1" | jq -r .stat
   assert_output "rt-systemd: --only-description only applies with --stop"
   run rt-systemd --scope a.slice:p:n
   assert_equal "$status" 125
+  run rt-systemd --freeze ../x
+  assert_equal "$status" 125
+  assert_output "rt-systemd: invalid --freeze '../x': expected a scope unit name (NAME.scope)"
+  run rt-systemd --thaw x.scope --pids 3
+  assert_equal "$status" 125
+  assert_output "rt-systemd: --pids only applies with --scope or --update"
+  run rt-systemd --freeze x.scope -- true
+  assert_equal "$status" 125
+  assert_output "rt-systemd: unexpected program 'true' with --freeze"
+  run rt-systemd --freeze x.scope --thaw x.scope
+  assert_equal "$status" 125
+  assert_output "rt-systemd: give one of --scope, --update, --stop, --freeze and --thaw"
 }

@@ -1,5 +1,6 @@
 // update (the limits, through rt-cgroup --update) and pause/resume (the
-// freezer).
+// freezer; systemd's, through rt-systemd --freeze, for a container that is
+// a systemd scope).
 #include <unistd.h>
 
 #include <cstdio>
@@ -113,6 +114,17 @@ void do_freeze(const Args& a, bool freeze) {
   State st = load_state_or_die(g_opts.root, id);
   std::string s = status_of(g_opts.root, st);
   if (freeze ? s != "running" : s != "paused") fail(str(cmd, ": container ", id, " is ", s));
+  if (!st.systemd_unit.empty()) {
+    // systemd freezes its scope itself (FreezeUnit), so that it knows the
+    // unit is frozen; rt-systemd exits 3 when this systemd cannot (no v2
+    // freezer, or before 246): then the cgroup freezer, as without systemd.
+    int rc = run_and_wait({self_dir() + "/rt-systemd", freeze ? "--freeze" : "--thaw", st.systemd_unit});
+    if (rc == 0) return;
+    if (rc != 3)
+      fail(str(cmd, ": rt-systemd --", freeze ? "freeze" : "thaw", " failed for container ", id,
+               " (its message is above)"));
+    log_line("info", str(cmd, ": systemd cannot freeze ", st.systemd_unit, ": the cgroup freezer"));
+  }
   set_frozen(st, freeze);
 }
 

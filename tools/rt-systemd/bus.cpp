@@ -233,4 +233,44 @@ bool Manager::stop(const std::string& unit, const std::string& only_description)
   return true;
 }
 
+bool Manager::freeze(const std::string& unit, bool freeze) {
+  const char* method = freeze ? "FreezeUnit" : "ThawUnit";
+  const std::string what = str("cannot ", freeze ? "freeze" : "thaw", " systemd unit ", unit);
+  std::string path;
+  {
+    BusError err;
+    Message reply;
+    int r = sd_bus_call_method(bus_, kDest, kPath, kManager, "GetUnit", &err.e, &reply.m, "s", unit.c_str());
+    if (r < 0) throw Error(str(what, ": ", err.text(r)));
+    const char* p;
+    check(sd_bus_message_read(reply.m, "o", &p), what + ": bad reply");
+    path = p;
+  }
+  // CanFreeze (systemd 246 and later, with FreezeUnit): no such property
+  // is an older systemd.
+  BusError perr;
+  int can = 0;
+  int r = sd_bus_get_property_trivial(bus_, kDest, path.c_str(), "org.freedesktop.systemd1.Unit", "CanFreeze", &perr.e,
+                                      'b', &can);
+  if (r < 0 && (sd_bus_error_has_name(&perr.e, SD_BUS_ERROR_UNKNOWN_PROPERTY) ||
+                sd_bus_error_has_name(&perr.e, SD_BUS_ERROR_UNKNOWN_INTERFACE)))
+    can = 0;
+  else if (r < 0) throw Error(str(what, ": reading its CanFreeze: ", perr.text(r)));
+  if (!can) {
+    log::step("systemd cannot freeze ", unit, " (CanFreeze no, or no such property)");
+    return false;
+  }
+  // The reply comes once the group is frozen (or thawed).
+  BusError err;
+  r = sd_bus_call_method(bus_, kDest, kPath, kManager, method, &err.e, nullptr, "s", unit.c_str());
+  if (r < 0 && (sd_bus_error_has_name(&err.e, SD_BUS_ERROR_UNKNOWN_METHOD) ||
+                sd_bus_error_has_name(&err.e, SD_BUS_ERROR_NOT_SUPPORTED))) {
+    log::step("systemd cannot freeze ", unit, ": ", err.text(r));
+    return false;
+  }
+  if (r < 0) throw Error(str(what, ": ", err.text(r)));
+  log::step(freeze ? "froze " : "thawed ", unit);
+  return true;
+}
+
 }  // namespace rt::systemd

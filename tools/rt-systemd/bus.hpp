@@ -34,6 +34,12 @@ class Manager {
   // when ONLY_DESCRIPTION is given and the unit's differs (someone else's
   // unit of that name, left alone).
   bool stop(const std::string& unit, const std::string& only_description = "");
+  // FreezeUnit (FREEZE) or ThawUnit UNIT: systemd freezes its group (the
+  // v2 cgroup.freeze) and knows it is frozen; returns when it is. Returns
+  // false, having asked nothing of the unit, when this systemd cannot:
+  // no such methods (before systemd 246) or the unit's CanFreeze is no
+  // (no v2 freezer: a legacy or hybrid cgroup host). Throws rt::Error.
+  bool freeze(const std::string& unit, bool freeze);
 
  private:
   sd_bus* bus_ = nullptr;
