@@ -391,7 +391,7 @@ lines_in() { [ "$(grep -c "$1" "$2" 2>/dev/null)" = "$3" ]; }
   spec '.linux.cgroupsPath = "machine.slice::machine-x.slice"'
   run unshare --mount --propagation private sh -c "$fake_run" sh rt-oci --root "$ROOTDIR" --systemd-cgroup create --bundle "$B" "$ID"
   assert_equal "$status" 125
-  assert_output "rt-oci: config.json: linux.cgroupsPath: 'machine.slice::machine-x.slice': rt registers a container as a scope, not a slice: give NAME without .slice"
+  assert_output "rt-oci: config.json: linux.cgroupsPath: 'machine.slice::machine-x.slice': NAME ending in .slice asks for a slice, and systemd keeps no process in a slice (it refuses runc's too): give NAME without .slice and the slice as SLICE"
   [ ! -e "$ROOTDIR/$ID" ]
 }
 

@@ -195,6 +195,28 @@ has_status() { [ "$(in_systemd rt-oci --root "$ROOTDIR" state "$1" | jq -r .stat
   [ ! -e "$ROOTDIR/$ID" ]
 }
 
+@test "--systemd-cgroup: a NAME ending in .slice is one line before systemd is asked (systemd keeps no process in a slice); the slice as SLICE is made" {
+  need_systemd
+  local n="x${ID//-/_}"  # one slice below system.slice: no dash
+  spec ".process.args = [\"cat\", \"/proc/self/cgroup\"] | .linux.cgroupsPath = \"system.slice:rt-test:system-$n.slice\"
+        | .linux.namespaces |= map(select(.type != \"cgroup\"))
+        | .mounts |= map(select(.type != \"cgroup\" and .type != \"cgroup2\"))"
+  run oci create --bundle "$B" "$ID" 3>&-
+  assert_equal "$status" 125
+  assert_output "rt-oci: config.json: linux.cgroupsPath: 'system.slice:rt-test:system-$n.slice': NAME ending in .slice asks for a slice, and systemd keeps no process in a slice (it refuses runc's too): give NAME without .slice and the slice as SLICE"
+  # (systemctl show loads any slice it is asked of: it never ran)
+  assert_equal "$(prop "system-$n.slice" ActiveState)" inactive
+  [ ! -e "$SD_CG/system.slice/system-$n.slice" ]
+  [ ! -e "$ROOTDIR/$ID" ]
+  # What the user meant: a slice of their own, given as SLICE, which
+  # systemd makes (nested at its dashes) for the scope.
+  spec ".linux.cgroupsPath = \"system-$n.slice:rt-test:$ID\""
+  run oci run --bundle "$B" "$ID" 3>&-
+  assert_success
+  assert_line "0::/system.slice/system-$n.slice/rt-test-$ID.scope"
+  [ ! -e "$ROOTDIR/$ID" ]
+}
+
 @test "--systemd-cgroup: a unit of that name exists already: one clear line, the other unit untouched, nothing left" {
   need_systemd
   in_systemd systemd-run --quiet --scope --unit "rt-test-$ID.scope" sleep 1000 </dev/null >/dev/null 2>&1 3>&- &

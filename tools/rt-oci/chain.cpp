@@ -405,9 +405,15 @@ std::string systemd_scope_of(const json& config, const std::string& id, bool sys
   const json* p = linux ? member(*linux, "cgroupsPath") : nullptr;
   std::string cg = p ? as_string(*p, "linux.cgroupsPath") : "";
   std::string scope = cg.empty() ? "system.slice:rt-oci:" + id : cg;
+  // A NAME ending in .slice names a slice unit (runc's reading): but
+  // systemd keeps no process in a slice, and refuses one holding the init
+  // (runc's request fails there: "Cannot set property PIDs"). Refused
+  // before anything is made; the slice belongs in SLICE.
   if (cgroup::systemd_unit(scope, "linux.cgroupsPath").unit.ends_with(".slice"))
     refuse("linux.cgroupsPath",
-           str("'", scope, "': rt registers a container as a scope, not a slice: give NAME without .slice"));
+           str("'", scope,
+               "': NAME ending in .slice asks for a slice, and systemd keeps no process in a slice "
+               "(it refuses runc's too): give NAME without .slice and the slice as SLICE"));
   return scope;
 }
 
