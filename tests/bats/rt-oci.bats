@@ -17,6 +17,8 @@ teardown() {
     rt-oci --root "$ROOTDIR" delete --force "$(jq -r .id "$st")" || true
   done
   if [ -n "${OPEN_TMP:-}" ]; then rm -rf "$OPEN_TMP"; fi
+  # Processes a test started to hold a namespace open.
+  if [ -n "${HOLDERS:-}" ]; then kill $HOLDERS 2>/dev/null; wait $HOLDERS 2>/dev/null || true; fi
   rt_teardown
 }
 
@@ -898,6 +900,53 @@ CapEff:	0000000020080420"
   [[ "$probe" == *"openat: -13"* ]] || fail "the traced hook: $probe"
   assert_equal "$created" 0
   assert_equal "$(status_of "$ID")" created
+}
+
+@test "security: joining a user namespace by path that maps the host's uid 0 is refused unless --allow-host-root-userns; one that does not is joined" {
+  args '["cat", "/proc/self/uid_map"]'
+  spec '.mounts |= map(select(.type != "cgroup"))'
+  # The bundle where host uid 100000 may enter.
+  OPEN_TMP=$(mktemp -d /tmp/rt-oci-userns.XXXXXX)
+  chmod 0755 "$OPEN_TMP"
+  mv "$B" "$OPEN_TMP/b"
+  B="$OPEN_TMP/b"
+  # Two user namespaces held open: one whose root is the host's (made by
+  # root, 0 mapped to 0, as unshare --map-root-user does) and one mapped to
+  # 100000 and up.
+  rt-unshare --user --uid-map 0:0:65536 --gid-map 0:0:65536 -- sleep 1000 3>&- &
+  local bad=$!
+  rt-unshare --user --uid-map 0:100000:65536 --gid-map 0:100000:65536 -- sleep 1000 3>&- &
+  local good=$!
+  HOLDERS="$bad $good"
+  wait_until 50 grep -qE '^ +0 +0 +65536$' "/proc/$bad/uid_map"
+  wait_until 50 grep -qE '^ +0 +100000 +65536$' "/proc/$good/uid_map"
+  local p
+  for p in "/proc/$bad/ns/user" "/proc/$$/ns/user"; do
+    spec ".linux.namespaces |= map(select(.type != \"user\")) + [{\"type\": \"user\", \"path\": \"$p\"}]"
+    run oci run --bundle "$B" "$ID" 3>&-
+    assert_equal "$status" 125
+    assert_output "rt-oci: config.json: linux.namespaces: the user namespace $p maps the host's uid 0 (as uid 0 inside): the container's root would be the host's root, its user namespace no protection; give --allow-host-root-userns to run it so"
+    [ ! -e "$ROOTDIR/$ID" ]
+  done
+  # Allowed, it runs with the host's root as its own.
+  run oci run --allow-host-root-userns --bundle "$B" "$ID" 3>&-
+  assert_success
+  assert_output --regexp '^ +0 +0 +4294967295$'
+  spec ".linux.namespaces |= map(select(.type != \"user\")) + [{\"type\": \"user\", \"path\": \"/proc/$bad/ns/user\"}]"
+  run oci run --allow-host-root-userns --bundle "$B" "$ID" 3>&-
+  assert_success
+  assert_output --regexp '^ +0 +0 +65536$'
+  # A namespace that maps no host root is joined as before.
+  spec ".linux.namespaces |= map(select(.type != \"user\")) + [{\"type\": \"user\", \"path\": \"/proc/$good/ns/user\"}]"
+  run oci run --bundle "$B" "$ID" 3>&-
+  assert_success
+  assert_output --regexp '^ +0 +100000 +65536$'
+  # A path that is no namespace is one line too.
+  spec ".linux.namespaces |= map(select(.type != \"user\")) + [{\"type\": \"user\", \"path\": \"$B/config.json\"}]"
+  run oci run --bundle "$B" "$ID" 3>&-
+  assert_equal "$status" 125
+  assert_output --partial "cannot join the user namespace $B/config.json"
+  [ ! -e "$ROOTDIR/$ID" ]
 }
 
 @test "security: in a joined mount namespace, the tools' directory must be the very one rt-mount came from (a hard link of it next to a foreign rt-exec is refused)" {

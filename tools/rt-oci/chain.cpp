@@ -1,14 +1,20 @@
 #include "chain.hpp"
 
+#include <fcntl.h>
+#include <sched.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 
 #include "cgroup.hpp"
 #include "cgroup_systemd.hpp"
 #include "error.hpp"
+#include "fd.hpp"
 #include "fs.hpp"
 #include "parse.hpp"
+#include "process.hpp"
 
 namespace rt::oci {
 namespace {
@@ -367,6 +373,68 @@ Bundle load_bundle(const std::string& bundle_dir) {
   }
 
   return b;
+}
+
+namespace {
+
+// The uid map of the user namespace at PATH as our own user namespace sees
+// it. The kernel shows /proc/PID/uid_map relative to the reader's
+// namespace, so a child joins it (setns needs a single-threaded process:
+// a forked child is) and waits while we read its map; our own namespace is
+// the identity.
+std::string uid_map_seen_from_here(const std::string& path) {
+  UniqueFd ns(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!ns) throw_errno(str("config.json: linux.namespaces.path: cannot open ", path));
+  struct stat theirs {
+  }, ours{};
+  if (::fstat(ns.get(), &theirs) == 0 && ::stat("/proc/self/ns/user", &ours) == 0 && theirs.st_ino == ours.st_ino &&
+      theirs.st_dev == ours.st_dev)
+    return "0 0 4294967295\n";
+  Pipe joined = make_pipe(), hold = make_pipe();
+  pid_t pid = ::fork();
+  if (pid < 0) throw_errno("cannot fork");
+  if (pid == 0)
+    run_child([&] {
+      joined.read.reset();
+      hold.write.reset();
+      if (::setns(ns.get(), CLONE_NEWUSER) != 0)
+        throw_errno(str("config.json: linux.namespaces.path: cannot join the user namespace ", path));
+      send_go(joined.write, "rt-oci");
+      wait_go(hold.read.get());
+      return 0;
+    });
+  joined.write.reset();
+  hold.read.reset();
+  bool in = wait_go(joined.read.get());
+  std::optional<std::string> map;
+  if (in) map = try_read_file(str("/proc/", pid, "/uid_map"));
+  hold.write.reset();  // the child exits
+  wait_child(pid);
+  if (!in) throw Error(str("config.json: linux.namespaces.path: cannot join the user namespace ", path));
+  if (!map) throw Error(str("config.json: linux.namespaces.path: cannot read the uid map of ", path));
+  return *map;
+}
+
+}  // namespace
+
+void check_joined_userns(const json& config, bool allow) {
+  const json* linux = member(config, "linux");
+  const json* nss = linux ? member(*linux, "namespaces") : nullptr;
+  if (!nss || !nss->is_array() || allow) return;
+  for (const auto& ns : *nss) {
+    if (ns.value("type", "") != "user" || !member(ns, "path")) continue;
+    std::string path = as_string(ns["path"], "linux.namespaces.path");
+    // Lines "INSIDE OUTSIDE COUNT": is our uid 0 an OUTSIDE of one?
+    for (const auto& line : split(uid_map_seen_from_here(path), '\n')) {
+      unsigned long inside = 0, outside = 0, count = 0;
+      if (std::sscanf(line.c_str(), "%lu %lu %lu", &inside, &outside, &count) != 3 || outside != 0 || count == 0)
+        continue;
+      refuse("linux.namespaces",
+             str("the user namespace ", path, " maps the host's uid 0 (as uid ", inside,
+                 " inside): the container's root would be the host's root, its user namespace no protection; "
+                 "give --allow-host-root-userns to run it so"));
+    }
+  }
 }
 
 std::string cgroup_path_of(const json& config, const std::string& id, bool systemd_cgroup) {

@@ -44,6 +44,13 @@ struct Bundle {
 // rt::Error "config.json: FIELD: why" for one it cannot.
 Bundle load_bundle(const std::string& bundle_dir);
 
+// The user namespaces of linux.namespaces joined by path: throws
+// rt::Error "config.json: linux.namespaces: ..." for one whose uid map gives
+// uid 0 of rt-oci's own user namespace (the host's root) to the container,
+// unless ALLOW (create --allow-host-root-userns): its root would be the
+// host's root, the user namespace no protection.
+void check_joined_userns(const json& config, bool allow);
+
 // The group of container ID as rt-cgroup --path takes it, from CONFIG's
 // linux.cgroupsPath: normalized, "./X" for a relative X, "" for none. With
 // SYSTEMD_CGROUP, cgroupsPath is SLICE:PREFIX:NAME (empty:

@@ -50,6 +50,8 @@ const std::vector<Option> kCreate = {
     {"no-pivot", 0, nullptr, "chroot instead of pivot_root (rt-mount --chroot)"},
     {"no-new-keyring", 0, nullptr, "accepted: rt never makes a session keyring"},
     kPreserveFds,
+    {"allow-host-root-userns", 0, nullptr,
+     "join a user namespace (linux.namespaces path) that maps the host's uid 0: its root is the host's"},
 };
 
 std::vector<Option> run_options() {

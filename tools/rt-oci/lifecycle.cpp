@@ -100,6 +100,7 @@ pid_t do_create(const Args& a, const std::string& id, bool explain) {
     b = load_bundle(bundle);
     b.cgroup_path = cgroup_path_of(b.config, id, g_opts.systemd_cgroup);
     b.systemd_scope = systemd_scope_of(b.config, id, g_opts.systemd_cgroup);
+    check_joined_userns(b.config, a.has("allow-host-root-userns"));
   } catch (const Error& e) {
     fail(e.what());
   }

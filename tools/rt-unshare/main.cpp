@@ -14,6 +14,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -200,6 +201,16 @@ int run(int argc, char** argv) {
   bool host_root = ::geteuid() == 0;
   if (!user_ns.empty()) drop_groups_before_join();
   for (auto& j : joins) {
+    // The kernel refuses to join one's own user namespace (EINVAL): we are
+    // in it already, and as nothing more.
+    struct stat theirs {
+    }, ours{};
+    if (j.flag == CLONE_NEWUSER && ::fstat(j.fd.get(), &theirs) == 0 && ::stat("/proc/self/ns/user", &ours) == 0 &&
+        theirs.st_ino == ours.st_ino && theirs.st_dev == ours.st_dev) {
+      j.fd.reset();
+      log::step("user namespace ", j.path, " is ours already");
+      continue;
+    }
     if (::setns(j.fd.get(), j.flag) != 0) die_errno(str("cannot join ", names_of(j.flag), " namespace ", j.path));
     j.fd.reset();  // joined: a resident rt-unshare holds no fd of it
     log::step("joined ", names_of(j.flag), " namespace ", j.path);
