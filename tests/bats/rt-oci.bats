@@ -193,6 +193,13 @@ lines_in() { [ "$(grep -c "$1" "$2" 2>/dev/null)" = "$3" ]; }
   run oci create --bundle "$B" "$ID"
   assert_equal "$status" 125
   assert_output "rt-oci: config.json: linux.seccomp: SCMP_ACT_NOTIFY is not supported"
+  # A capability the kernel has none of (runtime-tools'
+  # process_capabilities_fail): refused before anything is made.
+  spec 'del(.linux.seccomp) | .process.capabilities |= with_entries(.value += ["CAP_TEST"])'
+  run oci create --bundle "$B" "$ID"
+  assert_equal "$status" 125
+  assert_output "rt-oci: config.json: invalid process.capabilities.bounding: unknown capability 'CAP_TEST' (names as in capabilities(7), e.g. NET_ADMIN or CAP_NET_ADMIN)"
+  [ ! -e "$ROOTDIR/$ID" ]
 }
 
 @test "later runtime-spec settings rt cannot honour (ioPriority, scheduler, execCPUAffinity, timeOffsets, memoryPolicy, useHierarchy false) are one clear error each" {

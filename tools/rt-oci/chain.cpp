@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "caps.hpp"
 #include "cgroup.hpp"
 #include "cgroup_systemd.hpp"
 #include "error.hpp"
@@ -283,6 +284,18 @@ Bundle load_bundle(const std::string& bundle_dir) {
   for (const char* k : {"ioPriority", "scheduler", "execCPUAffinity"})
     if (non_empty(member(*proc, k))) refuse(str("process.", k), "not supported by rt-exec");
   if (const json* caps = member(*proc, "capabilities")) {
+    // A name the kernel has no capability for is an error (runtime-spec),
+    // here rather than from rt-exec once the container is half made.
+    for (const char* set : {"bounding", "effective", "permitted", "inheritable", "ambient"}) {
+      std::string field = str("process.capabilities.", set);
+      for (const auto& n : strings(member(*caps, set), field)) {
+        try {
+          caps::parse_name(n, field);
+        } catch (const Error& e) {
+          throw Error(str("config.json: ", e.what()));
+        }
+      }
+    }
     auto bounding = strings(member(*caps, "bounding"), "process.capabilities.bounding");
     std::sort(bounding.begin(), bounding.end());
     for (const char* set : {"effective", "permitted"}) {
