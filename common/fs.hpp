@@ -34,6 +34,9 @@ void write_pid_file(const std::string& path, pid_t pid);
 // mkdir -p. Throws on failure other than EEXIST-as-directory.
 void mkdir_p(const std::string& path, mode_t mode = 0755);
 bool path_exists(const std::string& path);
+// The first executable PROG in PATH's directories (/usr/local/bin:/usr/bin:/bin
+// without PATH); "" when there is none.
+std::string find_on_path(const std::string& prog);
 bool is_dir(const std::string& path);
 // Remove NAME (relative to dirfd, or a path with AT_FDCWD) and everything
 // below it: never following a symbolic link, never crossing into another

@@ -9,7 +9,7 @@ libcap-dev libsystemd-dev systemd
 containernetworking-plugins golang-github-containernetworking-plugin-dnsname dnsmasq-base iptables
 bats bats-support bats-assert bats-file
 busybox-static mandoc iproute2 util-linux procps psmisc tmux zsh fish
-docker-registry skopeo umoci uidmap passt slirp4netns curl jq python3 perl zstd openssl runc containerd
+docker-registry skopeo umoci uidmap passt slirp4netns fuse-overlayfs curl jq python3 perl zstd openssl runc containerd
 clang-format clang-tidy cppcheck doctest-dev"
 BENCH_PKGS="hyperfine crun bubblewrap golang-go podman"
 # make fuzz: libFuzzer comes with clang's runtime libraries

@@ -1,73 +1,26 @@
 #!/usr/bin/env bats
-# Rootless: a normal user (made here with useradd, removed after, with the
-# subordinate id ranges useradd grants it) runs containers with rt-run and
-# manages them with rt-repl. Each test gives the user a HOME and an
-# XDG_RUNTIME_DIR of its own under $RL, which teardown removes.
+# Rootless: a normal user (rootless.bash) runs containers with rt-run and
+# manages them with rt-repl.
 
 load helpers
 load registry
+load rootless
 
 setup_file() {
   registry_start
-  export RL_USER="rtrl$$"
-  useradd --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$RL_USER"
-  RL_UID=$(id -u "$RL_USER")
-  RL_GID=$(id -g "$RL_USER")
-  export RL_UID RL_GID
-  # Debian's useradd grants 65536 subordinate ids (SUB_UID_COUNT): make
-  # sure of it, whatever login.defs says.
-  grep -q "^$RL_USER:" /etc/subuid || usermod --add-subuids 400000-465535 "$RL_USER"
-  grep -q "^$RL_USER:" /etc/subgid || usermod --add-subgids 400000-465535 "$RL_USER"
-  RL_SUBUID=$(awk -F: -v u="$RL_USER" '$1 == u {print $2; exit}' /etc/subuid)
-  RL_SUBGID=$(awk -F: -v u="$RL_USER" '$1 == u {print $2; exit}' /etc/subgid)
-  export RL_SUBUID RL_SUBGID
+  rootless_setup_file
 }
 
 teardown_file() {
   registry_stop
-  # userdel also removes the user's /etc/subuid and /etc/subgid lines.
-  userdel "$RL_USER"
-  ! grep -q "^$RL_USER:" /etc/passwd /etc/subuid /etc/subgid
+  rootless_teardown_file
 }
 
-setup() {
-  rt_setup
-  [ "$(cat /proc/sys/user/max_user_namespaces)" -gt 0 ] || skip "user namespaces are disabled (user.max_user_namespaces=0)"
-  setpriv --reuid "$RL_UID" --regid "$RL_GID" --clear-groups test -x "$RT_BIN/rt-run" -a -r "$RT_ROOTFS/bin/sh" ||
-    skip "$RT_BIN or $RT_ROOTFS is not reachable by a normal user"
-  RL=$(mktemp -d /tmp/rt-rootless.XXXXXX)
-  chmod 755 "$RL"
-  mkdir -m 700 "$RL/home" "$RL/run"
-  chown "$RL_UID:$RL_GID" "$RL/home" "$RL/run"
-  # a rootfs of the user's own (as a user would have one)
-  cp -a "$RT_ROOTFS" "$RL/rootfs"
-  chown -R "$RL_UID:$RL_GID" "$RL/rootfs"
-}
+setup() { rootless_setup; }
 
 teardown() {
-  # Whatever a failed test left running, by the pids its records name.
-  local f pid
-  for f in "$RL"/run/rt/containers/*/state.json; do
-    [ -f "$f" ] || continue
-    for pid in $(jq -r '.pid, .supervisor' "$f"); do
-      [ "$pid" -gt 0 ] 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
-    done
-  done
-  # the network helpers their records name, and a server of the test's
-  for f in "$RL"/run/rt/netns/*.json; do
-    [ -f "$f" ] || continue
-    pid=$(jq -r '.helper.pid // 0' "$f")
-    [ "$pid" -gt 0 ] && kill -9 "$pid" 2>/dev/null || true
-  done
   [ -z "${HOST_SERVER:-}" ] || { kill "$HOST_SERVER" 2>/dev/null; wait "$HOST_SERVER" 2>/dev/null || true; }
-  [ -z "${RL:-}" ] || rm -rf "$RL"
-  rt_teardown
-}
-
-# Run as the user, with nothing of root's environment.
-as_user() {
-  setpriv --reuid "$RL_UID" --regid "$RL_GID" --clear-groups \
-    env -i PATH="$RT_BIN:/usr/bin:/bin" HOME="$RL/home" XDG_RUNTIME_DIR="$RL/run" "$@"
+  rootless_teardown
 }
 
 @test "rootless rt-run from a directory: root inside, the user's subordinate ids for the rest, stores in the user's dirs" {
@@ -166,14 +119,6 @@ start_host_server() {
 }
 
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-
-# No process of the user's is left (no helper, no container), nor a record
-# of a network.
-nothing_left() {
-  # (a helper killed a moment ago may still be a zombie until init reaps it)
-  ! ps -o stat= -u "$RL_UID" | grep -qv '^Z' || { ps -o pid,stat,args -u "$RL_UID" >&2; return 1; }
-  [ -z "$(ls "$RL/run/rt/netns" 2>/dev/null)" ]
-}
 
 # One user-mode network, TOOL (PACKAGE), whose gateway address is the
 # host's loopback with :host-loopback (GATEWAY: how to find it inside).
@@ -461,26 +406,6 @@ lo"
   assert_output ""
 }
 
-# An image whose files belong to root, uid 1000 and nobody, pushed to the
-# local registry as $REGISTRY/$1.
-push_owners_image() {
-  local d="$BATS_TEST_TMPDIR/owners" r
-  umoci init --layout "$d/L" >&2
-  umoci new --image "$d/L:x" >&2
-  umoci unpack --image "$d/L:x" "$d/W" >&2
-  r="$d/W/rootfs"
-  cp -a "$RT_ROOTFS/." "$r/"
-  chown -R 0:0 "$r"
-  mkdir -p "$r/data/udir"
-  touch "$r/data/root" "$r/data/user" "$r/data/nobody" "$r/data/udir/f"
-  chown 1000:1000 "$r/data/user" "$r/data/udir" "$r/data/udir/f"
-  chown 65534:65534 "$r/data/nobody"
-  chmod 700 "$r/data/udir"
-  umoci repack --image "$d/L:x" "$d/W" >&2
-  umoci config --image "$d/L:x" --config.cmd sh >&2
-  registry_push_layout "$d/L:x" "$1"
-}
-
 @test "rootless rt-pull and rt-run IMAGE: files of uids 0, 1000 and 65534 keep their owners inside; rmi and gc remove them" {
   push_owners_image owners:latest
   run --separate-stderr as_user rt-pull -q "$REGISTRY/owners"
@@ -505,7 +430,7 @@ push_owners_image() {
   assert_success
   run as_user rt-repl info --json
   assert_success
-  [ "$(jq -r .storage.driver <<<"$output")" = "overlayfs (in a user namespace, userxattr)" ]
+  [ "$(jq -r .storage.driver <<<"$output")" = overlay ]
   [ "$(jq -r '.storage.uid_map[1]' <<<"$output")" = "1:$RL_SUBUID:65536" ]
   run as_user rt-repl rmi "$REGISTRY/owners"
   assert_success

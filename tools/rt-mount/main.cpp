@@ -1,7 +1,8 @@
 // rt-mount: in a new mount namespace, assemble the container's root, pivot
 // into it, exec.
 //
-//   rt-mount (--rootfs DIR | --lower A[:B...] [--upper U --work W [--volatile]] [--rootfs MNT])
+//   rt-mount (--rootfs DIR | --lower A[:B...] [--upper U --work W [--volatile]
+//            [--storage-driver overlay|fuse-overlayfs|vfs]] [--rootfs MNT])
 //            [--defaults] [--proc] [--sys] [--cgroupfs] [--dev] [--shm] [--mqueue] [--tmp]
 //            [--mount type=T,source=S,destination=D[,OPT...]]... [--mknod SPEC]... [--dev-nodes]
 //            [--bind SRC:DST[:ro]]... [--tmpfs DST[:OPTS]]... [--mask PATH]...
@@ -18,8 +19,11 @@
 // and mounted on through its fd, so no symlink in the image can lead a mount
 // (or a mkdir) out of the root.
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -29,12 +33,14 @@
 
 #include "cgroup_host.hpp"
 #include "chain.hpp"
+#include "copy.hpp"
 #include "fd.hpp"
 #include "fs.hpp"
 #include "log.hpp"
 #include "mount.hpp"
 #include "parse.hpp"
 #include "process.hpp"
+#include "storage.hpp"
 
 namespace {
 using namespace rt;
@@ -57,6 +63,9 @@ struct Options {
   std::string rootfs;  // the root (bind), or where the overlay is mounted
   UniqueFd rootfs_fd;
   OverlaySpec overlay;  // no lower layers: --rootfs is bound as the root
+  storage::Driver driver = storage::Driver::overlay;
+  std::string fuse_program;  // fuse-overlayfs: its path, and /dev/fuse opened
+  UniqueFd fuse_dev;
   bool proc = false, sys = false, dev = false, shm = false, mqueue = false, tmp = false, cgroupfs = false;
   bool read_only = false, chroot = false, rootfs_mkdir = false;
   std::vector<UserMount> mounts;
@@ -190,6 +199,30 @@ unsigned long parse_propagation(const std::string& s) {
   return p | (rec ? MS_REC : 0);
 }
 
+// --storage-driver fuse-overlayfs or vfs: a writable layer to serve or copy
+// into; fuse-overlayfs found and /dev/fuse opened (in this user namespace:
+// the kernel mounts a FUSE connection only for the namespace that opened it).
+void validate_storage(Options& o) {
+  const char* d = storage::name(o.driver);
+  if (o.overlay.upper.empty()) die(str("--storage-driver ", d, " needs --upper and --work"));
+  if (o.driver != storage::Driver::fuse) return;
+  // fuse-overlayfs takes its layers in one -o option, with no escapes.
+  for (const auto* p : {&o.overlay.upper, &o.overlay.work})
+    if (p->find_first_of(":,") != std::string::npos) die(str("--storage-driver ", d, ": ", *p, " has a ':' or ','"));
+  for (const auto& l : o.overlay.lower)
+    if (l.find(',') != std::string::npos) die(str("--storage-driver ", d, ": layer ", l, " has a ','"));
+  o.fuse_program = find_on_path(storage::kFuseProgram);
+  if (o.fuse_program.empty())
+    die(str("--storage-driver ", d, ": fuse-overlayfs is not installed (Debian package fuse-overlayfs)"));
+  o.fuse_dev = UniqueFd(::open("/dev/fuse", O_RDWR | O_CLOEXEC));
+  if (!o.fuse_dev) {
+    int e = errno;
+    die(str(
+        "--storage-driver ", d, ": cannot open /dev/fuse: ", std::strerror(e),
+        e == ENOENT ? " (as root: modprobe fuse)" : " (distributions make it 0666: as root, chmod 0666 /dev/fuse)"));
+  }
+}
+
 // Parse and check everything before the first mount: a bad value must leave
 // nothing behind.
 Options validate(const po::variables_map& vm) {
@@ -218,6 +251,13 @@ Options validate(const po::variables_map& vm) {
     if (up.st_ino == wk.st_ino)
       die(str("--upper and --work must be different directories (both ", o.overlay.work, ")"));
   }
+  if (vm.count("storage-driver")) {
+    std::string d = opt<std::string>(vm, "storage-driver");
+    auto driver = storage::parse(d);
+    if (!driver) die(storage::bad_value("--storage-driver", d));
+    o.driver = *driver;
+  }
+  if (o.driver != storage::Driver::overlay) validate_storage(o);
   o.rootfs_fd = open_host_dir(o.rootfs.empty() ? kDefaultOverlayMountPoint : o.rootfs,
                               o.rootfs.empty() ? "overlay mount point" : "--rootfs");
   if (o.rootfs.empty()) o.rootfs = kDefaultOverlayMountPoint;
@@ -366,12 +406,123 @@ UniqueFd mount_fs(const Root& root, const char* what, const char* path, const ch
   return t;
 }
 
-Root mount_root(const Options& o) {
+// fuse-overlayfs serving the FUSE connection of `dev`, already made: in a
+// session of its own (the container's terminal signals are not its), in a
+// mount namespace of its own (rt-mount's pivot_root below would otherwise
+// move its root and working directory into the very file system it serves),
+// killed when rt-mount's process (then the container's program) ends, in the
+// container's pid namespace where there is one. It gets the connection as
+// fd 3 ("/dev/fd/3": libfuse mounts nothing then) and no other fd of ours;
+// its stderr is a pipe whose read end is returned: what it says while
+// starting ("unknown argument ignored: lazytime" from every start of 1.10)
+// is rt-mount's to report, not the container's output.
+UniqueFd start_fuse_overlayfs(const Options& o, int dev) {
+  std::string opts = str("lowerdir=", join(o.overlay.lower, ":"), ",upperdir=", o.overlay.upper,
+                         ",workdir=", o.overlay.work, o.overlay.no_sync ? ",volatile" : "");
+  const char* argv[] = {o.fuse_program.c_str(), "-f", "-o", opts.c_str(), "/dev/fd/3", nullptr};
+  pid_t parent = ::getpid();
+  Pipe err = make_pipe();
+  pid_t pid = vfork_child([&]() -> int {
+    if (::dup2(err.write.get(), STDERR_FILENO) < 0) std::_Exit(kExitToolFailure);
+    if (::setsid() < 0) throw_errno("fuse-overlayfs: cannot start a session");
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent)
+      throw_errno("fuse-overlayfs: cannot tie it to rt-mount");
+    if (::unshare(CLONE_NEWNS) != 0) throw_errno("fuse-overlayfs: cannot make a mount namespace");
+    if (dev == 3 ? ::fcntl(dev, F_SETFD, 0) != 0 : ::dup2(dev, 3) != 3) throw_errno("fuse-overlayfs: fd 3");
+    int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null < 0 || ::dup2(null, STDIN_FILENO) < 0 || ::dup2(null, STDOUT_FILENO) < 0)
+      throw_errno("fuse-overlayfs: cannot open /dev/null");
+    ::close_range(4, ~0U, 0);
+    ::execv(argv[0], const_cast<char* const*>(argv));
+    throw_errno(str("cannot execute ", argv[0]));
+  });
+  if (pid < 0) die_errno("cannot start fuse-overlayfs");
+  log::step("started fuse-overlayfs (pid ", pid, ")");
+  return std::move(err.read);
+}
+
+// What fuse-overlayfs wrote on its stderr so far, its lines joined by "; ".
+std::string daemon_said(int fd) {
+  std::string out;
+  if (::fcntl(fd, F_SETFL, O_NONBLOCK) != 0) return out;
+  char buf[1024];
+  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) != 0;) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  for (size_t i; (i = out.find('\n')) != std::string::npos;) out.replace(i, 1, "; ");
+  return out;
+}
+
+// The root through fuse-overlayfs: a FUSE connection on /dev/fuse (opened in
+// validate), a detached mount of it, the daemon started on it (`said`: its
+// stderr).
+UniqueFd make_fuse_root(Options& o, UniqueFd& said) {
+  auto fail = [&](const char* what) {
+    die_errno(str("cannot mount fuse-overlayfs (lower ", join(o.overlay.lower, ":"), ", upper ", o.overlay.upper,
+                  "): ", what));
+  };
+  UniqueFd fs(::fsopen("fuse", FSOPEN_CLOEXEC));
+  if (!fs) fail("fsopen");
+  const std::pair<const char*, std::string> params[] = {
+      {"source", storage::kFuseProgram},        {"subtype", storage::kFuseProgram},
+      {"fd", std::to_string(o.fuse_dev.get())}, {"rootmode", "40000"},
+      {"user_id", std::to_string(::geteuid())}, {"group_id", std::to_string(::getegid())}};
+  for (const auto& [k, v] : params)
+    if (::fsconfig(fs.get(), FSCONFIG_SET_STRING, k, v.c_str(), 0) != 0) fail(k);
+  // Every user of the container (not only its root), with the kernel
+  // checking permissions from the owners and modes fuse-overlayfs reports.
+  for (const char* flag : {"allow_other", "default_permissions"})
+    if (::fsconfig(fs.get(), FSCONFIG_SET_FLAG, flag, nullptr, 0) != 0) fail(flag);
+  if (::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0) fail("create");
+  said = start_fuse_overlayfs(o, o.fuse_dev.get());
+  // The daemon's copy is the connection's only one now: when it ends, the
+  // connection is aborted and nothing waits on it.
+  o.fuse_dev.reset();
+  UniqueFd mnt(::fsmount(fs.get(), FSMOUNT_CLOEXEC, 0));
+  if (!mnt) fail("fsmount");
+  return mnt;
+}
+
+// The root as a copy of the layers in the upper directory (vfs), made on
+// the first start: the work directory holds the mark of a finished copy.
+UniqueFd make_copied_root(const Options& o) {
+  constexpr const char* kDone = "rt-vfs-copied";
+  UniqueFd work(::open(o.overlay.work.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!work) die_errno(str("invalid --work ", o.overlay.work));
+  UniqueFd upper(::open(o.overlay.upper.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!upper) die_errno(str("invalid --upper ", o.overlay.upper));
+  struct stat st {};
+  if (::fstatat(work.get(), kDone, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    try {
+      mnt::CopyStats c = mnt::copy_layers(o.overlay.lower, upper.get());
+      log::step("vfs: copied ", o.overlay.lower.size(), " layer(s) into ", o.overlay.upper, ": ", c.entries,
+                " entries, ", c.bytes, " bytes");
+    } catch (const Error& e) {
+      die(e.what());
+    }
+    UniqueFd mark(::openat(work.get(), kDone, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!mark) die_errno(str("cannot mark the copy in ", o.overlay.work, " as done"));
+  }
+  UniqueFd mnt = clone_tree(upper.get(), false);
+  if (!mnt) die_errno(str("cannot bind ", o.overlay.upper, " as the root"));
+  return mnt;
+}
+
+Root mount_root(Options& o) {
   Root root;
   root.rootfs = o.rootfs;
-  UniqueFd mnt;
+  UniqueFd mnt, said;
   const char* how;
-  if (!o.overlay.lower.empty() && (o.overlay.lower.size() > 1 || !o.overlay.upper.empty())) {
+  if (o.driver == storage::Driver::fuse) {
+    mnt = make_fuse_root(o, said);
+    how = "fuse-overlayfs";
+  } else if (o.driver == storage::Driver::vfs) {
+    mnt = make_copied_root(o);
+    how = "vfs: a bind of the copy";
+  } else if (!o.overlay.lower.empty() && (o.overlay.lower.size() > 1 || !o.overlay.upper.empty())) {
     mnt = make_overlay(o.overlay, o.overlay.upper.empty() ? MOUNT_ATTR_RDONLY : 0);
     how = o.overlay.upper.empty() ? "read-only overlay" : "overlay";
   } else {
@@ -388,6 +539,18 @@ Root mount_root(const Options& o) {
     how = layer ? "read-only bind of the layer" : "bind";
   }
   if (int e = attach_mount_errno(mnt.get(), o.rootfs_fd.get())) die_sys(e, str("cannot mount the root on ", o.rootfs));
+  if (o.driver == storage::Driver::fuse) {
+    // A first request (statfs is always one): answered once the daemon
+    // serves the root, or refused when it failed. Its stderr is closed
+    // then: libfuse ignores SIGPIPE by then, and its later words are lost.
+    struct statfs sf {};
+    bool served = ::fstatfs(mnt.get(), &sf) == 0;
+    int e = errno;
+    std::string msg = daemon_said(said.get());
+    said.reset();
+    if (!served) die_sys(e, str("fuse-overlayfs does not serve the root", msg.empty() ? "" : str(" (", msg, ")")));
+    if (!msg.empty()) log::debug("fuse-overlayfs said: ", msg);
+  }
   log::step("mounted the root (", how, ") on ", o.rootfs);
   root.fd = std::move(mnt);
   if (o.overlay.lower.empty() && !o.rootfs_mkdir) root.protected_mnt = mount_id_of(root.fd.get());
@@ -695,6 +858,7 @@ int run(int argc, char** argv) {
       ("lower", po::value<std::vector<std::string>>()->composing()->value_name("DIR[:DIR...]"), "overlayfs lower layers, top-most first; repeatable")
       ("upper", po::value<std::string>()->value_name("DIR"), "overlayfs upper layer: the container's writes land here")
       ("work", po::value<std::string>()->value_name("DIR"), "overlayfs work directory (same filesystem as --upper)")
+      ("storage-driver", po::value<std::string>()->value_name("DRIVER"), "how --lower and --upper become the root: overlay (the kernel's overlayfs, the default), fuse-overlayfs (the same served by fuse-overlayfs, a process that ends with the container), vfs (the layers copied into --upper once, which is bound as the root)")
       ("volatile", po::bool_switch(), "never sync the upper layer (no sync at unmount, fsync a no-op): for a layer thrown away afterwards")
       ("defaults", po::bool_switch(), "--proc --sys --cgroupfs --dev --shm --mqueue --tmp and the default masked and read-only paths")
       ("proc", po::bool_switch(), "mount proc on /proc (nosuid, noexec, nodev)")

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -17,6 +18,7 @@
 #include "image_store.hpp"
 #include "parse.hpp"
 #include "repl.hpp"
+#include "storage.hpp"
 #include "table.hpp"
 #include "userns.hpp"
 
@@ -116,20 +118,41 @@ std::vector<std::string> namespaces() {
   return out;
 }
 
-// How containers' roots are assembled: overlayfs, in a user namespace of
-// the user's own without root (Linux 5.11 on). Without root: the id map too.
-json storage_info(const utsname& u) {
-  if (::geteuid() == 0) return {{"driver", "overlayfs"}};
-  unsigned major = 0, minor = 0;
-  std::sscanf(u.release, "%u.%u", &major, &minor);
-  bool ok = major > 5 || (major == 5 && minor >= 11);
-  std::string note;
-  IdMaps maps = rootless_maps(note);
-  json m = json::array();
-  for (const auto& x : maps.uid) m.push_back(str(x.inner, ":", x.outer, ":", x.count));
-  return {{"driver", ok ? "overlayfs (in a user namespace, userxattr)"
-                        : "none: overlayfs in a user namespace needs Linux 5.11 or later"},
-          {"uid_map", m}};
+// How containers' roots are assembled (storage.hpp): the driver rt-run
+// would use now (RT_STORAGE_DRIVER, else the first that works here), and
+// without root the id map too.
+json storage_info(const Env& env) {
+  const char* asked = std::getenv(storage::kEnvVar);
+  json j;
+  try {
+    storage::Choice c = storage::choose(asked ? asked : "", storage::kEnvVar, env.ctx.store.root(), env.ctx.image_root);
+    const char* what =
+        c.driver == storage::Driver::fuse ? "overlayfs served by fuse-overlayfs"
+        : c.driver == storage::Driver::vfs
+            ? "a copy of the image's layers per container"
+            : (::geteuid() == 0 ? "the kernel's overlayfs" : "the kernel's overlayfs in a user namespace, userxattr");
+    j = {{"driver", storage::name(c.driver)}, {"description", what}, {"forced", c.forced}};
+    if (!c.why.empty()) j["fallback"] = c.why;
+  } catch (const Error& e) {
+    j = {{"driver", nullptr}, {"error", e.what()}};
+  }
+  if (::geteuid() != 0) {
+    std::string note;
+    IdMaps maps = rootless_maps(note);
+    json m = json::array();
+    for (const auto& x : maps.uid) m.push_back(str(x.inner, ":", x.outer, ":", x.count));
+    j["uid_map"] = m;
+  }
+  return j;
+}
+
+// "overlay (the kernel's overlayfs, ...)", with why a fallback was taken.
+std::string storage_line(const json& s) {
+  if (s["driver"].is_null()) return str("unknown (", s["error"].get<std::string>(), ")");
+  std::string out = str(s["driver"].get<std::string>(), " (", s["description"].get<std::string>(),
+                        s["forced"].get<bool>() ? str(", set by ", storage::kEnvVar) : "", ")");
+  if (s.contains("fallback")) out += str("\n  Why:           ", s["fallback"].get<std::string>());
+  return out;
 }
 
 }  // namespace
@@ -149,7 +172,7 @@ int cmd_info(Env& env, const Parsed& p) {
       {"cgroup", cgroup_info()},
       {"namespaces", namespaces()},
       {"rootless", ::geteuid() != 0},
-      {"storage", storage_info(u)},
+      {"storage", storage_info(env)},
       {"tool_dir", env.ctx.tool_dir},
       {"state_root", env.ctx.store.root()},
       {"state_size", disk_use(env.ctx.store.root())},
@@ -181,7 +204,7 @@ int cmd_info(Env& env, const Parsed& p) {
   }
   std::cout << "Namespaces:      " << list(j["namespaces"]) << "\n"
             << "Rootless:        " << (j["rootless"].get<bool>() ? "yes" : "no") << "\n"
-            << "Storage:         " << j["storage"]["driver"].get<std::string>() << "\n";
+            << "Storage:         " << storage_line(j["storage"]) << "\n";
   if (j["storage"].contains("uid_map")) std::cout << "  uid map:       " << list(j["storage"]["uid_map"]) << "\n";
   std::cout << "Tools:           " << env.ctx.tool_dir << "\n"
             << "State store:     " << env.ctx.store.root() << " (" << human_size(j["state_size"]) << ")\n"

@@ -29,6 +29,7 @@
 #include "ports.hpp"
 #include "process.hpp"
 #include "spec.hpp"
+#include "storage.hpp"
 #include "supervise.hpp"
 #include "usernet.hpp"
 #include "userns.hpp"
@@ -230,6 +231,24 @@ void plan_rootless(const Spec& s, Plan& p) {
             "pasta or slirp4netns (user-mode networking, the default where installed), none or host"));
 }
 
+// The storage driver: the one asked for, else the kernel's overlayfs where
+// it works, else fuse-overlayfs, else a copy (said once, as it is slow).
+// Before any side effect but the probe's cache (storage.hpp).
+void plan_storage(const Spec& s, Plan& p, const std::string& state_root, const std::string& image_root) {
+  storage::Choice c = storage::choose(s.storage_driver, s.storage_from, state_root, image_root);
+  p.storage = c.driver;
+  if (c.forced && c.driver == storage::Driver::fuse) {
+    // Root's containers have a device filter, which keeps /dev/fuse from
+    // rt-mount as from the container; root has the kernel's overlayfs.
+    if (!p.rootless)
+      die(str(s.storage_from, " fuse-overlayfs is for users without root (root's containers use overlay, or vfs)"));
+    if (auto no = storage::fuse_unusable()) die(str(s.storage_from, " fuse-overlayfs: ", *no));
+  }
+  if (!c.forced && c.driver == storage::Driver::vfs) log::warn(storage::vfs_fallback_note(c));
+  log::step("storage driver: ", storage::name(c.driver), c.forced ? " (asked for)" : "",
+            c.why.empty() ? "" : str(" (", c.why, ")"));
+}
+
 int run_main(int argc, char** argv) {
   po::options_description desc("Options");
   add_options(desc);
@@ -254,6 +273,7 @@ int run_main(int argc, char** argv) {
   if (p.tool_dir.empty()) die_errno("cannot find rt-run's own directory (/proc/self/exe)");
   std::string image_root = default_image_root();
   if (::geteuid() != 0) plan_rootless(s, p);
+  plan_storage(s, p, store.root(), image_root);
   if (s.explain) {
     p.id = new_container_id();
     p.name = s.name;

@@ -62,7 +62,8 @@ Chain build_chain(const Spec& s, const Plan& p) {
   // A layer that --rm throws away need not reach the disk: without this,
   // unmounting the overlay syncs the whole filesystem under it (as podman
   // does for --rm).
-  if (s.auto_remove) mnt.emplace_back("--volatile");
+  if (p.storage != storage::Driver::overlay) add(mnt, "--storage-driver", storage::name(p.storage));
+  if (s.auto_remove && p.storage != storage::Driver::vfs) mnt.emplace_back("--volatile");
   if (s.read_only) mnt.emplace_back("--read-only");
   // hosts, hostname, resolv.conf first: a --volume on one of them wins.
   for (const auto& b : p.etc_binds) add(mnt, "--bind", b);

@@ -6,6 +6,7 @@
 
 #include "etc_files.hpp"
 #include "spec.hpp"
+#include "storage.hpp"
 #include "userns.hpp"
 
 namespace rt::run {
@@ -47,6 +48,8 @@ struct Plan {
   // as this fd, joined instead of --user.
   int userns_fd = -1;
   bool cgroup = true;
+  // How rt-mount assembles the root (--storage-driver when not overlay).
+  storage::Driver storage = storage::Driver::overlay;
 };
 
 // The rt-net command that attaches container `id` to its network (for a

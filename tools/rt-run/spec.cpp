@@ -12,6 +12,7 @@
 #include "log.hpp"
 #include "parse.hpp"
 #include "ports.hpp"
+#include "storage.hpp"
 #include "usernet.hpp"
 
 namespace rt::run {
@@ -48,6 +49,7 @@ void add_options(po::options_description& desc) {
       ("init", po::bool_switch(), "run a minimal init as PID 1 that reaps zombies and forwards signals")
       ("entrypoint", po::value<std::string>()->value_name("CMD"), "override the image's entrypoint (\"\" for none)")
       ("pull", po::value<std::string>()->value_name("POLICY"), "missing (default), always or never")
+      ("storage-driver", po::value<std::string>()->value_name("DRIVER"), "how the root is assembled: overlay (the kernel's overlayfs), fuse-overlayfs or vfs (a copy of the layers); default: RT_STORAGE_DRIVER, else the first of them that works here")
       ("network", po::value<std::string>()->value_name("MODE"), "bridge (default as root), NAME (a network of rt-net), pasta or slirp4netns (user-mode, the default without root; :host-loopback lets the gateway reach the host's 127.0.0.1), none (only lo), host, container:NAME or ns:PATH")
       ("net", po::value<std::string>()->value_name("MODE"), "same as --network")
       ("ip", po::value<std::string>()->value_name("ADDR"), "the container's IPv4 address on its network")
@@ -126,6 +128,15 @@ Spec make_spec(const po::variables_map& vm, const strings& rest) {
     std::string ep = opt<std::string>(vm, "entrypoint");
     s.entrypoint = ep.empty() ? strings{} : strings{ep};
   }
+  if (vm.count("storage-driver")) {
+    s.storage_driver = opt<std::string>(vm, "storage-driver");
+    s.storage_from = "--storage-driver";
+  } else if (const char* env = std::getenv(storage::kEnvVar); env && *env) {
+    s.storage_driver = env;
+    s.storage_from = storage::kEnvVar;
+  }
+  if (!s.storage_driver.empty() && s.storage_driver != "auto" && !storage::parse(s.storage_driver))
+    throw Error(storage::bad_value(s.storage_from, s.storage_driver));
   s.pull = opt<std::string>(vm, "pull", "missing");
   if (s.pull != "missing" && s.pull != "always" && s.pull != "never")
     throw Error(str("invalid --pull '", s.pull, "' (expected missing, always or never)"));

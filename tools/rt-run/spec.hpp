@@ -35,6 +35,9 @@ struct Spec {
   std::vector<std::string> volumes;  // SRC:DST[:ro] with SRC absolute
   std::vector<std::string> tmpfs;    // DST[:OPTS]
   bool read_only = false;
+  // --storage-driver, else RT_STORAGE_DRIVER ("" or auto: rt-run chooses);
+  // storage_from names where it came from, for messages.
+  std::string storage_driver, storage_from;
 
   // Resources (passed to rt-cgroup as given, validated here).
   std::string memory, memory_swap, cpus, cpu_shares, cpuset_cpus, pids_limit, cgroup_parent;
