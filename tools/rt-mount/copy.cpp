@@ -108,8 +108,10 @@ class Copier {
     if (n <= 0) return;
     list.resize(static_cast<size_t>(n));
     for (size_t i = 0; i < list.size();) {
-      std::string key(list.c_str() + i);
-      i += key.size() + 1;
+      size_t end = list.find('\0', i);
+      if (end == std::string::npos) end = list.size();
+      std::string key = list.substr(i, end - i);
+      i = end + 1;
       if (key.empty() || overlay_xattr(key)) continue;
       ssize_t len = ::fgetxattr(s.get(), key.c_str(), nullptr, 0);
       if (len < 0) continue;
