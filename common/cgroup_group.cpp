@@ -428,10 +428,8 @@ void Group::join(pid_t pid, bool skip_v2) const {
   for (const auto& p : parts) {
     if (skip_v2 && p.h.v2) continue;
     bool fast = self_thread && !p.h.v2;
-    if (auto ec = fast ? write_cg(p.leaf + "/tasks", "0") : write_cg(p.leaf + "/cgroup.procs", who)) {
-      std::string why = ec.message();
-      throw Error(str("cannot move process ", who, " into ", p.leaf, ": ", why));
-    }
+    if (auto ec = fast ? write_cg(p.leaf + "/tasks", "0") : write_cg(p.leaf + "/cgroup.procs", who))
+      throw Error(str("cannot move process ", who, " into ", p.leaf), ec.value());
     log::step("moved ", who, " into ", p.leaf);
   }
   log::step("joined group ", name);

@@ -96,5 +96,13 @@ std::shared_ptr<const Tree> fake_tree(const std::string& dir);
 // cgroup.procs belong to the caller, as systemd's Delegate=yes makes them). nullopt when it may; else why not, in words
 // that end with what to change.
 std::optional<std::string> not_delegated(const Host& host);
+// Rootless, where not_delegated() is nullopt: may a limit of v2 controller
+// `controller` ("memory", "pids", "cpu", "cpuset") be set on a group below
+// the caller's cgroup? Only when that cgroup enables it for its children
+// (cgroup.subtree_control), which cgroup v2 allows only while no process
+// is in it: rt-run, which is, cannot enable one itself. nullopt when it
+// may; else why not (on a hybrid host the controllers bound to v1 never
+// are).
+std::optional<std::string> missing_controller(const Host& host, const std::string& controller);
 
 }  // namespace rt::cgroup

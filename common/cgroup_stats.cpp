@@ -3,6 +3,8 @@
 
 #include <unistd.h>
 
+#include <set>
+
 #include "cgroup_files.hpp"
 #include "error.hpp"
 #include "fs.hpp"
@@ -10,6 +12,49 @@
 #include "parse.hpp"
 
 namespace rt::cgroup {
+
+std::optional<uint64_t> proc_field(std::string_view text, std::string_view key) {
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t eol = text.find('\n', pos);
+    if (eol == std::string_view::npos) eol = text.size();
+    std::string_view line = text.substr(pos, eol - pos);
+    pos = eol + 1;
+    if (line.size() <= key.size() || line.substr(0, key.size()) != key || line[key.size()] != ':') continue;
+    auto w = words(line.substr(key.size() + 1));
+    if (w.empty() || (w.size() == 2 && w[1] != "kB") || w.size() > 2) return std::nullopt;
+    auto v = to_u64(w[0]);
+    return v && *v != kUnlimited ? v : std::nullopt;
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+// A v2 group without the memory or pids controller: memory as the sum of
+// its processes' proportional set sizes (smaps_rollup's Pss: a page that N
+// processes map counts 1/N for each, so none twice), pids as the sum of their
+// threads (what pids.current counts). Processes gone meanwhile count
+// nothing.
+void from_processes(const Group& g, const Part& p, bool memory, bool pids, Stats& s) {
+  std::set<pid_t> procs;
+  procs_into(*g.tree, p.dir, procs);
+  uint64_t pss = 0, threads = 0;
+  for (pid_t pid : procs) {
+    std::string proc = str("/proc/", pid, "/");
+    if (memory)
+      if (auto r = try_read_file(proc + "smaps_rollup"))
+        if (auto kib = proc_field(*r, "Pss")) pss += *kib * 1024;
+    if (pids)
+      if (auto st = try_read_file(proc + "status"))
+        if (auto n = proc_field(*st, "Threads")) threads += *n;
+  }
+  if (memory) s.memory_usage = pss;
+  if (pids) s.pids_current = threads;
+  s.from_processes = true;
+}
+
+}  // namespace
 
 Stats read_stats(const Group& g) {
   Stats s;
@@ -87,6 +132,10 @@ Stats read_stats(const Group& g) {
     s.pids_current = read_u64(p->dir + "/pids.current");
     s.pids_limit = read_u64(p->dir + "/pids.max");
   }
+  const Part* m = g.part_with("memory");
+  const Part* n = g.part_with("pids");
+  bool memory = !s.memory_usage && m && m->h.v2, pids = !s.pids_current && n && n->h.v2;
+  if ((memory || pids) && g.tree && g.tree->live()) from_processes(g, memory ? *m : *n, memory, pids, s);
   if (const Part* p = g.part_with("blkio")) {
     if (p->h.v2) {
       if (auto st = try_read_file(p->dir + "/io.stat")) {

@@ -210,33 +210,44 @@ IdMaps rootless_maps(std::string& note) {
   return m;
 }
 
+std::optional<std::string> userns_blocked(std::optional<std::string> (*sysctl)(const char* name)) {
+  // Debian's and Ubuntu's kernels before 6.x: one switch for unprivileged users.
+  if (sysctl("kernel.unprivileged_userns_clone") == "0")
+    return "unprivileged user namespaces are disabled on this host (kernel.unprivileged_userns_clone=0; as root: "
+           "sysctl -w kernel.unprivileged_userns_clone=1)";
+  if (sysctl("user.max_user_namespaces") == "0")
+    return "user namespaces are disabled on this host (user.max_user_namespaces=0; as root: sysctl -w "
+           "user.max_user_namespaces=15000)";
+  return std::nullopt;
+}
+
 std::optional<std::string> userns_blocked() {
-  auto sysctl = [](const char* name) -> std::optional<std::string> {
+  return userns_blocked([](const char* name) -> std::optional<std::string> {
     std::string path = "/proc/sys/" + std::string(name);
     for (char& c : path)
       if (c == '.') c = '/';
     auto v = try_read_file(path);
     while (v && !v->empty() && (v->back() == '\n' || v->back() == ' ')) v->pop_back();
     return v;
-  };
-  if (sysctl("user.max_user_namespaces") == "0")
-    return "user namespaces are disabled on this host (user.max_user_namespaces=0; as root: sysctl -w "
-           "user.max_user_namespaces=15000)";
-  if (sysctl("kernel.unprivileged_userns_clone") == "0")
-    return "unprivileged user namespaces are disabled on this host (kernel.unprivileged_userns_clone=0; as root: "
-           "sysctl -w kernel.unprivileged_userns_clone=1)";
-  return std::nullopt;
+  });
+}
+
+std::optional<std::string> apparmor_label_restricted(const std::string& label) {
+  // Ubuntu 23.10 on: a process that made a user namespace without a profile
+  // allowing it is moved to the profile "unprivileged_userns", which
+  // denies it every capability there.
+  if (label.find("unprivileged_userns") == std::string::npos) return std::nullopt;
+  return "AppArmor confines unprivileged user namespaces on this host "
+         "(kernel.apparmor_restrict_unprivileged_userns=1): "
+         "give the rt tools an AppArmor profile that allows userns, or as root: sysctl -w "
+         "kernel.apparmor_restrict_unprivileged_userns=0";
 }
 
 std::optional<std::string> apparmor_userns_restricted(pid_t pid) {
   std::string proc = pid > 0 ? str("/proc/", pid) : std::string("/proc/self");
   auto label = try_read_file(proc + "/attr/apparmor/current");
   if (!label) label = try_read_file(proc + "/attr/current");
-  if (!label || label->find("unprivileged_userns") == std::string::npos) return std::nullopt;
-  return "AppArmor confines unprivileged user namespaces on this host "
-         "(kernel.apparmor_restrict_unprivileged_userns=1): "
-         "give the rt tools an AppArmor profile that allows userns, or as root: sysctl -w "
-         "kernel.apparmor_restrict_unprivileged_userns=0";
+  return label ? apparmor_label_restricted(*label) : std::nullopt;
 }
 
 bool enter_rootless_userns() {

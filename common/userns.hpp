@@ -74,10 +74,16 @@ IdMaps rootless_maps(std::string& note);
 // user.max_user_namespaces, kernel.apparmor_restrict_unprivileged_userns),
 // each with its remedy; nullopt when none of them does.
 std::optional<std::string> userns_blocked();
+// The same from `sysctl`, which gives a sysctl's value by name
+// ("user.max_user_namespaces"), trailing blanks removed, or nullopt when
+// the kernel has no such sysctl.
+std::optional<std::string> userns_blocked(std::optional<std::string> (*sysctl)(const char* name));
 // In a new user namespace: the reason when AppArmor has confined this
 // process (or process `pid`) for having made it (Ubuntu's restriction: no
 // capabilities in it), with the remedy; nullopt otherwise.
 std::optional<std::string> apparmor_userns_restricted(pid_t pid = 0);
+// The same from a process's AppArmor label (/proc/PID/attr/current).
+std::optional<std::string> apparmor_label_restricted(const std::string& label);
 
 // Make the calling process, which must be single-threaded, root of a new
 // user namespace mapped as rootless_maps() says, so that it can give files

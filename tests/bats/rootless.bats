@@ -21,6 +21,7 @@ setup() { rootless_setup; }
 teardown() {
   [ -z "${HOST_SERVER:-}" ] || { kill "$HOST_SERVER" 2>/dev/null; wait "$HOST_SERVER" 2>/dev/null || true; }
   rootless_teardown
+  deleg_cleanup
 }
 
 @test "rootless rt-run from a directory: root inside, the user's subordinate ids for the rest, stores in the user's dirs" {
@@ -296,50 +297,142 @@ lo"
   assert_output --partial "rt-run: --memory needs a cgroup, and a rootless container gets none here: your cgroup /user is not delegated to uid $RL_UID (it belongs to uid 0; "
 }
 
-@test "rootless rt-run in a delegated v2 cgroup (made below a group of rt's on the host's v2 hierarchy): the container gets a group of its own there, with no device filter, removed after" {
-  local uni
-  uni=$(awk '$9 == "cgroup2" {print $5; exit}' /proc/self/mountinfo)
-  [ -n "$uni" ] || skip "no cgroup v2 hierarchy is mounted"
-  # a group of rt's (made by root, on the v2 hierarchy too: RT_CGROUP_UNIFIED
-  # on a hybrid host), and below it one delegated to the user as systemd's
-  # Delegate=yes does: the directory and its files the user's
+# A group of rt's on the host's v2 hierarchy (made by root; RT_CGROUP_UNIFIED
+# on a hybrid host), and DELEG below it, delegated to the user as systemd's
+# Delegate=yes does: the directory and its files the user's. UNI is where
+# the v2 hierarchy is mounted. deleg_cleanup (also run by teardown) waits
+# until nothing of the user's is in DELEG and removes both.
+make_delegated_cgroup() {
+  UNI=$(awk '$9 == "cgroup2" {print $5; exit}' /proc/self/mountinfo)
+  [ -n "$UNI" ] || skip "no cgroup v2 hierarchy is mounted"
   RT_CGROUP_UNIFIED=1 rt-cgroup --no-wait --name "rl$$" -- true
-  base=$(RT_CGROUP_UNIFIED=1 rt-cgroup --list --json | jq -r --arg n "rl$$" '.[] | select(.name == $n) | .dirs[]' | grep "^$uni/")
-  [ -d "$base" ]
-  deleg="$base/deleg"
-  mkdir "$deleg"
-  chown -R "$RL_UID:$RL_GID" "$deleg"
-  # rt-run's supervisor and rt-cgroup stay in the delegated group (outside
-  # the container's) until the container has ended and its group is gone
-  emptied() { [ -z "$(cat "$deleg/cgroup.procs")" ] && [ -z "$(ls -d "$deleg"/rt-* 2>/dev/null)" ]; }
-  cg_cleanup() {
-    wait_until 100 emptied || true
-    rmdir "$deleg" 2>/dev/null || true
-    RT_CGROUP_UNIFIED=1 rt-cgroup --remove "rl$$" || true
-  }
-  # rt-run starts in it: this shell moves itself there, then becomes the user
-  in_deleg() { sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' sh "$deleg" "$@"; }
-  run in_deleg setpriv --reuid "$RL_UID" --regid "$RL_GID" --clear-groups \
-    env -i PATH="$RT_BIN:/usr/bin:/bin" HOME="$RL/home" XDG_RUNTIME_DIR="$RL/run" \
-    rt-run -d --name cg --network none --rootfs "$RL/rootfs" -- sleep 60
-  [ "$status" -eq 0 ] || { cg_cleanup; false; }
+  DELEG_BASE=$(RT_CGROUP_UNIFIED=1 rt-cgroup --list --json | jq -r --arg n "rl$$" '.[] | select(.name == $n) | .dirs[]' | grep "^$UNI/")
+  [ -d "$DELEG_BASE" ]
+  DELEG="$DELEG_BASE/deleg"
+  mkdir "$DELEG"
+  chown -R "$RL_UID:$RL_GID" "$DELEG"
+}
+
+# rt-run's supervisor and rt-cgroup stay in the delegated group (outside
+# the container's) until the container has ended and its group is gone.
+deleg_emptied() { [ -z "$(cat "$DELEG/cgroup.procs")" ] && [ -z "$(ls -d "$DELEG"/rt-* 2>/dev/null)" ]; }
+
+deleg_cleanup() {
+  [ -n "${DELEG:-}" ] || return 0
+  wait_until 100 deleg_emptied || true
+  rmdir "$DELEG" 2>/dev/null || true
+  RT_CGROUP_UNIFIED=1 rt-cgroup --remove "rl$$" || true
+  DELEG=""
+}
+
+# The user's command, started in DELEG: this shell moves itself there,
+# then becomes the user.
+in_deleg() {
+  sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' sh "$DELEG" \
+    setpriv --reuid "$RL_UID" --regid "$RL_GID" --clear-groups \
+    env -i PATH="$RT_BIN:/usr/bin:/bin" HOME="$RL/home" XDG_RUNTIME_DIR="$RL/run" "$@"
+}
+
+@test "rootless rt-run in a delegated v2 cgroup (made below a group of rt's on the host's v2 hierarchy): the container gets a group of its own there, with no device filter, removed after" {
+  make_delegated_cgroup
+  run in_deleg rt-run -d --name cg --network none --rootfs "$RL/rootfs" -- sleep 60
+  assert_success
   id=$output
   pid=$(jq -r .pid "$RL/run/rt/containers/$id/state.json")
   cgline=$(grep '^0::' "/proc/$pid/cgroup")
   parent=$(cut -d' ' -f4 "/proc/$pid/stat")
   args=$(tr '\0' ' ' < "/proc/$(cut -d' ' -f4 "/proc/$parent/stat")/cmdline")
-  dirs=$(ls "$deleg")
+  dirs=$(ls "$DELEG")
+  # the record names the group on the v2 hierarchy alone (the v1 ones are root's)
+  [ "$(jq -r '.cgroup_paths | join(" ")' "$RL/run/rt/containers/$id/state.json")" = "0::${DELEG#"$UNI"}/rt-$id" ]
   as_user rt-repl rm -f cg
-  left=0
-  wait_until 100 emptied || left=1
-  cg_cleanup
+  wait_until 100 deleg_emptied
+  base=$DELEG_BASE
+  deleg_cleanup
   # the container's group is below the delegated one (rt-ID, its leaf), the
   # user's own; rt-cgroup heads the chain without --devices; all gone after
-  [[ "$cgline" == "0::${deleg#"$uni"}/rt-$id/"* ]]
+  [[ "$cgline" == "0::${DELEG_BASE#"$UNI"}/deleg/rt-$id/"* ]]
   [[ "$args" == *"/rt-cgroup --name $id -- "* ]]
   [[ "$dirs" == *"rt-$id"* ]]
-  [ "$left" = 0 ]
   [ ! -d "$base" ]
+  nothing_left
+}
+
+@test "rootless rt-repl stats of a container in a delegated v2 cgroup without memory and pids controllers: the memory and threads of the processes in its own group" {
+  make_delegated_cgroup
+  # on this hybrid host the v2 hierarchy has neither controller (both are v1's)
+  ! grep -qw -e memory -e pids "$DELEG/cgroup.controllers" || skip "the delegated group has a memory or pids controller: stats reads them"
+  run in_deleg rt-run -d --name st --network none --rootfs "$RL/rootfs" -- sh -c '
+    mkfifo /tmp/go; echo idle; read x < /tmp/go
+    exec awk "BEGIN { s = sprintf(\"%33554432s\", \"\"); print \"big\"; fflush(); system(\"sleep 1000\") }"'
+  assert_success
+  id=$output
+  group="$DELEG/rt-$id"
+  logged() { as_user rt-repl logs st | grep -qx "$1"; }
+  # the threads of the group, as the kernel lists them
+  tasks() { find "$group" -name cgroup.threads -exec cat {} + | wc -l; }
+  wait_until 100 logged idle
+  run --separate-stderr as_user rt-repl stats --no-stream --json st
+  assert_success
+  idle=$output
+  idle_tasks=$(tasks)
+  # exec from outside the delegated subtree (this test's cgroup is root's):
+  # cgroup v2 lets the user move nothing into the container's group from
+  # here, so the command runs in the caller's, and says so
+  run --separate-stderr as_user rt-repl exec st sh -c 'echo > /tmp/go; echo sent'
+  assert_success
+  assert_output "sent"
+  [[ "$stderr" == "rt-repl: warning: exec: the command runs in your own cgroup, not the container's (cannot move process "[0-9]*" into $group/payload: Permission denied: a user may move a process only within the cgroup subtree delegated to them, and rt-repl runs outside it; run it from there to join)" ]]
+  wait_until 100 logged big
+  run --separate-stderr as_user rt-repl stats --no-stream --json st
+  assert_success
+  big=$output
+  big_tasks=$(tasks)
+  run --separate-stderr as_user rt-repl stats --no-stream st
+  table=$output
+  as_user rt-repl rm -f st
+  deleg_cleanup
+  # pids: the group's tasks (sh; then awk and its sleep); memory: under
+  # 16 MiB idle, at least the 32 MiB string once awk holds it
+  jq -e --argjson n "$idle_tasks" '.[0] | .pids == $n and .pids >= 1 and .memory_usage > 0 and .memory_usage < 16777216 and .memory_limit == null and .no_cgroup == null' <<<"$idle"
+  jq -e --argjson n "$big_tasks" --argjson i "$idle_tasks" '.[0] | .pids == $n and .pids > $i and .memory_usage >= 33554432 and .memory_usage < 1073741824' <<<"$big"
+  [[ "$(printf '%s\n' "$table" | sed -n 2p)" =~ ^[0-9a-f]{12}\ +st\ +[0-9.]+%\ +[0-9.]+MiB\ /\ [0-9.]+GiB\ +[0-9.]+%\ +.*\ $big_tasks$ ]]
+  nothing_left
+}
+
+@test "rootless rt-run in a delegated v2 cgroup without the controller a limit needs: one line of rt-run's that says which and why, before anything is made" {
+  make_delegated_cgroup
+  ! grep -qw memory "$DELEG/cgroup.controllers" || skip "the delegated group has a memory controller"
+  local why have
+  for opt in "--memory 64m:memory" "--pids-limit 10:pids" "--cpus 1:cpu"; do
+    local flag=${opt%:*} controller=${opt#*:}
+    grep -qw "$controller" "$DELEG/cgroup.controllers" && continue
+    have=$(cat "$DELEG/cgroup.controllers")
+    why="your cgroup ${DELEG#"$UNI"} has no $controller controller (its cgroup.controllers: ${have:-none})"
+    [ "$(rt-repl info --json | jq -r .cgroup.mode)" != hybrid ] || ! [ -d "/sys/fs/cgroup/$controller" ] ||
+      why+=": this hybrid host binds $controller to cgroup v1, which delegates nothing"
+    # shellcheck disable=SC2086
+    run in_deleg rt-run --rm $flag --network none --rootfs "$RL/rootfs" -- true
+    assert_failure 125
+    assert_output "rt-run: ${flag% *} needs the $controller controller for the container's cgroup: $why (run as root, or without the limit)"
+  done
+  [ -z "$(ls -d "$DELEG"/rt-* 2>/dev/null)" ]
+  [ ! -e "$RL/run/rt/containers" ] || [ -z "$(ls "$RL/run/rt/containers")" ]
+  # the controller enabled for the groups below, but rt-run in the group
+  # itself (as in a Delegate=yes scope): named too (a fake tree: this
+  # host's v2 hierarchy has no such controller to enable)
+  cg="$RL/cg"
+  mkdir -p "$cg/user/.template"
+  echo "memory pids" > "$cg/cgroup.controllers"
+  echo "memory pids" > "$cg/user/cgroup.controllers"
+  echo "pids" > "$cg/user/cgroup.subtree_control"
+  : > "$cg/user/cgroup.procs"
+  echo "0::/user" > "$RL/self"
+  chown -R "$RL_UID:$RL_GID" "$cg/user"
+  run as_user env RT_CGROUP_FS="$cg" RT_CGROUP_SELF="$RL/self" rt-run --rm --memory 64m --rootfs "$RL/rootfs" -- true
+  assert_failure 125
+  assert_output "rt-run: --memory needs the memory controller for the container's cgroup: your cgroup /user has the memory controller but does not enable it for the groups below it (its cgroup.subtree_control: pids), and cgroup v2 lets it do so only while no process, rt-run included, is in it (run as root, or without the limit)"
+  deleg_cleanup
   nothing_left
 }
 
@@ -352,6 +445,17 @@ lo"
   assert_line "refused"
   [ "$(printf '%s\n' "$stderr" | grep -cv "Invalid argument")" -eq 1 ]
   [[ "$stderr" == *"rt-run: warn: no subordinate uids for $RL_USER in /etc/subuid: only root inside the container is mapped (to you): files of other owners show as nobody, and a container cannot become another user (as root: usermod --add-subuids 100000-165535 --add-subgids 100000-165535 $RL_USER)"* ]]
+}
+
+@test "rootless rt-run with subordinate uids but no gids: a single-id map for both and one line naming /etc/subgid" {
+  usermod --del-subgids "$RL_SUBGID-$((RL_SUBGID + 65535))" "$RL_USER"
+  run --separate-stderr as_user rt-run --rm --rootfs "$RL/rootfs" -- sh -c 'cat /proc/self/uid_map /proc/self/gid_map'
+  usermod --add-subgids "$RL_SUBGID-$((RL_SUBGID + 65535))" "$RL_USER"
+  assert_success
+  assert_output --regexp "^ +0 +$RL_UID +1
+ +0 +$RL_GID +1\$"
+  [ "$stderr" = "rt-run: warn: no subordinate gids for $RL_USER in /etc/subgid: only root inside the container is mapped (to you): files of other owners show as nobody, and a container cannot become another user (as root: usermod --add-subuids 100000-165535 --add-subgids 100000-165535 $RL_USER)" ]
+  nothing_left
 }
 
 @test "rootless rt-run without newuidmap: a single-id map and one line naming the package" {

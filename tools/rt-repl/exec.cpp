@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <iostream>
 #include <optional>
@@ -199,9 +200,18 @@ int cmd_exec(Env& env, const Parsed& p) {
       sigprocmask(SIG_SETMASK, &old, nullptr);
       try {
         if (group) group->join(0);
-      } catch (const std::exception& e) {
-        print_error(str(env.prefix, e.what()));
-        _exit(kExitToolFailure);
+      } catch (const Error& e) {
+        // Rootless: cgroup v2 lets a user move a process only within the
+        // subtree delegated to them, and rt-repl may run outside it (a
+        // terminal's session scope, the container's group in another scope).
+        bool outside = ::geteuid() != 0 && (e.err() == EACCES || e.err() == EPERM);
+        if (!outside) {
+          print_error(str(env.prefix, e.what()));
+          _exit(kExitToolFailure);
+        }
+        warn(str(env.prefix, "the command runs in your own cgroup, not the container's (", e.what(),
+                 ": a user may move a process only within the cgroup subtree delegated to them, and rt-repl runs "
+                 "outside it; run it from there to join)"));
       }
       if (detach) {
         // A session of its own, no stdio, and not our child: the middle

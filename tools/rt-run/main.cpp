@@ -14,6 +14,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <tuple>
 
 #include "cgroup.hpp"
 #include "chain.hpp"
@@ -65,13 +66,14 @@ std::vector<std::string> merge_env(const std::vector<std::vector<std::string>>& 
 // Where rt-cgroup will put the group, hierarchy by hierarchy
 // ("ID:CONTROLLERS:/path/rt-NAME"): below our own cgroup, or below
 // --cgroup-parent. Recorded so that gc and rm find it from anywhere.
-std::vector<std::string> cgroup_paths(const std::string& parent, const std::string& name) {
+// `v2_only`: a rootless container's, made on the v2 hierarchy alone.
+std::vector<std::string> cgroup_paths(const std::string& parent, const std::string& name, bool v2_only) {
   std::vector<std::string> out;
   auto text = try_read_file("/proc/self/cgroup");
   if (!text) return out;
   for (const auto& line : split(*text, '\n')) {
     auto f = split(line, ':');
-    if (f.size() < 3) continue;
+    if (f.size() < 3 || (v2_only && f[0] != "0")) continue;
     std::string base = parent.empty() ? line.substr(f[0].size() + f[1].size() + 2) : parent;
     if (base.empty() || base[0] != '/') base.insert(0, "/");
     out.push_back(str(f[0], ":", f[1], ":", cgroup::group_cg(base, name)));
@@ -209,8 +211,10 @@ void plan_rootless(const Spec& s, Plan& p) {
   for (const auto& m : maps.gid) p.gid_map.push_back(str(m.inner, ":", m.outer, ":", m.count));
 
   std::optional<std::string> no_cgroup;
+  std::optional<cgroup::Host> host;
   try {
-    no_cgroup = cgroup::not_delegated(cgroup::detect());
+    host = cgroup::detect();
+    no_cgroup = cgroup::not_delegated(*host);
   } catch (const Error& e) {
     no_cgroup = e.what();
   }
@@ -225,6 +229,19 @@ void plan_rootless(const Spec& s, Plan& p) {
     for (const auto& [opt, given] : limits)
       if (given) die(str(opt, " needs a cgroup, and a rootless container gets none here: ", *no_cgroup));
     log::step("rootless: no cgroup (", *no_cgroup, ")");
+  } else {
+    // A delegated group: the limits' controllers must be enabled below it.
+    // clang-format off
+    const std::tuple<const char*, bool, const char*> limits[] = {
+        {"--memory", !s.memory.empty(), "memory"}, {"--memory-swap", !s.memory_swap.empty(), "memory"},
+        {"--cpus", !s.cpus.empty(), "cpu"}, {"--cpu-shares", !s.cpu_shares.empty(), "cpu"},
+        {"--cpuset-cpus", !s.cpuset_cpus.empty(), "cpuset"},
+        {"--pids-limit", !s.pids_limit.empty() && s.pids_limit != "-1", "pids"}};
+    // clang-format on
+    for (const auto& [opt, given, controller] : limits)
+      if (given)
+        if (auto why = cgroup::missing_controller(*host, controller))
+          die(str(opt, " needs the ", controller, " controller for the container's cgroup: ", *why));
   }
   if (cni_network(s))
     die(str("--network ", s.network, " needs root (rt-net's bridges and firewall rules); without root use --network ",
@@ -385,7 +402,7 @@ int run_main(int argc, char** argv) {
     }
     if (p.cgroup) {
       c.cgroup = c.id;
-      c.cgroup_paths = cgroup_paths(s.cgroup_parent, c.id);
+      c.cgroup_paths = cgroup_paths(s.cgroup_parent, c.id, p.rootless);
     }
     c.auto_remove = s.auto_remove;
     c.detached = s.detach;
