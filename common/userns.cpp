@@ -318,6 +318,21 @@ void become_joined_root(const std::string& ns_path) {
   if (::setresuid(0, 0, 0) != 0) fail("uid");
 }
 
+bool self_mappable(const IdMaps& maps) {
+  if (::geteuid() == 0 || maps.empty()) return false;
+  uint32_t euid = ::geteuid(), egid = ::getegid();
+  return (maps.uid.empty() || only_own_id(maps.uid, euid)) && (maps.gid.empty() || only_own_id(maps.gid, egid));
+}
+
+void write_self_maps(const IdMaps& maps) {
+  if (!maps.gid.empty()) {
+    // Without CAP_SETGID outside, the kernel wants setgroups denied first.
+    write_map("/proc/self/setgroups", "deny", "cannot write /proc/self/setgroups");
+    write_map("/proc/self/gid_map", map_text(maps.gid), "cannot write /proc/self/gid_map");
+  }
+  if (!maps.uid.empty()) write_map("/proc/self/uid_map", map_text(maps.uid), "cannot write /proc/self/uid_map");
+}
+
 void MapWriter::start(const IdMaps& maps) {
   Pipe go = make_pipe(), err = make_pipe();
   pid_t target = ::getpid();

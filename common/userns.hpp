@@ -109,6 +109,16 @@ pid_t start_shadow_tool(const char* tool, pid_t pid, const std::vector<IdMap>& v
 // failed for `pid`.
 void wait_shadow_tool(const char* tool, pid_t tool_pid, pid_t pid);
 
+// Without privileges, maps of one's own uid and gid alone (--map-root-user;
+// rootless without subordinate ids) need no process outside the new
+// namespace: the process writes them itself once it is in it, as
+// unshare(1) -r and bwrap do (the kernel allows a single line mapping the
+// opener's own id). self_mappable() says whether `maps` are such (and the
+// caller not root); write_self_maps() writes them for the calling process,
+// after unshare(CLONE_NEWUSER). Throws rt::Error.
+bool self_mappable(const IdMaps& maps);
+void write_self_maps(const IdMaps& maps);
+
 class MapWriter {
  public:
   MapWriter() = default;

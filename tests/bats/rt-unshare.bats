@@ -376,6 +376,17 @@ children_of() {
   assert_line deny
 }
 
+@test "--user --map-root-user as nobody: the maps are written from inside the namespace, with no helper process forked" {
+  command -v strace >/dev/null || skip "strace is not installed (Debian package strace)"
+  # (no --pid: rt-unshare execs the program in place, so a fork or clone
+  # could only be a map writer's)
+  run --separate-stderr as_nobody strace -f -qq -e trace=clone,clone3,fork,vfork,execve -e signal=none \
+    rt-unshare --user --map-root-user --net -- /bin/true
+  assert_success
+  [[ "$stderr" == *'execve("/bin/true", ["/bin/true"]'*') = 0'* ]]
+  [[ ! "$stderr" =~ clone|fork ]]
+}
+
 @test "--user --map-root-user as nobody can make the other namespaces; without --user it cannot" {
   run as_nobody rt-unshare --user --map-root-user --net --uts --hostname rt-test-rootless -- sh -c 'hostname; ip -o link'
   assert_success

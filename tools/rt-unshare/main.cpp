@@ -247,8 +247,12 @@ int run(int argc, char** argv) {
   // 2. New namespaces. A user namespace's id maps are written by a helper
   //    process that stays outside it.
   if (flags) {
+    // Maps of the caller's own ids alone are written by this process once
+    // in the namespace (no helper to fork and wait for); any other by a
+    // helper that stays outside.
+    bool self_map = self_mappable(maps);
     MapWriter writer;
-    if (!maps.empty()) writer.start(maps);
+    if (!maps.empty() && !self_map) writer.start(maps);
     if (::unshare(flags) != 0) {
       int e = errno;
       std::string hint;
@@ -264,7 +268,8 @@ int run(int argc, char** argv) {
     if (flags & CLONE_NEWUSER)
       if (auto why = apparmor_userns_restricted()) die(*why);
     if (!maps.empty()) {
-      writer.finish();
+      if (self_map) write_self_maps(maps);
+      else writer.finish();
       become_mapped_root(maps);
       log::step("wrote uid/gid maps");
     }
