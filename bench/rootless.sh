@@ -4,7 +4,8 @@
 # rt-run (user namespace mapped through newuidmap/newgidmap, no network and
 # with a user-mode one where usable) next to bubblewrap with a user
 # namespace and rootless podman (where it runs here), in one hyperfine run,
-# as ratios to bwrap. Goal: rootless rt-run within 2x bwrap.
+# as ratios to bwrap, and rt-run with a single-id map (as bwrap's) beside
+# it. Goal: rootless rt-run within 2x bwrap.
 # Usage: bench/rootless.sh BUILD_DIR   (a release build; make bench does it)
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -50,8 +51,13 @@ as_user() {
   "$@"
 }
 
+# The single-id line is rt-run as bwrap maps: root inside to the user, no
+# subordinate ids (newuidmap and newgidmap out of PATH, as where uidmap is
+# not installed); the difference to the first line is what the two setuid
+# programs cost.
 set -- \
   -n "rt-run rootless (6 ns, overlay, --network none)" "$bin/rt-run --rm --network none --rootfs $rootfs /bin/true" \
+  -n "rt-run rootless, single-id map (no newuidmap)" "env PATH=/nonexistent $bin/rt-run --rm --network none --rootfs $rootfs /bin/true" \
   -n "bwrap --unshare-user (6 ns)" "bwrap --unshare-user --uid 0 --gid 0 --unshare-pid --unshare-ipc --unshare-uts --unshare-net --unshare-cgroup --bind $rootfs / --proc /proc --dev /dev /bin/true"
 why=$(as_user sh -c 'rt-run --rm --network pasta --rootfs "$1" /bin/true 2>&1 >/dev/null' sh "$rootfs") &&
   set -- "$@" -n "rt-run rootless (pasta)" "$bin/rt-run --rm --network pasta --rootfs $rootfs /bin/true" \
