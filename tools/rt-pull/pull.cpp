@@ -177,8 +177,7 @@ ConfigInfo parse_config(const std::string& body, const std::string& what) {
   c.os = j.value("os", "");
   c.arch = j.value("architecture", "");
   c.variant = j.value("variant", "");
-  if (j.contains("created") && j["created"].is_string())
-    c.created = parse_rfc3339(j["created"].get<std::string>());
+  if (j.contains("created") && j["created"].is_string()) c.created = parse_rfc3339(j["created"].get<std::string>());
   if (!j.contains("rootfs") || !j["rootfs"].is_object() || !j["rootfs"].contains("diff_ids") ||
       !j["rootfs"]["diff_ids"].is_array())
     throw Error(str(what, " has no rootfs.diff_ids"));
