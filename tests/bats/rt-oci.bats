@@ -200,6 +200,12 @@ lines_in() { [ "$(grep -c "$1" "$2" 2>/dev/null)" = "$3" ]; }
   assert_equal "$status" 125
   assert_output "rt-oci: config.json: invalid process.capabilities.bounding: unknown capability 'CAP_TEST' (names as in capabilities(7), e.g. NET_ADMIN or CAP_NET_ADMIN)"
   [ ! -e "$ROOTDIR/$ID" ]
+  # Likewise an rlimit the kernel has none of (process_rlimits_fail).
+  spec 'del(.process.capabilities) | .process.rlimits += [{"type": "RLIMIT_TEST", "soft": 1, "hard": 2}]'
+  run oci create --bundle "$B" "$ID"
+  assert_equal "$status" 125
+  assert_output --regexp "^rt-oci: config.json: invalid process.rlimits 'RLIMIT_TEST=1:2': unknown limit 'RLIMIT_TEST' \\(known: cpu, "
+  [ ! -e "$ROOTDIR/$ID" ]
 }
 
 @test "later runtime-spec settings rt cannot honour (ioPriority, scheduler, execCPUAffinity, timeOffsets, memoryPolicy, useHierarchy false) are one clear error each" {

@@ -121,8 +121,8 @@ int run(int argc, char** argv) {
     }
   }
 
-  std::vector<exec::Rlimit> limits;
-  for (const auto& r : opts<std::string>(vm, "rlimit")) limits.push_back(exec::parse_rlimit(r));
+  std::vector<Rlimit> limits;
+  for (const auto& r : opts<std::string>(vm, "rlimit")) limits.push_back(parse_rlimit(r));
 
   std::vector<int> env_fds;
   for (const auto& n : opts<std::string>(vm, "env-fd"))

@@ -12,6 +12,7 @@
 #include "caps.hpp"
 #include "fd.hpp"
 #include "passwd.hpp"
+#include "rlimit.hpp"
 
 namespace rt::exec {
 
@@ -46,13 +47,7 @@ class Environment {
 Environment build_env(const EnvSpec& spec);
 
 // ---- resource limits
-struct Rlimit {
-  int resource;
-  std::string name;
-  rlimit value;
-};
-// "nofile=1024:4096", "core=0", "stack=unlimited". Throws rt::Error.
-Rlimit parse_rlimit(const std::string& spec);
+// Rlimit and parse_rlimit: common/rlimit.hpp (rt-oci checks the config's).
 void apply_rlimit(const Rlimit& r);
 
 // ---- user, groups, capabilities

@@ -16,6 +16,7 @@
 #include "fs.hpp"
 #include "parse.hpp"
 #include "process.hpp"
+#include "rlimit.hpp"
 
 namespace rt::oci {
 namespace {
@@ -283,6 +284,19 @@ Bundle load_bundle(const std::string& bundle_dir) {
   // Later runtime-spec (1.1, 1.2) settings of the process: none is ignored.
   for (const char* k : {"ioPriority", "scheduler", "execCPUAffinity"})
     if (non_empty(member(*proc, k))) refuse(str("process.", k), "not supported by rt-exec");
+  // Each rlimit as rt-exec --rlimit will take it: an unknown type is an
+  // error here, before anything is made (runtime-spec: MUST error).
+  if (const json* rl = member(*proc, "rlimits"); rl && rl->is_array())
+    for (const auto& r : *rl) {
+      std::string spec = str(as_string(r.value("type", json()), "process.rlimits.type"), "=",
+                             as_int(r.value("soft", json()), "process.rlimits.soft"), ":",
+                             as_int(r.value("hard", json()), "process.rlimits.hard"));
+      try {
+        parse_rlimit(spec, "process.rlimits");
+      } catch (const Error& e) {
+        throw Error(str("config.json: ", e.what()));
+      }
+    }
   if (const json* caps = member(*proc, "capabilities")) {
     // A name the kernel has no capability for is an error (runtime-spec),
     // here rather than from rt-exec once the container is half made.
