@@ -15,16 +15,6 @@ bool is_user_mode(const std::string& network) { return network == kPasta || netw
 
 const char* package_of(const std::string& tool) { return tool == kPasta ? "passt" : "slirp4netns"; }
 
-std::string find_tool(const std::string& tool) {
-  const char* path = std::getenv("PATH");
-  for (const auto& dir : split(path && *path ? path : "/usr/local/bin:/usr/bin:/bin", ':')) {
-    if (dir.empty()) continue;
-    std::string f = dir + "/" + tool;
-    if (::access(f.c_str(), X_OK) == 0) return f;
-  }
-  return "";
-}
-
 namespace {
 
 // A default route in the host's IPv4 or IPv6 table.
@@ -65,7 +55,7 @@ std::optional<std::string> host_address(const std::string& tool) {
 }
 
 std::optional<std::string> unusable(const std::string& tool) {
-  if (find_tool(tool).empty()) return str(tool, " is not installed (Debian package ", package_of(tool), ")");
+  if (find_on_path(tool).empty()) return str(tool, " is not installed (Debian package ", package_of(tool), ")");
   // The helper makes a tap device in the container's namespace.
   if (::access("/dev/net/tun", R_OK | W_OK) != 0) {
     int e = errno;

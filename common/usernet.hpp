@@ -17,8 +17,6 @@ inline constexpr const char* kSlirp = "slirp4netns";
 bool is_user_mode(const std::string& network);
 // The Debian package a helper comes from.
 const char* package_of(const std::string& tool);
-// The helper's path (a PATH lookup), "" when it is not installed.
-std::string find_tool(const std::string& tool);
 // Why `tool` cannot work here (not installed; /dev/net/tun missing or not
 // readable and writable by the caller), naming the remedy; nullopt when it
 // can.

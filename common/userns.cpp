@@ -149,14 +149,6 @@ std::vector<SubIdRange> subid_ranges(const std::string& text, const std::string&
 
 namespace {
 
-// Is PROG an executable in one of PATH's directories?
-bool on_path(const char* prog) {
-  const char* path = std::getenv("PATH");
-  for (const auto& dir : split(path && *path ? path : "/usr/bin:/bin", ':'))
-    if (!dir.empty() && ::access(str(dir, "/", prog).c_str(), X_OK) == 0) return true;
-  return false;
-}
-
 // 0 -> own id, then the granted ranges from 1 on, one after the other.
 std::vector<IdMap> ranged_map(uint32_t own, const std::vector<SubIdRange>& ranges) {
   std::vector<IdMap> v{{0, own, 1}};
@@ -199,7 +191,7 @@ IdMaps rootless_maps(std::string& note) {
                "100000-165535 --add-subgids 100000-165535 ", user.empty() ? std::to_string(uid) : user, ")");
     return single;
   }
-  if (!on_path("newuidmap") || !on_path("newgidmap")) {
+  if (find_on_path("newuidmap").empty() || find_on_path("newgidmap").empty()) {
     note = str("newuidmap and newgidmap are not installed: ", limits, " (install the uidmap package)");
     return single;
   }

@@ -67,7 +67,7 @@ json helper_record(const std::string& tool, pid_t pid) {
 // pasta: forks to the background once the namespace is configured; its
 // parent's exit status says whether that worked.
 json pasta_up(const UserModeUp& u) {
-  std::vector<std::string> argv{usernet::find_tool(usernet::kPasta), "--config-net", "--quiet", "--ns-ifname",
+  std::vector<std::string> argv{find_on_path(usernet::kPasta), "--config-net", "--quiet", "--ns-ifname",
                                 u.ifname};
   std::string tcp, udp;
   for (const auto& m : u.ports) {
@@ -136,7 +136,7 @@ json slirp_up(const UserModeUp& u) {
   UniqueFd dirfd(::open(u.dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!dirfd) throw_errno(str("cannot open ", u.dir));
   ::unlinkat(dirfd.get(), sock.c_str(), 0);
-  std::vector<std::string> argv{usernet::find_tool(usernet::kSlirp),
+  std::vector<std::string> argv{find_on_path(usernet::kSlirp),
                                 "--configure",
                                 "--mtu=65520",
                                 "--ready-fd=3",
