@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cerrno>
 #include <cstring>
 #include <set>
@@ -433,6 +434,39 @@ void Group::join(pid_t pid, bool skip_v2) const {
     log::step("moved ", who, " into ", p.leaf);
   }
   log::step("joined group ", name);
+}
+
+Group::JoinPlan Group::join_plan(bool skip_v2) const {
+  // As join(0): a new child is a single thread, so on v1 it writes "0" to
+  // tasks (no threadgroup lock, see join).
+  JoinPlan plan;
+  for (const auto& p : parts) {
+    if (skip_v2 && p.h.v2) continue;
+    bool fast = tree->live() && !p.h.v2;
+    plan.writes.push_back({p.leaf + (fast ? "/tasks" : "/cgroup.procs"), p.leaf, fast});
+  }
+  return plan;
+}
+
+const Group::JoinPlan::Write* Group::JoinPlan::run() const noexcept {
+  char pid[16];
+  auto [end, ec] = std::to_chars(pid, pid + sizeof pid, ::getpid());
+  for (const auto& w : writes) {
+    int fd = ::open(w.file.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
+    if (fd < 0) return &w;
+    const char* data = w.self_zero ? "0" : pid;
+    size_t len = w.self_zero ? 1 : static_cast<size_t>(end - pid);
+    ssize_t n;
+    do n = ::write(fd, data, len);
+    while (n < 0 && errno == EINTR);
+    int e = n < 0 ? errno : EIO;
+    ::close(fd);
+    if (n != static_cast<ssize_t>(len)) {
+      errno = e;
+      return &w;
+    }
+  }
+  return nullptr;
 }
 
 void Group::set_devices(const std::vector<DeviceRule>& rules) const {

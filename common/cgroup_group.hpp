@@ -78,6 +78,21 @@ class Group {
   // Move process `pid` (0: the caller) into the group on every hierarchy
   // (but the v2 one when `skip_v2`).
   void join(pid_t pid = 0, bool skip_v2 = false) const;
+  // join(0, skip_v2) for a new single-threaded child that joins itself in a
+  // vfork_child body: the files to write, made here before it starts, so
+  // that the child only makes system calls (JoinPlan::run).
+  struct JoinPlan {
+    struct Write {
+      std::string file;  // LEAF/tasks (the v1 "0" shortcut, see join) or LEAF/cgroup.procs
+      std::string leaf;
+      bool self_zero;  // write "0" (the caller's thread), else the caller's pid
+    };
+    std::vector<Write> writes;
+    // In the child: the writes, in order. nullptr, or the write that
+    // failed (errno set). Allocates nothing.
+    const Write* run() const noexcept;
+  };
+  JoinPlan join_plan(bool skip_v2) const;
   // Change the limits of the existing group: only those `limits` gives
   // (--memory alone keeps the v1 memory+swap limit, raised to the new
   // memory limit when it is lower). Throws rt::Error naming the first that

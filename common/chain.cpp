@@ -16,6 +16,7 @@
 #include "log.hpp"
 #include "parse.hpp"
 #include "paths.hpp"
+#include "process.hpp"
 
 #ifndef RT_VERSION
 #define RT_VERSION "0.0.0"
@@ -203,18 +204,28 @@ ChainTool open_chain_tool(const char* prog) {
   return {read_only_exe(fd.get(), path), dir_id(d)};
 }
 
-void exec_chain_tool(const ChainTool& tool, char* const* argv) {
-  // The environment, with the directory's identity for the next link.
+std::vector<std::string> chain_tool_env(const ChainTool& tool) {
   std::vector<std::string> env;
   for (char** e = environ; *e; ++e)
     if (!starts_with(*e, str(kChainDirVar, "="))) env.emplace_back(*e);
   env.push_back(str(kChainDirVar, "=", tool.dir_id));
+  return env;
+}
+
+void exec_chain_tool(const ChainTool& tool, char* const* argv) {
+  std::vector<std::string> env = chain_tool_env(tool);
   std::vector<char*> envp;
   for (auto& e : env) envp.push_back(e.data());
   envp.push_back(nullptr);
   ::execveat(tool.fd.get(), "", argv, envp.data(), AT_EMPTY_PATH);
   int e = errno;
   die_sys(e, str("cannot execute ", argv[0]), e == ENOENT ? kExitNotFound : kExitCannotExec);
+}
+
+void vfork_exec_chain_tool(const ChainTool& tool, char* const* argv, char* const* envp) noexcept {
+  ::execveat(tool.fd.get(), "", argv, envp, AT_EMPTY_PATH);
+  int e = errno;
+  vfork_die(e, e == ENOENT ? kExitNotFound : kExitCannotExec, {"cannot execute ", argv[0]});
 }
 
 std::vector<std::string> rest_of(int argc, char** argv, int from) {

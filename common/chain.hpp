@@ -68,6 +68,11 @@ struct ChainTool {
 };
 ChainTool open_chain_tool(const char* prog);
 [[noreturn]] void exec_chain_tool(const ChainTool& tool, char* const* argv);
+// exec_chain_tool in two steps, for a vfork_child body (see process.hpp):
+// the environment it passes (ours, with the directory's identity for the
+// next link) made before, the exec in the child.
+std::vector<std::string> chain_tool_env(const ChainTool& tool);
+[[noreturn]] void vfork_exec_chain_tool(const ChainTool& tool, char* const* argv, char* const* envp) noexcept;
 
 // argv[from..argc) as strings.
 std::vector<std::string> rest_of(int argc, char** argv, int from);

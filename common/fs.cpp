@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -99,22 +100,21 @@ void write_file_atomic(const std::string& path, std::string_view data, mode_t mo
   if (d) ::fsync(d.get());
 }
 
-void write_pid_file(const std::string& path, pid_t pid) {
-  std::string text = std::to_string(pid) + "\n";
+PendingPidFile::PendingPidFile(const std::string& path) : path_(path) {
   auto slash = path.rfind('/');
   std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
-  std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
-  if (name.empty() || name == "." || name == "..") throw Error(str("invalid pid file '", path, "': not a file name"));
+  name_ = slash == std::string::npos ? path : path.substr(slash + 1);
+  if (name_.empty() || name_ == "." || name_ == "..") throw Error(str("invalid pid file '", path, "': not a file name"));
   auto refuse = [&](const std::string& why) { throw Error(str("refusing to write the pid file ", path, ": ", why)); };
 
-  UniqueFd d(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  dir_ = UniqueFd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   struct stat st {};
-  if (!d || ::fstat(d.get(), &st) != 0) throw_errno(str("cannot open the directory of the pid file ", path));
+  if (!dir_ || ::fstat(dir_.get(), &st) != 0) throw_errno(str("cannot open the directory of the pid file ", path));
   if (st.st_uid != 0 && st.st_uid != ::geteuid()) refuse(str("its directory ", dir, " belongs to uid ", st.st_uid));
   if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX))
     refuse(str("its directory ", dir, " is writable by others and not sticky"));
 
-  if (::fstatat(d.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+  if (::fstatat(dir_.get(), name_.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
     if (S_ISLNK(st.st_mode)) refuse("it is a symbolic link");
     if (S_ISDIR(st.st_mode)) refuse("it is a directory");
   } else if (errno != ENOENT) {
@@ -122,22 +122,36 @@ void write_pid_file(const std::string& path, pid_t pid) {
   }
 
   // A new file under a name nobody can have planted, renamed over the old.
-  std::string tmp;
-  UniqueFd f;
-  for (int attempt = 0; !f; ++attempt) {
+  for (int attempt = 0; !file_; ++attempt) {
     uint32_t r = 0;
     if (::getrandom(&r, sizeof r, 0) != sizeof r) r = static_cast<uint32_t>(attempt);
-    tmp = str(".", name, ".", ::getpid(), ".", r, ".tmp");
-    f = UniqueFd(::openat(d.get(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
-    if (!f && (errno != EEXIST || attempt >= 16)) throw_errno(str("cannot create a pid file in ", dir));
+    tmp_ = str(".", name_, ".", ::getpid(), ".", r, ".tmp");
+    file_ = UniqueFd(::openat(dir_.get(), tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+    if (!file_ && (errno != EEXIST || attempt >= 16)) throw_errno(str("cannot create a pid file in ", dir));
   }
-  bool ok = ::write(f.get(), text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  int e = errno;
-  ok = ::close(f.release()) == 0 && ok;
-  if (ok && ::renameat(d.get(), tmp.c_str(), d.get(), name.c_str()) == 0) return;
-  e = ok ? errno : e;
-  ::unlinkat(d.get(), tmp.c_str(), 0);
-  throw_errno(str("cannot write the pid file ", path), e);
+}
+
+const char* PendingPidFile::commit(pid_t pid) const noexcept {
+  char text[24];
+  auto [end, ec] = std::to_chars(text, text + sizeof text - 1, pid);
+  *end++ = '\n';
+  auto len = static_cast<size_t>(end - text);
+  if (::pwrite(file_.get(), text, len, 0) != static_cast<ssize_t>(len)) {
+    if (errno == 0) errno = EIO;
+    return "cannot write the pid file ";
+  }
+  if (::renameat(dir_.get(), tmp_.c_str(), dir_.get(), name_.c_str()) != 0) return "cannot write the pid file ";
+  return nullptr;
+}
+
+PendingPidFile::~PendingPidFile() {
+  // ENOENT once renamed: nothing of anyone else's has that exclusive name.
+  if (dir_ && !tmp_.empty()) ::unlinkat(dir_.get(), tmp_.c_str(), 0);
+}
+
+void write_pid_file(const std::string& path, pid_t pid) {
+  PendingPidFile f(path);
+  if (f.commit(pid)) throw_errno(str("cannot write the pid file ", path));
 }
 
 void mkdir_p(const std::string& path, mode_t mode) {

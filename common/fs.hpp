@@ -31,6 +31,25 @@ void write_file_atomic(const std::string& path, std::string_view data, mode_t mo
 // temporary name, then rename(2) in that same directory, opened once).
 // Throws rt::Error.
 void write_pid_file(const std::string& path, pid_t pid);
+// write_pid_file in two steps, for a pid that only a vfork_child knows (see
+// process.hpp): the checks and the exclusive temporary file here (throws
+// rt::Error as write_pid_file), the write and the rename in commit().
+class PendingPidFile {
+ public:
+  explicit PendingPidFile(const std::string& path);
+  // Write `pid` and rename the file into place: system calls only, no
+  // allocation. nullptr, or what failed (errno set).
+  const char* commit(pid_t pid) const noexcept;
+  // The temporary file is removed when commit() did not rename it.
+  ~PendingPidFile();
+  PendingPidFile(const PendingPidFile&) = delete;
+  PendingPidFile& operator=(const PendingPidFile&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_, name_, tmp_;
+  UniqueFd dir_, file_;
+};
 // mkdir -p. Throws on failure other than EEXIST-as-directory.
 void mkdir_p(const std::string& path, mode_t mode = 0755);
 bool path_exists(const std::string& path);

@@ -11,6 +11,7 @@
 #include <string>
 #include <thread>
 
+#include "dir.hpp"
 #include "error.hpp"
 
 using namespace rt;
@@ -120,4 +121,22 @@ TEST_CASE("write_all: more than a pipe holds at once reaches the reader whole; a
   reader.join();
   CHECK(got == data);
   CHECK_THROWS_WITH_AS(write_all(-1, "x", "nothing"), "cannot write nothing: Bad file descriptor", Error);
+}
+
+TEST_CASE("PendingPidFile: the pid written and renamed into place on commit, the temporary file gone without") {
+  std::string d = temp_dir();
+  {
+    PendingPidFile f(d + "/pid");
+    CHECK(dir_names(d).size() == 1);  // the temporary file, under a name of its own
+    CHECK(!path_exists(d + "/pid"));
+    CHECK(f.commit(1234) == nullptr);
+  }
+  CHECK(read_file(d + "/pid") == "1234\n");
+  CHECK(dir_names(d).size() == 1);
+  { PendingPidFile f(d + "/other"); }  // never committed: nothing left
+  CHECK(dir_names(d).size() == 1);
+  write_pid_file(d + "/pid", 56);
+  CHECK(read_file(d + "/pid") == "56\n");
+  CHECK_THROWS_AS(PendingPidFile(d + "/"), Error);
+  remove_tree(d);
 }

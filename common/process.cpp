@@ -120,6 +120,41 @@ pid_t clone_vm(int (*fn)(void*), void* arg, int cgroup_fd, pid_t* child_pid) {
 
 }  // namespace detail
 
+void vfork_die(int err, int status, std::initializer_list<std::string_view> parts) noexcept {
+  char line[1024];
+  size_t n = 0;
+  auto add = [&](std::string_view s) {
+    for (char c : s)
+      if (n < sizeof line - 1) line[n++] = c == '\n' ? ' ' : c;
+  };
+  add(tool_name());
+  add(": ");
+  for (auto p : parts) add(p);
+  if (err) {
+    add(": ");
+    const char* desc = ::strerrordesc_np(err);  // a constant string: no buffer, no locale
+    add(desc ? desc : "unknown error");
+  }
+  line[n++] = '\n';
+  ssize_t w = ::write(STDERR_FILENO, line, n);
+  (void)w;
+  ::_exit(status);
+}
+
+void vfork_exec(char* const* argv) noexcept {
+  ::execvp(argv[0], argv);  // glibc's PATH search uses the stack, not malloc
+  int e = errno;
+  vfork_die(e, e == ENOENT ? kExitNotFound : kExitCannotExec, {"cannot execute ", argv[0]});
+}
+
+bool vfork_wait_go(int fd) noexcept {
+  char c;
+  ssize_t n;
+  do n = ::read(fd, &c, 1);
+  while (n < 0 && errno == EINTR);
+  return n == 1;
+}
+
 pid_t spawn(const std::vector<std::string>& argv, const SpawnOptions& o) {
   if (argv.empty()) throw Error("cannot execute an empty command");
   std::vector<char*> args;

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <exception>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -49,17 +50,35 @@ namespace detail {
 pid_t clone_vm(int (*fn)(void*), void* arg, int cgroup_fd, pid_t* child_pid);
 }
 
-// Run `body` as run_child does, in a child that shares this process's
-// memory, on a stack of its own, until it execs or exits (clone with
-// CLONE_VM | CLONE_VFORK, as posix_spawn does): the caller is suspended
-// meanwhile. For a child that sets a few things up and execs the next link:
-// fork copies the page tables and then every page either side writes
-// (measured 1.6-2.2 ms more per fork and exec than this on a VM, where
-// page-table updates are hypercalls). The body may read the caller's
-// objects and close fds by number, but must leave its objects as they are
-// (no UniqueFd::reset, no change to a container the caller uses after):
-// they are the caller's memory. Only for a single-threaded caller with no
-// signal handlers installed (one would run on the caller's memory).
+// Run `body` in a child that shares this process's memory, on a stack of
+// its own, until it execs or exits (clone with CLONE_VM | CLONE_VFORK, as
+// posix_spawn does): the caller is suspended meanwhile. For a child that
+// sets a few things up and execs the next link: fork copies the page
+// tables and then every page either side writes (measured 1.6-2.2 ms more
+// per fork and exec than this on a VM, where page-table updates are
+// hypercalls). The child _exits with what `body` returns (a body that
+// execs does not return).
+//
+// The rule for a body (it runs on the caller's memory, with the caller's
+// thread pointer, while the caller is stopped anywhere in its code):
+//  - system calls and reads of the caller's objects only: no allocation
+//    (malloc's state is the caller's), no locks, no stdio, no logging
+//    (log::step keeps its clock in the caller's memory), no setenv;
+//  - no exceptions: the body is noexcept (checked at compile time); a
+//    failure is vfork_die(), one line written with write(2), then _exit;
+//  - no change to the caller's objects (but a flag the caller set aside
+//    for the child to report through, as "got as far as its exec"): close
+//    fds by number, never UniqueFd::reset (the fds are the child's own
+//    copies, the objects are not); errno is shared too (the caller's value
+//    after the call is the child's last one);
+//  - a stack of 256 KiB with a guard page below: no large arrays;
+//  - the caller is single-threaded and has no signal handler installed (one
+//    would run in the child, on the caller's memory): rt's chain tools
+//    install none (they block signals and read them with sigwaitinfo or a
+//    signalfd).
+// Whatever needs memory (argv, an environment, paths, messages) is made by
+// the caller before, and what the caller logs about the child it logs once
+// this returns: the child has exec'd or exited by then.
 // `cgroup_fd` >= 0: an O_PATH fd of a v2 cgroup the child starts in
 // (clone3 CLONE_INTO_CGROUP; x86-64 only, else -1 with ENOSYS: fall back
 // to moving the child). `child_pid`: set to the child's pid as the caller
@@ -69,8 +88,21 @@ pid_t clone_vm(int (*fn)(void*), void* arg, int cgroup_fd, pid_t* child_pid);
 // child's pid, or -1 with errno.
 template <typename Body> pid_t vfork_child(Body&& body, int cgroup_fd = -1, pid_t* child_pid = nullptr) {
   using B = std::remove_reference_t<Body>;
-  return detail::clone_vm([](void* b) -> int { run_child(*static_cast<B*>(b)); }, &body, cgroup_fd, child_pid);
+  static_assert(std::is_nothrow_invocable_r_v<int, B&>, "a vfork_child body is noexcept and returns int");
+  return detail::clone_vm([](void* b) -> int { return (*static_cast<B*>(b))(); }, &body, cgroup_fd, child_pid);
 }
+
+// In a vfork_child body: write "rt-TOOL: PARTS...: strerror(err)" (no
+// ": strerror" when err is 0) with one write(2) from a buffer on the stack,
+// and _exit(status). Allocates nothing.
+[[noreturn]] void vfork_die(int err, int status, std::initializer_list<std::string_view> parts) noexcept;
+// In a vfork_child body: execvp(argv[0], argv), or vfork_die "cannot
+// execute ARGV0: why" with 127 (not found) or 126, as exec_program.
+[[noreturn]] void vfork_exec(char* const* argv) noexcept;
+// In a vfork_child body: the one-byte go-ahead (wait_go) without
+// exceptions: true when it came, false when the other end was closed
+// first or the read failed.
+bool vfork_wait_go(int fd) noexcept;
 
 // ---- Running a program ----
 

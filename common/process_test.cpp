@@ -2,7 +2,9 @@
 // signal-forwarding wait reaping the orphans a subreaper is handed.
 #include "process.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <unistd.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 
@@ -10,6 +12,7 @@
 
 #include <cerrno>
 #include <optional>
+#include <string>
 
 using namespace rt;
 
@@ -51,7 +54,7 @@ TEST_CASE("vfork_child: the child runs in the caller's memory until it exits, wi
   int seen = 0;
   pid_t own = 0, told = 0;
   pid_t child = vfork_child(
-      [&]() -> int {
+      [&]() noexcept -> int {
         seen = 42;  // the caller's variable: fork would change a copy
         own = ::getpid();
         return 7;
@@ -63,13 +66,34 @@ TEST_CASE("vfork_child: the child runs in the caller's memory until it exits, wi
   CHECK(told == child);
   CHECK(exit_code_from_wait(wait_child(child)) == 7);
 
-  // An exception ends the child with its status, never unwinding into ours.
-  child = vfork_child([&]() -> int { throw Error("an error in a child (this line is expected)", 0, 99); });
+  // A failure is one line on stderr and the status, written with write(2)
+  // from the child's stack.
+  Pipe err = make_pipe();
+  child = vfork_child([&]() noexcept -> int {
+    ::dup2(err.write.get(), STDERR_FILENO);
+    vfork_die(ENOENT, 99, {"cannot open ", std::string_view("a\nb"), " here"});
+  });
   REQUIRE(child > 0);
   CHECK(exit_code_from_wait(wait_child(child)) == 99);
+  err.write.reset();
+  char buf[256];
+  ssize_t n = ::read(err.read.get(), buf, sizeof buf);
+  REQUIRE(n > 0);
+  CHECK(std::string(buf, static_cast<size_t>(n)) ==
+        std::string(tool_name()) + ": cannot open a b here: No such file or directory\n");
+
+  // vfork_exec: 127 for a program that is not there.
+  child = vfork_child([&]() noexcept -> int {
+    char name[] = "rt-no-such-program", *argv[] = {name, nullptr};
+    int null = ::open("/dev/null", O_WRONLY);
+    ::dup2(null, STDERR_FILENO);
+    vfork_exec(argv);
+  });
+  REQUIRE(child > 0);
+  CHECK(exit_code_from_wait(wait_child(child)) == 127);
 
   // A child that execs: the caller runs again once it has.
-  child = vfork_child([&]() -> int {
+  child = vfork_child([&]() noexcept -> int {
     char sh[] = "sh", c[] = "-c", cmd[] = "exit 3";
     char* argv[] = {sh, c, cmd, nullptr};
     ::execvp("sh", argv);

@@ -66,14 +66,20 @@ void send_fd(int sock, int fd, const std::string& text) {
   if (n < 0) throw_errno("cannot send the terminal on the console socket");
 }
 
-void attach_to_pty(const std::string& slave) {
-  if (::setsid() < 0) throw_errno("cannot start a session for the terminal");
-  UniqueFd t(::open(slave.c_str(), O_RDWR));
-  if (!t) throw_errno(str("cannot open ", slave));
-  if (::ioctl(t.get(), TIOCSCTTY, 0) != 0) throw_errno("cannot set the controlling terminal");
+const char* try_attach_to_pty(const char* slave) noexcept {
+  if (::setsid() < 0) return "cannot start a session for the terminal";
+  int t = ::open(slave, O_RDWR);
+  if (t < 0) return kCannotOpenPty;
+  if (::ioctl(t, TIOCSCTTY, 0) != 0) return "cannot set the controlling terminal";
   for (int i = 0; i < 3; ++i)
-    if (::dup2(t.get(), i) < 0) throw_errno("cannot attach the terminal");
-  if (t.get() <= 2) (void)t.release();  // it is one of the three now
+    if (::dup2(t, i) < 0) return "cannot attach the terminal";
+  if (t > 2) ::close(t);  // else it is one of the three now
+  return nullptr;
+}
+
+void attach_to_pty(const std::string& slave) {
+  if (const char* what = try_attach_to_pty(slave.c_str()))
+    throw_errno(what == kCannotOpenPty ? str(what, slave) : std::string(what));
 }
 
 RawTerminal::RawTerminal(int fd) {

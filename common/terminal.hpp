@@ -32,6 +32,11 @@ void send_fd(int sock, int fd, const std::string& text);
 // `slave` its controlling terminal and stdin/stdout/stderr. Throws
 // rt::Error.
 void attach_to_pty(const std::string& slave);
+// The same for a vfork_child body (no exceptions, no allocation): nullptr,
+// or what failed with errno set ("cannot open " wants the slave's path
+// after it).
+const char* try_attach_to_pty(const char* slave) noexcept;
+inline constexpr const char* kCannotOpenPty = "cannot open ";
 
 // The terminal on `fd` in raw mode for the lifetime of this object (no-op
 // when fd is not a terminal); restored on destruction.

@@ -297,17 +297,22 @@ void drop_groups_before_join() {
   if (::geteuid() == 0 && ::setgroups(0, nullptr) != 0) throw_errno("cannot drop the supplementary groups");
 }
 
-void become_joined_root(const std::string& ns_path) {
-  auto fail = [&](const char* id) {
-    int e = errno;
-    throw Error(str("cannot become ", id, " 0 of the user namespace ", ns_path,
-                    e == EINVAL ? str(": ", id, " 0 has no mapping there") : ""),
-                e == EINVAL ? 0 : e);
-  };
-  if (::setresgid(0, 0, 0) != 0) fail("gid");
+const char* try_become_joined_root() noexcept {
+  if (::setresgid(0, 0, 0) != 0) return "gid";
   // Allowed where the namespace's setgroups is not "deny".
-  if (::setgroups(0, nullptr) != 0 && errno != EPERM) throw_errno("cannot drop the supplementary groups");
-  if (::setresuid(0, 0, 0) != 0) fail("uid");
+  if (::setgroups(0, nullptr) != 0 && errno != EPERM) return "groups";
+  if (::setresuid(0, 0, 0) != 0) return "uid";
+  return nullptr;
+}
+
+void become_joined_root(const std::string& ns_path) {
+  const char* id = try_become_joined_root();
+  if (!id) return;
+  int e = errno;
+  if (std::string_view(id) == "groups") throw_errno("cannot drop the supplementary groups", e);
+  throw Error(str("cannot become ", id, " 0 of the user namespace ", ns_path,
+                  e == EINVAL ? str(": ", id, " 0 has no mapping there") : ""),
+              e == EINVAL ? 0 : e);
 }
 
 bool self_mappable(const IdMaps& maps) {

@@ -45,6 +45,9 @@ void become_mapped_root(const IdMaps& maps);
 // become_joined_root() after it. Throw rt::Error on failure.
 void drop_groups_before_join();
 void become_joined_root(const std::string& ns_path);
+// The same for a vfork_child body (no exceptions, no allocation): nullptr,
+// or what failed, "uid", "gid" or "groups" (errno set).
+const char* try_become_joined_root() noexcept;
 
 // Writes the maps of the calling process's new user namespace. The kernel
 // only lets a process outside that namespace map more than its own id, so

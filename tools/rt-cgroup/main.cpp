@@ -26,6 +26,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <charconv>
 #include <cstring>
 #include <iostream>
 
@@ -180,43 +181,56 @@ int do_run(const cg::Host& host, std::string name, const std::string& parent, co
   cg::Group& g = *made;
   Pipe alive = make_pipe();
   // The child joins the group and execs the program. It runs in our
-  // memory until it execs (vfork_child): it closes the pipe's ends by
-  // number, leaving our UniqueFds as they are.
+  // memory until it execs (vfork_child, see the rule in process.hpp): it
+  // closes the pipe's ends by number, leaving our UniqueFds as they are,
+  // and writes the files of a join planned here. What it did is logged
+  // here once it has exec'd.
   cg::Group::Leaf leaf = g.v2_leaf();
-  bool in_v2 = false;  // started in the v2 leaf already: join the rest
-  auto body = [&]() -> int {
+  cg::Group::JoinPlan in_all = g.join_plan(false), but_v2 = g.join_plan(true);
+  const cg::Group::JoinPlan* join = &but_v2;  // started in the v2 leaf already: join the rest
+  bool at_exec = false;                       // the child's report: it got as far as its exec
+  auto body = [&]() noexcept -> int {
     ::close(alive.write.get());
     die_with_parent(alive.read.get());
     ::close(alive.read.get());
     sigs.restore();
-    try {
-      g.join(0, in_v2);
-    } catch (const Error& e) {
-      die(e.what());
+    if (const auto* failed = join->run()) {
+      int e = errno;
+      char pid[16];
+      auto [end, ec] = std::to_chars(pid, pid + sizeof pid, ::getpid());
+      vfork_die(e, kExitToolFailure,
+                {"cannot move process ", std::string_view(pid, static_cast<size_t>(end - pid)), " into ",
+                 failed->leaf});
     }
-    log::step("exec ", prog[0], " in ", g.exact ? "" : cg::kPrefix, g.name);
-    exec_program(prog);
+    at_exec = true;
+    vfork_exec(prog);
   };
   pid_t child = -1;
   if (leaf.fd) {
-    in_v2 = true;
     child = vfork_child(body, leaf.fd.get());
     if (child < 0) {
       // An old kernel (ENOSYS, E2BIG), another architecture, or a group
       // that refuses it: move the child instead, which reports the real
       // error if there is one.
       log::debug("clone3 CLONE_INTO_CGROUP: ", std::strerror(errno), "; moving the child instead");
-      in_v2 = false;
     } else {
       log::step("started ", child, " in ", leaf.path);
     }
     leaf.fd.reset();
   }
-  if (child < 0) child = vfork_child(body);
+  if (child < 0) {
+    join = &in_all;
+    child = vfork_child(body);
+  }
   if (child < 0) {
     int e = errno;
     g.remove();
     die_sys(e, "cannot fork");
+  }
+  if (at_exec) {
+    for (const auto& w : join->writes) log::step("moved ", child, " into ", w.leaf);
+    log::step("joined group ", g.name);
+    log::step("exec ", prog[0], " in ", g.exact ? "" : cg::kPrefix, g.name);
   }
   alive.read.reset();
   ::signal(SIGPIPE, SIG_IGN);  // a closed stderr must not stop the clean-up

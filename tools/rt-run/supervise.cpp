@@ -13,6 +13,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <cstring>
 #include <nlohmann/json.hpp>
 
@@ -66,13 +67,16 @@ struct Stdio {
   std::string pty_slave;  // with -t: the chain gets this terminal
 };
 
-// In the chain's child (vfork_child: it only reads our objects): stdio,
-// the fds handed down by number, exec. Throws rt::Error.
-[[noreturn]] void exec_chain(const Chain& chain, const Stdio& io, const Signals& sigs,
-                             const std::vector<std::pair<int, int>>& handed) {
+// In the chain's child (vfork_child: system calls on what we made before,
+// no allocation, no exceptions; see process.hpp): stdio, the fds handed
+// down by number, exec.
+[[noreturn]] void exec_chain(char* const* argv, const Stdio& io, const Signals& sigs,
+                             const std::vector<std::pair<int, int>>& handed) noexcept {
   sigs.restore();
   if (!io.pty_slave.empty()) {
-    attach_to_pty(io.pty_slave);  // a session of its own, the pty as its terminal
+    // a session of its own, the pty as its terminal
+    if (const char* what = try_attach_to_pty(io.pty_slave.c_str()))
+      vfork_die(errno, kExitToolFailure, {what, what == kCannotOpenPty ? std::string_view(io.pty_slave) : std::string_view()});
   } else {
     if (io.in) ::dup2(io.in.get(), 0);
     if (io.out) ::dup2(io.out.get(), 1);
@@ -81,17 +85,19 @@ struct Stdio {
     // terminal (still its stdio, maybe) can never become the container's,
     // which could otherwise push keystrokes into the caller's shell
     // (TIOCSTI, CVE-2017-5226) or take its signals. rt-run passes them on.
-    if (::setsid() < 0) throw_errno("cannot start a new session for the container");
+    if (::setsid() < 0) vfork_die(errno, kExitToolFailure, {"cannot start a new session for the container"});
   }
   // Sources are >= 10 (see high_fd), so no dup2 clobbers another's source;
   // dup2 clears CLOEXEC on the target.
   for (auto [from, to] : handed)
-    if (::dup2(from, to) < 0) throw_errno(str("cannot pass fd ", to, " to the chain"));
-  auto argv_s = chain.argv();
-  std::vector<char*> argv;
-  for (auto& a : argv_s) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  exec_program(argv.data());
+    if (::dup2(from, to) < 0) {
+      int e = errno;
+      char num[16];
+      auto [end, ec] = std::to_chars(num, num + sizeof num, to);
+      vfork_die(e, kExitToolFailure, {"cannot pass fd ", std::string_view(num, static_cast<size_t>(end - num)),
+                                      " to the chain"});
+    }
+  vfork_exec(argv);
 }
 
 // The container's pid, as rt-unshare writes it on the pipe at `pid_fd`
@@ -308,8 +314,12 @@ int supervise(Launch& l, const Signals& sigs, Stdio& io, Session& s, OnRunning o
   if (l.plan.env_fd >= 0) handed.emplace_back(l.env_src, l.plan.env_fd);
   if (early_userns) handed.emplace_back(l.userns->ns_fd(), l.plan.userns_fd);
 
-  // In our memory until it execs (vfork_child): exec_chain only reads.
-  pid_t chain = vfork_child([&]() -> int { exec_chain(l.chain, io, sigs, handed); });
+  // In our memory until it execs (vfork_child): its argv is made here.
+  std::vector<std::string> argv_s = l.chain.argv();
+  std::vector<char*> argv;
+  for (auto& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t chain = vfork_child([&]() noexcept -> int { exec_chain(argv.data(), io, sigs, handed); });
   if (chain < 0) throw_errno("cannot fork");
   try {
     sync.read.reset();

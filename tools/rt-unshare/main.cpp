@@ -19,6 +19,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
+#include <optional>
+
 #include "chain.hpp"
 
 #include "fd.hpp"
@@ -308,26 +311,72 @@ int run(int argc, char** argv) {
   pid_t child = -1;
   if (!(flags & CLONE_NEWTIME) && !joined(CLONE_NEWTIME)) {
     // The child runs in our memory until it execs, while we wait
-    // (vfork_child: no page tables copied); it closes fds by number and
-    // leaves our objects as they are. It hands its own pid on (as we see
-    // it), before it can mount or pivot in the new mount namespace, where
-    // the pid file's path could mean something else.
+    // (vfork_child: no page tables copied). By the rule of process.hpp it
+    // makes system calls only, on what is made here: the pid file's
+    // temporary file, the next link's argv and environment. It hands its
+    // own pid on (as we see it), before it can mount or pivot in the new
+    // mount namespace, where the pid file's path could mean something
+    // else. What it did is logged here once it has exec'd.
+    std::optional<PendingPidFile> pending;
+    if (!pid_file.empty()) pending.emplace(pid_file);
+    std::vector<std::string> env_s = next_tool ? chain_tool_env(next_tool) : std::vector<std::string>();
+    std::vector<char*> envp;
+    for (auto& e : env_s) envp.push_back(e.data());
+    envp.push_back(nullptr);
     pid_t outer = 0;
-    bool at_exec = false;  // the child got as far as its exec
+    bool at_exec = false;  // the child's report: it got as far as its exec,
+    pid_t inner = 0;       // as pid `inner` (1 in a new pid namespace)
     child = vfork_child(
-        [&]() -> int {
+        [&]() noexcept -> int {
           ::close(alive.write.get());
           // No death signal with --hand-over: we exit on purpose once it
           // has exec'd.
           if (!hand_over) die_with_parent(alive.read.get());
           ::close(alive.read.get());
-          hand_pid(pid_file, pid_fd, outer);
-          wait_sync(sync_fd);
-          become_root_now();
+          char pid[24];
+          auto [end, ec] = std::to_chars(pid, pid + sizeof pid - 1, outer);
+          *end++ = '\n';
+          std::string_view pid_line(pid, static_cast<size_t>(end - pid));
+          if (pending)
+            if (const char* what = pending->commit(outer)) vfork_die(errno, kExitToolFailure, {what, pid_file});
+          if (pid_fd >= 0) {
+            ssize_t n;
+            do n = ::write(pid_fd, pid_line.data(), pid_line.size());
+            while (n < 0 && errno == EINTR);
+            if (n != static_cast<ssize_t>(pid_line.size())) {
+              int e = errno;
+              char fd[16];
+              auto [fend, fec] = std::to_chars(fd, fd + sizeof fd, pid_fd);
+              vfork_die(e, kExitToolFailure,
+                        {"cannot write the pid on --pid-fd ", std::string_view(fd, static_cast<size_t>(fend - fd))});
+            }
+            ::close(pid_fd);
+          }
+          if (sync_fd >= 0) {
+            if (!vfork_wait_go(sync_fd)) {
+              char fd[16];
+              auto [fend, fec] = std::to_chars(fd, fd + sizeof fd, sync_fd);
+              vfork_die(0, kExitToolFailure,
+                        {"sync fd ", std::string_view(fd, static_cast<size_t>(fend - fd)),
+                         " was closed before the go-ahead byte"});
+            }
+            ::close(sync_fd);
+          }
+          if (root_later) {
+            if (const char* id = try_become_joined_root()) {
+              int e = errno;
+              std::string_view i(id);
+              if (i == "groups") vfork_die(e, kExitToolFailure, {"cannot drop the supplementary groups"});
+              vfork_die(e == EINVAL ? 0 : e, kExitToolFailure,
+                        {"cannot become ", i, " 0 of the user namespace ", user_ns,
+                         e == EINVAL ? ": " : "", e == EINVAL ? i : "", e == EINVAL ? " 0 has no mapping there" : ""});
+            }
+          }
           sigs.restore();
-          log::step("exec ", argv[prog], " as pid ", ::getpid());
+          inner = ::getpid();
           at_exec = true;
-          exec_next(next_tool, argv + prog);
+          if (next_tool) vfork_exec_chain_tool(next_tool, argv + prog, envp.data());
+          vfork_exec(argv + prog);
         },
         -1, &outer);
     if (child < 0) die_errno("cannot fork");
@@ -340,6 +389,9 @@ int run(int argc, char** argv) {
       int status = wait_child(child);
       return exit_code_from_wait(status);
     }
+    if (sync_fd >= 0) log::step("sync fd ", sync_fd, ": go");
+    if (root_later) log::step("root of the joined user namespace (mapped meanwhile)");
+    log::step("exec ", argv[prog], " as pid ", inner);
   } else {
     // A new time namespace refuses a child that shares our memory: fork.
     child = ::fork();
