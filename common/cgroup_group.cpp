@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <charconv>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <set>
 
@@ -448,7 +448,7 @@ Group::JoinPlan Group::join_plan(bool skip_v2) const {
   return plan;
 }
 
-const Group::JoinPlan::Write* Group::JoinPlan::run() const noexcept {
+const Group::JoinPlan::Write* Group::JoinPlan::run(int64_t* done_at) const noexcept {
   char pid[16];
   auto [end, ec] = std::to_chars(pid, pid + sizeof pid, ::getpid());
   for (const auto& w : writes) {
@@ -465,6 +465,7 @@ const Group::JoinPlan::Write* Group::JoinPlan::run() const noexcept {
       errno = e;
       return &w;
     }
+    *done_at++ = log::now_us();
   }
   return nullptr;
 }

@@ -88,9 +88,10 @@ class Group {
       bool self_zero;  // write "0" (the caller's thread), else the caller's pid
     };
     std::vector<Write> writes;
-    // In the child: the writes, in order. nullptr, or the write that
+    // In the child: the writes, in order, each one's end (log::now_us())
+    // in done_at[i] for the caller to log. nullptr, or the write that
     // failed (errno set). Allocates nothing.
-    const Write* run() const noexcept;
+    const Write* run(int64_t* done_at) const noexcept;
   };
   JoinPlan join_plan(bool skip_v2) const;
   // Change the limits of the existing group: only those `limits` gives

@@ -104,7 +104,8 @@ PendingPidFile::PendingPidFile(const std::string& path) : path_(path) {
   auto slash = path.rfind('/');
   std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
   name_ = slash == std::string::npos ? path : path.substr(slash + 1);
-  if (name_.empty() || name_ == "." || name_ == "..") throw Error(str("invalid pid file '", path, "': not a file name"));
+  if (name_.empty() || name_ == "." || name_ == "..")
+    throw Error(str("invalid pid file '", path, "': not a file name"));
   auto refuse = [&](const std::string& why) { throw Error(str("refusing to write the pid file ", path, ": ", why)); };
 
   dir_ = UniqueFd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));

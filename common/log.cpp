@@ -117,11 +117,12 @@ static void emit(Level l, std::string_view msg, int64_t t_us, int64_t dur_us) {
 
 void write(Level l, std::string_view msg) { emit(l, msg, -1, 0); }
 
-void step_msg(std::string_view what) {
+void step_msg(std::string_view what) { step_msg_at(now_us(), what); }
+
+void step_msg_at(int64_t at, std::string_view what) {
   ensure_chain_t0();
-  int64_t now = now_us();
-  emit(Level::debug, what, now - g.chain_t0, now - g.last);
-  g.last = now;
+  emit(Level::debug, what, at - g.chain_t0, at - g.last);
+  g.last = at;
 }
 
 }  // namespace rt::log

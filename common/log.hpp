@@ -44,6 +44,12 @@ template <typename... A> void trace(const A&... a) { if (enabled(Level::trace)) 
 void step_msg(std::string_view what);
 // clang-format off
 template <typename... A> void step(const A&... a) { if (enabled(Level::debug)) step_msg(str(a...)); }
+// A step that ended at `at` (now_us() then), logged later: what a
+// vfork_child did, which the parent logs once the child has exec'd.
+void step_msg_at(int64_t at, std::string_view what);
+template <typename... A> void step_at(int64_t at, const A&... a) {
+  if (enabled(Level::debug)) step_msg_at(at, str(a...));
+}
 // clang-format on
 
 }  // namespace rt::log

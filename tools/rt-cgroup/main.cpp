@@ -24,9 +24,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
-#include <charconv>
 #include <cstring>
 #include <iostream>
 
@@ -188,21 +188,23 @@ int do_run(const cg::Host& host, std::string name, const std::string& parent, co
   cg::Group::Leaf leaf = g.v2_leaf();
   cg::Group::JoinPlan in_all = g.join_plan(false), but_v2 = g.join_plan(true);
   const cg::Group::JoinPlan* join = &but_v2;  // started in the v2 leaf already: join the rest
-  bool at_exec = false;                       // the child's report: it got as far as its exec
+  // The child's report: when each write was done, when it got to its exec.
+  std::vector<int64_t> moved_at(in_all.writes.size());
+  int64_t exec_at = 0;
   auto body = [&]() noexcept -> int {
     ::close(alive.write.get());
     die_with_parent(alive.read.get());
     ::close(alive.read.get());
     sigs.restore();
-    if (const auto* failed = join->run()) {
+    if (const auto* failed = join->run(moved_at.data())) {
       int e = errno;
       char pid[16];
       auto [end, ec] = std::to_chars(pid, pid + sizeof pid, ::getpid());
-      vfork_die(e, kExitToolFailure,
-                {"cannot move process ", std::string_view(pid, static_cast<size_t>(end - pid)), " into ",
-                 failed->leaf});
+      vfork_die(
+          e, kExitToolFailure,
+          {"cannot move process ", std::string_view(pid, static_cast<size_t>(end - pid)), " into ", failed->leaf});
     }
-    at_exec = true;
+    exec_at = log::now_us();
     vfork_exec(prog);
   };
   pid_t child = -1;
@@ -227,10 +229,11 @@ int do_run(const cg::Host& host, std::string name, const std::string& parent, co
     g.remove();
     die_sys(e, "cannot fork");
   }
-  if (at_exec) {
-    for (const auto& w : join->writes) log::step("moved ", child, " into ", w.leaf);
-    log::step("joined group ", g.name);
-    log::step("exec ", prog[0], " in ", g.exact ? "" : cg::kPrefix, g.name);
+  if (exec_at) {
+    for (size_t i = 0; i < join->writes.size(); ++i)
+      log::step_at(moved_at[i], "moved ", child, " into ", join->writes[i].leaf);
+    log::step_at(exec_at, "joined group ", g.name);
+    log::step_at(exec_at, "exec ", prog[0], " in ", g.exact ? "" : cg::kPrefix, g.name);
   }
   alive.read.reset();
   ::signal(SIGPIPE, SIG_IGN);  // a closed stderr must not stop the clean-up

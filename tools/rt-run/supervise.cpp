@@ -76,7 +76,8 @@ struct Stdio {
   if (!io.pty_slave.empty()) {
     // a session of its own, the pty as its terminal
     if (const char* what = try_attach_to_pty(io.pty_slave.c_str()))
-      vfork_die(errno, kExitToolFailure, {what, what == kCannotOpenPty ? std::string_view(io.pty_slave) : std::string_view()});
+      vfork_die(errno, kExitToolFailure,
+                {what, what == kCannotOpenPty ? std::string_view(io.pty_slave) : std::string_view()});
   } else {
     if (io.in) ::dup2(io.in.get(), 0);
     if (io.out) ::dup2(io.out.get(), 1);
@@ -94,8 +95,8 @@ struct Stdio {
       int e = errno;
       char num[16];
       auto [end, ec] = std::to_chars(num, num + sizeof num, to);
-      vfork_die(e, kExitToolFailure, {"cannot pass fd ", std::string_view(num, static_cast<size_t>(end - num)),
-                                      " to the chain"});
+      vfork_die(e, kExitToolFailure,
+                {"cannot pass fd ", std::string_view(num, static_cast<size_t>(end - num)), " to the chain"});
     }
   vfork_exec(argv);
 }

@@ -324,8 +324,10 @@ int run(int argc, char** argv) {
     for (auto& e : env_s) envp.push_back(e.data());
     envp.push_back(nullptr);
     pid_t outer = 0;
-    bool at_exec = false;  // the child's report: it got as far as its exec,
-    pid_t inner = 0;       // as pid `inner` (1 in a new pid namespace)
+    // The child's report: when it had the go-ahead, when it got as far as
+    // its exec, as pid `inner` (1 in a new pid namespace).
+    int64_t go_at = 0, exec_at = 0;
+    pid_t inner = 0;
     child = vfork_child(
         [&]() noexcept -> int {
           ::close(alive.write.get());
@@ -361,6 +363,7 @@ int run(int argc, char** argv) {
                          " was closed before the go-ahead byte"});
             }
             ::close(sync_fd);
+            go_at = log::now_us();
           }
           if (root_later) {
             if (const char* id = try_become_joined_root()) {
@@ -368,13 +371,13 @@ int run(int argc, char** argv) {
               std::string_view i(id);
               if (i == "groups") vfork_die(e, kExitToolFailure, {"cannot drop the supplementary groups"});
               vfork_die(e == EINVAL ? 0 : e, kExitToolFailure,
-                        {"cannot become ", i, " 0 of the user namespace ", user_ns,
-                         e == EINVAL ? ": " : "", e == EINVAL ? i : "", e == EINVAL ? " 0 has no mapping there" : ""});
+                        {"cannot become ", i, " 0 of the user namespace ", user_ns, e == EINVAL ? ": " : "",
+                         e == EINVAL ? i : "", e == EINVAL ? " 0 has no mapping there" : ""});
             }
           }
           sigs.restore();
           inner = ::getpid();
-          at_exec = true;
+          exec_at = log::now_us();
           if (next_tool) vfork_exec_chain_tool(next_tool, argv + prog, envp.data());
           vfork_exec(argv + prog);
         },
@@ -385,13 +388,13 @@ int run(int argc, char** argv) {
     // We run again once it has exec'd or exited: one that failed before
     // (its pid not handed on, no go-ahead) is ours to report, even with
     // --hand-over.
-    if (!at_exec) {
+    if (!exec_at) {
       int status = wait_child(child);
       return exit_code_from_wait(status);
     }
-    if (sync_fd >= 0) log::step("sync fd ", sync_fd, ": go");
-    if (root_later) log::step("root of the joined user namespace (mapped meanwhile)");
-    log::step("exec ", argv[prog], " as pid ", inner);
+    if (go_at) log::step_at(go_at, "sync fd ", sync_fd, ": go");
+    if (root_later) log::step_at(exec_at, "root of the joined user namespace (mapped meanwhile)");
+    log::step_at(exec_at, "exec ", argv[prog], " as pid ", inner);
   } else {
     // A new time namespace refuses a child that shares our memory: fork.
     child = ::fork();
