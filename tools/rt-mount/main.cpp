@@ -422,19 +422,23 @@ UniqueFd start_fuse_overlayfs(const Options& o, int dev) {
   const char* argv[] = {o.fuse_program.c_str(), "-f", "-o", opts.c_str(), "/dev/fd/3", nullptr};
   pid_t parent = ::getpid();
   Pipe err = make_pipe();
-  pid_t pid = vfork_child([&]() -> int {
+  // In our memory until it execs (vfork_child: system calls only, see the
+  // rule in process.hpp).
+  pid_t pid = vfork_child([&]() noexcept -> int {
     if (::dup2(err.write.get(), STDERR_FILENO) < 0) std::_Exit(kExitToolFailure);
-    if (::setsid() < 0) throw_errno("fuse-overlayfs: cannot start a session");
+    if (::setsid() < 0) vfork_die(errno, kExitToolFailure, {"fuse-overlayfs: cannot start a session"});
     if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent)
-      throw_errno("fuse-overlayfs: cannot tie it to rt-mount");
-    if (::unshare(CLONE_NEWNS) != 0) throw_errno("fuse-overlayfs: cannot make a mount namespace");
-    if (dev == 3 ? ::fcntl(dev, F_SETFD, 0) != 0 : ::dup2(dev, 3) != 3) throw_errno("fuse-overlayfs: fd 3");
+      vfork_die(errno, kExitToolFailure, {"fuse-overlayfs: cannot tie it to rt-mount"});
+    if (::unshare(CLONE_NEWNS) != 0)
+      vfork_die(errno, kExitToolFailure, {"fuse-overlayfs: cannot make a mount namespace"});
+    if (dev == 3 ? ::fcntl(dev, F_SETFD, 0) != 0 : ::dup2(dev, 3) != 3)
+      vfork_die(errno, kExitToolFailure, {"fuse-overlayfs: fd 3"});
     int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
     if (null < 0 || ::dup2(null, STDIN_FILENO) < 0 || ::dup2(null, STDOUT_FILENO) < 0)
-      throw_errno("fuse-overlayfs: cannot open /dev/null");
+      vfork_die(errno, kExitToolFailure, {"fuse-overlayfs: cannot open /dev/null"});
     ::close_range(4, ~0U, 0);
     ::execv(argv[0], const_cast<char* const*>(argv));
-    throw_errno(str("cannot execute ", argv[0]));
+    vfork_die(errno, kExitToolFailure, {"cannot execute ", argv[0]});
   });
   if (pid < 0) die_errno("cannot start fuse-overlayfs");
   log::step("started fuse-overlayfs (pid ", pid, ")");
