@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <ctime>
 #include <deque>
@@ -63,7 +64,8 @@ std::vector<ContainerState> list(const Context& ctx, bool all) {
 
 // Block until `c`'s record says exited, or nobody is left to say it (then
 // record it ourselves). Returns the final record.
-static ContainerState wait_exited(const Context& ctx, const std::string& id, int64_t timeout_ms = -1) {
+static ContainerState wait_exited(const Context& ctx, const std::string& id, int64_t timeout_ms = -1,
+                                  bool (*should_stop)() = nullptr) {
   std::string dir = ctx.store.dir(id);
   UniqueFd in(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
   if (in) ::inotify_add_watch(in.get(), dir.c_str(), IN_MOVED_TO | IN_DELETE_SELF);
@@ -91,12 +93,13 @@ static ContainerState wait_exited(const Context& ctx, const std::string& id, int
     int wait = 500;
     if (deadline >= 0) wait = static_cast<int>(std::min<int64_t>(wait, deadline - now));
     pollfd p{in.get(), POLLIN, 0};
-    if (in && ::poll(&p, 1, wait) > 0) {
+    int r = in ? ::poll(&p, 1, wait) : ::usleep(static_cast<useconds_t>(wait) * 1000);
+    if (r < 0 && errno == EINTR && should_stop && should_stop())
+      throw Error(str("interrupted: container ", c->name, " is still running"));
+    if (in && r > 0) {
       char buf[4096];
       while (::read(in.get(), buf, sizeof buf) > 0) {
       }
-    } else if (!in) {
-      ::usleep(static_cast<useconds_t>(wait) * 1000);
     }
   }
 }
@@ -138,10 +141,10 @@ void stop(const Context& ctx, const std::string& ref, int64_t timeout_ms, int si
   wait_exited(ctx, c.id, 10000);
 }
 
-int wait(const Context& ctx, const std::string& ref) {
+int wait(const Context& ctx, const std::string& ref, bool (*should_stop)()) {
   ContainerState c = ctx.store.resolve(ref);
   if (c.status == "created" && !supervisor_alive(c)) return c.exit_code;
-  return wait_exited(ctx, c.id).exit_code;
+  return wait_exited(ctx, c.id, -1, should_stop).exit_code;
 }
 
 // The container's cgroup from the paths recorded at start.

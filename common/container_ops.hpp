@@ -44,8 +44,9 @@ void kill(const Context& ctx, const std::string& ref, int sig);
 // Remove a container (its record, name and writable layer). A running one
 // needs `force` (it is killed first).
 void remove(const Context& ctx, const std::string& ref, bool force);
-// Block until the container has exited; returns its exit code.
-int wait(const Context& ctx, const std::string& ref);
+// Block until the container has exited; returns its exit code. When a
+// signal interrupts the wait and `should_stop` returns true, throws.
+int wait(const Context& ctx, const std::string& ref, bool (*should_stop)() = nullptr);
 
 // The container's cgroup, rebuilt from the paths recorded at start
 // (nullopt when none were recorded or none is left). For `exec` (join it)

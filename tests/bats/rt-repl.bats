@@ -445,6 +445,21 @@ second"
   rt-repl rm -f lf
 }
 
+@test "wait: SIGINT ends it with 130 and one line; the container runs on; no further operand is waited for" {
+  start wi sleep 300
+  rt-repl wait wi wi > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
+  pid=$!
+  wait_until 100 catches_signal "$pid" 2
+  kill -INT "$pid"
+  wait "$pid" || st=$?
+  assert_equal "${st:-0}" 130
+  run cat "$BATS_TEST_TMPDIR/err"
+  assert_output "rt-repl: wait: interrupted: container wi is still running"
+  assert_equal "$(cat "$BATS_TEST_TMPDIR/out")" ""
+  assert_equal "$(state wi .status)" running
+  rt-repl rm -f wi
+}
+
 # ------------------------------------------------------------------ inspect
 
 @test "inspect: a JSON array of container records; images too; missing names are errors" {

@@ -67,8 +67,7 @@ json helper_record(const std::string& tool, pid_t pid) {
 // pasta: forks to the background once the namespace is configured; its
 // parent's exit status says whether that worked.
 json pasta_up(const UserModeUp& u) {
-  std::vector<std::string> argv{find_on_path(usernet::kPasta), "--config-net", "--quiet", "--ns-ifname",
-                                u.ifname};
+  std::vector<std::string> argv{find_on_path(usernet::kPasta), "--config-net", "--quiet", "--ns-ifname", u.ifname};
   std::string tcp, udp;
   for (const auto& m : u.ports) {
     std::string& list = m.protocol == "udp" ? udp : tcp;

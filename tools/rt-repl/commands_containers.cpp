@@ -84,22 +84,13 @@ int cmd_ls(Env& env, const Parsed& p) {
   return list_containers(env, p, true);
 }
 
-// Apply `fn` to every operand; report each failure and go on, as docker
-// does. Prints the operand of each success.
+// for_each_operand, printing each operand that succeeded.
 template <typename Fn> static int each(Env& env, const Parsed& p, const char* usage, Fn fn) {
   if (p.operands.empty()) throw Error(str("no container given (usage: ", usage, ")"));
-  int rc = 0;
-  for (const auto& ref : p.operands) {
-    if (interrupted()) return kInterruptedStatus;  // Ctrl-C: not the rest either
-    try {
-      fn(ref);
-      std::cout << ref << "\n" << std::flush;
-    } catch (const std::exception& e) {
-      report_error(env, e.what());
-      rc = interrupted() ? kInterruptedStatus : kExitToolFailure;
-    }
-  }
-  return rc;
+  return for_each_operand(env, p.operands, [&](const std::string& ref) {
+    fn(ref);
+    std::cout << ref << "\n" << std::flush;
+  });
 }
 
 void opts_stop(po::options_description& d) {
@@ -148,16 +139,9 @@ int cmd_port(Env& env, const Parsed& p) {
 
 int cmd_wait(Env& env, const Parsed& p) {
   if (p.operands.empty()) throw Error("no container given (usage: wait CONTAINER...)");
-  int rc = 0;
-  for (const auto& ref : p.operands) {
-    try {
-      std::cout << ops::wait(env.ctx, ref) << "\n" << std::flush;
-    } catch (const std::exception& e) {
-      report_error(env, e.what());
-      rc = kExitToolFailure;
-    }
-  }
-  return rc;
+  return for_each_operand(env, p.operands, [&](const std::string& ref) {
+    std::cout << ops::wait(env.ctx, ref, [] { return interrupted(); }) << "\n" << std::flush;
+  });
 }
 
 void opts_rm(po::options_description& d) {
@@ -206,34 +190,28 @@ int cmd_inspect(Env& env, const Parsed& p) {
   if (!type.empty() && type != "container" && type != "image")
     throw Error(str("invalid --type '", type, "' (expected container or image)"));
   json arr = json::array();
-  int rc = 0;
-  for (const auto& name : p.operands) {
-    try {
-      if (type != "image") {
-        try {
-          json j = json::parse(ops::inspect(env.ctx, name));
-          j["type"] = "container";
-          arr.push_back(std::move(j));
-          continue;
-        } catch (const Error&) {
-          if (!type.empty()) throw;
-        }
-      }
-      std::optional<LocalImage> im;
+  int rc = for_each_operand(env, p.operands, [&](const std::string& name) {
+    if (type != "image") {
       try {
-        im = find_image(env.ctx.image_root, name);
+        json j = json::parse(ops::inspect(env.ctx, name));
+        j["type"] = "container";
+        arr.push_back(std::move(j));
+        return;
       } catch (const Error&) {
         if (!type.empty()) throw;
       }
-      if (!im) throw Error(str("no such ", type.empty() ? "container or image" : type, ": ", name));
-      json j = {{"type", "image"}};
-      j.update(image_json(*im));
-      arr.push_back(std::move(j));
-    } catch (const std::exception& e) {
-      report_error(env, e.what());
-      rc = kExitToolFailure;
     }
-  }
+    std::optional<LocalImage> im;
+    try {
+      im = find_image(env.ctx.image_root, name);
+    } catch (const Error&) {
+      if (!type.empty()) throw;
+    }
+    if (!im) throw Error(str("no such ", type.empty() ? "container or image" : type, ": ", name));
+    json j = {{"type", "image"}};
+    j.update(image_json(*im));
+    arr.push_back(std::move(j));
+  });
   std::cout << arr.dump(2) << "\n";
   return rc;
 }

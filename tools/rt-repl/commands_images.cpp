@@ -61,19 +61,12 @@ void opts_rmi(po::options_description& d) {
 
 int cmd_rmi(Env& env, const Parsed& p) {
   if (p.operands.empty()) throw Error("no image given (usage: rmi [-f] IMAGE...)");
-  int rc = 0;
-  for (const auto& ref : p.operands) {
-    try {
-      RemoveResult r = remove_image(env.ctx.image_root, ref, env.ctx.store.root(), p.has("force"));
-      for (const auto& u : r.untagged) std::cout << "Untagged: " << u << "\n";
-      for (const auto& d : r.deleted) std::cout << "Deleted: " << d << "\n";
-      std::cout.flush();
-    } catch (const std::exception& e) {
-      report_error(env, e.what());
-      rc = kExitToolFailure;
-    }
-  }
-  return rc;
+  return for_each_operand(env, p.operands, [&](const std::string& ref) {
+    RemoveResult r = remove_image(env.ctx.image_root, ref, env.ctx.store.root(), p.has("force"));
+    for (const auto& u : r.untagged) std::cout << "Untagged: " << u << "\n";
+    for (const auto& d : r.deleted) std::cout << "Deleted: " << d << "\n";
+    std::cout.flush();
+  });
 }
 
 static int pass_to(Env& env, const char* tool, const Parsed& p) {

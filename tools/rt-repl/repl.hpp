@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "container_ops.hpp"
+#include "error.hpp"
 
 namespace rt::repl {
 namespace po = boost::program_options;
@@ -129,6 +130,22 @@ void install_interrupt_handler();
 bool interrupted();
 void clear_interrupt();
 inline constexpr int kInterruptedStatus = 130;  // 128 + SIGINT
+
+// Apply `fn` to every operand; report each failure and go on, as docker
+// does. Ctrl-C ends it: the operand at hand fails and none after it runs.
+template <typename Fn> int for_each_operand(const Env& env, const std::vector<std::string>& operands, Fn fn) {
+  int rc = 0;
+  for (const auto& operand : operands) {
+    if (interrupted()) return kInterruptedStatus;
+    try {
+      fn(operand);
+    } catch (const std::exception& e) {
+      report_error(env, e.what());
+      rc = interrupted() ? kInterruptedStatus : kExitToolFailure;
+    }
+  }
+  return rc;
+}
 // SIGCONT (fg after Ctrl-Z) sets a flag the shell's reader checks: the
 // terminal must go back to line-editing mode and the line be redrawn.
 void install_continue_handler();
