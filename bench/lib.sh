@@ -37,3 +37,16 @@ bench_workdir() {
   rootfs=$work/rootfs
   cp -a "$build/rootfs" "$rootfs"
 }
+
+# bench_user_add USER FIRST: a throwaway normal user for the rootless
+# benchmarks, with subordinate uids and gids FIRST..FIRST+65535 (unless it
+# has some). bench_user_remove USER: what it left running (by pid), then it.
+bench_user_add() {
+  useradd --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$1"
+  grep -q "^$1:" /etc/subuid || usermod --add-subuids "$2-$(($2 + 65535))" "$1"
+  grep -q "^$1:" /etc/subgid || usermod --add-subgids "$2-$(($2 + 65535))" "$1"
+}
+bench_user_remove() {
+  for p in $(ps -o pid= -u "$1" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
+  userdel "$1" 2>/dev/null || true
+}

@@ -15,15 +15,11 @@ runs=${BENCH_RUNS:-100}
 user="rtbench$$"
 work=$(mktemp -d /tmp/rt-bench-rootless.XXXXXX)
 cleanup() {
-  # what a run left of the user's (by pid), then the user and the files
-  for p in $(ps -o pid= -u "$user" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
-  userdel "$user" 2>/dev/null || true
+  bench_user_remove "$user"
   rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
-useradd --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$user"
-grep -q "^$user:" /etc/subuid || usermod --add-subuids 500000-565535 "$user"
-grep -q "^$user:" /etc/subgid || usermod --add-subgids 500000-565535 "$user"
+bench_user_add "$user" 500000
 chmod 755 "$work"
 mkdir -p "$work/home" "$work/run"
 cp -a "$build/rootfs" "$work/rootfs"

@@ -16,14 +16,11 @@ mb=${BENCH_STORAGE_MB:-64}
 user="rtbst$$"
 work=$(mktemp -d /tmp/rt-bench-storage.XXXXXX)
 cleanup() {
-  for p in $(ps -o pid= -u "$user" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
-  userdel "$user" 2>/dev/null || true
+  bench_user_remove "$user"
   rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
-useradd --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$user"
-grep -q "^$user:" /etc/subuid || usermod --add-subuids 600000-665535 "$user"
-grep -q "^$user:" /etc/subgid || usermod --add-subgids 600000-665535 "$user"
+bench_user_add "$user" 600000
 chmod 755 "$work"
 mkdir -p "$work/home" "$work/run"
 cp -a "$build/rootfs" "$work/small"
