@@ -19,7 +19,20 @@ teardown_file() {
 
 setup() { rootless_setup; }
 
-teardown() { rootless_teardown; }
+teardown() {
+  local m
+  for m in "${SMALL_TMPFS[@]}"; do ! mountpoint -q "$m" || umount "$m"; done
+  rootless_teardown
+}
+
+# A tmpfs of SIZE on DIR (made if missing), the user's, which fills up:
+# unmounted by teardown.
+SMALL_TMPFS=()
+small_tmpfs() {
+  mkdir -p "$1"
+  mount -t tmpfs -o "size=$2,mode=700,uid=$RL_UID,gid=$RL_GID" rt-test-small "$1"
+  SMALL_TMPFS+=("$1")
+}
 
 need_fuse() {
   command -v fuse-overlayfs >/dev/null || skip "fuse-overlayfs is not installed (Debian package fuse-overlayfs)"
@@ -264,4 +277,81 @@ ok" ]
   nothing_left
   [ -z "$(fuse_connections)" ]
   [ ! -e "$RL/home/.local/share/rt/containers/$id" ]
+}
+
+@test "vfs copy, all or nothing (rt-mount): a copy that fails (a full disk) leaves nothing in --upper or --work; one cut short is removed and made again, one finished but not renamed is renamed, into --upper's owner and mode; a non-empty --upper without a finished copy is refused" {
+  local s="$BATS_TEST_TMPDIR/store"
+  small_tmpfs "$s" 2m
+  mkdir "$s/u" "$s/w"
+  chown 123:456 "$s/u"
+  chmod 751 "$s/u"
+  head -c 3M /dev/urandom > "$RL/rootfs/big"
+  sum="$(md5sum < "$RL/rootfs/big" | cut -d' ' -f1)  /big"
+  chain() { rt-unshare --mount -- rt-mount --lower "$RL/rootfs" --upper "$s/u" --work "$s/w" --storage-driver vfs -- "$@"; }
+  # the disk fills up half-way: one line, and the partial copy is gone
+  run chain true
+  assert_failure 125
+  assert_output "rt-mount: cannot write big in the copy: No space left on device"
+  [ -z "$(find "$s/u" "$s/w" -mindepth 1)" ]
+  [ "$(df --output=used -B1 "$s" | tail -1)" -lt 1048576 ]
+  # the cause gone, a copy a signal cut short (no mark) is removed and the
+  # copy made again
+  mount -o remount,size=64m "$s"
+  mkdir -p "$s/w/rt-vfs-copy/bin"
+  echo half > "$s/w/rt-vfs-copy/stale"
+  run chain sh -c 'md5sum /big; ls /stale'
+  assert_failure 1
+  assert_line --index 0 "$sum"
+  assert_line --index 1 --partial "/stale: No such file or directory"
+  [ "$(ls -A "$s/w")" = rt-vfs-copied ]
+  [ "$(stat -c '%u:%g %a' "$s/u")" = "123:456 751" ]
+  [ -f "$s/u/big" ] && [ -x "$s/u/bin/sh" ]
+  # later starts reuse the copy: what the container wrote stays
+  run chain sh -c 'echo kept > /kept'
+  assert_success
+  run chain cat /kept
+  assert_output kept
+  # a copy finished and marked but cut short before its rename: renamed by
+  # the next start
+  mv "$s/u" "$s/w/rt-vfs-copy"
+  mkdir -m 700 "$s/u"
+  run chain sh -c 'md5sum /big; cat /kept'
+  assert_success
+  assert_output "$sum
+kept"
+  [ "$(ls -A "$s/w")" = rt-vfs-copied ]
+  [ "$(stat -c '%u:%g %a' "$s/u")" = "123:456 751" ]
+  # files in --upper and no finished copy: refused before anything is made
+  rm "$s/w/rt-vfs-copied"
+  run chain true
+  assert_failure 125
+  assert_output "rt-mount: --storage-driver vfs: --upper $s/u is not empty and --work $s/w has no finished copy of the layers (rt-vfs-copied): the copy goes into an empty directory"
+  [ -z "$(ls -A "$s/w")" ]
+}
+
+@test "rootless vfs: a container whose copy fills the disk fails with rt-mount's line in its log, and leaves nothing of the copy; after rm nothing at all; with room, the next one runs" {
+  local data="$RL/home/.local/share"
+  mkdir -p "$data"
+  chown -R "$RL_UID:$RL_GID" "$RL/home/.local"
+  small_tmpfs "$data/rt" 2m
+  head -c 3M /dev/urandom > "$RL/rootfs/big"
+  chown "$RL_UID:$RL_GID" "$RL/rootfs/big"
+  run --separate-stderr as_user env RT_STORAGE_DRIVER=vfs rt-run -d --name full --network none --rootfs "$RL/rootfs" -- sleep 600
+  assert_failure 125
+  [ "$stderr" = "rt-run: the container did not start (exit status 125)" ]
+  run as_user rt-repl logs full
+  assert_output "rt-mount: cannot write big in the copy: No space left on device"
+  id=$(as_user rt-repl ps -aq --no-trunc)
+  [ -d "$data/rt/containers/$id/upper" ]
+  [ -z "$(find "$data/rt/containers/$id/upper" "$data/rt/containers/$id/work" -mindepth 1)" ]
+  run as_user rt-repl rm full
+  assert_success
+  [ -z "$(ls -A "$data/rt/containers")" ]
+  nothing_left
+  mount -o remount,size=64m "$data/rt"
+  run --separate-stderr as_user env RT_STORAGE_DRIVER=vfs rt-run --rm --network none --rootfs "$RL/rootfs" -- sh -c 'wc -c < /big'
+  assert_success
+  assert_output 3145728
+  [ -z "$(ls -A "$data/rt/containers")" ]
+  nothing_left
 }

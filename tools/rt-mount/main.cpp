@@ -34,6 +34,7 @@
 #include "cgroup_host.hpp"
 #include "chain.hpp"
 #include "copy.hpp"
+#include "dir.hpp"
 #include "fd.hpp"
 #include "fs.hpp"
 #include "log.hpp"
@@ -199,13 +200,38 @@ unsigned long parse_propagation(const std::string& s) {
   return p | (rec ? MS_REC : 0);
 }
 
+// vfs: the copy is made in W/rt-vfs-copy, marked finished by
+// W/rt-vfs-copied, then renamed onto U (see make_copied_root).
+constexpr const char* kVfsCopy = "rt-vfs-copy";
+constexpr const char* kVfsDone = "rt-vfs-copied";
+
+// --storage-driver vfs: the finished copy is renamed onto U, which must be
+// empty until then (never a partial copy; the user's files are never
+// thrown away) and on the same mount as W (rename(2) crosses no mount).
+void validate_vfs(const Options& o) {
+  UniqueFd up(::open(o.overlay.upper.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  UniqueFd wk(::open(o.overlay.work.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!up || !wk) die_errno(str("invalid --upper ", o.overlay.upper, " or --work ", o.overlay.work));
+  if (mount_id_of(up.get()) != mount_id_of(wk.get()))
+    die(str("--storage-driver vfs: --upper ", o.overlay.upper, " and --work ", o.overlay.work,
+            " must be on the same mount (the copy is renamed from one to the other)"));
+  struct stat st {};
+  if (::fstatat(wk.get(), kVfsDone, &st, AT_SYMLINK_NOFOLLOW) == 0) return;
+  if (!dir_names(o.overlay.upper).empty())
+    die(str("--storage-driver vfs: --upper ", o.overlay.upper, " is not empty and --work ", o.overlay.work,
+            " has no finished copy of the layers (", kVfsDone, "): the copy goes into an empty directory"));
+}
+
 // --storage-driver fuse-overlayfs or vfs: a writable layer to serve or copy
 // into; fuse-overlayfs found and /dev/fuse opened (in this user namespace:
 // the kernel mounts a FUSE connection only for the namespace that opened it).
 void validate_storage(Options& o) {
   const char* d = storage::name(o.driver);
   if (o.overlay.upper.empty()) die(str("--storage-driver ", d, " needs --upper and --work"));
-  if (o.driver != storage::Driver::fuse) return;
+  if (o.driver == storage::Driver::vfs) {
+    validate_vfs(o);
+    return;
+  }
   // fuse-overlayfs takes its layers in one -o option, with no escapes.
   for (const auto* p : {&o.overlay.upper, &o.overlay.work})
     if (p->find_first_of(":,") != std::string::npos) die(str("--storage-driver ", d, ": ", *p, " has a ':' or ','"));
@@ -491,25 +517,58 @@ UniqueFd make_fuse_root(Options& o, UniqueFd& said) {
 }
 
 // The root as a copy of the layers in the upper directory (vfs), made on
-// the first start: the work directory holds the mark of a finished copy.
+// the first start, all or nothing: the layers are copied into W/rt-vfs-copy
+// (a directory with U's owner and mode), W/rt-vfs-copied marks the copy
+// finished, and a rename puts it in U's place (U is empty: validate_vfs). A
+// copy that fails (a full disk, a file it cannot read) is removed at once;
+// one a signal or a crash cut short (no mark) is removed by the next start,
+// which copies again; a finished one not yet renamed (the mark, and
+// W/rt-vfs-copy still there) is renamed by the next start.
 UniqueFd make_copied_root(const Options& o) {
-  constexpr const char* kDone = "rt-vfs-copied";
   UniqueFd work(::open(o.overlay.work.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!work) die_errno(str("invalid --work ", o.overlay.work));
-  UniqueFd upper(::open(o.overlay.upper.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!upper) die_errno(str("invalid --upper ", o.overlay.upper));
-  struct stat st {};
-  if (::fstatat(work.get(), kDone, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+  auto exists = [&](const char* name) {
+    struct stat st {};
+    return ::fstatat(work.get(), name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+  };
+  auto drop_copy = [&]() {
+    if (auto ec = remove_tree_at(work.get(), kVfsCopy))
+      log::warn("vfs: cannot remove the partial copy ", o.overlay.work, "/", kVfsCopy, ": ", ec.message());
+  };
+  if (!exists(kVfsDone)) {
+    if (exists(kVfsCopy)) {
+      drop_copy();
+      log::step("vfs: removed the partial copy an earlier start left in ", o.overlay.work);
+    }
+    struct stat up {};
+    if (::stat(o.overlay.upper.c_str(), &up) != 0) die_errno(str("invalid --upper ", o.overlay.upper));
+    if (::mkdirat(work.get(), kVfsCopy, 0700) != 0) die_errno(str("cannot create ", o.overlay.work, "/", kVfsCopy));
     try {
-      mnt::CopyStats c = mnt::copy_layers(o.overlay.lower, upper.get());
-      log::step("vfs: copied ", o.overlay.lower.size(), " layer(s) into ", o.overlay.upper, ": ", c.entries,
-                " entries, ", c.bytes, " bytes");
+      UniqueFd copy(::openat(work.get(), kVfsCopy, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (!copy) throw_errno(str("cannot open ", o.overlay.work, "/", kVfsCopy));
+      // U's owner and mode (the container root's): EINVAL is an owner this
+      // user namespace does not map, which stays as it is.
+      if (::fchown(copy.get(), up.st_uid, up.st_gid) != 0 && errno != EINVAL)
+        throw_errno(str("cannot set the owner of ", o.overlay.work, "/", kVfsCopy));
+      if (::fchmod(copy.get(), up.st_mode & 07777) != 0)
+        throw_errno(str("cannot set the mode of ", o.overlay.work, "/", kVfsCopy));
+      mnt::CopyStats c = mnt::copy_layers(o.overlay.lower, copy.get());
+      log::step("vfs: copied ", o.overlay.lower.size(), " layer(s) into ", o.overlay.work, "/", kVfsCopy, ": ",
+                c.entries, " entries, ", c.bytes, " bytes");
+      UniqueFd mark(::openat(work.get(), kVfsDone, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+      if (!mark) throw_errno(str("cannot mark the copy in ", o.overlay.work, " as done"));
     } catch (const Error& e) {
+      drop_copy();
       die(e.what());
     }
-    UniqueFd mark(::openat(work.get(), kDone, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
-    if (!mark) die_errno(str("cannot mark the copy in ", o.overlay.work, " as done"));
   }
+  if (exists(kVfsCopy)) {
+    if (::renameat(work.get(), kVfsCopy, AT_FDCWD, o.overlay.upper.c_str()) != 0)
+      die_errno(str("cannot rename the copy ", o.overlay.work, "/", kVfsCopy, " to ", o.overlay.upper));
+    log::step("vfs: renamed the copy to ", o.overlay.upper);
+  }
+  UniqueFd upper(::open(o.overlay.upper.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!upper) die_errno(str("invalid --upper ", o.overlay.upper));
   UniqueFd mnt = clone_tree(upper.get(), false);
   if (!mnt) die_errno(str("cannot bind ", o.overlay.upper, " as the root"));
   return mnt;
