@@ -915,7 +915,7 @@ CapEff:	0000000020080420"
   assert_equal "$(status_of "$ID")" created
 }
 
-@test "security: joining a user namespace by path that maps the host's uid 0 is refused unless --allow-host-root-userns; one that does not is joined" {
+@test "security: joining a user namespace by path that maps the host's uid 0 or gid 0 is refused unless --allow-host-root-userns; one that does not is joined" {
   args '["cat", "/proc/self/uid_map"]'
   spec '.mounts |= map(select(.type != "cgroup"))'
   # The bundle where host uid 100000 may enter.
@@ -930,10 +930,20 @@ CapEff:	0000000020080420"
   local bad=$!
   rt-unshare --user --uid-map 0:100000:65536 --gid-map 0:100000:65536 -- sleep 1000 3>&- &
   local good=$!
-  HOLDERS="$bad $good"
+  # And one whose uids are safe but whose gid 0 is the host's root group.
+  rt-unshare --user --uid-map 0:100000:65536 --gid-map 0:0:65536 -- sleep 1000 3>&- &
+  local badgid=$!
+  HOLDERS="$bad $good $badgid"
   wait_until 50 grep -qE '^ +0 +0 +65536$' "/proc/$bad/uid_map"
   wait_until 50 grep -qE '^ +0 +100000 +65536$' "/proc/$good/uid_map"
+  wait_until 50 grep -qE '^ +0 +0 +65536$' "/proc/$badgid/gid_map"
   local p
+  p="/proc/$badgid/ns/user"
+  spec ".linux.namespaces |= map(select(.type != \"user\")) + [{\"type\": \"user\", \"path\": \"$p\"}]"
+  run oci run --bundle "$B" "$ID" 3>&-
+  assert_equal "$status" 125
+  assert_output "rt-oci: config.json: linux.namespaces: the user namespace $p maps the host's gid 0 (as gid 0 inside): the container's processes would hold the host's root group and what it may write; give --allow-host-root-userns to run it so"
+  [ ! -e "$ROOTDIR/$ID" ]
   for p in "/proc/$bad/ns/user" "/proc/$$/ns/user"; do
     spec ".linux.namespaces |= map(select(.type != \"user\")) + [{\"type\": \"user\", \"path\": \"$p\"}]"
     run oci run --bundle "$B" "$ID" 3>&-

@@ -404,19 +404,23 @@ Bundle load_bundle(const std::string& bundle_dir) {
 
 namespace {
 
-// The uid map of the user namespace at PATH as our own user namespace sees
-// it. The kernel shows /proc/PID/uid_map relative to the reader's
-// namespace, so a child joins it (setns needs a single-threaded process:
-// a forked child is) and waits while we read its map; our own namespace is
-// the identity.
-std::string uid_map_seen_from_here(const std::string& path) {
+// The uid and gid maps of the user namespace at PATH as our own user
+// namespace sees them. The kernel shows /proc/PID/uid_map relative to the
+// reader's namespace, so a child joins it (setns needs a single-threaded
+// process: a forked child is) and waits while we read its maps; our own
+// namespace is the identity.
+struct SeenMaps {
+  std::string uid, gid;
+};
+
+SeenMaps maps_seen_from_here(const std::string& path) {
   UniqueFd ns(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!ns) throw_errno(str("config.json: linux.namespaces.path: cannot open ", path));
   struct stat theirs {
   }, ours{};
   if (::fstat(ns.get(), &theirs) == 0 && ::stat("/proc/self/ns/user", &ours) == 0 && theirs.st_ino == ours.st_ino &&
       theirs.st_dev == ours.st_dev)
-    return "0 0 4294967295\n";
+    return {"0 0 4294967295\n", "0 0 4294967295\n"};
   Pipe joined = make_pipe(), hold = make_pipe();
   pid_t pid = ::fork();
   if (pid < 0) throw_errno("cannot fork");
@@ -433,13 +437,27 @@ std::string uid_map_seen_from_here(const std::string& path) {
   joined.write.reset();
   hold.read.reset();
   bool in = wait_go(joined.read.get());
-  std::optional<std::string> map;
-  if (in) map = try_read_file(str("/proc/", pid, "/uid_map"));
+  std::optional<std::string> uid, gid;
+  if (in) {
+    uid = try_read_file(str("/proc/", pid, "/uid_map"));
+    gid = try_read_file(str("/proc/", pid, "/gid_map"));
+  }
   hold.write.reset();  // the child exits
   wait_child(pid);
   if (!in) throw Error(str("config.json: linux.namespaces.path: cannot join the user namespace ", path));
-  if (!map) throw Error(str("config.json: linux.namespaces.path: cannot read the uid map of ", path));
-  return *map;
+  if (!uid || !gid) throw Error(str("config.json: linux.namespaces.path: cannot read the id maps of ", path));
+  return {*uid, *gid};
+}
+
+// The id inside that a map's line gives to the host's id 0, if one does.
+// Lines are "INSIDE OUTSIDE COUNT"; a range that holds outside 0 starts there.
+std::optional<unsigned long> inside_of_host_zero(const std::string& map) {
+  for (const auto& line : split(map, '\n')) {
+    unsigned long inside = 0, outside = 0, count = 0;
+    if (std::sscanf(line.c_str(), "%lu %lu %lu", &inside, &outside, &count) == 3 && outside == 0 && count > 0)
+      return inside;
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -451,16 +469,17 @@ void check_joined_userns(const json& config, bool allow) {
   for (const auto& ns : *nss) {
     if (ns.value("type", "") != "user" || !member(ns, "path")) continue;
     std::string path = as_string(ns["path"], "linux.namespaces.path");
-    // Lines "INSIDE OUTSIDE COUNT": is our uid 0 an OUTSIDE of one?
-    for (const auto& line : split(uid_map_seen_from_here(path), '\n')) {
-      unsigned long inside = 0, outside = 0, count = 0;
-      if (std::sscanf(line.c_str(), "%lu %lu %lu", &inside, &outside, &count) != 3 || outside != 0 || count == 0)
-        continue;
+    SeenMaps maps = maps_seen_from_here(path);
+    if (auto in = inside_of_host_zero(maps.uid))
       refuse("linux.namespaces",
-             str("the user namespace ", path, " maps the host's uid 0 (as uid ", inside,
+             str("the user namespace ", path, " maps the host's uid 0 (as uid ", *in,
                  " inside): the container's root would be the host's root, its user namespace no protection; "
                  "give --allow-host-root-userns to run it so"));
-    }
+    if (auto in = inside_of_host_zero(maps.gid))
+      refuse("linux.namespaces",
+             str("the user namespace ", path, " maps the host's gid 0 (as gid ", *in,
+                 " inside): the container's processes would hold the host's root group and what it may write; "
+                 "give --allow-host-root-userns to run it so"));
   }
 }
 
