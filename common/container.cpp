@@ -51,6 +51,7 @@ std::string to_json(const ContainerState& c, int indent) {
       {"network", c.network},
       {"ips", c.ips},
       {"ports", c.ports},
+      {"storage_driver", c.storage_driver},
       {"error", c.error},
   };
   return j.dump(indent);
@@ -92,6 +93,7 @@ ContainerState state_from_json(const std::string& text, const std::string& where
     c.network = j.value("network", "");
     c.ips = j.value("ips", std::vector<std::string>{});
     c.ports = j.value("ports", std::vector<std::string>{});
+    c.storage_driver = j.value("storage_driver", "");
     c.error = j.value("error", "");
   } catch (const json::exception&) {
     throw Error(str("corrupt container state ", where));

@@ -53,6 +53,7 @@ struct ContainerState {
   std::string network;                 // none | host | a CNI network | container:ID | ns:PATH
   std::vector<std::string> ips;        // addresses on a CNI network ("10.87.0.2/24")
   std::vector<std::string> ports;      // published: "IP:HOST->CTR/PROTO"
+  std::string storage_driver;          // overlay | fuse-overlayfs | vfs (empty in older records)
 
   std::string short_id() const { return id.substr(0, 12); }
   bool running() const { return status == "running"; }

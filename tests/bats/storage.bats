@@ -86,6 +86,9 @@ driver_test() {
     echo changed > /data/udir/f && rm /data/nobody && touch /data/added && chown 1000:1000 /data/added && echo root wrote'
   assert_success
   assert_line --index 0 "$fstype"
+  # the record says which driver it got
+  [ "$(as_user rt-repl inspect s | jq -r '.[0].storage_driver')" = "$driver" ]
+  [ "$(as_user rt-repl ps --json | jq -r '.[0].storage_driver')" = "$driver" ]
   assert_line "/data/root 0:0"
   assert_line "/data/user 1000:1000"
   assert_line "/data/nobody 65534:65534"
@@ -244,11 +247,17 @@ ok" ]
   nothing_left
 }
 
-@test "root with --storage-driver vfs: the rootfs copied into the container's layer, owners kept, the rootfs untouched, the copy removed with the container" {
+@test "root with --storage-driver vfs: the rootfs copied into the container's layer, owners kept, the rootfs untouched, the copy removed with the container; the records say which driver" {
   run --separate-stderr rt-run --name rv --network none --storage-driver vfs --rootfs "$RL/rootfs" -- sh -c 'touch /new; stat -c %u /bin/sh'
   assert_success
   assert_output "$RL_UID"
   id=$(rt-repl ps -aq --no-trunc)
+  run rt-run --name ro --network none --rootfs "$RL/rootfs" -- true
+  assert_success
+  [ "$(rt-repl inspect rv ro | jq -r 'map(.storage_driver) | join(" ")')" = "vfs overlay" ]
+  [ "$(rt-repl ps -a --json | jq -r 'map(.name + "=" + .storage_driver) | sort | join(" ")')" = "ro=overlay rv=vfs" ]
+  run rt-repl rm ro
+  assert_success
   [ -f "$RT_ROOT/containers/$id/upper/new" ]
   [ "$(stat -c %u "$RT_ROOT/containers/$id/upper/bin/sh")" = "$RL_UID" ]
   [ ! -e "$RL/rootfs/new" ]

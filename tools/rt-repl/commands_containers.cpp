@@ -46,6 +46,7 @@ static json container_json(const ContainerState& c) {
       {"network", c.network},
       {"ips", c.ips},
       {"ports", c.ports},
+      {"storage_driver", c.storage_driver},
   };
 }
 

@@ -372,6 +372,7 @@ int run_main(int argc, char** argv) {
     }
     resolve_payload(s, img ? &*img : nullptr, p);
     c.network = s.network;
+    c.storage_driver = storage::name(p.storage);
     plan_etc_files(store, s, p, store.dir(c.id), shared);
     if (p.etc_files) etc::write_files(p.etc_dir, *p.etc_files);
     if (cni_network(s)) {
