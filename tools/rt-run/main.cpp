@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -34,6 +36,7 @@
 #include "supervise.hpp"
 #include "usernet.hpp"
 #include "userns.hpp"
+#include "userns_cache.hpp"
 
 namespace {
 using namespace rt;
@@ -207,6 +210,11 @@ void plan_rootless(const Spec& s, Plan& p) {
   IdMaps maps = rootless_maps(note);
   if (!note.empty()) log::warn(note);
   p.maps = maps;
+  try {
+    p.userns_idle_ms = userns_cache::idle_ms(std::getenv(userns_cache::kIdleEnv));
+  } catch (const Error& e) {
+    die(e.what());
+  }
   for (const auto& m : maps.uid) p.uid_map.push_back(str(m.inner, ":", m.outer, ":", m.count));
   for (const auto& m : maps.gid) p.gid_map.push_back(str(m.inner, ":", m.outer, ":", m.count));
 
@@ -339,16 +347,24 @@ int run_main(int argc, char** argv) {
   }
 
   EarlyUserns early_userns;
+  // argv's strings, one after the other as the kernel lays them out (or
+  // no title for the holder).
+  if (argc > 0 && argv[argc - 1] >= argv[0])
+    early_userns.set_title_area(argv[0],
+                                static_cast<size_t>(argv[argc - 1] + std::strlen(argv[argc - 1]) + 1 - argv[0]));
   ContainerState c = store.create(s.name);
   log::step("claimed name ", c.name);
   try {
-    // Subordinate ids are mapped by newuidmap and newgidmap: made ahead, in
-    // parallel with what follows (userns_early.hpp). Only root's own id is
-    // written by rt-unshare at once.
+    // Subordinate ids are mapped by newuidmap and newgidmap: the user's
+    // cached namespace with those maps, else one made ahead, in parallel
+    // with what follows, which becomes the cache (userns_early.hpp,
+    // userns_cache.hpp). Only root's own id is written by rt-unshare at once.
     if (p.rootless && (p.maps.uid.size() > 1 || p.maps.gid.size() > 1)) {
-      early_userns.start(p.maps);
       p.userns_fd = kUsernsFd;
-      p.sync_fd = 3;
+      if (!early_userns.join_cached(store.root(), p.maps)) {
+        early_userns.start(p.maps, store.root(), p.userns_idle_ms);
+        p.sync_fd = 3;  // the chain waits for the maps
+      }
     }
     p.id = c.id;
     p.name = c.name;

@@ -44,9 +44,12 @@ struct Plan {
   bool rootless = false;
   IdMaps maps;
   std::vector<std::string> uid_map, gid_map;
-  // A user namespace made and mapped ahead (userns_early.hpp): handed down
-  // as this fd, joined instead of --user.
+  // A user namespace made and mapped ahead, or the user's cached one
+  // (userns_early.hpp): handed down as this fd, joined instead of --user.
   int userns_fd = -1;
+  // How long a holder made here stays as the cache without a connection
+  // (userns_cache.hpp; RT_USERNS_CACHE_IDLE, for tests).
+  int userns_idle_ms = 60000;
   bool cgroup = true;
   // How rt-mount assembles the root (--storage-driver when not overlay).
   storage::Driver storage = storage::Driver::overlay;

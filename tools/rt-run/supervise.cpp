@@ -295,11 +295,11 @@ int supervise(Launch& l, const Signals& sigs, Stdio& io, Session& s, OnRunning o
   std::vector<std::pair<int, int>> handed;
   bool hooks = !c.hooks.empty();
   // The chain waits for a go-ahead after making its namespaces when
-  // something must happen in between: prestart hooks, a user-mode network
-  // attached to its network namespace, the maps of a user namespace made
-  // ahead.
+  // something must happen in between (it has a --sync-fd then): prestart
+  // hooks, a user-mode network attached to its network namespace, the maps
+  // of a user namespace made ahead (not a cached one's: mapped already).
   bool early_userns = l.userns && l.userns->started();
-  bool gate = hooks || l.plan.user_net || early_userns;
+  bool gate = l.plan.sync_fd >= 0;
   if (gate) {
     sync = make_pipe();
     sync.read = high_fd(std::move(sync.read));

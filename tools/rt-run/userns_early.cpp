@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,32 +16,64 @@
 #include "fs.hpp"
 #include "log.hpp"
 #include "process.hpp"
+#include "userns_cache.hpp"
 
 namespace rt::run {
 
-void EarlyUserns::start(const IdMaps& maps) {
+bool EarlyUserns::join_cached(const std::string& state_root, const IdMaps& maps) {
+  std::string why;
+  auto j = userns_cache::join(state_root, maps, why);
+  if (!j) {
+    log::step("user namespace cache: ", why);
+    return false;
+  }
+  ns_ = UniqueFd(::fcntl(j->ns.get(), F_DUPFD_CLOEXEC, 10));
+  if (!ns_) throw_errno("cannot duplicate an fd");
+  log::step("joined the cached user namespace of pid ", j->holder, " (no newuidmap, newgidmap)");
+  return true;
+}
+
+// The cache's directory: the user's alone.
+static void private_dir(const std::string& path) {
+  mkdir_p(path, 0700);
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) throw_errno(str("cannot stat ", path));
+  if (!S_ISDIR(st.st_mode) || st.st_uid != ::geteuid())
+    throw Error(str("cannot use ", path, ": not a directory of uid ", ::geteuid()));
+  if ((st.st_mode & 077) && ::chmod(path.c_str(), 0700) != 0) throw_errno(str("cannot make ", path, " private"));
+}
+
+void EarlyUserns::start(const IdMaps& maps, const std::string& state_root, int idle_ms) {
+  cache_dir_ = userns_cache::dir(state_root);
+  private_dir(cache_dir_);
   Pipe release = make_pipe();
-  int keep = release.read.get();
-  // clone(2) with CLONE_NEWUSER: the namespace exists once this returns.
-  // The child only waits for EOF on its pipe (a raw clone: no code of the
-  // C library's that could need a lock runs in it).
-  long pid = ::syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
-  if (pid < 0) {
-    int e = errno;
+  userns_cache::HolderPlan plan{cache_dir_.c_str(), release.read.get(), idle_ms, title_, title_room_};
+  // The holder: a grandchild, so that it outlives us unseen by our waits.
+  // The child between (in our memory until it exits, vfork_child) makes it
+  // with a raw clone(2) with CLONE_NEWUSER (a fork: the namespace exists
+  // once that returns), reports its pid and ends. The holder runs
+  // userns_cache::serve, system calls only (a raw clone: no code of the C
+  // library's that could need a lock runs in it).
+  pid_t holder = -1;  // set aside for the child to report through
+  int clone_errno = 0;
+  pid_t mid = vfork_child([&]() noexcept -> int {
+    long pid = ::syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
+    if (pid == 0) userns_cache::serve(plan);
+    if (pid < 0) {
+      clone_errno = errno;
+      return 1;
+    }
+    holder = static_cast<pid_t>(pid);
+    return 0;
+  });
+  if (mid < 0) throw_errno("cannot fork");
+  while (::waitpid(mid, nullptr, 0) < 0 && errno == EINTR) {
+  }
+  if (holder < 0) {
     auto why = userns_blocked();
-    throw Error(str("cannot create a user namespace", why ? str(" (", *why, ")") : std::string()), e);
+    throw Error(str("cannot create a user namespace", why ? str(" (", *why, ")") : std::string()), clone_errno);
   }
-  if (pid == 0) {
-    // Only its pipe: no lock or record fd of rt-run's is held longer.
-    if (keep > 3) ::close_range(3, static_cast<unsigned>(keep) - 1, 0);
-    ::close_range(static_cast<unsigned>(keep) + 1, ~0U, 0);
-    char c;
-    ssize_t n;
-    do n = ::read(keep, &c, 1);
-    while (n < 0 && errno == EINTR);
-    ::_exit(0);
-  }
-  holder_ = static_cast<pid_t>(pid);
+  holder_ = holder;
   owner_ = ::getpid();
   release_ = std::move(release.write);
   release.read.reset();
@@ -64,9 +97,15 @@ void EarlyUserns::wait_mapped() {
     } catch (const Error& e) {
       if (!failed) failed = e;
     }
+  // Mapped: the holder serves as the cache from now on (a failed write
+  // just leaves it without; the closed pipe ends it otherwise).
+  if (!failed) {
+    char go = 1;
+    if (::write(release_.get(), &go, 1) == 1)
+      log::step("uid/gid maps written; pid ", holder_, " keeps the namespace as the cache");
+  }
   reap();
   if (failed) throw *failed;
-  log::step("uid/gid maps written");
 }
 
 void EarlyUserns::reap() noexcept {
@@ -74,13 +113,7 @@ void EarlyUserns::reap() noexcept {
     if (*p > 0) {
       ::waitpid(std::exchange(*p, -1), nullptr, 0);
     }
-  release_.reset();  // the holder ends; the namespace lives on in ns_ and the chain
-  if (holder_ > 0) {
-    int st;
-    while (::waitpid(holder_, &st, 0) < 0 && errno == EINTR) {
-    }
-    holder_ = -1;
-  }
+  release_.reset();  // without the go-ahead, the holder ends
 }
 
 EarlyUserns::~EarlyUserns() {
