@@ -21,6 +21,7 @@
 #include "storage.hpp"
 #include "table.hpp"
 #include "userns.hpp"
+#include "userns_cache.hpp"
 
 #ifndef RT_VERSION
 #define RT_VERSION "0.0.0"
@@ -146,6 +147,15 @@ json storage_info(const Env& env) {
   return j;
 }
 
+// Rootless: the user's user namespace cache (userns_cache.hpp), its
+// holder's pid when one answers; null for root, who has none.
+json userns_cache_info(const Env& env) {
+  if (::geteuid() == 0) return nullptr;
+  json j = {{"dir", userns_cache::dir(env.ctx.store.root())}, {"pid", nullptr}};
+  if (auto pid = userns_cache::holder(env.ctx.store.root())) j["pid"] = *pid;
+  return j;
+}
+
 // "overlay (the kernel's overlayfs, ...)", with why a fallback was taken.
 std::string storage_line(const json& s) {
   if (s["driver"].is_null()) return str("unknown (", s["error"].get<std::string>(), ")");
@@ -172,6 +182,7 @@ int cmd_info(Env& env, const Parsed& p) {
       {"cgroup", cgroup_info()},
       {"namespaces", namespaces()},
       {"rootless", ::geteuid() != 0},
+      {"userns_cache", userns_cache_info(env)},
       {"storage", storage_info(env)},
       {"tool_dir", env.ctx.tool_dir},
       {"state_root", env.ctx.store.root()},
@@ -203,8 +214,13 @@ int cmd_info(Env& env, const Parsed& p) {
               << (h["controllers"].empty() ? "" : " (" + ctl + ")") << "\n";
   }
   std::cout << "Namespaces:      " << list(j["namespaces"]) << "\n"
-            << "Rootless:        " << (j["rootless"].get<bool>() ? "yes" : "no") << "\n"
-            << "Storage:         " << storage_line(j["storage"]) << "\n";
+            << "Rootless:        " << (j["rootless"].get<bool>() ? "yes" : "no") << "\n";
+  if (const json& u = j["userns_cache"]; !u.is_null())
+    std::cout << "  Userns cache:  "
+              << (u["pid"].is_null() ? std::string("none")
+                                     : str("pid ", u["pid"].get<int>(), " (", u["dir"].get<std::string>(), ")"))
+              << "\n";
+  std::cout << "Storage:         " << storage_line(j["storage"]) << "\n";
   if (j["storage"].contains("uid_map")) std::cout << "  uid map:       " << list(j["storage"]["uid_map"]) << "\n";
   std::cout << "Tools:           " << env.ctx.tool_dir << "\n"
             << "State store:     " << env.ctx.store.root() << " (" << human_size(j["state_size"]) << ")\n"
