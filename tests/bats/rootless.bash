@@ -53,9 +53,26 @@ rootless_teardown() {
     pid=$(jq -r '.helper.pid // 0' "$f")
     [ "$pid" -gt 0 ] && kill -9 "$pid" 2>/dev/null || true
   done
+  end_userns_cache
   [ -z "${RL:-}" ] || rm -rf "$RL"
   rt_teardown
 }
+
+# The user's user namespace cache (rt(7) ROOTLESS): the pids of its holders
+# (rt-run's grandchildren named rt-userns-cache, not zombies that init has
+# yet to reap; two after a race), and
+# ending them by those pids (SIGTERM: each removes its socket and link),
+# waiting until they are gone. A holder lives on after the containers (60 s
+# idle): teardown and the delegated-cgroup tests end it.
+userns_cache_pids() { ps -o pid=,stat=,comm= -u "$RL_UID" | awk '$2 !~ /^Z/ && $3 == "rt-userns-cache" {print $1}'; }
+end_userns_cache() {
+  local pid
+  for pid in $(userns_cache_pids); do
+    kill "$pid" 2>/dev/null || true
+  done
+  wait_until 100 userns_cache_gone
+}
+userns_cache_gone() { [ -z "$(userns_cache_pids)" ]; }
 
 # Run as the user, with nothing of root's environment.
 as_user() {
@@ -63,11 +80,13 @@ as_user() {
     env -i PATH="$RT_BIN:/usr/bin:/bin" HOME="$RL/home" XDG_RUNTIME_DIR="$RL/run" "$@"
 }
 
-# No process of the user's is left (no helper, no container), nor a record
-# of a network.
+# No process of the user's is left (no helper, no container) but the user
+# namespace cache's holder, which outlives containers by design, nor a
+# record of a network.
 nothing_left() {
   # (a helper killed a moment ago may still be a zombie until init reaps it)
-  ! ps -o stat= -u "$RL_UID" | grep -qv '^Z' || { ps -o pid,stat,args -u "$RL_UID" >&2; return 1; }
+  [ -z "$(ps -o stat=,comm= -u "$RL_UID" | awk '$1 !~ /^Z/ && $2 != "rt-userns-cache"')" ] ||
+    { ps -o pid,stat,args -u "$RL_UID" >&2; return 1; }
   [ -z "$(ls "$RL/run/rt/netns" 2>/dev/null)" ]
 }
 

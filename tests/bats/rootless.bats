@@ -61,6 +61,7 @@ teardown() {
   run as_user rt-repl rm -f ahead
   assert_success
   nothing_left
+  end_userns_cache  # (else the next run joins its namespace)
   # newuidmap and newgidmap without their setuid bit (copies) cannot map
   # the subordinate ids: the container does not start, in one line of
   # rt-run's after theirs, and neither a process nor a record is left
@@ -74,6 +75,142 @@ teardown() {
   [[ "$(printf '%s\n' "$stderr" | tail -1)" =~ ^rt-run:\ newuidmap\ failed\ for\ pid\ [0-9]+\ \(check\ /etc/subuid\ and\ /etc/subgid\)$ ]]
   nothing_left
   [ -z "$(ls "$RL/run/rt/containers" 2>/dev/null)" ]
+}
+
+# newuidmap and newgidmap through wrappers in $RL/bin that count their
+# calls in $RL/calls (the real, setuid, programs do the work).
+count_map_tools() {
+  mkdir -p "$RL/bin"
+  local t
+  for t in newuidmap newgidmap; do
+    printf '#!/bin/sh\necho %s >> %s/calls\nexec /usr/bin/%s "$@"\n' "$t" "$RL" "$t" > "$RL/bin/$t"
+    chmod 755 "$RL/bin/$t"
+  done
+  : > "$RL/calls"
+  chown "$RL_UID" "$RL/calls"
+}
+as_user_counted() { as_user env PATH="$RL/bin:$RT_BIN:/usr/bin:/bin" "$@"; }
+# PID has ended (init may not have reaped it yet).
+process_gone() { ! ps -o stat= -p "$1" | grep -qv '^Z'; }
+
+@test "rootless rt-run: the next container joins the user namespace the first one's holder keeps (the cache), with no newuidmap or newgidmap; the holder holds nothing of rt-run's and rt-repl info names it" {
+  count_map_tools
+  run as_user_counted rt-run --rm --network none --rootfs "$RL/rootfs" -- readlink /proc/self/ns/user
+  assert_success
+  first=$output
+  [ "$(sort "$RL/calls" | tr '\n' ' ')" = "newgidmap newuidmap " ]
+  holder=$(userns_cache_pids)
+  [ -n "$holder" ] && [ "$(wc -w <<<"$holder")" -eq 1 ]
+  [ "$(readlink "/proc/$holder/ns/user")" = "$first" ]
+  # a detached one and a foreground one: the same namespace, no more calls
+  run as_user_counted rt-run -d --name warm --network none --rootfs "$RL/rootfs" -- sleep 60
+  assert_success
+  pid=$(jq -r .pid "$RL/run/rt/containers/$output/state.json")
+  [ "$(readlink "/proc/$pid/ns/user")" = "$first" ]
+  [[ "$(cat "/proc/$pid/uid_map")" =~ \ +1\ +$RL_SUBUID\ +65536 ]]
+  run as_user_counted rt-run --rm --network none --rootfs "$RL/rootfs" -- sh -c 'readlink /proc/self/ns/user; id -u'
+  assert_success
+  assert_output "$first
+0"
+  [ "$(wc -l < "$RL/calls")" -eq 2 ]
+  # each container keeps its own pid namespace: the holder (in the
+  # host's) is out of their sight
+  [ "$(readlink "/proc/$holder/ns/pid")" = "$(readlink /proc/self/ns/pid)" ]
+  [ "$(readlink "/proc/$pid/ns/pid")" != "$(readlink /proc/self/ns/pid)" ]
+  # the holder: stdio on /dev/null, no fd but its socket, signalfd,
+  # directory and namespace; its own session; cwd /; not rt-run's child
+  for fd in 0 1 2; do [ "$(readlink "/proc/$holder/fd/$fd")" = /dev/null ]; done
+  fds=$(for f in /proc/$holder/fd/*; do readlink "$f"; done | LC_ALL=C sort | tr '\n' ' ')
+  [[ "$fds" =~ ^/dev/null\ /dev/null\ /dev/null\ $RL/run/rt/userns\ anon_inode:\[signalfd\]\ socket:\[[0-9]+\]\ user:\[[0-9]+\]\ $ ]]
+  [ "$(ps -o sid= -p "$holder" | tr -d ' ')" = "$holder" ]
+  [ "$(readlink "/proc/$holder/cwd")" = / ]
+  [ "$(ps -o args= -p "$holder")" = "rt-run: user namespace cache" ]
+  [ "$(stat -c %a "$RL/run/rt/userns")" = 700 ]
+  [ "$(readlink "$RL/run/rt/userns/current")" = "$holder.sock" ]
+  run as_user rt-repl info --json
+  assert_success
+  [ "$(jq -r .userns_cache.pid <<<"$output")" = "$holder" ]
+  run as_user rt-repl info
+  assert_line "  Userns cache:  pid $holder ($RL/run/rt/userns)"
+  as_user rt-repl rm -f warm
+  nothing_left
+  # ended by SIGTERM, it removes its socket and link; info says none
+  end_userns_cache
+  [ -z "$(ls "$RL/run/rt/userns")" ]
+  run as_user rt-repl info --json
+  [ "$(jq -r .userns_cache.pid <<<"$output")" = null ]
+}
+
+@test "rootless rt-run: a holder killed (SIGKILL) is replaced by the next run; one whose maps are no longer the user's (/etc/subuid changed) is not joined and told to go" {
+  count_map_tools
+  as_user_counted rt-run --rm --network none --rootfs "$RL/rootfs" -- true
+  old=$(userns_cache_pids)
+  [ -n "$old" ]
+  kill -9 "$old"
+  wait_until 100 userns_cache_gone
+  run as_user_counted rt-run --rm --network none --rootfs "$RL/rootfs" -- readlink /proc/self/ns/user
+  assert_success
+  [ "$(wc -l < "$RL/calls")" -eq 4 ]
+  new=$(userns_cache_pids)
+  [ -n "$new" ] && [ "$new" != "$old" ]
+  [ "$output" = "$(readlink "/proc/$new/ns/user")" ]
+  [ ! -e "$RL/run/rt/userns/$old.sock" ]
+  [ "$(readlink "$RL/run/rt/userns/current")" = "$new.sock" ]
+  # another subordinate uid range (usermod refuses to change a user with
+  # processes, the holder: an /etc/subuid of the test's own, bound over
+  # the host's in a mount namespace of the command's): the next run makes
+  # a namespace with it
+  sed "s/^$RL_USER:.*/$RL_USER:3100000:65536/" /etc/subuid > "$RL/subuid"
+  stale=$(readlink "/proc/$new/ns/user")
+  run unshare --mount --propagation private sh -c 'mount --bind "$1" /etc/subuid && shift && exec "$@"' sh "$RL/subuid" \
+    setpriv --reuid "$RL_UID" --regid "$RL_GID" --clear-groups \
+    env -i PATH="$RL/bin:$RT_BIN:/usr/bin:/bin" HOME="$RL/home" XDG_RUNTIME_DIR="$RL/run" \
+    rt-run --rm --network none --rootfs "$RL/rootfs" -- sh -c 'readlink /proc/self/ns/user; cat /proc/self/uid_map'
+  assert_success
+  assert_line --regexp "^ +1 +3100000 +65536\$"
+  [ "${lines[0]}" != "$stale" ]
+  [ "$(wc -l < "$RL/calls")" -eq 6 ]
+  # the stale holder went (SIGTERM), the new namespace's is the cache
+  wait_until 100 process_gone "$new"
+  [ ! -e "$RL/run/rt/userns/$new.sock" ]
+  newest=$(userns_cache_pids)
+  [ -n "$newest" ] && [ "$newest" != "$new" ]
+  [ "${lines[0]}" = "$(readlink "/proc/$newest/ns/user")" ]
+}
+
+@test "rootless rt-run: the holder ends by itself after its idle time (RT_USERNS_CACHE_IDLE, for tests) and leaves no file; a bad value is refused before anything is made" {
+  run --separate-stderr as_user env RT_LOG=debug RT_USERNS_CACHE_IDLE=1 rt-run --rm --network none --rootfs "$RL/rootfs" -- true
+  assert_success
+  [[ "$stderr" =~ uid/gid\ maps\ written\;\ pid\ ([0-9]+)\ keeps\ the\ namespace\ as\ the\ cache ]]
+  holder=${BASH_REMATCH[1]}
+  # (no timed assertion: it goes a second after its last connection)
+  wait_until 100 process_gone "$holder"
+  [ -z "$(ls "$RL/run/rt/userns")" ]
+  run as_user env RT_USERNS_CACHE_IDLE=0 rt-run --rm --network none --rootfs "$RL/rootfs" -- true
+  assert_failure 125
+  assert_output "rt-run: invalid RT_USERNS_CACHE_IDLE '0': seconds from 1 to 3600"
+  [ -z "$(ls "$RL/run/rt/containers")" ]
+  [ -z "$(userns_cache_pids)" ]
+}
+
+@test "rootless rt-run: two first starts at once both run; the next one joins a cached namespace" {
+  count_map_tools
+  as_user_counted rt-run --rm --network none --rootfs "$RL/rootfs" -- readlink /proc/self/ns/user > "$RL/a" 2>&1 &
+  a=$!
+  as_user_counted rt-run --rm --network none --rootfs "$RL/rootfs" -- readlink /proc/self/ns/user > "$RL/b" 2>&1 &
+  b=$!
+  wait "$a"
+  wait "$b"
+  [[ "$(cat "$RL/a")" =~ ^user:\[[0-9]+\]$ ]]
+  [[ "$(cat "$RL/b")" =~ ^user:\[[0-9]+\]$ ]]
+  n=$(wc -l < "$RL/calls")
+  holders=$(userns_cache_pids)
+  [ -n "$holders" ]
+  run as_user_counted rt-run --rm --network none --rootfs "$RL/rootfs" -- readlink /proc/self/ns/user
+  assert_success
+  [ "$(wc -l < "$RL/calls")" -eq "$n" ]
+  linked=$(readlink "$RL/run/rt/userns/current")
+  [ "$output" = "$(readlink "/proc/${linked%.sock}/ns/user")" ]
 }
 
 @test "rootless rt-run --network none: only lo; a bridge is refused before anything is made" {
@@ -319,6 +456,7 @@ deleg_emptied() { [ -z "$(cat "$DELEG/cgroup.procs")" ] && [ -z "$(ls -d "$DELEG
 
 deleg_cleanup() {
   [ -n "${DELEG:-}" ] || return 0
+  end_userns_cache  # a holder forked by rt-run sits where rt-run sat
   wait_until 100 deleg_emptied || true
   rmdir "$DELEG" 2>/dev/null || true
   RT_CGROUP_UNIFIED=1 rt-cgroup --remove "rl$$" || true
@@ -345,7 +483,10 @@ in_deleg() {
   dirs=$(ls "$DELEG")
   # the record names the group on the v2 hierarchy alone (the v1 ones are root's)
   [ "$(jq -r '.cgroup_paths | join(" ")' "$RL/run/rt/containers/$id/state.json")" = "0::${DELEG#"$UNI"}/rt-$id" ]
+  holder=$(userns_cache_pids)
+  holder_cg=$(grep '^0::' "/proc/$holder/cgroup")
   as_user rt-repl rm -f cg
+  end_userns_cache
   wait_until 100 deleg_emptied
   base=$DELEG_BASE
   deleg_cleanup
@@ -354,6 +495,9 @@ in_deleg() {
   [[ "$cgline" == "0::${DELEG_BASE#"$UNI"}/deleg/rt-$id/"* ]]
   [[ "$args" == *"/rt-cgroup --name $id -- "* ]]
   [[ "$dirs" == *"rt-$id"* ]]
+  # the user namespace cache's holder, forked by rt-run, sits where rt-run
+  # sat (in the delegated group or below it), never in the container's group
+  [[ "$holder_cg" == "0::${DELEG_BASE#"$UNI"}/deleg"* && "$holder_cg" != *"/rt-$id"* ]]
   [ ! -d "$base" ]
   nothing_left
 }
