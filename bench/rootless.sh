@@ -5,7 +5,11 @@
 # with a user-mode one where usable) next to bubblewrap with a user
 # namespace and rootless podman (where it runs here), in one hyperfine run,
 # as ratios to bwrap, and rt-run with a single-id map (as bwrap's) beside
-# it. Goal: rootless rt-run within 2x bwrap.
+# it. rt-run with subordinate ids twice: warm, joining the user namespace
+# the user's cache keeps (rt(7) ROOTLESS), and cold, the first start, which
+# makes it with newuidmap and newgidmap (the cache's holder is ended by its
+# pid before each run, outside the timing). Goal: rootless rt-run within 2x
+# bwrap.
 # Usage: bench/rootless.sh BUILD_DIR   (a release build; make bench does it)
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -15,6 +19,7 @@ runs=${BENCH_RUNS:-100}
 user="rtbench$$"
 work=$(mktemp -d /tmp/rt-bench-rootless.XXXXXX)
 cleanup() {
+  end_cache
   bench_user_remove "$user"
   rm -rf "$work"
 }
@@ -47,20 +52,30 @@ as_user() {
   "$@"
 }
 
+# The user's user namespace cache, ended by its holder's pid (named by its
+# socket's link; SIGTERM: it removes its socket and goes), waited for.
+end_cache='p=$(readlink "$1/run/rt/userns/current") && p=${p%.sock} && kill "$p" && while kill -0 "$p" 2>/dev/null; do sleep 0.002; done; true'
+end_cache() { as_user sh -c "$end_cache" sh "$work" 2>/dev/null || true; }
+
 # The single-id line is rt-run as bwrap maps: root inside to the user, no
 # subordinate ids (newuidmap and newgidmap out of PATH, as where uidmap is
 # not installed); the difference to the first line is what the two setuid
 # programs cost.
+# Every command has a --prepare (hyperfine takes one for all or one each):
+# the cold line's ends the cache, the others do nothing.
+nop="true"
+cold="sh -c '$end_cache' sh $work"
 set -- \
-  -n "rt-run rootless (6 ns, overlay, --network none)" "$bin/rt-run --rm --network none --rootfs $rootfs /bin/true" \
-  -n "rt-run rootless, single-id map (no newuidmap)" "env PATH=/nonexistent $bin/rt-run --rm --network none --rootfs $rootfs /bin/true" \
-  -n "bwrap --unshare-user (6 ns)" "bwrap --unshare-user --uid 0 --gid 0 --unshare-pid --unshare-ipc --unshare-uts --unshare-net --unshare-cgroup --bind $rootfs / --proc /proc --dev /dev /bin/true"
+  -n "rt-run rootless, warm (6 ns, overlay, --network none)" --prepare "$nop" "$bin/rt-run --rm --network none --rootfs $rootfs /bin/true" \
+  -n "rt-run rootless, cold (first start: newuidmap, newgidmap)" --prepare "$cold" "$bin/rt-run --rm --network none --rootfs $rootfs /bin/true" \
+  -n "rt-run rootless, single-id map (no newuidmap)" --prepare "$nop" "env PATH=/nonexistent $bin/rt-run --rm --network none --rootfs $rootfs /bin/true" \
+  -n "bwrap --unshare-user (6 ns)" --prepare "$nop" "bwrap --unshare-user --uid 0 --gid 0 --unshare-pid --unshare-ipc --unshare-uts --unshare-net --unshare-cgroup --bind $rootfs / --proc /proc --dev /dev /bin/true"
 why=$(as_user sh -c 'rt-run --rm --network pasta --rootfs "$1" /bin/true 2>&1 >/dev/null' sh "$rootfs") &&
-  set -- "$@" -n "rt-run rootless (pasta)" "$bin/rt-run --rm --network pasta --rootfs $rootfs /bin/true" \
-    -n "rt-run rootless (slirp4netns)" "$bin/rt-run --rm --network slirp4netns --rootfs $rootfs /bin/true" ||
+  set -- "$@" -n "rt-run rootless, warm (pasta)" --prepare "$nop" "$bin/rt-run --rm --network pasta --rootfs $rootfs /bin/true" \
+    -n "rt-run rootless, warm (slirp4netns)" --prepare "$nop" "$bin/rt-run --rm --network slirp4netns --rootfs $rootfs /bin/true" ||
   echo "bench: rt-run with pasta left out: $why" >&2
 if command -v podman >/dev/null && why=$(as_user podman run --rm --network none --rootfs "$rootfs" /bin/true 2>&1); then
-  set -- "$@" -n "podman rootless (--network none)" "podman run --rm --network none --rootfs $rootfs /bin/true"
+  set -- "$@" -n "podman rootless (--network none)" --prepare "$nop" "podman run --rm --network none --rootfs $rootfs /bin/true"
 else
   echo "bench: rootless podman left out: $(printf '%s' "${why:-not installed}" | tail -1)" >&2
 fi

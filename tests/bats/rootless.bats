@@ -100,7 +100,8 @@ process_gone() { ! ps -o stat= -p "$1" | grep -qv '^Z'; }
   first=$output
   [ "$(sort "$RL/calls" | tr '\n' ' ')" = "newgidmap newuidmap " ]
   holder=$(userns_cache_pids)
-  [ -n "$holder" ] && [ "$(wc -w <<<"$holder")" -eq 1 ]
+  [ -n "$holder" ]
+  [ "$(wc -w <<<"$holder")" -eq 1 ]
   [ "$(readlink "/proc/$holder/ns/user")" = "$first" ]
   # a detached one and a foreground one: the same namespace, no more calls
   run as_user_counted rt-run -d --name warm --network none --rootfs "$RL/rootfs" -- sleep 60
@@ -152,7 +153,8 @@ process_gone() { ! ps -o stat= -p "$1" | grep -qv '^Z'; }
   assert_success
   [ "$(wc -l < "$RL/calls")" -eq 4 ]
   new=$(userns_cache_pids)
-  [ -n "$new" ] && [ "$new" != "$old" ]
+  [ -n "$new" ]
+  [ "$new" != "$old" ]
   [ "$output" = "$(readlink "/proc/$new/ns/user")" ]
   [ ! -e "$RL/run/rt/userns/$old.sock" ]
   [ "$(readlink "$RL/run/rt/userns/current")" = "$new.sock" ]
@@ -174,7 +176,8 @@ process_gone() { ! ps -o stat= -p "$1" | grep -qv '^Z'; }
   wait_until 100 process_gone "$new"
   [ ! -e "$RL/run/rt/userns/$new.sock" ]
   newest=$(userns_cache_pids)
-  [ -n "$newest" ] && [ "$newest" != "$new" ]
+  [ -n "$newest" ]
+  [ "$newest" != "$new" ]
   [ "${lines[0]}" = "$(readlink "/proc/$newest/ns/user")" ]
 }
 
