@@ -674,6 +674,16 @@ in_deleg() {
   assert_line "/data/user 1000:1000"
   assert_line "/data/nobody 65534:65534"
   assert_line "/data/udir/f 1000:1000"
+  # again in the user namespace that run left cached: the same owners
+  holder=$(userns_cache_pids)
+  [ -n "$holder" ]
+  run as_user rt-run --rm "$REGISTRY/owners" sh -c 'readlink /proc/self/ns/user; stat -c "%n %u:%g" /data/root /data/user /data/nobody /data/udir/f'
+  assert_success
+  [ "${lines[0]}" = "$(readlink "/proc/$holder/ns/user")" ]
+  assert_line "/data/root 0:0"
+  assert_line "/data/user 1000:1000"
+  assert_line "/data/nobody 65534:65534"
+  assert_line "/data/udir/f 1000:1000"
   # a container's write to a directory uid 1000 owns, and removal of it all
   run as_user rt-run --name w "$REGISTRY/owners" sh -c 'mkdir -p /data/udir/x/y && touch /data/udir/x/y/z && chown -R 1000:1000 /data/udir/x && chmod 700 /data/udir/x'
   assert_success
