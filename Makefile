@@ -235,6 +235,8 @@ $(BUILD)/unit/$(1)/%: $(BUILD)/obj/tools/$(1)/%.o $(UNIT_MAIN) $(BUILD)/unit/lib
 endef
 $(foreach t,$(sort $(patsubst tools/%/,%,$(dir $(TOOL_UNIT_SRC)))),$(eval $(call TOOL_UNIT_RULE,$(t))))
 .SECONDARY: $(UNIT_SRC:%.cpp=$(BUILD)/obj/%.o) $(TOOL_UNIT_SRC:%.cpp=$(BUILD)/obj/%.o)
+# tests/unit_support.hpp: what the unit tests share.
+$(UNIT_SRC:%.cpp=$(BUILD)/obj/%.o) $(TOOL_UNIT_SRC:%.cpp=$(BUILD)/obj/%.o): CPPFLAGS += -Itests
 # (under MODE=asan a report goes to stderr and fails the program)
 UNIT_ENV  := $(if $(SAN),ASAN_OPTIONS=log_path=stderr UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1)
 unit: $(UNIT_BIN)
@@ -265,10 +267,10 @@ check: lint test
 LINT_SRC := $(COMMON_SRC) $(UNIT_SRC) $(wildcard tools/*/*.cpp)
 # clang-tidy (checks in .clang-tidy, warnings are errors), one file per core.
 lint: | $(DEPS_STAMP)
-	@printf '%s\n' $(LINT_SRC) | xargs -P$$(nproc) -I{} clang-tidy --quiet {} -- -Icommon -Icommon/image -D_GNU_SOURCE \
+	@printf '%s\n' $(LINT_SRC) | xargs -P$$(nproc) -I{} clang-tidy --quiet {} -- -Icommon -Icommon/image -Itests -D_GNU_SOURCE \
 	  -DRT_VERSION='"lint"' -std=c++20 -x c++
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --inline-suppr \
-	  --suppress=missingIncludeSystem --std=c++20 -Icommon -Icommon/image $(LINT_SRC)
+	  --suppress=missingIncludeSystem --std=c++20 -Icommon -Icommon/image -Itests $(LINT_SRC)
 
 fmt:
 	clang-format -i $(wildcard common/*.cpp common/*.hpp common/*/*.cpp common/*/*.hpp tools/*/*.cpp tools/*/*.hpp)

@@ -10,12 +10,12 @@
 #include <string>
 #include <vector>
 
+#include "unit_support.hpp"
+
 using namespace rt;
 
 TEST_CASE("dir_names and subdir_names: sorted, no . and .., links not followed") {
-  char tpl[] = "/tmp/rt-dir-test-XXXXXX";
-  REQUIRE(::mkdtemp(tpl));
-  std::string d = tpl;
+  std::string d = unit::temp_dir();
   REQUIRE(::mkdir((d + "/b").c_str(), 0755) == 0);
   REQUIRE(::mkdir((d + "/.hidden").c_str(), 0755) == 0);
   std::ofstream(d + "/a") << "x";

@@ -16,6 +16,7 @@
 
 #include "error.hpp"
 #include "process.hpp"
+#include "unit_support.hpp"
 
 using namespace rt;
 
@@ -25,9 +26,7 @@ namespace {
 struct TrueCopy {
   std::string dir, path;
   TrueCopy() {
-    char tmpl[] = "/tmp/rt-exe-seal-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    dir = tmpl;
+    dir = unit::temp_dir();
     path = dir + "/true";
     REQUIRE(run_and_wait({"cp", "/bin/true", path}) == 0);
   }

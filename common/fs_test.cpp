@@ -13,18 +13,12 @@
 
 #include "dir.hpp"
 #include "error.hpp"
+#include "unit_support.hpp"
 
 using namespace rt;
+using rt::unit::temp_dir;
 
 namespace {
-
-// A fresh directory under $TMPDIR (or /tmp), removed by the test itself.
-std::string temp_dir() {
-  const char* t = std::getenv("TMPDIR");
-  std::string tmpl = std::string(t && *t ? t : "/tmp") + "/rt-unit.XXXXXX";
-  REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-  return tmpl;
-}
 
 void make_file(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));

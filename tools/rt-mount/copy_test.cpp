@@ -13,17 +13,12 @@
 
 #include "error.hpp"
 #include "fs.hpp"
+#include "unit_support.hpp"
 
 using namespace rt;
+using rt::unit::temp_dir;
 
 namespace {
-
-std::string temp_dir() {
-  const char* t = std::getenv("TMPDIR");
-  std::string tmpl = std::string(t && *t ? t : "/tmp") + "/rt-unit.XXXXXX";
-  REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-  return tmpl;
-}
 
 void put(const std::string& path, const std::string& text, mode_t mode = 0644) {
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
