@@ -13,6 +13,7 @@
 #include "fd.hpp"
 #include "fs.hpp"
 #include "log.hpp"
+#include "parse.hpp"
 
 namespace rt::cgroup {
 
@@ -56,16 +57,8 @@ std::optional<uint64_t> read_u64(const std::string& path) {
 
 // "key value" lines (memory.stat, cpu.stat, memory.events, oom_control).
 std::optional<uint64_t> key_value(std::string_view text, std::string_view key) {
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t eol = text.find('\n', pos);
-    if (eol == std::string_view::npos) eol = text.size();
-    std::string_view line = text.substr(pos, eol - pos);
-    if (line.size() > key.size() && line.substr(0, key.size()) == key && line[key.size()] == ' ')
-      return to_u64(line.substr(key.size() + 1));
-    pos = eol + 1;
-  }
-  return std::nullopt;
+  auto rest = line_value(text, key, ' ');
+  return rest ? to_u64(*rest) : std::nullopt;
 }
 
 std::optional<uint64_t> read_key(const std::string& path, std::string_view key) {

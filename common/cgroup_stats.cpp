@@ -14,19 +14,12 @@
 namespace rt::cgroup {
 
 std::optional<uint64_t> proc_field(std::string_view text, std::string_view key) {
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t eol = text.find('\n', pos);
-    if (eol == std::string_view::npos) eol = text.size();
-    std::string_view line = text.substr(pos, eol - pos);
-    pos = eol + 1;
-    if (line.size() <= key.size() || line.substr(0, key.size()) != key || line[key.size()] != ':') continue;
-    auto w = words(line.substr(key.size() + 1));
-    if (w.empty() || (w.size() == 2 && w[1] != "kB") || w.size() > 2) return std::nullopt;
-    auto v = to_u64(w[0]);
-    return v && *v != kUnlimited ? v : std::nullopt;
-  }
-  return std::nullopt;
+  auto rest = line_value(text, key, ':');
+  if (!rest) return std::nullopt;
+  auto w = words(*rest);
+  if (w.empty() || (w.size() == 2 && w[1] != "kB") || w.size() > 2) return std::nullopt;
+  auto v = to_u64(w[0]);
+  return v && *v != kUnlimited ? v : std::nullopt;
 }
 
 namespace {

@@ -107,6 +107,18 @@ std::string join(const std::vector<std::string>& v, std::string_view sep) {
 
 bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
 
+std::optional<std::string_view> line_value(std::string_view text, std::string_view key, char sep) {
+  for (size_t pos = 0; pos < text.size();) {
+    size_t eol = text.find('\n', pos);
+    if (eol == std::string_view::npos) eol = text.size();
+    std::string_view line = text.substr(pos, eol - pos);
+    if (line.size() > key.size() && starts_with(line, key) && line[key.size()] == sep)
+      return line.substr(key.size() + 1);
+    pos = eol + 1;
+  }
+  return std::nullopt;
+}
+
 std::string shell_quote(std::string_view s) {
   if (s.empty()) return "''";
   bool plain = true;

@@ -24,6 +24,10 @@ std::pair<std::string, std::string> parse_kv(std::string_view s, std::string_vie
 std::vector<std::string> split(std::string_view s, char sep);
 std::string join(const std::vector<std::string>& v, std::string_view sep);
 bool starts_with(std::string_view s, std::string_view prefix);
+// The rest of the first line of TEXT that is KEY, SEP and more ("Pss:  12
+// kB" for "Pss" and ':' -> "  12 kB"): the key-value files of /proc and of
+// cgroups. nullopt when no line is.
+std::optional<std::string_view> line_value(std::string_view text, std::string_view key, char sep);
 // Quote a word for a POSIX shell (only when it needs it).
 std::string shell_quote(std::string_view s);
 

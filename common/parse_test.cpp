@@ -68,3 +68,18 @@ TEST_CASE("shell_quote: quotes only what a shell would split or expand") {
   CHECK(shell_quote("it's") == "'it'\\''s'");
   CHECK(shell_quote("$HOME") == "'$HOME'");
 }
+
+TEST_CASE("line_value: the rest of the first line that is KEY, SEP and more") {
+  std::string_view status = "Name:\tsh\nThreads:\t3\nThreads:\t9\n";
+  CHECK(line_value(status, "Threads", ':') == "\t3");  // the first one
+  CHECK(line_value(status, "Name", ':') == "\tsh");
+  CHECK(line_value(status, "Thread", ':') == std::nullopt);  // a prefix is not the key
+  CHECK(line_value(status, "Threads", ' ') == std::nullopt);
+  std::string_view stat = "cache 12\nrss 34\ntotal_rss 56";  // no newline at the end
+  CHECK(line_value(stat, "rss", ' ') == "34");
+  CHECK(line_value(stat, "total_rss", ' ') == "56");
+  CHECK(line_value(stat, "cache", ':') == std::nullopt);
+  CHECK(line_value("rss\n", "rss", ' ') == std::nullopt);  // the key alone
+  CHECK(line_value("rss \n", "rss", ' ') == "");           // an empty value
+  CHECK(line_value("", "rss", ' ') == std::nullopt);
+}
