@@ -25,11 +25,7 @@ namespace {
 // A private copy of /bin/true: if a check failed, a write would land there.
 struct TrueCopy {
   std::string dir, path;
-  TrueCopy() {
-    dir = unit::temp_dir();
-    path = dir + "/true";
-    REQUIRE(run_and_wait({"cp", "/bin/true", path}) == 0);
-  }
+  TrueCopy() : dir(unit::temp_dir()), path(dir + "/true") { REQUIRE(run_and_wait({"cp", "/bin/true", path}) == 0); }
   ~TrueCopy() {
     ::unlink(path.c_str());
     ::rmdir(dir.c_str());
