@@ -33,6 +33,21 @@ status_of() { oci state "$1" | jq -r .status; }
 has_status() { [ "$(status_of "$1")" = "$2" ]; }
 has_processes() { [ "$(oci ps --format json "$1" | jq length)" -ge "$2" ]; }
 lines_in() { [ "$(grep -c "$1" "$2" 2>/dev/null)" = "$3" ]; }
+# A mount namespace of its own, held open by a sleep once the sh commands
+# SETUP (with ARGs as $1...) ran in it: NS_PID is the sleep (its ns/mnt is
+# the namespace); release_mount_ns ends it (teardown does if a test fails).
+hold_mount_ns() {
+  unshare --mount --propagation private --fork sh -c "${1:-:} && exec sleep 1000" sh "${@:2}" 3>&- &
+  NS_HOLDER=$!
+  wait_until 50 pgrep -P "$NS_HOLDER" -x sleep
+  NS_PID=$(pgrep -P "$NS_HOLDER" -x sleep)
+  HOLDERS="${HOLDERS:-} $NS_PID"
+}
+release_mount_ns() {
+  kill "$NS_PID"
+  wait "$NS_HOLDER" || true
+  HOLDERS=${HOLDERS/ $NS_PID/}
+}
 
 @test "--help names every command and global option the man page documents; --version" {
   run rt-oci --help
@@ -413,15 +428,11 @@ lines_in() { [ "$(grep -c "$1" "$2" 2>/dev/null)" = "$3" ]; }
 @test "linux.namespaces: a mount namespace joined by path gets the container's root; without one the caller's is shared (chroot)" {
   echo in-the-bundle-root > "$B/rootfs/marker"
   args '["sh","-c","readlink /proc/self/ns/mnt; cat /marker"]'
-  unshare --mount --propagation private --fork sleep 1000 3>&- &
-  local u=$! p
-  wait_until 50 pgrep -P "$u" -x sleep
-  p=$(pgrep -P "$u" -x sleep)
-  spec ".linux.namespaces |= map(if .type == \"mount\" then .path = \"/proc/$p/ns/mnt\" else . end)"
+  hold_mount_ns
+  spec ".linux.namespaces |= map(if .type == \"mount\" then .path = \"/proc/$NS_PID/ns/mnt\" else . end)"
   run oci run --bundle "$B" "$ID"
-  local ns; ns=$(readlink "/proc/$p/ns/mnt")
-  kill "$p"
-  wait "$u" || true
+  local ns; ns=$(readlink "/proc/$NS_PID/ns/mnt")
+  release_mount_ns
   assert_success
   assert_output "$ns
 in-the-bundle-root"
@@ -984,14 +995,10 @@ CapEff:	0000000020080420"
   # Someone else's mount namespace (SRC bound over DST there), which the
   # container joins by path; create runs, then the namespace ends.
   create_in_bound_ns() {
-    unshare --mount --propagation private --fork sh -c 'mount --bind "$1" "$2" && exec sleep 1000' sh "$1" "$2" 3>&- &
-    local u=$! p
-    wait_until 50 pgrep -P "$u" -x sleep
-    p=$(pgrep -P "$u" -x sleep)
-    spec ".linux.namespaces |= map(if .type == \"mount\" then .path = \"/proc/$p/ns/mnt\" else . end)"
+    hold_mount_ns 'mount --bind "$1" "$2"' "$1" "$2"
+    spec ".linux.namespaces |= map(if .type == \"mount\" then .path = \"/proc/$NS_PID/ns/mnt\" else . end)"
     run oci create --bundle "$B" "$ID"
-    kill "$p"
-    wait "$u" || true
+    release_mount_ns
   }
   args '["true"]'
   # The path leads to the planted directory.
