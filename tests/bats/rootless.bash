@@ -3,6 +3,24 @@
 # grants it) and removed in teardown_file; each test gives it a HOME and an
 # XDG_RUNTIME_DIR of its own under $RL, which teardown removes.
 
+# The frame of a file of rootless tests (it loads registry too): the local
+# registry and the user for the whole file, the user's dirs for each test.
+# A file that undoes more after a test defines its own teardown, which
+# calls rootless_teardown.
+setup_file() {
+  registry_start
+  rootless_setup_file
+}
+
+teardown_file() {
+  registry_stop
+  rootless_teardown_file
+}
+
+setup() { rootless_setup; }
+
+teardown() { rootless_teardown; }
+
 rootless_setup_file() {
   export RL_USER="rtrl$$"
   useradd --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$RL_USER"

@@ -6,18 +6,6 @@ load helpers
 load registry
 load rootless
 
-setup_file() {
-  registry_start
-  rootless_setup_file
-}
-
-teardown_file() {
-  registry_stop
-  rootless_teardown_file
-}
-
-setup() { rootless_setup; }
-
 teardown() {
   [ -z "${HOST_SERVER:-}" ] || { kill "$HOST_SERVER" 2>/dev/null; wait "$HOST_SERVER" 2>/dev/null || true; }
   rootless_teardown

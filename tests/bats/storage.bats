@@ -7,18 +7,6 @@ load helpers
 load registry
 load rootless
 
-setup_file() {
-  registry_start
-  rootless_setup_file
-}
-
-teardown_file() {
-  registry_stop
-  rootless_teardown_file
-}
-
-setup() { rootless_setup; }
-
 teardown() {
   local m
   for m in "${SMALL_TMPFS[@]}"; do ! mountpoint -q "$m" || umount "$m"; done
