@@ -66,6 +66,9 @@ ContainerState state_from_json(const std::string& text, const std::string& where
 // runs under: rt-run keeps a copy in its state directory under this name,
 // which `exec` applies again.
 inline constexpr const char* kSeccompProfileFile = "seccomp.json";
+// What fuse-overlayfs says while it serves a container's root (rt-mount
+// --fuse-log), in its state directory; inspect names it (storage_log).
+inline constexpr const char* kFuseLogFile = "fuse-overlayfs.log";
 
 class ContainerStore {
  public:

@@ -288,6 +288,7 @@ std::string inspect(const Context& ctx, const std::string& ref) {
   j["status"] = effective_status(c);
   j["running"] = j["status"] == "running";
   j["state_dir"] = ctx.store.dir(c.id);
+  if (c.storage_driver == "fuse-overlayfs") j["storage_log"] = ctx.store.dir(c.id) + "/" + kFuseLogFile;
   return j.dump(2);
 }
 

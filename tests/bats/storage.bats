@@ -352,3 +352,41 @@ kept"
   [ -z "$(ls -A "$data/rt/containers")" ]
   nothing_left
 }
+
+@test "rootless fuse-overlayfs: what the daemon says once it serves is kept in fuse-overlayfs.log in the container's state directory (inspect names it), not in the container's output; removed with rm" {
+  need_fuse
+  # A fuse-overlayfs that says one thing as it starts and one more once it
+  # serves, when the container asks (a file /say in its layer).
+  local real; real=$(command -v fuse-overlayfs)
+  mkdir "$RL/bin"
+  cat > "$RL/bin/fuse-overlayfs" <<SH
+#!/bin/sh
+echo "fuse-overlayfs: starting" >&2
+upper=\$(echo "\$3" | sed -n 's/.*upperdir=\([^,]*\).*/\1/p')
+"$real" "\$@" &
+while [ ! -e "\$upper/say" ]; do sleep 0.1; done
+echo "fuse-overlayfs: a late word" >&2
+wait
+SH
+  chmod 755 "$RL/bin/fuse-overlayfs"
+  run --separate-stderr as_user_fuse env PATH="$RL/bin:$RT_BIN:/usr/bin:/bin" RT_STORAGE_DRIVER=fuse-overlayfs \
+    rt-run -d --name talk --network none --rootfs "$RL/rootfs" -- sleep 600
+  assert_success
+  [ "$stderr" = "" ]
+  id=$output
+  log="$RL/run/rt/containers/$id/fuse-overlayfs.log"
+  [ "$(as_user rt-repl inspect talk | jq -r '.[0].storage_log')" = "$log" ]
+  grep -qx "fuse-overlayfs: starting" "$log"
+  run as_user rt-repl exec talk touch /say
+  assert_success
+  wait_until 50 grep -qx "fuse-overlayfs: a late word" "$log"
+  [ "$(stat -c '%u %a' "$log")" = "$RL_UID 600" ]
+  run as_user rt-repl logs talk
+  assert_success
+  assert_output ""
+  run as_user rt-repl rm -f talk
+  assert_success
+  [ ! -e "$RL/run/rt/containers/$id" ]
+  nothing_left
+  [ -z "$(fuse_connections)" ]
+}

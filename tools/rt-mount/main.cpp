@@ -67,6 +67,8 @@ struct Options {
   storage::Driver driver = storage::Driver::overlay;
   std::string fuse_program;  // fuse-overlayfs: its path, and /dev/fuse opened
   UniqueFd fuse_dev;
+  std::string fuse_log;  // --fuse-log: the daemon's stderr, opened (append)
+  UniqueFd fuse_log_fd;
   bool proc = false, sys = false, dev = false, shm = false, mqueue = false, tmp = false, cgroupfs = false;
   bool read_only = false, chroot = false, rootfs_mkdir = false;
   std::vector<UserMount> mounts;
@@ -284,6 +286,10 @@ Options validate(const po::variables_map& vm) {
     o.driver = *driver;
   }
   if (o.driver != storage::Driver::overlay) validate_storage(o);
+  if (vm.count("fuse-log")) {
+    o.fuse_log = opt<std::string>(vm, "fuse-log");
+    if (o.driver != storage::Driver::fuse) die("--fuse-log needs --storage-driver fuse-overlayfs");
+  }
   o.rootfs_fd = open_host_dir(o.rootfs.empty() ? kDefaultOverlayMountPoint : o.rootfs,
                               o.rootfs.empty() ? "overlay mount point" : "--rootfs");
   if (o.rootfs.empty()) o.rootfs = kDefaultOverlayMountPoint;
@@ -398,6 +404,11 @@ Options validate(const po::variables_map& vm) {
   }
   if ((o.ready_fd < 0) != (o.sync_fd < 0) || (o.ready_fd >= 0 && o.ready_fd == o.sync_fd))
     die("--ready-fd and --sync-fd go together, as two different fds");
+  // Last: the only file validate makes.
+  if (!o.fuse_log.empty()) {
+    o.fuse_log_fd = UniqueFd(::open(o.fuse_log.c_str(), O_RDWR | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!o.fuse_log_fd) die_errno(str("invalid --fuse-log ", o.fuse_log));
+  }
   return o;
 }
 
@@ -438,20 +449,38 @@ UniqueFd mount_fs(const Root& root, const char* what, const char* path, const ch
 // move its root and working directory into the very file system it serves),
 // killed when rt-mount's process (then the container's program) ends, in the
 // container's pid namespace where there is one. It gets the connection as
-// fd 3 ("/dev/fd/3": libfuse mounts nothing then) and no other fd of ours;
-// its stderr is a pipe whose read end is returned: what it says while
-// starting ("unknown argument ignored: lazytime" from every start of 1.10)
-// is rt-mount's to report, not the container's output.
-UniqueFd start_fuse_overlayfs(const Options& o, int dev) {
+// fd 3 ("/dev/fd/3": libfuse mounts nothing then) and no other fd of ours.
+// Its stderr is the --fuse-log file, where what it says as long as it runs
+// is kept; without one, a pipe, closed once it serves (what it says later
+// is lost). What it says while starting ("unknown argument ignored:
+// lazytime" from every start of 1.10) is rt-mount's to report, not the
+// container's output: `said` is where to read it (see daemon_said).
+struct Said {
+  UniqueFd fd;      // the pipe's read end, or the log (read with pread)
+  off_t from = -1;  // in the log: where this start's words begin; -1: a pipe
+};
+
+Said start_fuse_overlayfs(const Options& o, int dev) {
   std::string opts = str("lowerdir=", join(o.overlay.lower, ":"), ",upperdir=", o.overlay.upper,
                          ",workdir=", o.overlay.work, o.overlay.no_sync ? ",volatile" : "");
   const char* argv[] = {o.fuse_program.c_str(), "-f", "-o", opts.c_str(), "/dev/fd/3", nullptr};
   pid_t parent = ::getpid();
-  Pipe err = make_pipe();
+  Said said;
+  Pipe err;
+  int err_fd = o.fuse_log_fd.get();
+  if (err_fd >= 0) {
+    said.from = ::lseek(err_fd, 0, SEEK_END);
+    said.fd = UniqueFd(::fcntl(err_fd, F_DUPFD_CLOEXEC, 3));
+    if (said.from < 0 || !said.fd) die_errno(str("cannot read --fuse-log ", o.fuse_log));
+  } else {
+    err = make_pipe();
+    err_fd = err.write.get();
+    said.fd = std::move(err.read);
+  }
   // In our memory until it execs (vfork_child: system calls only, see the
   // rule in process.hpp).
   pid_t pid = vfork_child([&]() noexcept -> int {
-    if (::dup2(err.write.get(), STDERR_FILENO) < 0) std::_Exit(kExitToolFailure);
+    if (::dup2(err_fd, STDERR_FILENO) < 0) std::_Exit(kExitToolFailure);
     if (::setsid() < 0) vfork_die(errno, kExitToolFailure, {"fuse-overlayfs: cannot start a session"});
     if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent)
       vfork_die(errno, kExitToolFailure, {"fuse-overlayfs: cannot tie it to rt-mount"});
@@ -467,16 +496,20 @@ UniqueFd start_fuse_overlayfs(const Options& o, int dev) {
     vfork_die(errno, kExitToolFailure, {"cannot execute ", argv[0]});
   });
   if (pid < 0) die_errno("cannot start fuse-overlayfs");
-  log::step("started fuse-overlayfs (pid ", pid, ")");
-  return std::move(err.read);
+  log::step("started fuse-overlayfs (pid ", pid, o.fuse_log.empty() ? "" : str(", stderr to ", o.fuse_log), ")");
+  return said;
 }
 
-// What fuse-overlayfs wrote on its stderr so far, its lines joined by "; ".
-std::string daemon_said(int fd) {
+// What fuse-overlayfs wrote on its stderr since it started, its lines
+// joined by "; ".
+std::string daemon_said(const Said& said) {
   std::string out;
-  if (::fcntl(fd, F_SETFL, O_NONBLOCK) != 0) return out;
+  int fd = said.fd.get();
+  if (said.from < 0 && ::fcntl(fd, F_SETFL, O_NONBLOCK) != 0) return out;
   char buf[1024];
-  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) != 0;) {
+  for (ssize_t n;
+       (n = said.from < 0 ? ::read(fd, buf, sizeof buf)
+                          : ::pread(fd, buf, sizeof buf, said.from + static_cast<off_t>(out.size()))) != 0;) {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) break;
     out.append(buf, static_cast<size_t>(n));
@@ -489,7 +522,7 @@ std::string daemon_said(int fd) {
 // The root through fuse-overlayfs: a FUSE connection on /dev/fuse (opened in
 // validate), a detached mount of it, the daemon started on it (`said`: its
 // stderr).
-UniqueFd make_fuse_root(Options& o, UniqueFd& said) {
+UniqueFd make_fuse_root(Options& o, Said& said) {
   auto fail = [&](const char* what) {
     die_errno(str("cannot mount fuse-overlayfs (lower ", join(o.overlay.lower, ":"), ", upper ", o.overlay.upper,
                   "): ", what));
@@ -577,7 +610,8 @@ UniqueFd make_copied_root(const Options& o) {
 Root mount_root(Options& o) {
   Root root;
   root.rootfs = o.rootfs;
-  UniqueFd mnt, said;
+  UniqueFd mnt;
+  Said said;
   const char* how;
   if (o.driver == storage::Driver::fuse) {
     mnt = make_fuse_root(o, said);
@@ -604,13 +638,15 @@ Root mount_root(Options& o) {
   if (int e = attach_mount_errno(mnt.get(), o.rootfs_fd.get())) die_sys(e, str("cannot mount the root on ", o.rootfs));
   if (o.driver == storage::Driver::fuse) {
     // A first request (statfs is always one): answered once the daemon
-    // serves the root, or refused when it failed. Its stderr is closed
-    // then: libfuse ignores SIGPIPE by then, and its later words are lost.
+    // serves the root, or refused when it failed. Our end of its stderr is
+    // closed then: without --fuse-log its later words are lost (libfuse
+    // ignores SIGPIPE by then).
     struct statfs sf {};
     bool served = ::fstatfs(mnt.get(), &sf) == 0;
     int e = errno;
-    std::string msg = daemon_said(said.get());
-    said.reset();
+    std::string msg = daemon_said(said);
+    said.fd.reset();
+    o.fuse_log_fd.reset();
     if (!served) die_sys(e, str("fuse-overlayfs does not serve the root", msg.empty() ? "" : str(" (", msg, ")")));
     if (!msg.empty()) log::debug("fuse-overlayfs said: ", msg);
   }
@@ -922,6 +958,7 @@ int run(int argc, char** argv) {
       ("upper", po::value<std::string>()->value_name("DIR"), "overlayfs upper layer: the container's writes land here")
       ("work", po::value<std::string>()->value_name("DIR"), "overlayfs work directory (same filesystem as --upper)")
       ("storage-driver", po::value<std::string>()->value_name("DRIVER"), "how --lower and --upper become the root: overlay (the kernel's overlayfs, the default), fuse-overlayfs (the same served by fuse-overlayfs, a process that ends with the container), vfs (the layers copied into --upper once, which is bound as the root)")
+      ("fuse-log", po::value<std::string>()->value_name("FILE"), "with --storage-driver fuse-overlayfs: append what the daemon says to FILE (made 0600 if missing), as long as it runs")
       ("volatile", po::bool_switch(), "never sync the upper layer (no sync at unmount, fsync a no-op): for a layer thrown away afterwards")
       ("defaults", po::bool_switch(), "--proc --sys --cgroupfs --dev --shm --mqueue --tmp and the default masked and read-only paths")
       ("proc", po::bool_switch(), "mount proc on /proc (nosuid, noexec, nodev)")

@@ -313,6 +313,7 @@ int run_main(int argc, char** argv) {
     if (!s.image.empty()) img = get_image(s, image_root, p.tool_dir);
     resolve_payload(s, img ? &*img : nullptr, p);
     plan_etc_files(store, s, p, store.dir(p.id), shared);
+    if (p.storage == storage::Driver::fuse) p.fuse_log = store.dir(p.id) + "/" + kFuseLogFile;
     if (cni_network(s)) {
       p.netns = store.root() + "/netns/" + p.id;
       p.net_up = net_up_argv(s, p, exposed_ports(s, img ? &*img : nullptr));
@@ -389,6 +390,7 @@ int run_main(int argc, char** argv) {
     resolve_payload(s, img ? &*img : nullptr, p);
     c.network = s.network;
     c.storage_driver = storage::name(p.storage);
+    if (p.storage == storage::Driver::fuse) p.fuse_log = store.dir(c.id) + "/" + kFuseLogFile;
     plan_etc_files(store, s, p, store.dir(c.id), shared);
     if (p.etc_files) etc::write_files(p.etc_dir, *p.etc_files);
     if (cni_network(s)) {

@@ -63,6 +63,7 @@ Chain build_chain(const Spec& s, const Plan& p) {
   // unmounting the overlay syncs the whole filesystem under it (as podman
   // does for --rm).
   if (p.storage != storage::Driver::overlay) add(mnt, "--storage-driver", storage::name(p.storage));
+  if (!p.fuse_log.empty()) add(mnt, "--fuse-log", p.fuse_log);
   if (s.auto_remove && p.storage != storage::Driver::vfs) mnt.emplace_back("--volatile");
   if (s.read_only) mnt.emplace_back("--read-only");
   // hosts, hostname, resolv.conf first: a --volume on one of them wins.
@@ -138,7 +139,10 @@ std::string render_shell(const Chain& c, const Plan& p, const Spec& s) {
       str("mkdir -p ", shell_quote(p.bundle + "/upper"), " ", shell_quote(p.bundle + "/work"), " && \\\n");
   // A CNI network: rt-net prepares the namespace the chain joins, and
   // removes it after.
-  if (!p.etc_dir.empty()) out = str("mkdir -p ", shell_quote(p.etc_dir), " && ", out);
+  std::string state_dir = !p.etc_dir.empty()   ? p.etc_dir
+                          : p.fuse_log.empty() ? ""
+                                               : p.fuse_log.substr(0, p.fuse_log.rfind('/'));
+  if (!state_dir.empty()) out = str("mkdir -p ", shell_quote(state_dir), " && ", out);
   std::string fifo_pid = p.bundle + "/net.pid", fifo_go = p.bundle + "/net.go";
   if (p.user_net) {
     // A user-mode network: rt-net attaches its helper to the namespace the

@@ -37,6 +37,9 @@ struct Plan {
   // state directory) by rt-net up for a CNI network, else by rt-run from
   // etc_files; etc_binds are rt-mount's --bind values for them.
   std::string etc_dir;
+  // fuse-overlayfs: the daemon's stderr, kept as long as it runs (rt-mount
+  // --fuse-log): kFuseLogFile in the container's state directory.
+  std::string fuse_log;
   std::optional<etc::Request> etc_files;
   std::vector<std::string> etc_binds;
   // Rootless: a user namespace first, mapped as uid_map/gid_map say
