@@ -1,19 +1,54 @@
 #!/bin/sh
 # Run the Bats suite inside a private mount namespace of its own, so that
 # no mount made by a test (or by a bug in rt-mount) can reach the host's
-# mount table. Usage: run-tests.sh BUILD_DIR [BATS_FILES...]
+# mount table, and a network namespace of its own, so that the suite's
+# bridges, veths, firewall rules and servers are its own: two runs side by
+# side do not see each other's (the leak checks compare before and after),
+# and no test can reach beyond the machine.
+# Usage: run-tests.sh BUILD_DIR [BATS_FILES...]
 set -eu
 build=$1; shift
-[ "$(id -u)" -eq 0 ] || { echo "run-tests: the suite needs root (namespaces, cgroups, mounts)" >&2; exit 1; }
-export RT_BIN="$build/bin" RT_ROOTFS="$build/rootfs" RT_BUILD="$build"
-# The sanitizer build (make asan) writes its reports here; each test checks
-# it (tests/bats/helpers.bash). Open to all: tests run tools as nobody too.
-if [ -n "${RT_SANITIZER_LOGS:-}" ]; then
-  rm -rf "$RT_SANITIZER_LOGS"
-  mkdir -p "$RT_SANITIZER_LOGS"
-  chmod 1777 "$RT_SANITIZER_LOGS"
+if [ "${RT_SUITE_NAMESPACES:-}" != "$$" ]; then
+  [ "$(id -u)" -eq 0 ] || { echo "run-tests: the suite needs root (namespaces, cgroups, mounts)" >&2; exit 1; }
+  # The sanitizer build (make asan) writes its reports here; each test checks
+  # it (tests/bats/helpers.bash). Open to all: tests run tools as nobody too.
+  if [ -n "${RT_SANITIZER_LOGS:-}" ]; then
+    rm -rf "$RT_SANITIZER_LOGS"
+    mkdir -p "$RT_SANITIZER_LOGS"
+    chmod 1777 "$RT_SANITIZER_LOGS"
+  fi
+  # unshare execs this script again (the same pid), now inside.
+  export RT_SUITE_NAMESPACES=$$
+  exec unshare --mount --net --propagation private -- "$(realpath "$0")" "$build" "$@"
 fi
+unset RT_SUITE_NAMESPACES
+
+# The network namespace: lo up, and a link holding default routes
+# (documentation addresses, RFC 5737 and 3849) as a host's uplink would
+# (pasta copies them): one end of a veth pair (the kernel may have no dummy
+# driver) whose other end has no address, so what is sent there goes
+# nowhere.
+ip link set lo up
+ip link add suite0 type veth peer name suite1
+ip link set suite1 up
+ip link set suite0 up
+ip addr add 198.51.100.2/24 dev suite0
+ip route add default via 198.51.100.1
+ip addr add 2001:db8::2/64 dev suite0 nodad
+ip -6 route add default via 2001:db8::1
+# sysfs shows the network devices of the namespace that mounted it: a
+# fresh one over /sys, with what was mounted on the old one (cgroups,
+# tracing, ...) bound into it again.
+sys=$(mktemp -d /tmp/rt-suite-sys.XXXXXX)
+mount -t sysfs rt-suite-sysfs "$sys"
+sys_id=$(awk '$5 == "/sys" {id = $1} END {print id}' /proc/self/mountinfo)
+for m in $(awk -v p="$sys_id" '$2 == p {print $5}' /proc/self/mountinfo); do
+  mount --rbind "$m" "$sys${m#/sys}"
+done
+mount --move "$sys" /sys
+rmdir "$sys"
+
+export RT_BIN="$build/bin" RT_ROOTFS="$build/rootfs" RT_BUILD="$build"
 cd "$(dirname "$0")/.."
 if [ $# -eq 0 ]; then set -- tests/bats; fi
-exec unshare --mount --propagation private -- \
-  bats --print-output-on-failure ${BATS_FLAGS:-} "$@"
+exec bats --print-output-on-failure ${BATS_FLAGS:-} "$@"
