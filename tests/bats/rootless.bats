@@ -96,6 +96,10 @@ process_gone() { ! ps -o stat= -p "$1" | grep -qv '^Z'; }
   assert_success
   pid=$(jq -r .pid "$RL/run/rt/containers/$output/state.json")
   [ "$(readlink "/proc/$pid/ns/user")" = "$first" ]
+  # (mapped already: the chain joins it and waits for no go-ahead)
+  args=$(tr '\0' ' ' < "/proc/$(cut -d' ' -f4 "/proc/$pid/stat")/cmdline")
+  [[ "$args" == *"/rt-unshare --join user=/proc/self/fd/8 --pid "* ]]
+  [[ "$args" != *"--sync-fd"* ]]
   [[ "$(cat "/proc/$pid/uid_map")" =~ \ +1\ +$RL_SUBUID\ +65536 ]]
   run as_user_counted rt-run --rm --network none --rootfs "$RL/rootfs" -- sh -c 'readlink /proc/self/ns/user; id -u'
   assert_success
