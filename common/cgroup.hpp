@@ -7,6 +7,8 @@
 //                      kill everything in it, remove
 //   cgroup_stats.hpp   what a group uses
 //   cgroup_gc.hpp      rt's groups listed, stale ones collected
+//   cgroup_leaf.hpp    rootless: rt's own processes in a leaf of the
+//                      delegated group, so that it can enable controllers
 //   cgroup_devices.hpp device rules (v1 lines, v2 BPF programs)
 //   cgroup_systemd.hpp the path systemd gives a unit (rt-oci --systemd-cgroup)
 // Internal to them: cgroup_files.hpp (control files), cgroup_apply.hpp
@@ -15,6 +17,7 @@
 #include "cgroup_gc.hpp"
 #include "cgroup_group.hpp"
 #include "cgroup_host.hpp"
+#include "cgroup_leaf.hpp"
 #include "cgroup_limits.hpp"
 #include "cgroup_names.hpp"
 #include "cgroup_stats.hpp"

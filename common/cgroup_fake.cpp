@@ -1,6 +1,7 @@
 // RT_CGROUP_FS=DIR: a tree of plain files that stands for the cgroup
 // filesystems in tests (see detect() in cgroup_host.hpp). Its pids are
-// nobody's: nothing in it is ever signalled or moved.
+// nobody's: nothing in it is ever signalled, and a move (Tree::move) only
+// rewrites two of its files.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -97,6 +98,35 @@ class FakeTree final : public Tree {
       if (::lstat(f.c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) ::unlink(f.c_str());
     }
     return ::rmdir(dir.c_str()) == 0 ? 0 : errno;
+  }
+
+  // The pid leaves `from`'s cgroup.procs and is added to `to`'s.
+  int move(const std::string& from, const std::string& to, pid_t pid) const override {
+    std::string p = std::to_string(pid);
+    auto without = [&](const std::string& file) {
+      std::string out;
+      for (const auto& w : words(try_read_file(file).value_or("")))
+        if (w != p) out += w + "\n";
+      return out;
+    };
+    if (!exists(to + "/cgroup.procs")) return ENOENT;
+    if (auto ec = write_cg(from + "/cgroup.procs", without(from + "/cgroup.procs"))) return ec.value();
+    return write_cg(to + "/cgroup.procs", without(to + "/cgroup.procs") + p + "\n").value();
+  }
+
+  // cgroup.subtree_control's words, with `enable` added and `disable` gone;
+  // ENOENT for one cgroup.controllers does not list.
+  int control(const std::string& dir, const std::vector<std::string>& enable,
+              const std::vector<std::string>& disable) const override {
+    auto have = words(try_read_file(dir + "/cgroup.controllers").value_or(""));
+    std::vector<std::string> out;
+    for (const auto& w : words(try_read_file(dir + "/cgroup.subtree_control").value_or("")))
+      if (!contains(disable, w)) out.push_back(w);
+    for (const auto& c : enable) {
+      if (!contains(have, c)) return ENOENT;
+      if (!contains(out, c)) out.push_back(c);
+    }
+    return write_cg(dir + "/cgroup.subtree_control", join(out, " ") + "\n").value();
   }
 
   bool live() const override { return false; }

@@ -49,6 +49,16 @@ class KernelTree final : public Tree {
     return true;
   }
   int remove(const std::string& dir) const override { return ::rmdir(dir.c_str()) == 0 ? 0 : errno; }
+  int move(const std::string&, const std::string& to, pid_t pid) const override {
+    return write_cg(to + "/cgroup.procs", std::to_string(pid)).value();
+  }
+  int control(const std::string& dir, const std::vector<std::string>& enable,
+              const std::vector<std::string>& disable) const override {
+    std::string change;
+    for (const auto& c : enable) change += (change.empty() ? "+" : " +") + c;
+    for (const auto& c : disable) change += (change.empty() ? "-" : " -") + c;
+    return change.empty() ? 0 : write_cg(dir + "/cgroup.subtree_control", change).value();
+  }
   bool live() const override { return true; }
 };
 
@@ -196,30 +206,6 @@ std::optional<std::string> not_delegated(const Host& host) {
     return str("your cgroup ", u->self, " is not delegated to uid ", uid, " (it belongs to uid ", st.st_uid, "; ",
                remedy, ")");
   return std::nullopt;
-}
-
-std::optional<std::string> missing_controller(const Host& host, const std::string& controller) {
-  const Hierarchy* u = host.unified();
-  if (!u) return str("this host has no cgroup v2 hierarchy");
-  std::string dir = u->dir(u->self);
-  auto listed = [&](const char* file) {
-    auto w = words(try_read_file(dir + "/" + file).value_or(""));
-    return std::pair{contains(w, controller), w.empty() ? std::string("none") : join(w, " ")};
-  };
-  auto [enabled, subtree] = listed("cgroup.subtree_control");
-  if (enabled) return std::nullopt;
-  auto [available, controllers] = listed("cgroup.controllers");
-  if (!available)
-    return str("your cgroup ", u->self, " has no ", controller, " controller (its cgroup.controllers: ", controllers,
-               ")",
-               host.mode == Mode::hybrid && host.v1(controller)
-                   ? str(": this hybrid host binds ", controller, " to cgroup v1, which delegates nothing")
-                   : std::string(),
-               " (run as root, or without the limit)");
-  return str("your cgroup ", u->self, " has the ", controller,
-             " controller but does not enable it for the groups below it (its cgroup.subtree_control: ", subtree,
-             "), and cgroup v2 lets it do so only while no process, rt-run included, is in it (run as root, or without "
-             "the limit)");
 }
 
 }  // namespace rt::cgroup

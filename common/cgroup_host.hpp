@@ -8,6 +8,8 @@
 // removes directories only through the Tree, and asks it whether the pids
 // its files hold are live processes of this host.
 #pragma once
+#include <sys/types.h>
+
 #include <memory>
 #include <optional>
 #include <string>
@@ -52,6 +54,13 @@ class Tree {
   virtual bool make(const Hierarchy& h, const std::string& dir) const = 0;
   // rmdir a group with no group below it; 0 or the errno.
   virtual int remove(const std::string& dir) const = 0;
+  // Move process `pid` from the group at `from` into the one at `to` (its
+  // cgroup.procs); 0 or the errno.
+  virtual int move(const std::string& from, const std::string& to, pid_t pid) const = 0;
+  // Enable and disable controllers for the groups below the one at `dir`
+  // (its cgroup.subtree_control: "+memory -pids"); 0 or the errno.
+  virtual int control(const std::string& dir, const std::vector<std::string>& enable,
+                      const std::vector<std::string>& disable) const = 0;
   // The kernel's: pids in its files are live processes (signalled, started
   // into a group with clone3, moved by the v1 "0" to tasks shortcut), and
   // BPF device programs attach to its directories.
@@ -96,13 +105,5 @@ std::shared_ptr<const Tree> fake_tree(const std::string& dir);
 // cgroup.procs belong to the caller, as systemd's Delegate=yes makes them). nullopt when it may; else why not, in words
 // that end with what to change.
 std::optional<std::string> not_delegated(const Host& host);
-// Rootless, where not_delegated() is nullopt: may a limit of v2 controller
-// `controller` ("memory", "pids", "cpu", "cpuset") be set on a group below
-// the caller's cgroup? Only when that cgroup enables it for its children
-// (cgroup.subtree_control), which cgroup v2 allows only while no process
-// is in it: rt-run, which is, cannot enable one itself. nullopt when it
-// may; else why not (on a hybrid host the controllers bound to v1 never
-// are).
-std::optional<std::string> missing_controller(const Host& host, const std::string& controller);
 
 }  // namespace rt::cgroup

@@ -186,6 +186,13 @@ static void reap_orphan(const Context& ctx, const ContainerState& c) {
       std::string err = g->remove();
       if (!err.empty()) warn(str("container ", c.name, ": ", err));
     }
+    // Rootless in a delegated group: the leaf of rt's processes beside it,
+    // which the dead supervisor did not leave (cgroup_leaf.hpp).
+    for (const auto& line : c.cgroup_paths)
+      if (starts_with(line, "0::")) {
+        cgroup::Host host = cgroup::detect();
+        if (const auto* u = host.unified()) cgroup::RunLeaf::collect(*host.tree, u->dir(line.substr(3)));
+      }
   } catch (const Error& e) {
     warn(str("container ", c.name, ": ", e.what()));
   }

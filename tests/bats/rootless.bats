@@ -445,9 +445,11 @@ make_delegated_cgroup() {
   chown -R "$RL_UID:$RL_GID" "$DELEG"
 }
 
-# rt-run's supervisor and rt-cgroup stay in the delegated group (outside
-# the container's) until the container has ended and its group is gone.
-deleg_emptied() { [ -z "$(cat "$DELEG/cgroup.procs")" ] && [ -z "$(ls -d "$DELEG"/rt-* 2>/dev/null)" ]; }
+# rt-run's supervisor and rt-cgroup stay in the leaf of rt's processes
+# (DELEG/rt.run) until the container has ended and its group is gone; the
+# last of them out removes the leaf. Nothing of rt's: no process in DELEG,
+# no group below it.
+deleg_emptied() { [ -z "$(cat "$DELEG/cgroup.procs")" ] && [ -z "$(find "$DELEG" -mindepth 1 -type d)" ]; }
 
 deleg_cleanup() {
   [ -n "${DELEG:-}" ] || return 0
@@ -488,12 +490,96 @@ in_deleg() {
   # the container's group is below the delegated one (rt-ID, its leaf), the
   # user's own; rt-cgroup heads the chain without --devices; all gone after
   [[ "$cgline" == "0::${DELEG_BASE#"$UNI"}/deleg/rt-$id/"* ]]
-  [[ "$args" == *"/rt-cgroup --name $id -- "* ]]
+  [[ "$args" == *"/rt-cgroup --name $id --parent ${DELEG_BASE#"$UNI"}/deleg -- "* ]]
   [[ "$dirs" == *"rt-$id"* ]]
   # the user namespace cache's holder, forked by rt-run, sits where rt-run
   # sat (in the delegated group or below it), never in the container's group
   [[ "$holder_cg" == "0::${DELEG_BASE#"$UNI"}/deleg"* && "$holder_cg" != *"/rt-$id"* ]]
   [ ! -d "$base" ]
+  nothing_left
+}
+
+@test "rootless rt-run in a delegated v2 cgroup: rt-run and its supervisor move into the leaf rt.run, the container's group beside it; nothing of rt's is left after the container ends (foreground, detached and rm, --rm, gc after a kill -9 of the supervisor)" {
+  make_delegated_cgroup
+  leaf="$DELEG/rt.run"
+  procs() { cat "$1/cgroup.procs"; }
+  running() { [ "$(as_user rt-repl ps --json | jq -r --arg n "$1" '.[] | select(.name == $n) | .status')" = running ]; }
+  # foreground: rt-run (it supervises: its pid is the record's) is in the
+  # leaf, not in DELEG
+  in_deleg rt-run --name fg --network none --rootfs "$RL/rootfs" -- sleep 1000 >/dev/null 2>&1 3>&- &
+  fgjob=$!
+  wait_until 100 running fg
+  id=$(as_user rt-repl ps -q --no-trunc)
+  fg=$(jq -r .supervisor "$RL/run/rt/containers/$id/state.json")
+  [ "$(tr '\0' ' ' < "/proc/$fg/cmdline")" = "rt-run --name fg --network none --rootfs $RL/rootfs -- sleep 1000 " ]
+  [ "$(procs "$leaf" | grep -cx "$fg")" -eq 1 ]
+  [ -z "$(procs "$DELEG")" ]
+  # the chain's rt-cgroup is in the leaf with it; the container in its own group beside the leaf
+  pid=$(jq -r .pid "$RL/run/rt/containers/$id/state.json")
+  [ "$(grep '^0::' "/proc/$pid/cgroup")" = "0::${DELEG#"$UNI"}/rt-$id/payload" ]
+  [ "$(procs "$leaf" | wc -l)" -eq 2 ]
+  [ "$(ls -d "$DELEG"/*/ | sort | tr '\n' ' ')" = "$DELEG/rt-$id/ $DELEG/rt.run/ " ]
+  [ "$(jq -r '.cgroup_paths | join(" ")' "$RL/run/rt/containers/$id/state.json")" = "0::${DELEG#"$UNI"}/rt-$id" ]
+  as_user rt-repl stop -t 0 fg
+  wait "$fgjob" || true
+  # rt-run has gone: it left the leaf and removed it before it exited
+  [ -z "$(procs "$DELEG")" ]
+  [ -z "$(find "$DELEG" -mindepth 1 -type d)" ]
+  as_user rt-repl rm fg
+  # foreground --rm: the same
+  run in_deleg rt-run --rm --network none --rootfs "$RL/rootfs" -- true
+  assert_success
+  [ -z "$(procs "$DELEG")" ]
+  [ -z "$(find "$DELEG" -mindepth 1 -type d)" ]
+  # detached: the supervisor in the leaf, rt-run (gone) left it; rm: nothing left
+  run in_deleg rt-run -d --name d1 --network none --rootfs "$RL/rootfs" -- sleep 1000
+  assert_success
+  id=$output
+  sup=$(jq -r .supervisor "$RL/run/rt/containers/$id/state.json")
+  [ "$(procs "$leaf" | grep -cx "$sup")" -eq 1 ]
+  [ -z "$(procs "$DELEG")" ]
+  [ -d "$DELEG/rt-$id" ]
+  run as_user rt-repl rm -f d1
+  assert_success
+  wait_until 100 deleg_emptied
+  # detached --rm: gone once the container ends
+  run in_deleg rt-run -d --rm --network none --rootfs "$RL/rootfs" -- sh -c 'sleep 0.5'
+  assert_success
+  id=$output
+  wait_until 100 deleg_emptied
+  [ ! -e "$RL/run/rt/containers/$id" ]
+  # the supervisor killed: the chain's rt-cgroup stays in the leaf with the
+  # container until gc stops it, then the last of rt's out removes the leaf
+  run in_deleg rt-run -d --name k --network none --rootfs "$RL/rootfs" -- sleep 1000
+  assert_success
+  id=$output
+  sup=$(jq -r .supervisor "$RL/run/rt/containers/$id/state.json")
+  kill -9 "$sup"
+  gone() { ! grep -qx "$sup" "$leaf/cgroup.procs"; }
+  wait_until 100 gone
+  [ -n "$(procs "$leaf")" ]
+  run as_user rt-repl gc
+  assert_success
+  wait_until 100 deleg_emptied
+  [ "$(as_user rt-repl ps -a --json | jq -r '.[] | .name + " " + .status')" = "k exited" ]
+  as_user rt-repl rm k
+  deleg_cleanup
+  nothing_left
+}
+
+@test "rootless rt-run --memory in a delegated v2 cgroup: rt-run enables the memory controller there from its leaf, and the kernel kills a memory hog at the limit" {
+  make_delegated_cgroup
+  grep -qw memory "$DELEG/cgroup.controllers" ||
+    skip "no memory controller in this host's cgroup v2 hierarchy (its root's cgroup.controllers: $(cat "$UNI/cgroup.controllers"); memory is bound to cgroup v1 here), and a controller the root's cgroup.subtree_control does not enable cannot be enabled below rt's group (not even hugetlb, which the root has): a pure v2 host runs this"
+  run --separate-stderr in_deleg rt-run --rm --memory 32m --memory-swap 32m --network none --rootfs "$RL/rootfs" -- sh -c '
+    cat /proc/self/cgroup; awk "BEGIN { s = sprintf(\"%134217728s\", \"\"); print \"survived\" }"'
+  assert_failure 137
+  assert_line --index 0 "0::/"
+  refute_output --partial survived
+  # DELEG gave the controller back once rt-run was done
+  [ -z "$(cat "$DELEG/cgroup.subtree_control")" ]
+  [ -z "$(find "$DELEG" -mindepth 1 -type d)" ]
+  deleg_cleanup
   nothing_left
 }
 
@@ -557,21 +643,63 @@ in_deleg() {
   done
   [ -z "$(ls -d "$DELEG"/rt-* 2>/dev/null)" ]
   [ ! -e "$RL/run/rt/containers" ] || [ -z "$(ls "$RL/run/rt/containers")" ]
-  # the controller enabled for the groups below, but rt-run in the group
-  # itself (as in a Delegate=yes scope): named too (a fake tree: this
-  # host's v2 hierarchy has no such controller to enable)
+  deleg_cleanup
+  nothing_left
+}
+
+@test "rootless rt-run with a limit whose controller the delegated group has but does not enable (fake tree): rt-run moves into the leaf, enables it, the container's group gets the limit, and the group is given back as it was; another process in the group refuses the limit in one line" {
+  # A fake tree (RT_CGROUP_FS): this host's v2 hierarchy has no controller
+  # to enable (see the memory hog test). Its pids are plain words in files.
   cg="$RL/cg"
-  mkdir -p "$cg/user/.template"
+  mkdir -p "$cg/user" "$cg/.template"
   echo "memory pids" > "$cg/cgroup.controllers"
   echo "memory pids" > "$cg/user/cgroup.controllers"
-  echo "pids" > "$cg/user/cgroup.subtree_control"
+  : > "$cg/user/cgroup.subtree_control"
   : > "$cg/user/cgroup.procs"
+  for f in cgroup.controllers cgroup.subtree_control cgroup.procs cgroup.events memory.max memory.swap.max pids.max; do
+    : > "$cg/.template/$f"
+  done
   echo "0::/user" > "$RL/self"
   chown -R "$RL_UID:$RL_GID" "$cg/user"
-  run as_user env RT_CGROUP_FS="$cg" RT_CGROUP_SELF="$RL/self" rt-run --rm --memory 64m --rootfs "$RL/rootfs" -- true
+  # The chain goes as far as rt-mount, which cannot mount a fake tree as
+  # the container's /sys/fs/cgroup (nor read its files from inside): the
+  # container does not start, but all of rt-run's and rt-cgroup's work in
+  # the tree is done by then.
+  local unmountable="rt-run: the container did not start (exit status 125)"
+  fake() { as_user env RT_CGROUP_FS="$cg" RT_CGROUP_SELF="$RL/self" RT_LOG=debug "$@"; }
+  run --separate-stderr fake rt-run --rm --memory 64m --pids-limit 20 --network none --rootfs "$RL/rootfs" -- true
   assert_failure 125
-  assert_output "rt-run: --memory needs the memory controller for the container's cgroup: your cgroup /user has the memory controller but does not enable it for the groups below it (its cgroup.subtree_control: pids), and cgroup v2 lets it do so only while no process, rt-run included, is in it (run as root, or without the limit)"
-  deleg_cleanup
+  [[ "$stderr" == *"$unmountable"* ]]
+  # the order: into the leaf, the controllers enabled, the container's group
+  # made beside the leaf with the limits, then the controllers given back
+  # and the leaf removed
+  steps=$(printf '%s\n' "$stderr" | grep -oE "(moved into|enabled|created|disabled|moved back into|removed the leaf) .*|set (memory|pids)\.max=[0-9]+" |
+    sed -e "s|$cg||g" -e 's/rt-[0-9a-f]\{64\}/rt-ID/g')
+  [ "$steps" = "created /user/rt.run
+moved into /user/rt.run
+enabled memory pids in /user
+created /user/rt-ID
+set memory.max=67108864
+set pids.max=20
+created /user/rt-ID/payload
+disabled memory pids in /user
+moved back into /user
+removed the leaf /user/rt.run" ]
+  [ -z "$(cat "$cg/user/cgroup.subtree_control")" ]
+  [ -z "$(find "$cg/user" -mindepth 1 -type d -not -name .template)" ]
+  # a process that is not rt's in the group: the limit is refused, nothing is made
+  echo 4242 > "$cg/user/cgroup.procs"
+  run as_user env RT_CGROUP_FS="$cg" RT_CGROUP_SELF="$RL/self" rt-run --rm --memory 64m --network none --rootfs "$RL/rootfs" -- true
+  assert_failure 125
+  assert_output "rt-run: --memory needs the memory controller for the container's cgroup: your cgroup /user has processes other than rt-run's in it (pids 4242), and cgroup v2 enables a controller for the groups below a group only while no process is in it (run rt-run in a scope of its own: systemd-run --user --scope -p Delegate=yes rt-run ...)"
+  [ -z "$(find "$cg/user" -mindepth 1 -type d -not -name .template)" ]
+  [ -z "$(cat "$cg/user/cgroup.subtree_control")" ]
+  # without a limit: into the leaf and out again all the same
+  run --separate-stderr fake rt-run --rm --network none --rootfs "$RL/rootfs" -- true
+  assert_failure 125
+  [[ "$stderr" == *"$unmountable"* ]]
+  [[ "$stderr" == *"removed the leaf $cg/user/rt.run"* ]]
+  [ -z "$(find "$cg/user" -mindepth 1 -type d -not -name .template)" ]
   nothing_left
 }
 

@@ -243,6 +243,9 @@ int do_run(const cg::Host& host, std::string name, const std::string& parent, co
   std::string err = g.remove();
   if (!err.empty()) warn(err);
   else log::step("removed group ", g.exact ? "" : cg::kPrefix, g.name);
+  // Started by a rootless rt-run in its leaf (cgroup_leaf.hpp): left as
+  // rt-run leaves it, so that the last of rt's processes there removes it.
+  if (auto leaf = cg::RunLeaf::own(host)) leaf->leave();
   return code;
 }
 

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -246,10 +247,20 @@ void plan_rootless(const Spec& s, Plan& p) {
         {"--cpuset-cpus", !s.cpuset_cpus.empty(), "cpuset"},
         {"--pids-limit", !s.pids_limit.empty() && s.pids_limit != "-1", "pids"}};
     // clang-format on
-    for (const auto& [opt, given, controller] : limits)
-      if (given)
-        if (auto why = cgroup::missing_controller(*host, controller))
-          die(str(opt, " needs the ", controller, " controller for the container's cgroup: ", *why));
+    // A --cgroup-parent of the user's own puts the group there: no leaf.
+    if (s.cgroup_parent.empty()) {
+      std::vector<std::string> needed;
+      for (const auto& [opt, given, controller] : limits)
+        if (given) needed.emplace_back(controller);
+      p.leaf = cgroup::RunLeaf::plan(*host, needed);
+      for (const auto& [opt, given, controller] : limits) {
+        if (!given) continue;
+        auto why = p.leaf->missing(*host, controller);
+        if (!why && std::ranges::find(p.leaf->enables(), controller) != p.leaf->enables().end())
+          why = p.leaf->blocked();
+        if (why) die(str(opt, " needs the ", controller, " controller for the container's cgroup: ", *why));
+      }
+    }
   }
   if (cni_network(s))
     die(str("--network ", s.network, " needs root (rt-net's bridges and firewall rules); without root use --network ",
@@ -300,6 +311,9 @@ int run_main(int argc, char** argv) {
   if (::geteuid() != 0) plan_rootless(s, p);
   plan_storage(s, p, store.root(), image_root);
   if (s.explain) {
+    // The printed pipeline is run from the caller's cgroup: rt-cgroup makes
+    // the group below it (rt-run would move into the leaf first).
+    p.cgroup_parent = s.cgroup_parent;
     p.id = new_container_id();
     p.name = s.name;
     std::optional<ContainerState> shared;
@@ -347,6 +361,21 @@ int run_main(int argc, char** argv) {
     p.netns = s.network.substr(3);
   }
 
+  // Rootless in a delegated group: rt-run moves into the leaf beside the
+  // containers' groups before it forks anything, and leaves it as it ends
+  // (its detached supervisor too, on its own).
+  struct LeaveLeaf {
+    std::optional<cgroup::RunLeaf>& leaf;
+    ~LeaveLeaf() {
+      if (leaf) leaf->leave();
+    }
+  } leave_leaf{p.leaf};
+  if (p.leaf) {
+    p.leaf->enter();
+    p.cgroup_parent = p.leaf->base();
+  } else {
+    p.cgroup_parent = s.cgroup_parent;
+  }
   EarlyUserns early_userns;
   // argv's strings, one after the other as the kernel lays them out (or
   // no title for the holder).
@@ -425,7 +454,7 @@ int run_main(int argc, char** argv) {
     }
     if (p.cgroup) {
       c.cgroup = c.id;
-      c.cgroup_paths = cgroup_paths(s.cgroup_parent, c.id, p.rootless);
+      c.cgroup_paths = cgroup_paths(p.cgroup_parent, c.id, p.rootless);
     }
     c.auto_remove = s.auto_remove;
     c.detached = s.detach;
@@ -448,7 +477,7 @@ int run_main(int argc, char** argv) {
       store.save(c);
     }
 
-    Launch l{store, c, s, p, chain, seccomp.get(), env_src.get(), &early_userns};
+    Launch l{store, c, s, p, chain, seccomp.get(), env_src.get(), &early_userns, p.leaf ? &*p.leaf : nullptr};
     return s.detach ? run_detached(l) : run_foreground(l);
   } catch (...) {
     // A container that never started leaves nothing behind.

@@ -23,7 +23,7 @@ Chain build_chain(const Spec& s, const Plan& p) {
   Chain c;
   // 1. The cgroup: limits, and the one group the container lives in.
   std::vector<std::string> cg{p.tool_dir + "/rt-cgroup", "--name", p.id};
-  add(cg, "--parent", s.cgroup_parent);
+  add(cg, "--parent", p.cgroup_parent);
   add(cg, "--memory", s.memory);
   add(cg, "--memory-swap", s.memory_swap);
   add(cg, "--cpus", s.cpus);

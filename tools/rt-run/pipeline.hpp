@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "cgroup_leaf.hpp"
 #include "etc_files.hpp"
 #include "spec.hpp"
 #include "storage.hpp"
@@ -54,6 +55,12 @@ struct Plan {
   // (userns_cache.hpp; RT_USERNS_CACHE_IDLE, for tests).
   int userns_idle_ms = 60000;
   bool cgroup = true;
+  // Rootless in a delegated v2 group: rt-run's own processes in the leaf
+  // beside the containers' groups (cgroup_leaf.hpp), entered before
+  // anything is forked; the container's group below its BASE (rt-cgroup
+  // --parent), which enables the controllers the limits need.
+  std::optional<cgroup::RunLeaf> leaf;
+  std::string cgroup_parent;  // BASE once entered, else --cgroup-parent
   // How rt-mount assembles the root (--storage-driver when not overlay).
   storage::Driver storage = storage::Driver::overlay;
 };

@@ -572,6 +572,7 @@ int run_detached(Launch& l) {
         ssize_t n = ::write(ready.write.get(), msg.data(), msg.size());
         (void)n;
       }
+      if (l.leaf) l.leaf->leave();
       return rc;
     });
   ready.write.reset();

@@ -14,9 +14,10 @@ struct Launch {
   const Spec& spec;
   const Plan& plan;
   const Chain& chain;
-  int seccomp_src = -1;           // an open seccomp profile (fd >= 10), handed down as plan.seccomp_fd
-  int env_src = -1;               // the environment (a memfd, fd >= 10), handed down as plan.env_fd
-  EarlyUserns* userns = nullptr;  // started: its namespace is handed down as plan.userns_fd
+  int seccomp_src = -1;             // an open seccomp profile (fd >= 10), handed down as plan.seccomp_fd
+  int env_src = -1;                 // the environment (a memfd, fd >= 10), handed down as plan.env_fd
+  EarlyUserns* userns = nullptr;    // started: its namespace is handed down as plan.userns_fd
+  cgroup::RunLeaf* leaf = nullptr;  // entered: the detached supervisor leaves it as it ends
 };
 
 // Run in the foreground: stdio attached (or a pty with -t). Returns the
