@@ -14,6 +14,7 @@
 #include "fs.hpp"
 #include "log.hpp"
 #include "parse.hpp"
+#include "userns_cache.hpp"
 
 namespace rt::cgroup {
 
@@ -146,6 +147,10 @@ void RunLeaf::leave() noexcept {
     std::set<pid_t> in_leaf;
     procs_into(*tree_, leaf_dir_, in_leaf);
     in_leaf.erase(::getpid());
+    std::erase_if(in_leaf, [](pid_t pid) {
+      auto comm = try_read_file(str("/proc/", pid, "/comm")).value_or("");
+      return comm == str(userns_cache::kHolderName, "\n");
+    });
     LeaveSteps s = leave_steps(tree_->groups_below(base_dir_),
                                try_read_file(base_dir_ + "/cgroup.subtree_control").value_or(""), in_leaf.size());
     if (!s.disable.empty()) {

@@ -92,11 +92,15 @@ class RunLeaf {
   std::optional<std::string> blocked() const;
   const std::string& base() const { return base_; }  // cgroup path of BASE
   const std::vector<std::string>& enables() const { return enable_; }
+  std::string base_procs() const { return base_dir_ + "/cgroup.procs"; }
+  const std::string& leaf_dir() const { return leaf_dir_; }
   // Make the leaf (when it is not there), move the caller into it (unless
   // it is there already) and enable the controllers. Throws rt::Error,
   // having moved back out when it had moved in.
   void enter();
   // As the caller ends: leave_steps, then remove the leaf when it is empty.
+  // The user namespace cache's holder does not count as another process
+  // in the leaf: it leaves by itself (userns_cache::HolderPlan).
   // Never throws (a failure is a warning: gc collects what stays).
   void leave() noexcept;
   // The caller's own leaf, when its v2 cgroup is one (rt-cgroup, which

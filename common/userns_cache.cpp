@@ -314,6 +314,11 @@ void serve(const HolderPlan& plan) noexcept {
     buf[n] = 0;
     if (std::strcmp(buf, name) == 0) ::unlinkat(dirfd, kLink, 0);
   }
+  if (plan.leave_procs) {
+    int fd = ::open(plan.leave_procs, O_WRONLY | O_CLOEXEC);
+    if (fd >= 0 && ::write(fd, "0", 1) == 1) ::rmdir(plan.leave_leaf);
+    if (fd >= 0) ::close(fd);
+  }
   ::_exit(0);
 }
 

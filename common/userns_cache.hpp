@@ -90,6 +90,14 @@ struct HolderPlan {
   int idle_ms = kIdleSeconds * 1000;
   char* title = nullptr;
   size_t title_room = 0;
+  // Born in the leaf of rt's processes of a delegated cgroup
+  // (cgroup_leaf.hpp): as it ends it moves back into that group (writes
+  // "0", itself, to `leave_procs`, its cgroup.procs) and removes the leaf
+  // `leave_leaf`, which succeeds when it was the last of rt's there. The
+  // others in the leaf do not wait for it (cgroup::RunLeaf::leave). nullptr
+  // elsewhere.
+  const char* leave_procs = nullptr;
+  const char* leave_leaf = nullptr;
 };
 inline constexpr const char* kHolderName = "rt-userns-cache";
 

@@ -514,21 +514,30 @@ in_deleg() {
   [ "$(tr '\0' ' ' < "/proc/$fg/cmdline")" = "rt-run --name fg --network none --rootfs $RL/rootfs -- sleep 1000 " ]
   [ "$(procs "$leaf" | grep -cx "$fg")" -eq 1 ]
   [ -z "$(procs "$DELEG")" ]
-  # the chain's rt-cgroup is in the leaf with it; the container in its own group beside the leaf
+  # the chain's rt-cgroup and the user namespace cache's holder (born of
+  # this first run) are in the leaf with it; the container in its own
+  # group beside the leaf
   pid=$(jq -r .pid "$RL/run/rt/containers/$id/state.json")
   [ "$(grep '^0::' "/proc/$pid/cgroup")" = "0::${DELEG#"$UNI"}/rt-$id/payload" ]
-  [ "$(procs "$leaf" | wc -l)" -eq 2 ]
+  holder=$(userns_cache_pids)
+  [ "$(procs "$leaf" | grep -cx "$holder")" -eq 1 ]
+  [ "$(procs "$leaf" | wc -l)" -eq 3 ]
   [ "$(ls -d "$DELEG"/*/ | sort | tr '\n' ' ')" = "$DELEG/rt-$id/ $DELEG/rt.run/ " ]
   [ "$(jq -r '.cgroup_paths | join(" ")' "$RL/run/rt/containers/$id/state.json")" = "0::${DELEG#"$UNI"}/rt-$id" ]
   as_user rt-repl stop -t 0 fg
   wait "$fgjob" || true
-  # rt-run has gone: it left the leaf and removed it before it exited
+  # rt-run has gone: it left the leaf before it exited; the holder, the
+  # last of rt's there, removes the leaf as it ends
+  [ -z "$(procs "$DELEG")" ]
+  [ "$(procs "$leaf")" = "$holder" ]
+  end_userns_cache
   [ -z "$(procs "$DELEG")" ]
   [ -z "$(find "$DELEG" -mindepth 1 -type d)" ]
   as_user rt-repl rm fg
   # foreground --rm: the same
   run in_deleg rt-run --rm --network none --rootfs "$RL/rootfs" -- true
   assert_success
+  end_userns_cache
   [ -z "$(procs "$DELEG")" ]
   [ -z "$(find "$DELEG" -mindepth 1 -type d)" ]
   # detached: the supervisor in the leaf, rt-run (gone) left it; rm: nothing left
@@ -541,11 +550,13 @@ in_deleg() {
   [ -d "$DELEG/rt-$id" ]
   run as_user rt-repl rm -f d1
   assert_success
+  end_userns_cache
   wait_until 100 deleg_emptied
   # detached --rm: gone once the container ends
   run in_deleg rt-run -d --rm --network none --rootfs "$RL/rootfs" -- sh -c 'sleep 0.5'
   assert_success
   id=$output
+  end_userns_cache
   wait_until 100 deleg_emptied
   [ ! -e "$RL/run/rt/containers/$id" ]
   # the supervisor killed: the chain's rt-cgroup stays in the leaf with the
@@ -560,6 +571,7 @@ in_deleg() {
   [ -n "$(procs "$leaf")" ]
   run as_user rt-repl gc
   assert_success
+  end_userns_cache
   wait_until 100 deleg_emptied
   [ "$(as_user rt-repl ps -a --json | jq -r '.[] | .name + " " + .status')" = "k exited" ]
   as_user rt-repl rm k

@@ -377,6 +377,7 @@ int run_main(int argc, char** argv) {
     p.cgroup_parent = s.cgroup_parent;
   }
   EarlyUserns early_userns;
+  if (p.leaf) early_userns.set_leaf(p.leaf->base_procs(), p.leaf->leaf_dir());
   // argv's strings, one after the other as the kernel lays them out (or
   // no title for the holder).
   if (argc > 0 && argv[argc - 1] >= argv[0])

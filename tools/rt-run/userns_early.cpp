@@ -48,6 +48,7 @@ void EarlyUserns::start(const IdMaps& maps, const std::string& state_root, int i
   private_dir(cache_dir_);
   Pipe release = make_pipe();
   userns_cache::HolderPlan plan{cache_dir_.c_str(), release.read.get(), idle_ms, title_, title_room_};
+  if (!leave_procs_.empty()) plan.leave_procs = leave_procs_.c_str(), plan.leave_leaf = leave_leaf_.c_str();
   // The holder: a grandchild, so that it outlives us unseen by our waits.
   // The child between (in our memory until it exits, vfork_child) makes it
   // with a raw clone(2) with CLONE_NEWUSER (a fork: the namespace exists

@@ -47,6 +47,12 @@ class EarlyUserns {
   void start(const IdMaps& maps, const std::string& state_root, int idle_ms);
   // Where rt-run's argv strings lie, for the holder's title in ps.
   void set_title_area(char* area, size_t room) { title_ = area, title_room_ = room; }
+  // rt-run is in the leaf of rt's processes of a delegated cgroup
+  // (cgroup_leaf.hpp), where the holder is born: BASE's cgroup.procs and the
+  // leaf's directory, for the holder to leave it as it ends.
+  void set_leaf(std::string base_procs, std::string leaf_dir) {
+    leave_procs_ = std::move(base_procs), leave_leaf_ = std::move(leaf_dir);
+  }
   bool started() const { return ns_.get() >= 0; }
   // The namespace (CLOEXEC, >= 10), for handing down.
   int ns_fd() const { return ns_.get(); }
@@ -59,7 +65,8 @@ class EarlyUserns {
  private:
   pid_t holder_ = -1, uid_tool_ = -1, gid_tool_ = -1, owner_ = -1;
   UniqueFd ns_, release_;
-  std::string cache_dir_;  // the holder's copy of our memory reads it
+  std::string cache_dir_;                 // the holder's copy of our memory reads it
+  std::string leave_procs_, leave_leaf_;  // likewise
   char* title_ = nullptr;
   size_t title_room_ = 0;
   void reap() noexcept;
