@@ -440,6 +440,13 @@ make_delegated_cgroup() {
   RT_CGROUP_UNIFIED=1 rt-cgroup --no-wait --name "rl$$" -- true
   DELEG_BASE=$(RT_CGROUP_UNIFIED=1 rt-cgroup --list --json | jq -r --arg n "rl$$" '.[] | select(.name == $n) | .dirs[]' | grep "^$UNI/")
   [ -d "$DELEG_BASE" ]
+  # A process of the test's holds the group's lock, as a supervisor would:
+  # no gc (this suite's, or another's on the machine) takes it for a stale
+  # group of rt's and removes it, DELEG with it, while it is empty.
+  (exec 9<"$DELEG_BASE" && flock -x 9 && exec sleep 100000) 3>&- &
+  DELEG_HOLD=$!
+  base_locked() { ! flock -n -x "$DELEG_BASE" true; }
+  wait_until 100 base_locked
   DELEG="$DELEG_BASE/deleg"
   mkdir "$DELEG"
   chown -R "$RL_UID:$RL_GID" "$DELEG"
@@ -456,6 +463,8 @@ deleg_cleanup() {
   end_userns_cache  # a holder forked by rt-run sits where rt-run sat
   wait_until 100 deleg_emptied || true
   rmdir "$DELEG" 2>/dev/null || true
+  kill "$DELEG_HOLD" 2>/dev/null || true
+  wait "$DELEG_HOLD" 2>/dev/null || true
   RT_CGROUP_UNIFIED=1 rt-cgroup --remove "rl$$" || true
   DELEG=""
 }
