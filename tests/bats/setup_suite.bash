@@ -2,8 +2,13 @@
 # sure rt left nothing behind: no cgroup, no veth/bridge, no process, no mount
 # in the host's table.
 
+# Another suite's groups (rt-suite-PID, scripts/run-tests.sh) and what is
+# below them are its own business.
 rt_cgroups() {
-  find /sys/fs/cgroup -mindepth 1 -maxdepth 6 -type d \( -name 'rt-*' -o -name 'rt' -o -name 'rt.*' \) 2>/dev/null | sort
+  find /sys/fs/cgroup -mindepth 1 -maxdepth 8 -type d \( -name 'rt-*' -o -name 'rt' -o -name 'rt.*' \) 2>/dev/null |
+    awk -v own="${RT_SUITE_CGROUP:-}" 'match($0, /\/rt-suite-[0-9]+(\/|$)/) {
+        s = substr($0, RSTART + 1, RLENGTH - 1); sub(/\/$/, "", s); if (s != own) next
+      } { print }' | sort
 }
 rt_links() { ip -o link 2>/dev/null | awk -F': ' '{print $2}' | grep -E '^(rt|veth)' | sort || true; }
 rt_procs() {
