@@ -45,6 +45,9 @@ sys_id=$(awk '$5 == "/sys" {id = $1} END {print id}' /proc/self/mountinfo)
 for m in $(awk -v p="$sys_id" '$2 == p {print $5}' /proc/self/mountinfo); do
   mount --rbind "$m" "$sys${m#/sys}"
 done
+# The old one goes (not left below: its cgroup mounts would still be in
+# mountinfo, where rt-cgroup and systemd look).
+umount -l /sys
 mount --move "$sys" /sys
 rmdir "$sys"
 

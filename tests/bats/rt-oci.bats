@@ -363,7 +363,11 @@ release_mount_ns() {
   wait_until 50 has_status "$ID" stopped
   oci delete "$ID"
   [ ! -e "/sys/fs/cgroup/memory${self%/}/$top/rel" ]
-  rmdir "/sys/fs/cgroup/memory${self%/}/$top" /sys/fs/cgroup/{pids,cpu,cpuacct,cpuset,freezer,devices,blkio}/"$top"
+  # The parent stays here too: below the caller's group on each hierarchy.
+  for c in memory pids cpu cpuacct cpuset freezer devices blkio; do
+    self=$(awk -F: -v c="$c" '$2 == c {print $3}' /proc/self/cgroup)
+    rmdir "/sys/fs/cgroup/$c${self%/}/$top"
+  done
 }
 
 @test "--systemd-cgroup: SLICE:PREFIX:NAME made where systemd puts the unit (slices expanded at dashes); a bad value, or a colon without it, is one line; where systemd runs, rt-systemd asks it for a scope" {
