@@ -13,6 +13,8 @@
 # payload, and rt-run's end after the chain has exited.
 # Logging is not free: measured at about 8 ms of a 36 ms start (JSON lines
 # from every link), so compare phases with each other, not with startup.sh.
+# BENCH_PHASE_ARGS adds rt-run options (e.g. --read-only: the root without
+# a layer on disk, as startup.sh's rt-run --read-only line).
 # Usage: bench/phases.sh BUILD_DIR   (a release build; make bench does it)
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -25,10 +27,10 @@ cat > "$work/run.sh" <<'RUN'
 set -eu
 mkdir -p "$work/run"
 mount -t tmpfs -o mode=0755 rt-bench-phases "$work/run"
-python3 - "$work" "$bin" "$rootfs" "$runs" <<'PY'
+python3 - "$work" "$bin" "$rootfs" "$runs" "$args" <<'PY'
 import os, subprocess, sys, time
 work, bin, rootfs, runs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-argv = [f"{bin}/rt-run", "--rm", "--network", "none", "-m", "64m", "--rootfs", rootfs, "/bin/true"]
+argv = [f"{bin}/rt-run", "--rm", *sys.argv[5].split(), "--network", "none", "-m", "64m", "--rootfs", rootfs, "/bin/true"]
 env = dict(os.environ, RT_LOG="debug", RT_LOG_FORMAT="json")
 for i in range(-5, runs):  # 5 warm-up runs
     with open(f"{work}/log.{max(i, 0)}", "wb") as err:
@@ -41,11 +43,11 @@ for i in range(-5, runs):  # 5 warm-up runs
         sys.exit(f"bench phases: rt-run exited {rc}; its log: {work}/log.{max(i, 0)}")
 PY
 RUN
-work=$work bin=$bin rootfs=$rootfs runs=$runs unshare --mount --propagation private sh "$work/run.sh"
+work=$work bin=$bin rootfs=$rootfs runs=$runs args=${BENCH_PHASE_ARGS:-} unshare --mount --propagation private sh "$work/run.sh"
 
-python3 - "$work" "$runs" <<'PY'
+python3 - "$work" "$runs" "${BENCH_PHASE_ARGS:-}" <<'PY'
 import json, re, statistics, sys
-work, runs = sys.argv[1], int(sys.argv[2])
+work, runs, args = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 
 def label(tool, msg):
     msg = re.sub(re.escape(work), "WORK", msg)
@@ -100,7 +102,7 @@ for i in range(runs):
 
 med = statistics.median
 print()
-print(f"rt-run --rm --network none -m 64m --rootfs, /bin/true: {runs} runs back to back, medians")
+print(f"rt-run --rm {args + ' ' if args else ''}--network none -m 64m --rootfs, /bin/true: {runs} runs back to back, medians")
 print(f"  {'link':70} {'median':>8}")
 for k, v in links.items():
     print(f"  {k:70} {med(v):6.2f}ms")

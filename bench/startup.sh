@@ -5,6 +5,13 @@
 # side by side in one hyperfine run, as ratios to crun. Twice: back to back
 # (hyperfine's default) and with 50 ms of quiet before each run, as
 # containers usually start.
+# The root is not the same work everywhere, and each line says which:
+# rt-run makes an overlay with a writable layer on disk (made before, and
+# removed after, each run: --rm); rt-run --read-only an overlay whose layer
+# (only the mount points the rootfs lacks) is a tmpfs, nothing on disk;
+# crun, runc and rt-oci use the bundle's rootfs directory in place,
+# writable (no layer: the container's writes would change it), and crun
+# once more with the bundle's root.readonly (a read-only bind of it).
 # Runtime state (RT_STATE, crun's and runc's --root) lives on a tmpfs, as
 # /run does on a standard host (this VM's /run is on its ext4 disk); rt's
 # writable layers stay on disk under RT_ROOT, as podman's do.
@@ -18,8 +25,8 @@ bench_workdir startup "$1"
 # a 64 MiB memory limit in a cgroup nested below ours (relative path).
 mkdir -p "$work/bundle"
 (cd "$work/bundle" && crun spec)
-python3 - "$work/bundle/config.json" "$rootfs" <<'PY'
-import json, sys
+python3 - "$work/bundle/config.json" "$rootfs" "$work/bundle-ro" <<'PY'
+import json, os, sys
 p = sys.argv[1]
 c = json.load(open(p))
 c["process"]["args"] = ["/bin/true"]
@@ -32,6 +39,12 @@ if not any(n["type"] == "cgroup" for n in c["linux"]["namespaces"]):
     c["linux"]["namespaces"].append({"type": "cgroup"})
 c["linux"].setdefault("resources", {})["memory"] = {"limit": 64 * 1024 * 1024}
 json.dump(c, open(p, "w"))
+# The same bundle with a read-only root (crun spec's default), in a
+# cgroup of its own.
+os.makedirs(sys.argv[3], exist_ok=True)
+c["root"]["readonly"] = True
+c["linux"]["cgroupsPath"] = "bench-oci-ro"
+json.dump(c, open(sys.argv[3] + "/config.json", "w"))
 PY
 
 # Everything below runs in a private mount namespace: nothing the peers or
@@ -48,14 +61,16 @@ if grep -q . /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null; then
   mount -t cgroup -o hugetlb rt-bench-hugetlb "$work/hugetlb" 2>/dev/null ||
     echo "bench: could not move hugetlb to a v1 hierarchy; crun and runc may refuse this host" >&2
 fi
-bench() {  # bench NAME [hyperfine options]: the seven commands side by side
+bench() {  # bench NAME [hyperfine options]: the nine commands side by side
   name=$1; shift
   hyperfine -N --warmup 10 --runs "$runs" "$@" --export-json "$work/$name.json" \
-    -n "rt-run (cgroup+memory limit, overlay, 6 ns)" "$bin/rt-run --rm --network none -m 64m --rootfs $rootfs /bin/true" \
-    -n "rt chain (5 ns, no cgroup)" "$bin/rt-unshare --pid --mount --uts --ipc --net -- $bin/rt-mount --rootfs $rootfs --defaults -- $bin/rt-exec -- /bin/true" \
-    -n "rt-oci run (6 ns, cgroup+memory limit)" "$bin/rt-oci --root $work/run/rt-oci run -b $work/bundle bench-rt-oci" \
-    -n "crun run (6 ns, cgroup+memory limit)" "crun --root $work/run/crun run -b $work/bundle bench-crun" \
-    -n "runc run (6 ns, cgroup+memory limit)" "runc --root $work/run/runc run -b $work/bundle bench-runc" \
+    -n "rt-run (6 ns, cgroup+memory limit; overlay, writable layer on disk)" "$bin/rt-run --rm --network none -m 64m --rootfs $rootfs /bin/true" \
+    -n "rt-run --read-only (6 ns, cgroup+memory limit; overlay, layer in memory)" "$bin/rt-run --rm --read-only --network none -m 64m --rootfs $rootfs /bin/true" \
+    -n "rt chain (5 ns, no cgroup; bind of the rootfs)" "$bin/rt-unshare --pid --mount --uts --ipc --net -- $bin/rt-mount --rootfs $rootfs --defaults -- $bin/rt-exec -- /bin/true" \
+    -n "rt-oci run (6 ns, cgroup+memory limit; rootfs dir, writable)" "$bin/rt-oci --root $work/run/rt-oci run -b $work/bundle bench-rt-oci" \
+    -n "crun run (6 ns, cgroup+memory limit; rootfs dir, writable)" "crun --root $work/run/crun run -b $work/bundle bench-crun" \
+    -n "crun run, read-only root (6 ns, cgroup+memory limit; rootfs dir)" "crun --root $work/run/crun run -b $work/bundle-ro bench-crun-ro" \
+    -n "runc run (6 ns, cgroup+memory limit; rootfs dir, writable)" "runc --root $work/run/runc run -b $work/bundle bench-runc" \
     -n "bwrap (4 ns)" "bwrap --unshare-pid --unshare-ipc --unshare-uts --unshare-net --bind $rootfs / --proc /proc --dev /dev /bin/true" \
     -n "unshare+chroot (4 ns)" "unshare --fork --pid --mount --uts --ipc --mount-proc=$rootfs/proc chroot $rootfs /bin/true"
 }

@@ -211,18 +211,19 @@ static std::string escape_layer(const std::string& p) {
   return out;
 }
 
-UniqueFd make_overlay(const OverlaySpec& spec, uint64_t attrs) {
-  auto fail = [&](int fs_fd, int err, const char* what) -> UniqueFd {
-    std::string msg = fs_fd >= 0 ? fs_context_message(fs_fd) : std::string();
-    std::string lower = join(spec.lower, ":");
-    std::string m = str("cannot mount overlay (lower ", lower);
-    if (!spec.upper.empty()) m += str(", upper ", spec.upper, ", work ", spec.work);
-    m += str("): ", what, ": ", std::strerror(err));
-    m += msg.empty() ? std::string(" (the kernel log may say more: dmesg)") : str(" (", msg, ")");
-    throw Error(m);
-  };
+[[noreturn]] static void overlay_fail(const OverlaySpec& spec, int fs_fd, int err, const char* what) {
+  std::string msg = fs_fd >= 0 ? fs_context_message(fs_fd) : std::string();
+  std::string lower = join(spec.lower, ":");
+  std::string m = str("cannot mount overlay (lower ", lower);
+  if (!spec.upper.empty()) m += str(", upper ", spec.upper, ", work ", spec.work);
+  m += str("): ", what, ": ", std::strerror(err));
+  m += msg.empty() ? std::string(" (the kernel log may say more: dmesg)") : str(" (", msg, ")");
+  throw Error(m);
+}
+
+UniqueFd overlay_with_lowers(const OverlaySpec& spec) {
   UniqueFd fs(::fsopen("overlay", FSOPEN_CLOEXEC));
-  if (!fs) return fail(-1, errno, "fsopen");
+  if (!fs) overlay_fail(spec, -1, errno, "fsopen");
   bool one_by_one = true;
   for (size_t i = 0; i < spec.lower.size(); ++i) {
     if (::fsconfig(fs.get(), FSCONFIG_SET_STRING, "lowerdir+", spec.lower[i].c_str(), 0) == 0) continue;
@@ -231,30 +232,40 @@ UniqueFd make_overlay(const OverlaySpec& spec, uint64_t attrs) {
       one_by_one = false;
       break;
     }
-    return fail(fs.get(), errno, str("lower layer ", spec.lower[i]).c_str());
+    overlay_fail(spec, fs.get(), errno, str("lower layer ", spec.lower[i]).c_str());
   }
   if (!one_by_one) {
     std::string all;
     for (const auto& l : spec.lower) all += (all.empty() ? "" : ":") + escape_layer(l);
     if (::fsconfig(fs.get(), FSCONFIG_SET_STRING, "lowerdir", all.c_str(), 0) != 0)
-      return fail(fs.get(), errno, "lower layers");
+      overlay_fail(spec, fs.get(), errno, "lower layers");
   }
+  return fs;
+}
+
+UniqueFd mount_overlay(int fs_fd, const OverlaySpec& spec, uint64_t attrs) {
+  int fs = fs_fd;
   if (!spec.upper.empty()) {
-    if (::fsconfig(fs.get(), FSCONFIG_SET_STRING, "upperdir", spec.upper.c_str(), 0) != 0)
-      return fail(fs.get(), errno, "upper directory");
-    if (::fsconfig(fs.get(), FSCONFIG_SET_STRING, "workdir", spec.work.c_str(), 0) != 0)
-      return fail(fs.get(), errno, "work directory");
-    if (spec.no_sync && ::fsconfig(fs.get(), FSCONFIG_SET_FLAG, "volatile", nullptr, 0) != 0)
-      return fail(fs.get(), errno, "volatile");
+    if (::fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", spec.upper.c_str(), 0) != 0)
+      overlay_fail(spec, fs, errno, "upper directory");
+    if (::fsconfig(fs, FSCONFIG_SET_STRING, "workdir", spec.work.c_str(), 0) != 0)
+      overlay_fail(spec, fs, errno, "work directory");
+    if (spec.no_sync && ::fsconfig(fs, FSCONFIG_SET_FLAG, "volatile", nullptr, 0) != 0)
+      overlay_fail(spec, fs, errno, "volatile");
   }
   // In a user namespace overlayfs cannot use trusted.* xattrs: layers
   // unpacked there mark opaque directories with user.overlay.opaque.
-  if (!in_initial_userns() && ::fsconfig(fs.get(), FSCONFIG_SET_FLAG, "userxattr", nullptr, 0) != 0)
-    return fail(fs.get(), errno, "userxattr");
-  if (::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0) return fail(fs.get(), errno, "create");
-  UniqueFd mnt(::fsmount(fs.get(), FSMOUNT_CLOEXEC, static_cast<unsigned>(attrs)));
-  if (!mnt) return fail(fs.get(), errno, "fsmount");
+  if (!in_initial_userns() && ::fsconfig(fs, FSCONFIG_SET_FLAG, "userxattr", nullptr, 0) != 0)
+    overlay_fail(spec, fs, errno, "userxattr");
+  if (::fsconfig(fs, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0) overlay_fail(spec, fs, errno, "create");
+  UniqueFd mnt(::fsmount(fs, FSMOUNT_CLOEXEC, static_cast<unsigned>(attrs)));
+  if (!mnt) overlay_fail(spec, fs, errno, "fsmount");
   return mnt;
+}
+
+UniqueFd make_overlay(const OverlaySpec& spec, uint64_t attrs) {
+  UniqueFd fs = overlay_with_lowers(spec);
+  return mount_overlay(fs.get(), spec, attrs);
 }
 
 UniqueFd make_cgroup_mount(const std::string& controllers) {

@@ -90,6 +90,12 @@ struct OverlaySpec {
 // no escaping is needed), or as one escaped "lowerdir" on older kernels.
 // Throws rt::Error naming the layers, with the kernel's own message.
 UniqueFd make_overlay(const OverlaySpec& spec, uint64_t attrs);
+// make_overlay in two steps: an overlayfs context with the lower layers
+// set (their paths resolved now), then the rest of `spec` and the mount.
+// In between, the caller may cover the lower layers' paths (rt-mount
+// --upper-tmpfs mounts the upper layer's tmpfs where the overlay goes).
+UniqueFd overlay_with_lowers(const OverlaySpec& spec);
+UniqueFd mount_overlay(int fs_fd, const OverlaySpec& spec, uint64_t attrs);
 
 // A detached, read-only mount (MOUNT_ATTR_RDONLY: the hierarchy itself is
 // untouched) of the cgroup hierarchy CONTROLLERS names as /proc/self/cgroup

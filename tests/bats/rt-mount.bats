@@ -218,6 +218,48 @@ host_mnt_ns() {
   [ ! -e "$RT_ROOTFS/x" ]
 }
 
+@test "--upper-tmpfs: the writable layer in memory; mount points the layers lack; read-only with --read-only" {
+  mkdir -p "$T/top" "$T/src"
+  echo layer > "$T/top/extra"
+  echo vol > "$T/src/f"
+  before=$(tree_sum "$RT_ROOTFS")
+  run ctr --lower "$T/top:$RT_ROOTFS" --upper-tmpfs --proc --bind "$T/src/f:/new/dir/f" --workdir /w -- sh -c '
+    cat /extra /new/dir/f; pwd; echo x > /written && cat /written
+    grep " / " /proc/self/mountinfo'
+  assert_success
+  assert_line "layer"
+  assert_line "vol"
+  assert_line "/w"
+  assert_line "x"
+  assert_output --regexp ' / rw,.* - overlay .*upperdir='
+  run ctr --lower "$RT_ROOTFS" --upper-tmpfs --proc --tmp --bind "$T/src/f:/etc/made" --read-only -- sh -c '
+    cat /etc/made; touch /x 2>&1; echo t > /tmp/t && echo tmp-ok'
+  assert_success
+  assert_line "vol"
+  assert_line "touch: /x: Read-only file system"
+  assert_line "tmp-ok"
+  # Nothing reached the layers or the disk.
+  assert_equal "$(tree_sum "$RT_ROOTFS")" "$before"
+  assert_equal "$(ls "$T/top")" "extra"
+  [ ! -e "$T/src/made" ]
+}
+
+@test "--upper-tmpfs: refused without --lower, with --upper/--work or --volatile, with another storage driver" {
+  mkdir -p "$T/u" "$T/w"
+  run ctr --rootfs "$RT_ROOTFS" --upper-tmpfs -- true
+  assert_failure 125
+  assert_output "rt-mount: --upper-tmpfs needs --lower"
+  run ctr --lower "$RT_ROOTFS" --upper-tmpfs --upper "$T/u" --work "$T/w" -- true
+  assert_failure 125
+  assert_output "rt-mount: --upper-tmpfs replaces --upper and --work"
+  run ctr --lower "$RT_ROOTFS" --upper-tmpfs --volatile -- true
+  assert_failure 125
+  assert_output --partial "--volatile needs --upper and --work"
+  run ctr --lower "$RT_ROOTFS" --upper-tmpfs --storage-driver vfs -- true
+  assert_failure 125
+  assert_output "rt-mount: --upper-tmpfs works with the overlay storage driver only, not vfs"
+}
+
 @test "overlay without --rootfs: mounted in the private namespace, host paths under /tmp still reachable" {
   overlay_args
   mkdir -p "$T/src" && echo vol > "$T/src/f"

@@ -185,6 +185,24 @@ only_id() { ls "$RT_STATE/containers"; }
   assert_output ok
 }
 
+@test "rt-run --read-only: no writable layer on disk; the mount points the rootfs lacks are made in memory" {
+  # The busybox rootfs has no /etc/hosts: its mount point goes to the
+  # container's layer, which for a read-only root is a tmpfs of rt-mount's.
+  [ ! -e "$R/etc/hosts" ]
+  before=$(cd "$R" && find . -printf '%p %y %m %s\n' | sort | md5sum)
+  id=$(rt-run -d -f "$R" --read-only -w /made/here /bin/sh -c 'sleep 60')
+  [ -z "$(ls "$RT_ROOT/containers" 2>/dev/null)" ]
+  assert_equal "$(state "$id" .bundle)" ""
+  run rt-repl exec "$id" /bin/sh -c 'pwd; grep -c localhost /etc/hosts; touch /x; grep " / " /proc/mounts'
+  assert_line "/made/here"
+  assert_line "2"
+  assert_line --partial "Read-only file system"
+  assert_output --regexp ' / overlay ro,'
+  rt-repl rm -f "$id" >/dev/null
+  assert_dir_not_exists "$RT_STATE/containers/$id"
+  assert_equal "$(cd "$R" && find . -printf '%p %y %m %s\n' | sort | md5sum)" "$before"
+}
+
 @test "rt-run: -v refuses named volumes and relative container paths" {
   run rt-run --rm -f "$R" -v data:/data true
   assert_equal "$status" 125

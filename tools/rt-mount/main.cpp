@@ -2,7 +2,7 @@
 // into it, exec.
 //
 //   rt-mount (--rootfs DIR | --lower A[:B...] [--upper U --work W [--volatile]
-//            [--storage-driver overlay|fuse-overlayfs|vfs]] [--rootfs MNT])
+//            [--storage-driver overlay|fuse-overlayfs|vfs] | --upper-tmpfs] [--rootfs MNT])
 //            [--defaults] [--proc] [--sys] [--cgroupfs] [--dev] [--shm] [--mqueue] [--tmp]
 //            [--mount type=T,source=S,destination=D[,OPT...]]... [--mknod SPEC]... [--dev-nodes]
 //            [--bind SRC:DST[:ro]]... [--tmpfs DST[:OPTS]]... [--mask PATH]...
@@ -63,7 +63,8 @@ struct UserMount {
 struct Options {
   std::string rootfs;  // the root (bind), or where the overlay is mounted
   UniqueFd rootfs_fd;
-  OverlaySpec overlay;  // no lower layers: --rootfs is bound as the root
+  OverlaySpec overlay;       // no lower layers: --rootfs is bound as the root
+  bool upper_tmpfs = false;  // the writable layer on a tmpfs of our own (--upper-tmpfs)
   storage::Driver driver = storage::Driver::overlay;
   std::string fuse_program;  // fuse-overlayfs: its path, and /dev/fuse opened
   UniqueFd fuse_dev;
@@ -264,6 +265,12 @@ Options validate(const po::variables_map& vm) {
   o.overlay.upper = opt<std::string>(vm, "upper");
   o.overlay.work = opt<std::string>(vm, "work");
   o.overlay.no_sync = flag(vm, "volatile");
+  o.upper_tmpfs = flag(vm, "upper-tmpfs");
+  if (o.upper_tmpfs) {
+    if (o.overlay.lower.empty()) die("--upper-tmpfs needs --lower");
+    if (!o.overlay.upper.empty() || !o.overlay.work.empty()) die("--upper-tmpfs replaces --upper and --work");
+    if (o.overlay.no_sync) die("--volatile needs --upper and --work (a tmpfs is never synced)");
+  }
   if (o.overlay.lower.empty()) {
     if (o.rootfs.empty()) die("no root given: use --rootfs DIR, or --lower DIR[:DIR...] --upper U --work W");
     if (!o.overlay.upper.empty() || !o.overlay.work.empty()) die("--upper and --work need --lower");
@@ -285,6 +292,8 @@ Options validate(const po::variables_map& vm) {
     if (!driver) die(storage::bad_value("--storage-driver", d));
     o.driver = *driver;
   }
+  if (o.upper_tmpfs && o.driver != storage::Driver::overlay)
+    die(str("--upper-tmpfs works with the overlay storage driver only, not ", storage::name(o.driver)));
   if (o.driver != storage::Driver::overlay) validate_storage(o);
   if (vm.count("fuse-log")) {
     o.fuse_log = opt<std::string>(vm, "fuse-log");
@@ -607,6 +616,34 @@ UniqueFd make_copied_root(const Options& o) {
   return mnt;
 }
 
+// --upper-tmpfs: an overlay whose upper and work directories are on a tmpfs
+// mounted where the overlay goes (then covered by it), once the lower
+// layers' paths, which it may cover, are resolved: the layer lives in
+// memory and goes away with this mount namespace, so nothing is made on
+// (or later removed from) a disk. For a root made read-only (--read-only)
+// that still needs mount points the layers lack (/etc/hosts).
+UniqueFd make_tmpfs_upper_overlay(Options& o) {
+  UniqueFd ovl = overlay_with_lowers(o.overlay);
+  UniqueFd fs(::fsopen("tmpfs", FSOPEN_CLOEXEC));
+  if (!fs) die_errno("--upper-tmpfs: cannot create a tmpfs (fsopen)");
+  if (::fsconfig(fs.get(), FSCONFIG_SET_STRING, "mode", "0700", 0) != 0 ||
+      ::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0)
+    die_errno("--upper-tmpfs: cannot create a tmpfs");
+  UniqueFd tmp(::fsmount(fs.get(), FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV));
+  if (!tmp) die_errno("--upper-tmpfs: cannot create a tmpfs (fsmount)");
+  // The upper directory's mode becomes the root's: 0755, as a disk layer's.
+  if (::mkdirat(tmp.get(), "upper", 0755) != 0 || ::mkdirat(tmp.get(), "work", 0700) != 0)
+    die_errno("--upper-tmpfs: cannot create the layer's directories on the tmpfs");
+  // Attached (overlayfs takes its layers from mounts of this namespace),
+  // below where the overlay goes.
+  if (int e = attach_mount_errno(tmp.get(), o.rootfs_fd.get()))
+    die_sys(e, str("--upper-tmpfs: cannot mount the tmpfs on ", o.rootfs));
+  FdPath at(tmp.get());
+  o.overlay.upper = str(at.c_str(), "/upper");
+  o.overlay.work = str(at.c_str(), "/work");
+  return mount_overlay(ovl.get(), o.overlay, 0);
+}
+
 Root mount_root(Options& o) {
   Root root;
   root.rootfs = o.rootfs;
@@ -619,6 +656,9 @@ Root mount_root(Options& o) {
   } else if (o.driver == storage::Driver::vfs) {
     mnt = make_copied_root(o);
     how = "vfs: a bind of the copy";
+  } else if (o.upper_tmpfs) {
+    mnt = make_tmpfs_upper_overlay(o);
+    how = "overlay, writable layer on a tmpfs";
   } else if (!o.overlay.lower.empty() && (o.overlay.lower.size() > 1 || !o.overlay.upper.empty())) {
     mnt = make_overlay(o.overlay, o.overlay.upper.empty() ? MOUNT_ATTR_RDONLY : 0);
     how = o.overlay.upper.empty() ? "read-only overlay" : "overlay";
@@ -959,6 +999,7 @@ int run(int argc, char** argv) {
       ("work", po::value<std::string>()->value_name("DIR"), "overlayfs work directory (same filesystem as --upper)")
       ("storage-driver", po::value<std::string>()->value_name("DRIVER"), "how --lower and --upper become the root: overlay (the kernel's overlayfs, the default), fuse-overlayfs (the same served by fuse-overlayfs, a process that ends with the container), vfs (the layers copied into --upper once, which is bound as the root)")
       ("fuse-log", po::value<std::string>()->value_name("FILE"), "with --storage-driver fuse-overlayfs: append what the daemon says to FILE (made 0600 if missing), as long as it runs")
+      ("upper-tmpfs", po::bool_switch(), "with --lower, instead of --upper and --work: the overlay's writable layer on a tmpfs, gone with the container (nothing made on disk); with --read-only, for the mount points the layers lack")
       ("volatile", po::bool_switch(), "never sync the upper layer (no sync at unmount, fsync a no-op): for a layer thrown away afterwards")
       ("defaults", po::bool_switch(), "--proc --sys --cgroupfs --dev --shm --mqueue --tmp and the default masked and read-only paths")
       ("proc", po::bool_switch(), "mount proc on /proc (nosuid, noexec, nodev)")

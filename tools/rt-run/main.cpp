@@ -281,6 +281,10 @@ void plan_storage(const Spec& s, Plan& p, const std::string& state_root, const s
     if (auto no = storage::fuse_unusable()) die(str(s.storage_from, " fuse-overlayfs: ", *no));
   }
   if (!c.forced && c.driver == storage::Driver::vfs) log::warn(storage::vfs_fallback_note(c));
+  // A read-only root needs no layer on disk: what its writable layer gets
+  // (the mount points the image lacks) fits a tmpfs that goes with it.
+  // Rootless keeps the disk layer (a tmpfs upper needs user xattrs there).
+  p.layer_in_memory = s.read_only && !p.rootless && c.driver == storage::Driver::overlay;
   log::step("storage driver: ", storage::name(c.driver), c.forced ? " (asked for)" : "",
             c.why.empty() ? "" : str(" (", c.why, ")"));
 }
@@ -439,12 +443,14 @@ int run_main(int argc, char** argv) {
     UniqueFd env_src(::fcntl(env_memfd(p.env).get(), F_DUPFD_CLOEXEC, 10));
     if (!env_src) throw_errno("cannot duplicate an fd");
     p.env_fd = kEnvFd;
-    // The upper dir's mode becomes the container root's: 0755 as in docker.
-    c.bundle = p.bundle;  // recorded first, so a failure below removes it
-    mkdir_p(p.bundle, 0700);
-    for (const char* d : {"/upper", "/work"})
-      if (::mkdir((p.bundle + d).c_str(), 0755) != 0) throw_errno(str("cannot create ", p.bundle, d));
-    log::step("made the layer dirs");
+    if (!p.layer_in_memory) {
+      // The upper dir's mode becomes the container root's: 0755 as in docker.
+      c.bundle = p.bundle;  // recorded first, so a failure below removes it
+      mkdir_p(p.bundle, 0700);
+      for (const char* d : {"/upper", "/work"})
+        if (::mkdir((p.bundle + d).c_str(), 0755) != 0) throw_errno(str("cannot create ", p.bundle, d));
+      log::step("made the layer dirs");
+    }
 
     c.hostname = p.hostname;
     c.command = p.command;

@@ -57,14 +57,19 @@ Chain build_chain(const Spec& s, const Plan& p) {
 
   // 3. The root: an overlay with a writable layer of its own, mounted
   // where rt-mount puts it by default (no mount point on disk to make).
-  std::vector<std::string> mnt{p.tool_dir + "/rt-mount", "--lower", join(p.lower, ":"), "--upper",
-                               p.bundle + "/upper",      "--work",  p.bundle + "/work", "--defaults"};
-  // A layer that --rm throws away need not reach the disk: without this,
-  // unmounting the overlay syncs the whole filesystem under it (as podman
-  // does for --rm).
-  if (p.storage != storage::Driver::overlay) add(mnt, "--storage-driver", storage::name(p.storage));
-  if (!p.fuse_log.empty()) add(mnt, "--fuse-log", p.fuse_log);
-  if (s.auto_remove && p.storage != storage::Driver::vfs) mnt.emplace_back("--volatile");
+  std::vector<std::string> mnt{p.tool_dir + "/rt-mount", "--lower", join(p.lower, ":")};
+  if (p.layer_in_memory) {
+    mnt.emplace_back("--upper-tmpfs");
+  } else {
+    mnt.insert(mnt.end(), {"--upper", p.bundle + "/upper", "--work", p.bundle + "/work"});
+    // A layer that --rm throws away need not reach the disk: without this,
+    // unmounting the overlay syncs the whole filesystem under it (as
+    // podman does for --rm).
+    if (p.storage != storage::Driver::overlay) add(mnt, "--storage-driver", storage::name(p.storage));
+    if (!p.fuse_log.empty()) add(mnt, "--fuse-log", p.fuse_log);
+    if (s.auto_remove && p.storage != storage::Driver::vfs) mnt.emplace_back("--volatile");
+  }
+  mnt.emplace_back("--defaults");
   if (s.read_only) mnt.emplace_back("--read-only");
   // hosts, hostname, resolv.conf first: a --volume on one of them wins.
   for (const auto& b : p.etc_binds) add(mnt, "--bind", b);
@@ -135,8 +140,9 @@ static std::string words(const std::vector<std::string>& v) {
 }
 
 std::string render_shell(const Chain& c, const Plan& p, const Spec& s) {
-  std::string out =
-      str("mkdir -p ", shell_quote(p.bundle + "/upper"), " ", shell_quote(p.bundle + "/work"), " && \\\n");
+  std::string out = p.layer_in_memory ? str("mkdir -p ", shell_quote(p.bundle), " && \\\n")
+                                      : str("mkdir -p ", shell_quote(p.bundle + "/upper"), " ",
+                                            shell_quote(p.bundle + "/work"), " && \\\n");
   // A CNI network: rt-net prepares the namespace the chain joins, and
   // removes it after.
   std::string state_dir = !p.etc_dir.empty()   ? p.etc_dir

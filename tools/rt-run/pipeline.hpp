@@ -63,6 +63,10 @@ struct Plan {
   std::string cgroup_parent;  // BASE once entered, else --cgroup-parent
   // How rt-mount assembles the root (--storage-driver when not overlay).
   storage::Driver storage = storage::Driver::overlay;
+  // --read-only (root, overlay): the writable layer, which only receives
+  // the mount points the layers lack, is a tmpfs of rt-mount's
+  // (--upper-tmpfs): no directory under `bundle` is made or removed.
+  bool layer_in_memory = false;
 };
 
 // The rt-net command that attaches container `id` to its network (for a
