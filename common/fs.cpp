@@ -1,6 +1,5 @@
 #include "fs.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/random.h>
@@ -13,7 +12,6 @@
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
-#include <memory>
 #include <vector>
 
 #include "error.hpp"
@@ -193,65 +191,6 @@ bool is_dir(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
-
-// An fd-relative walk by hand (not std::filesystem::remove_all): each step
-// is taken relative to the directory already opened, never follows a
-// symbolic link, and stops at a mount point (another st_dev) instead of
-// deleting what is mounted there.
-static std::error_code remove_at(int dirfd, const char* name, dev_t dev) {
-  struct stat st {};
-  if (::fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return errno == ENOENT ? std::error_code{} : errno_code();
-  if (!S_ISDIR(st.st_mode)) {
-    if (::unlinkat(dirfd, name, 0) != 0 && errno != ENOENT) return errno_code();
-    return {};
-  }
-  if (st.st_dev != dev) return errno_code(EBUSY);  // a mount point: never cross it
-  // A directory we may not list or empty (mode 000 in an image layer, or
-  // made so in a container's layer) when CAP_DAC_OVERRIDE does not let us
-  // anyway (rootless, a dropped capability): its owner makes it 0700 first.
-  if (::faccessat(dirfd, name, R_OK | W_OK | X_OK, AT_EACCESS | AT_SYMLINK_NOFOLLOW) != 0 && errno == EACCES &&
-      ::fchmodat(dirfd, name, 0700, 0) != 0) {
-    // not here: openat or unlinkat below names the error
-  }
-  // One fd per level (the DIR's own), so that a deep tree or a low fd
-  // limit (rt-run --rm near RLIMIT_NOFILE) still goes. fd-relative, not a
-  // Boost.Filesystem walk: each level is opened O_NOFOLLOW from its
-  // parent's fd, so no link swapped in meanwhile can lead it elsewhere.
-  int fd = ::openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) return errno_code();
-  std::unique_ptr<DIR, int (*)(DIR*)> d(::fdopendir(fd), ::closedir);
-  if (!d) {
-    std::error_code ec = errno_code();
-    ::close(fd);
-    return ec;
-  }
-  std::error_code first;
-  std::vector<std::string> names;
-  while (dirent* e = ::readdir(d.get())) {
-    if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
-    names.emplace_back(e->d_name);
-  }
-  for (const auto& n : names) {
-    auto ec = remove_at(::dirfd(d.get()), n.c_str(), dev);
-    if (ec && !first) first = ec;
-  }
-  d.reset();
-  if (::unlinkat(dirfd, name, AT_REMOVEDIR) != 0 && errno != ENOENT && !first) first = errno_code();
-  return first;
-}
-
-std::error_code remove_tree_at(int dirfd, const std::string& name) {
-  // The file system the removal starts on is the one of the directory
-  // holding NAME: NAME itself may not be a mount point either.
-  struct stat st {};
-  std::string_view n = name;
-  auto slash = n.find_last_of('/', n.find_last_not_of('/'));
-  std::string parent = slash == std::string_view::npos ? "." : slash == 0 ? "/" : std::string(n.substr(0, slash));
-  if (::fstatat(dirfd, parent.c_str(), &st, 0) != 0) return errno == ENOENT ? std::error_code{} : errno_code();
-  return remove_at(dirfd, name.c_str(), st.st_dev);
-}
-
-std::error_code remove_tree(const std::string& path) { return remove_tree_at(AT_FDCWD, path); }
 
 int sys_openat2(int dirfd, const char* path, int flags, uint64_t resolve) {
   open_how how{};

@@ -66,6 +66,25 @@ TEST_CASE("remove_tree: files, nested directories, a symlink's target left alone
   CHECK_FALSE(path_exists(t));
 }
 
+TEST_CASE("remove_tree: deep and wide trees; entries named as the walk's own moved directories") {
+  std::string t = temp_dir();
+  // The walk moves emptied directories into the top as .rt-removing-N: a
+  // tree that has such names already loses nothing more and keeps no part.
+  for (const char* d : {"/tree/.rt-removing-0/x/y", "/tree/.rt-removing-1", "/tree/upper/etc/a/b",
+                        "/tree/work/work/incompat/volatile", "/tree/w1/w2/w3/w4/w5/w6"})
+    mkdir_p(t + d);
+  make_file(t + "/tree/.rt-removing-0/x/y/f");
+  make_file(t + "/tree/work/work/incompat/volatile/dirty");
+  make_file(t + "/tree/w1/w2/w3/w4/w5/w6/f");
+  for (int i = 0; i < 40; ++i) mkdir_p(t + "/tree/many/d" + std::to_string(i) + "/e");
+  std::error_code ec = remove_tree(t + "/tree");
+  CHECK_MESSAGE(!ec, ec.message());
+  CHECK_FALSE(path_exists(t + "/tree"));
+  make_file(t + "/keep");
+  CHECK(path_exists(t + "/keep"));
+  remove_tree(t);
+}
+
 TEST_CASE("remove_tree: directories nobody may read (mode 000), without CAP_DAC_OVERRIDE") {
   std::string t = temp_dir();
   mkdir_p(t + "/layer/locked/inner");
