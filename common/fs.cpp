@@ -1,5 +1,6 @@
 #include "fs.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/random.h>
@@ -10,8 +11,10 @@
 
 #include <cerrno>
 #include <charconv>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "error.hpp"
@@ -191,6 +194,99 @@ bool is_dir(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
+
+// An fd-relative walk by hand (not std::filesystem::remove_all): each step
+// is taken relative to the directory already opened, never follows a
+// symbolic link, and stops at a mount point (another st_dev) instead of
+// deleting what is mounted there.
+namespace {
+// With a RemoveDirs (remove_tree_at's third argument), the directories
+// below the top one are not removed where they are: once emptied, each is
+// renamed into the top directory, and `remove` removes them all at the end.
+struct Walk {
+  dev_t dev;
+  RemoveDirs remove = nullptr;
+  int top = -1;
+  std::vector<std::string> moved;  // names in the top directory
+};
+
+// Removes NAME, or with `w.remove` leaves it (a directory below the top,
+// emptied) in w.moved.
+std::error_code remove_at(int dirfd, const char* name, Walk& w, bool is_top) {
+  struct stat st {};
+  if (::fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return errno == ENOENT ? std::error_code{} : errno_code();
+  if (!S_ISDIR(st.st_mode)) {
+    if (::unlinkat(dirfd, name, 0) != 0 && errno != ENOENT) return errno_code();
+    return {};
+  }
+  if (st.st_dev != w.dev) return errno_code(EBUSY);  // a mount point: never cross it
+  // A directory we may not list or empty (mode 000 in an image layer, or
+  // made so in a container's layer) when CAP_DAC_OVERRIDE does not let us
+  // anyway (rootless, a dropped capability): its owner makes it 0700 first.
+  if (::faccessat(dirfd, name, R_OK | W_OK | X_OK, AT_EACCESS | AT_SYMLINK_NOFOLLOW) != 0 && errno == EACCES &&
+      ::fchmodat(dirfd, name, 0700, 0) != 0) {
+    // not here: openat or unlinkat below names the error
+  }
+  // One fd per level (the DIR's own), so that a deep tree or a low fd
+  // limit (rt-run --rm near RLIMIT_NOFILE) still goes. fd-relative, not a
+  // Boost.Filesystem walk: each level is opened O_NOFOLLOW from its
+  // parent's fd, so no link swapped in meanwhile can lead it elsewhere.
+  int fd = ::openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return errno_code();
+  std::unique_ptr<DIR, int (*)(DIR*)> d(::fdopendir(fd), ::closedir);
+  if (!d) {
+    std::error_code ec = errno_code();
+    ::close(fd);
+    return ec;
+  }
+  std::error_code first;
+  std::vector<std::string> names;
+  while (dirent* e = ::readdir(d.get())) {
+    if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
+    names.emplace_back(e->d_name);
+  }
+  if (is_top) w.top = ::dirfd(d.get());
+  for (const auto& n : names) {
+    auto ec = remove_at(::dirfd(d.get()), n.c_str(), w, false);
+    if (ec && !first) first = ec;
+  }
+  if (is_top && w.remove) {
+    auto ec = w.remove(::dirfd(d.get()), w.moved);
+    if (ec && !first) first = ec;
+  }
+  d.reset();
+  if (!first && !is_top && w.remove) {
+    if (dirfd == w.top) {
+      w.moved.emplace_back(name);
+      return first;
+    }
+    // Into the top directory, under a name no entry there has
+    // (RENAME_NOREPLACE); removed here if that fails.
+    char moved[32];
+    std::snprintf(moved, sizeof moved, ".rt-removing-%zu", w.moved.size());
+    if (::renameat2(dirfd, name, w.top, moved, RENAME_NOREPLACE) == 0) {
+      w.moved.emplace_back(moved);
+      return first;
+    }
+  }
+  if (::unlinkat(dirfd, name, AT_REMOVEDIR) != 0 && errno != ENOENT && !first) first = errno_code();
+  return first;
+}
+}  // namespace
+
+std::error_code remove_tree_at(int dirfd, const std::string& name, RemoveDirs remove_dirs) {
+  // The file system the removal starts on is the one of the directory
+  // holding NAME: NAME itself may not be a mount point either.
+  struct stat st {};
+  std::string_view n = name;
+  auto slash = n.find_last_of('/', n.find_last_not_of('/'));
+  std::string parent = slash == std::string_view::npos ? "." : slash == 0 ? "/" : std::string(n.substr(0, slash));
+  if (::fstatat(dirfd, parent.c_str(), &st, 0) != 0) return errno == ENOENT ? std::error_code{} : errno_code();
+  Walk w{st.st_dev, remove_dirs, -1, {}};
+  return remove_at(dirfd, name.c_str(), w, true);
+}
+
+std::error_code remove_tree(const std::string& path) { return remove_tree_at(AT_FDCWD, path); }
 
 int sys_openat2(int dirfd, const char* path, int flags, uint64_t resolve) {
   open_how how{};

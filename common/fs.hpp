@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <system_error>
+#include <vector>
 
 #include "fd.hpp"
 
@@ -62,8 +63,18 @@ bool is_dir(const std::string& path);
 // file system (EBUSY at a mount point, NAME included), emptying directories
 // nobody may read (mode 000) too. Gone already is success. Returns the
 // first error, after removing all it could.
-std::error_code remove_tree_at(int dirfd, const std::string& name);
+// With `remove_dirs`, the directories below NAME are not removed one by
+// one where they are: each, once emptied, is renamed into NAME and
+// remove_dirs(NAME's fd, their names) removes them all (remove_dirs_overlapped).
+using RemoveDirs = std::error_code (*)(int top_fd, const std::vector<std::string>& names);
+std::error_code remove_tree_at(int dirfd, const std::string& name, RemoveDirs remove_dirs = nullptr);
 std::error_code remove_tree(const std::string& path);
+// A RemoveDirs that removes the directories by two threads at once: on a
+// file system that discards a freed block synchronously (ext4 without a
+// journal, mounted with discard, as on rt's test VMs), each directory's
+// removal waits for the disk, and the waits then overlap. In a file of its
+// own (fs_remove.cpp): only the tools that use it link the thread.
+std::error_code remove_dirs_overlapped(int top_fd, const std::vector<std::string>& names);
 
 // openat2(2) with O_CLOEXEC added, retried on EAGAIN; -1 and errno on failure.
 int sys_openat2(int dirfd, const char* path, int flags, uint64_t resolve);

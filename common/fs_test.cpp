@@ -66,7 +66,7 @@ TEST_CASE("remove_tree: files, nested directories, a symlink's target left alone
   CHECK_FALSE(path_exists(t));
 }
 
-TEST_CASE("remove_tree: deep and wide trees; entries named as the walk's own moved directories") {
+TEST_CASE("remove_tree_at with remove_dirs_overlapped: deep and wide trees; names as the walk's own") {
   std::string t = temp_dir();
   // The walk moves emptied directories into the top as .rt-removing-N: a
   // tree that has such names already loses nothing more and keeps no part.
@@ -77,11 +77,14 @@ TEST_CASE("remove_tree: deep and wide trees; entries named as the walk's own mov
   make_file(t + "/tree/work/work/incompat/volatile/dirty");
   make_file(t + "/tree/w1/w2/w3/w4/w5/w6/f");
   for (int i = 0; i < 40; ++i) mkdir_p(t + "/tree/many/d" + std::to_string(i) + "/e");
-  std::error_code ec = remove_tree(t + "/tree");
+  mkdir_p(t + "/outside");
+  make_file(t + "/outside/keep");
+  REQUIRE(::symlink((t + "/outside").c_str(), (t + "/tree/w1/w2/link").c_str()) == 0);
+  std::error_code ec = remove_tree_at(AT_FDCWD, t + "/tree", remove_dirs_overlapped);
   CHECK_MESSAGE(!ec, ec.message());
   CHECK_FALSE(path_exists(t + "/tree"));
-  make_file(t + "/keep");
-  CHECK(path_exists(t + "/keep"));
+  CHECK(path_exists(t + "/outside/keep"));
+  CHECK_FALSE(remove_tree_at(AT_FDCWD, t + "/tree", remove_dirs_overlapped));  // gone already: success
   remove_tree(t);
 }
 

@@ -268,15 +268,6 @@ bool in_initial_userns() {
   return w.size() >= 3 && w[0] == "0" && w[1] == "0" && starts_with(w[2], "4294967295");
 }
 
-std::error_code remove_tree_as_owner(const std::string& path) {
-  std::error_code ec = remove_tree(path);
-  if (!ec || ::geteuid() == 0 || (ec.value() != EACCES && ec.value() != EPERM)) return ec;
-  pid_t pid = ::fork();
-  if (pid < 0) return ec;
-  if (pid == 0) run_child([&] { return enter_rootless_userns() && !remove_tree(path) ? 0 : 1; });
-  return exit_code_from_wait(wait_child(pid)) == 0 ? std::error_code() : ec;
-}
-
 void become_mapped_root(const IdMaps& maps) {
   auto maps_root = [](const std::vector<IdMap>& v) {
     for (const auto& m : v)
