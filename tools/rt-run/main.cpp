@@ -394,10 +394,9 @@ int run_main(int argc, char** argv) {
     // cached namespace with those maps, else one made ahead, in parallel
     // with what follows, which becomes the cache (userns_early.hpp,
     // userns_cache.hpp). Only root's own id is written by rt-unshare at once.
-    // A holder made here sits in rt-run's cgroup at this point and stays
-    // there after rt-run ends (up to its idle time): a move of rt-run into
-    // a leaf group of a delegated v2 group comes before this, and such a
-    // leaf is removed only once no process is in it.
+    // A holder made here is born in rt-run's cgroup: in a delegated v2
+    // group that is the leaf rt.run (rt-run moved there before this), which
+    // the holder leaves by itself when it ends (cgroup_leaf.hpp).
     if (p.rootless && (p.maps.uid.size() > 1 || p.maps.gid.size() > 1)) {
       p.userns_fd = kUsernsFd;
       if (!early_userns.join_cached(store.root(), p.maps)) {
