@@ -186,9 +186,13 @@ line2|it's \"quoted\"|"
 
 @test "a non-root user's /tmp/rt-UID that another user made first is refused; its own is made private" {
   # A /tmp of this test's own (a tmpfs in a mount namespace), so that the
-  # fixed name /tmp/rt-65534 is nobody else's business.
+  # fixed name /tmp/rt-65534 is nobody else's business. A build below /tmp
+  # (a clone there) is bound back to its place in it.
   run unshare --mount --propagation private sh -c '
+    exec 9<"$RT_BIN"
     mount -t tmpfs tmpfs /tmp || exit 99
+    case "$RT_BIN" in /tmp/*) { mkdir -p "$RT_BIN" && mount --no-canonicalize --bind /proc/self/fd/9 "$RT_BIN"; } || exit 98 ;; esac
+    exec 9<&-
     as() { u=$1; shift; setpriv --reuid "$u" --regid "$u" --clear-groups env -u XDG_RUNTIME_DIR -u RT_STATE -u RT_ROOT -u HOME "$@"; }
     echo "== made by another user"
     as 1234 mkdir -m 0777 /tmp/rt-65534
