@@ -132,7 +132,7 @@ $(COMMON_LIB): $(COMMON_OBJ)
 # Only what the in-root tools (rt-exec) link from common/: building all of
 # it twice would double the sanitizer build. A link error that names a
 # symbol of common/ means a file is missing here.
-IN_ROOT_COMMON := caps chain error exe_seal format fs log mount parse paths process rlimit terminal userns
+IN_ROOT_COMMON := caps chain error exe_seal fd_pass format fs log mount parse paths process rlimit terminal userns
 $(BUILD)/libcommon-ubsan.a: $(IN_ROOT_COMMON:%=$(BUILD)/obj-ubsan/common/%.o)
 	@rm -f $@
 	ar rcs $@ $^

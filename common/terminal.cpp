@@ -5,7 +5,6 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
@@ -15,6 +14,7 @@
 #include <cstring>
 
 #include "error.hpp"
+#include "fd_pass.hpp"
 #include "fs.hpp"
 
 namespace rt {
@@ -48,22 +48,8 @@ DevptsPty open_devpts_pty(int root_fd) {
 }
 
 void send_fd(int sock, int fd, const std::string& text) {
-  iovec iov{const_cast<char*>(text.data()), text.size()};
-  alignas(cmsghdr) char buf[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = buf;
-  msg.msg_controllen = sizeof buf;
-  cmsghdr* cm = CMSG_FIRSTHDR(&msg);
-  cm->cmsg_level = SOL_SOCKET;
-  cm->cmsg_type = SCM_RIGHTS;
-  cm->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-  ssize_t n;
-  do n = ::sendmsg(sock, &msg, MSG_NOSIGNAL);
-  while (n < 0 && errno == EINTR);
-  if (n < 0) throw_errno("cannot send the terminal on the console socket");
+  if (int e = send_fd_raw(sock, fd, text.data(), text.size()))
+    throw_errno("cannot send the terminal on the console socket", e);
 }
 
 const char* try_attach_to_pty(const char* slave) noexcept {

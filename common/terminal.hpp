@@ -25,7 +25,8 @@ struct DevptsPty {
 DevptsPty open_devpts_pty(int root_fd);
 
 // Send FD over the connected unix socket SOCK with SCM_RIGHTS (runc's
-// --console-socket protocol: the message text names it). Throws rt::Error.
+// --console-socket protocol: the message text names it): fd_pass.hpp's
+// send_fd_raw, for callers that throw. Throws rt::Error.
 void send_fd(int sock, int fd, const std::string& text);
 
 // In a forked child (inside rt::run_child): start a session and make

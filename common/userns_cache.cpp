@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "error.hpp"
+#include "fd_pass.hpp"
 #include "fs.hpp"
 #include "parse.hpp"
 
@@ -133,29 +134,6 @@ std::optional<Peer> connect_holder(int dirfd, std::string& why) {
   return Peer{std::move(s), cred.pid};
 }
 
-// The fd the holder sends.
-UniqueFd receive_fd(int sock) {
-  char byte;
-  iovec iov{&byte, 1};
-  alignas(cmsghdr) char ctl[CMSG_SPACE(sizeof(int))];
-  msghdr m{};
-  m.msg_iov = &iov;
-  m.msg_iovlen = 1;
-  m.msg_control = ctl;
-  m.msg_controllen = sizeof ctl;
-  ssize_t n;
-  do n = ::recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
-  while (n < 0 && errno == EINTR);
-  if (n <= 0) return UniqueFd();
-  for (cmsghdr* c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int))) {
-      int fd;
-      std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
-      return UniqueFd(fd);
-    }
-  return UniqueFd();
-}
-
 bool same_file(const struct stat& a, const struct stat& b) { return a.st_dev == b.st_dev && a.st_ino == b.st_ino; }
 
 // Is `pid` (still) the process in user namespace `ns`?
@@ -208,30 +186,6 @@ std::optional<pid_t> holder(const std::string& state_root) {
 
 // ---------------------------------------------------------------- holder
 // System calls only from here (userns_cache.hpp, serve).
-
-namespace {
-
-void send_ns(int conn, int ns) noexcept {
-  char byte = 0;
-  iovec iov{&byte, 1};
-  alignas(cmsghdr) char ctl[CMSG_SPACE(sizeof(int))];
-  std::memset(ctl, 0, sizeof ctl);
-  msghdr m{};
-  m.msg_iov = &iov;
-  m.msg_iovlen = 1;
-  m.msg_control = ctl;
-  m.msg_controllen = sizeof ctl;
-  cmsghdr* c = CMSG_FIRSTHDR(&m);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(c), &ns, sizeof ns);
-  // A client that left already: no SIGPIPE.
-  while (::sendmsg(conn, &m, MSG_NOSIGNAL) < 0 && errno == EINTR) {
-  }
-}
-
-}  // namespace
 
 void serve(const HolderPlan& plan) noexcept {
   // Signals: those that end it are read from a signalfd (it cleans up
@@ -300,7 +254,10 @@ void serve(const HolderPlan& plan) noexcept {
     // user's own uid is its 0, as the holder's).
     ucred cred{};
     socklen_t len = sizeof cred;
-    if (::getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && cred.uid == self) send_ns(conn, ns);
+    if (::getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && cred.uid == self) {
+      char byte = 0;
+      send_fd_raw(conn, ns, &byte, 1);  // a client that left already: nothing to do
+    }
     ::close(conn);
   }
   ::close(sock);
