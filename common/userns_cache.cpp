@@ -3,15 +3,18 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 
 #include "error.hpp"
@@ -100,6 +103,29 @@ struct Peer {
   pid_t pid = -1;
 };
 
+// The link names a socket nobody listens on: its holder died without
+// clean-up (killed, OOM). Under the directory's lock (see serve; not waited
+// for: a client never blocks on it, the next one cleans up) the link is
+// read again and its socket tried again, so neither can be a newer
+// holder's: its socket and the link go (the next holder links its own).
+void remove_dead_holder(int dirfd) noexcept {
+  int lock = ::openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (lock < 0) return;
+  if (::flock(lock, LOCK_EX | LOCK_NB) == 0) {
+    char name[64];
+    ssize_t n = ::readlinkat(dirfd, kLink, name, sizeof name - 1);
+    sockaddr_un a;
+    int s = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (n > 0 && s >= 0 && (name[n] = 0, holder_of(name)) && socket_addr(a, dirfd, name) &&
+        ::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 && (errno == ECONNREFUSED || errno == ENOENT)) {
+      ::unlinkat(dirfd, name, 0);
+      ::unlinkat(dirfd, kLink, 0);
+    }
+    if (s >= 0) ::close(s);
+  }
+  ::close(lock);  // and the lock with it
+}
+
 // Connect to the holder the link names. `why` says why not.
 std::optional<Peer> connect_holder(int dirfd, std::string& why) {
   sockaddr_un a;
@@ -114,14 +140,7 @@ std::optional<Peer> connect_holder(int dirfd, std::string& why) {
     int e = errno;
     if (e == ENOENT) return why = "none yet", std::nullopt;
     if (e == ECONNREFUSED) {
-      // Its holder died without clean-up: its socket goes (the link is
-      // replaced by the next holder's).
-      char buf[64];
-      ssize_t n = ::readlinkat(dirfd, kLink, buf, sizeof buf - 1);
-      if (n > 0) {
-        buf[n] = 0;
-        if (holder_of(buf)) ::unlinkat(dirfd, buf, 0);
-      }
+      remove_dead_holder(dirfd);
       return why = "its holder is gone", std::nullopt;
     }
     return why = str("cannot connect: ", std::strerror(e)), std::nullopt;
@@ -176,12 +195,35 @@ std::optional<Joined> join(const std::string& state_root, const IdMaps& want, st
 }
 
 std::optional<pid_t> holder(const std::string& state_root) {
+  // No connection: a query is not a use, and a holder's idle time runs
+  // from the last namespace it sent (serve). The process the link's name
+  // says, alive, a holder (its comm) and the user's (its real uid).
   UniqueFd dirfd(::open(dir(state_root).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!dirfd) return std::nullopt;
-  std::string why;
-  auto peer = connect_holder(dirfd.get(), why);
-  if (!peer) return std::nullopt;
-  return peer->pid;
+  char name[64];
+  ssize_t n = ::readlinkat(dirfd.get(), kLink, name, sizeof name - 1);
+  if (n <= 0) return std::nullopt;
+  name[n] = 0;
+  auto pid = holder_of(name);
+  struct stat st {};
+  if (!pid || ::fstatat(dirfd.get(), name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISSOCK(st.st_mode)) return std::nullopt;
+  auto comm = try_read_file(str("/proc/", *pid, "/comm"));
+  auto status = try_read_file(str("/proc/", *pid, "/status"));
+  if (!comm || *comm != str(kHolderName, "\n") || !status) return std::nullopt;
+  // "State:\tS (sleeping)", "Uid:\tREAL\tEFFECTIVE\t...": the first field.
+  auto field = [&](std::string_view key) {
+    for (const auto& line : split(*status, '\n'))
+      if (line.rfind(key, 0) == 0) {
+        size_t b = line.find_first_not_of(" \t", key.size());
+        return b == std::string::npos ? std::string() : line.substr(b, line.find_first_of(" \t", b) - b);
+      }
+    return std::string();
+  };
+  std::string state = field("State:");
+  bool alive = !state.empty() && state != "Z" && state != "X";
+  bool ours = field("Uid:") == std::to_string(::geteuid());
+  if (!alive || !ours) return std::nullopt;
+  return pid;
 }
 
 // ---------------------------------------------------------------- holder
@@ -223,16 +265,23 @@ void serve(const HolderPlan& plan) noexcept {
   ::sigemptyset(&end);
   for (int s : {SIGTERM, SIGINT, SIGHUP}) ::sigaddset(&end, s);
   int sigfd = ::signalfd(-1, &end, SFD_CLOEXEC);
-  int dirfd = ::open(plan.dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  // O_RDONLY, not O_PATH: flock(2) wants an open directory.
+  int dirfd = ::open(plan.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   int ns = ::open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC);
   int sock = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (sigfd < 0 || dirfd < 0 || ns < 0 || sock < 0) ::_exit(1);
   // PID.sock, and the link to it under a temporary name, renamed into place.
+  // The link changes only under the directory's lock (flock), here and as
+  // a holder ends, so that an ending holder that reads the link as its own
+  // removes its own, never a newer holder's that replaced it in between
+  // (and a client removing a dead holder's files, remove_dead_holder, reads
+  // a link no holder is changing).
   char name[32], tmp[48];
   put_str(put_uint(name, static_cast<unsigned long>(::getpid())), ".sock");
   put_uint(put_str(tmp, "current."), static_cast<unsigned long>(::getpid()));
   sockaddr_un a;
   if (!socket_addr(a, dirfd, name)) ::_exit(1);
+  if (::flock(dirfd, LOCK_EX) != 0) ::_exit(1);
   ::unlinkat(dirfd, name, 0);  // a holder's of the same pid, long dead
   if (::bind(sock, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(sock, 64) != 0) ::_exit(1);
   ::unlinkat(dirfd, tmp, 0);
@@ -241,36 +290,48 @@ void serve(const HolderPlan& plan) noexcept {
     ::unlinkat(dirfd, name, 0);
     ::_exit(1);
   }
+  ::flock(dirfd, LOCK_UN);
+  // The idle time runs from the last namespace sent to a process of the
+  // user's (as this namespace sees it: the user's own uid is its 0, as the
+  // holder's): a join is a use. A connection that got nothing (another
+  // uid's, one gone before the send) is not; rt-repl info does not connect
+  // at all (holder()).
+  auto now_ms = []() noexcept {
+    timespec t{};
+    ::clock_gettime(CLOCK_MONOTONIC, &t);
+    return static_cast<int64_t>(t.tv_sec) * 1000 + t.tv_nsec / 1000000;
+  };
+  int64_t deadline = now_ms() + plan.idle_ms;
   uid_t self = ::getuid();
   pollfd p[2] = {{sock, POLLIN, 0}, {sigfd, POLLIN, 0}};
-  for (;;) {
-    int r = ::poll(p, 2, plan.idle_ms);
+  for (int64_t left; (left = deadline - now_ms()) > 0;) {
+    int r = ::poll(p, 2, static_cast<int>(left));
     if (r < 0 && errno == EINTR) continue;
-    if (r <= 0 || p[1].revents) break;  // idle, or told to go
+    if (r == 0) continue;              // idle: the loop's test ends it
+    if (r < 0 || p[1].revents) break;  // told to go
     if (!(p[0].revents & POLLIN)) break;
     int conn = ::accept4(sock, nullptr, nullptr, SOCK_CLOEXEC);
     if (conn < 0) continue;
-    // Only to a process of the user's (as this namespace sees it: the
-    // user's own uid is its 0, as the holder's).
     ucred cred{};
     socklen_t len = sizeof cred;
-    if (::getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && cred.uid == self) {
-      char byte = 0;
-      send_fd_raw(conn, ns, &byte, 1);  // a client that left already: nothing to do
-    }
+    char byte = 0;
+    if (::getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && cred.uid == self &&
+        send_fd_raw(conn, ns, &byte, 1) == 0)
+      deadline = now_ms() + plan.idle_ms;
     ::close(conn);
   }
+  // Its files, under the lock: the link only while it names this holder's
+  // socket (a newer holder may have replaced it).
+  ::flock(dirfd, LOCK_EX);
   ::close(sock);
   ::unlinkat(dirfd, name, 0);
-  // The link, when it still names this holder's socket (another holder may
-  // have replaced it meanwhile: a race that at worst removes that one's
-  // link, whose holder then idles out and the next rt-run makes another).
   char buf[sizeof name];
   n = ::readlinkat(dirfd, kLink, buf, sizeof buf - 1);
   if (n > 0) {
     buf[n] = 0;
     if (std::strcmp(buf, name) == 0) ::unlinkat(dirfd, kLink, 0);
   }
+  ::close(dirfd);  // and the lock with it
   if (plan.leave_procs) {
     int fd = ::open(plan.leave_procs, O_WRONLY | O_CLOEXEC);
     if (fd >= 0 && ::write(fd, "0", 1) == 1) ::rmdir(plan.leave_leaf);

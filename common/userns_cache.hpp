@@ -16,18 +16,22 @@
 // checks the peer (SO_PEERCRED: the user's own uid), that the fd is the
 // holder's namespace, and that the holder's uid_map and gid_map are the maps
 // it would write now; a holder whose maps differ (/etc/subuid changed) is
-// told to go (SIGTERM). The holder ends by itself after kIdleSeconds
-// without a connection (containers that joined keep the namespace alive on
-// their own), or on SIGTERM, SIGINT or SIGHUP, and removes its socket and
-// the link (when it still names its socket) as it goes. It holds nothing
+// told to go (SIGTERM). The holder ends by itself kIdleSeconds after the
+// last namespace it sent (a join is a use; `rt-repl info` asks without
+// connecting, holder() below, and is not: containers that joined keep the
+// namespace alive on their own), or on SIGTERM, SIGINT or SIGHUP, and
+// removes its socket and the link (when it still names its socket) as it
+// goes. The link changes only under an flock(2) of the directory, so an
+// ending holder never removes a newer holder's link. It holds nothing
 // but the namespace: fds 0-2 on /dev/null, no other fd of its parent's, a
 // session of its own, cwd /.
 //
 // Two rt-runs that find no holder at once each make one; the last to
 // rename its link into place is the cache, the other's holder serves no one
 // and ends after the idle time. A holder that died without clean-up (killed,
-// OOM) leaves a socket nobody listens on: the next client removes it and a
-// new holder takes the link.
+// OOM) leaves a socket nobody listens on: the next client removes it and
+// the link (under the lock, when no one else holds it), and a new holder
+// takes the link.
 #pragma once
 #include <sys/types.h>
 
@@ -74,8 +78,10 @@ struct Joined {
 // namespace. A holder whose maps differ is told to go (SIGTERM by pidfd).
 std::optional<Joined> join(const std::string& state_root, const IdMaps& want, std::string& why);
 
-// The pid of the holder that answers at STATE/userns/current, or nullopt
-// (for rt-repl info; the connection counts as one for its idle time).
+// The pid of the holder STATE/userns/current names while it runs (its
+// socket there, its comm kHolderName, its real uid ours), or nullopt. For
+// rt-repl info: it does not connect, so asking does not keep the holder
+// (only a namespace sent restarts its idle time).
 std::optional<pid_t> holder(const std::string& state_root);
 
 // What a holder needs, made by its parent before the clone: the cache's

@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include "dir.hpp"
 #include "error.hpp"
 #include "fs.hpp"
+#include "parse.hpp"
 
 using namespace rt;
 
@@ -171,4 +173,95 @@ TEST_CASE("join: a holder killed without clean-up is not joined; its socket is r
   CHECK(!userns_cache::join(h.root, Holder::own_maps(), why));
   CHECK(why == "its holder is gone");
   CHECK(!path_exists(h.dir + "/" + std::to_string(pid) + ".sock"));
+  CHECK(!path_exists(h.dir + "/current"));
+}
+
+TEST_CASE("join: a dead holder's files are removed only under the directory's lock, never waited for") {
+  Holder h(60000);
+  h.serving();
+  pid_t pid = h.pid;
+  ::kill(pid, SIGKILL);
+  h.ended();
+  std::string sock = h.dir + "/" + std::to_string(pid) + ".sock";
+  UniqueFd lock(::open(h.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  REQUIRE(::flock(lock.get(), LOCK_EX) == 0);  // a holder changing the link
+  std::string why;
+  CHECK(!userns_cache::join(h.root, Holder::own_maps(), why));
+  CHECK(why == "its holder is gone");
+  CHECK(path_exists(sock));
+  CHECK(read_link(h.dir + "/current") == std::to_string(pid) + ".sock");
+  lock.reset();
+  CHECK(!userns_cache::join(h.root, Holder::own_maps(), why));
+  CHECK(!path_exists(sock));
+  CHECK(!path_exists(h.dir + "/current"));
+}
+
+namespace {
+// PID waits for an flock (/proc/locks: "N: -> FLOCK ADVISORY WRITE PID ...").
+bool waits_for_lock(pid_t pid) {
+  for (const auto& line : split(read_file("/proc/locks"), '\n')) {
+    std::vector<std::string> f;
+    for (const auto& w : split(line, ' '))
+      if (!w.empty()) f.push_back(w);
+    if (f.size() > 5 && f[1] == "->" && f[2] == "FLOCK" && f[5] == std::to_string(pid)) return true;
+  }
+  return false;
+}
+}  // namespace
+
+TEST_CASE("serve: an ending holder removes the link under the directory's lock, and only while it is its own") {
+  Holder h(60000);
+  h.serving();
+  UniqueFd lock(::open(h.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  REQUIRE(::flock(lock.get(), LOCK_EX) == 0);
+  ::kill(h.pid, SIGTERM);
+  int i = 0;
+  while (!waits_for_lock(h.pid) && ++i < 10000) ::usleep(1000);
+  REQUIRE_MESSAGE(waits_for_lock(h.pid), "the ending holder does not wait for the directory's lock");
+  CHECK(read_link(h.dir + "/current") == std::to_string(h.pid) + ".sock");
+  // Meanwhile a newer holder (this test, holding the lock) links its socket.
+  REQUIRE(::symlinkat("999999.sock", lock.get(), "current.999999") == 0);
+  REQUIRE(::renameat(lock.get(), "current.999999", lock.get(), "current") == 0);
+  lock.reset();
+  pid_t pid = h.pid;
+  int st = h.ended();
+  CHECK((WIFEXITED(st) && WEXITSTATUS(st) == 0));
+  CHECK(!path_exists(h.dir + "/" + std::to_string(pid) + ".sock"));
+  CHECK(read_link(h.dir + "/current") == "999999.sock");
+}
+
+TEST_CASE("holder: names the running holder without connecting: asked over and over, it still ends when idle") {
+  Holder h(500);
+  h.serving();
+  CHECK(userns_cache::holder(h.root) == h.pid);
+  // (no timed assertion: asked every 20 ms, a holder whose idle time each
+  // question restarted would never end; this one ends 0.5 s after it began)
+  pid_t pid = h.pid, got = 0;
+  int st = 0;
+  for (int i = 0; i < 1000 && got == 0; ++i) {
+    auto named = userns_cache::holder(h.root);
+    CHECK((!named || *named == pid));
+    ::usleep(20000);
+    got = ::waitpid(pid, &st, WNOHANG);
+  }
+  REQUIRE_MESSAGE(got == pid, "the holder did not end while asked");
+  h.pid = -1;
+  CHECK((WIFEXITED(st) && WEXITSTATUS(st) == 0));
+  CHECK(!userns_cache::holder(h.root));
+  CHECK(!path_exists(h.dir + "/current"));
+}
+
+TEST_CASE("holder: nothing for a link whose process is gone or is not a holder") {
+  Holder h(60000);
+  h.serving();
+  pid_t pid = h.pid;
+  ::kill(pid, SIGKILL);
+  h.ended();
+  CHECK(!userns_cache::holder(h.root));  // its files are still there
+  // a link to a socket named for a process that is no holder (this test)
+  std::string self = std::to_string(::getpid()) + ".sock";
+  REQUIRE(::rename((h.dir + "/" + std::to_string(pid) + ".sock").c_str(), (h.dir + "/" + self).c_str()) == 0);
+  REQUIRE(::unlink((h.dir + "/current").c_str()) == 0);
+  REQUIRE(::symlink(self.c_str(), (h.dir + "/current").c_str()) == 0);
+  CHECK(!userns_cache::holder(h.root));
 }

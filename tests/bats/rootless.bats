@@ -188,6 +188,25 @@ process_gone() { ! ps -o stat= -p "$1" | grep -qv '^Z'; }
   [ -z "$(userns_cache_pids)" ]
 }
 
+@test "rootless rt-repl info names the holder without keeping it: asked over and over, it still ends after its idle time" {
+  run --separate-stderr as_user env RT_LOG=debug RT_USERNS_CACHE_IDLE=2 rt-run --rm --network none --rootfs "$RL/rootfs" -- true
+  assert_success
+  [[ "$stderr" =~ uid/gid\ maps\ written\;\ pid\ ([0-9]+)\ keeps\ the\ namespace\ as\ the\ cache ]]
+  holder=${BASH_REMATCH[1]}
+  # (no timed assertion: asked every 0.3 s, a holder whose idle time each
+  # question restarted would never end; this one ends 2 s after the join)
+  n=0
+  while ! process_gone "$holder"; do
+    [ "$((n += 1))" -le 100 ] || { echo "the holder did not end while asked"; false; }
+    pid=$(as_user rt-repl info --json | jq -r .userns_cache.pid)
+    [ "$pid" = "$holder" ] || [ "$pid" = null ]
+    sleep 0.3
+  done
+  [ -z "$(ls "$RL/run/rt/userns")" ]
+  run as_user rt-repl info --json
+  [ "$(jq -r .userns_cache.pid <<<"$output")" = null ]
+}
+
 @test "rootless rt-run: two first starts at once both run; the next one joins a cached namespace" {
   count_map_tools
   as_user_counted rt-run --rm --network none --rootfs "$RL/rootfs" -- readlink /proc/self/ns/user > "$RL/a" 2>&1 &
