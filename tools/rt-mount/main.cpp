@@ -18,6 +18,15 @@
 // --root-propagation; exec. Every path inside the root is resolved with openat2 RESOLVE_IN_ROOT
 // and mounted on through its fd, so no symlink in the image can lead a mount
 // (or a mkdir) out of the root.
+//
+// Errors (HACKING.md): validation dies, before anything is made; from
+// making / private on, a failure is an exception, caught by guarded_main
+// (one line, 125). What unwinding undoes: the vfs driver's unfinished copy
+// in --work (a guard in make_copied_root). The rest needs nothing: mounts
+// are in this process's own mount namespace and go with it; fuse-overlayfs
+// is killed as this process ends (PR_SET_PDEATHSIG); mount points made in
+// a writable layer or, with --rootfs-mkdir, in the bound root are the
+// container's, as a start that succeeds would make them.
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/mount.h>
@@ -433,11 +442,11 @@ struct Root {
     UniqueFd t = mount_point_in_root(fd.get(), path, kind, protected_mnt, ec);
     if (t) return t;
     if (ec.value() == EXDEV)
-      die(str("cannot create ", path, " for ", what, ": it is missing in --rootfs ", rootfs,
-              ", which rt-mount never modifies (create it there, or give the container a writable layer with "
-              "--lower ",
-              rootfs, " --upper U --work W)"));
-    die_sys(ec.value(), str("cannot create ", path, " for ", what, " in the root"));
+      throw Error(str("cannot create ", path, " for ", what, ": it is missing in --rootfs ", rootfs,
+                      ", which rt-mount never modifies (create it there, or give the container a writable layer with "
+                      "--lower ",
+                      rootfs, " --upper U --work W)"));
+    throw_errno(str("cannot create ", path, " for ", what, " in the root"), ec.value());
   }
 };
 
@@ -447,7 +456,7 @@ UniqueFd mount_fs(const Root& root, const char* what, const char* path, const ch
                   unsigned long flags, const char* data, const char* hint = "") {
   UniqueFd t = root.at(path, Create::dir, what);
   if (int e = mount_on_fd_errno(source, t.get(), fstype, flags, data))
-    die_sys(e, str("cannot mount ", fstype, " on ", path, e == EPERM ? hint : ""));
+    throw_errno(str("cannot mount ", fstype, " on ", path, e == EPERM ? hint : ""), e);
   log::step("mounted ", fstype, " on ", path);
   return t;
 }
@@ -480,7 +489,7 @@ Said start_fuse_overlayfs(const Options& o, int dev) {
   if (err_fd >= 0) {
     said.from = ::lseek(err_fd, 0, SEEK_END);
     said.fd = UniqueFd(::fcntl(err_fd, F_DUPFD_CLOEXEC, 3));
-    if (said.from < 0 || !said.fd) die_errno(str("cannot read --fuse-log ", o.fuse_log));
+    if (said.from < 0 || !said.fd) throw_errno(str("cannot read --fuse-log ", o.fuse_log));
   } else {
     err = make_pipe();
     err_fd = err.write.get();
@@ -504,7 +513,7 @@ Said start_fuse_overlayfs(const Options& o, int dev) {
     ::execv(argv[0], const_cast<char* const*>(argv));
     vfork_die(errno, kExitToolFailure, {"cannot execute ", argv[0]});
   });
-  if (pid < 0) die_errno("cannot start fuse-overlayfs");
+  if (pid < 0) throw_errno("cannot start fuse-overlayfs");
   log::step("started fuse-overlayfs (pid ", pid, o.fuse_log.empty() ? "" : str(", stderr to ", o.fuse_log), ")");
   return said;
 }
@@ -533,8 +542,8 @@ std::string daemon_said(const Said& said) {
 // stderr).
 UniqueFd make_fuse_root(Options& o, Said& said) {
   auto fail = [&](const char* what) {
-    die_errno(str("cannot mount fuse-overlayfs (lower ", join(o.overlay.lower, ":"), ", upper ", o.overlay.upper,
-                  "): ", what));
+    throw_errno(str("cannot mount fuse-overlayfs (lower ", join(o.overlay.lower, ":"), ", upper ", o.overlay.upper,
+                    "): ", what));
   };
   UniqueFd fs(::fsopen("fuse", FSOPEN_CLOEXEC));
   if (!fs) fail("fsopen");
@@ -568,7 +577,7 @@ UniqueFd make_fuse_root(Options& o, Said& said) {
 // W/rt-vfs-copy still there) is renamed by the next start.
 UniqueFd make_copied_root(const Options& o) {
   UniqueFd work(::open(o.overlay.work.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!work) die_errno(str("invalid --work ", o.overlay.work));
+  if (!work) throw_errno(str("invalid --work ", o.overlay.work));
   auto exists = [&](const char* name) {
     struct stat st {};
     return ::fstatat(work.get(), name, &st, AT_SYMLINK_NOFOLLOW) == 0;
@@ -583,36 +592,41 @@ UniqueFd make_copied_root(const Options& o) {
       log::step("vfs: removed the partial copy an earlier start left in ", o.overlay.work);
     }
     struct stat up {};
-    if (::stat(o.overlay.upper.c_str(), &up) != 0) die_errno(str("invalid --upper ", o.overlay.upper));
-    if (::mkdirat(work.get(), kVfsCopy, 0700) != 0) die_errno(str("cannot create ", o.overlay.work, "/", kVfsCopy));
-    try {
-      UniqueFd copy(::openat(work.get(), kVfsCopy, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-      if (!copy) throw_errno(str("cannot open ", o.overlay.work, "/", kVfsCopy));
-      // U's owner and mode (the container root's): EINVAL is an owner this
-      // user namespace does not map, which stays as it is.
-      if (::fchown(copy.get(), up.st_uid, up.st_gid) != 0 && errno != EINVAL)
-        throw_errno(str("cannot set the owner of ", o.overlay.work, "/", kVfsCopy));
-      if (::fchmod(copy.get(), up.st_mode & 07777) != 0)
-        throw_errno(str("cannot set the mode of ", o.overlay.work, "/", kVfsCopy));
-      mnt::CopyStats c = mnt::copy_layers(o.overlay.lower, copy.get());
-      log::step("vfs: copied ", o.overlay.lower.size(), " layer(s) into ", o.overlay.work, "/", kVfsCopy, ": ",
-                c.entries, " entries, ", c.bytes, " bytes");
-      UniqueFd mark(::openat(work.get(), kVfsDone, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
-      if (!mark) throw_errno(str("cannot mark the copy in ", o.overlay.work, " as done"));
-    } catch (const Error& e) {
-      drop_copy();
-      die(e.what());
-    }
+    if (::stat(o.overlay.upper.c_str(), &up) != 0) throw_errno(str("invalid --upper ", o.overlay.upper));
+    if (::mkdirat(work.get(), kVfsCopy, 0700) != 0) throw_errno(str("cannot create ", o.overlay.work, "/", kVfsCopy));
+    // Until the mark, a failure (an exception of any kind) removes the copy
+    // on its way out.
+    struct DropUnlessDone {
+      decltype(drop_copy)& drop;
+      bool done = false;
+      ~DropUnlessDone() {
+        if (!done) drop();
+      }
+    } guard{drop_copy};
+    UniqueFd copy(::openat(work.get(), kVfsCopy, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!copy) throw_errno(str("cannot open ", o.overlay.work, "/", kVfsCopy));
+    // U's owner and mode (the container root's): EINVAL is an owner this
+    // user namespace does not map, which stays as it is.
+    if (::fchown(copy.get(), up.st_uid, up.st_gid) != 0 && errno != EINVAL)
+      throw_errno(str("cannot set the owner of ", o.overlay.work, "/", kVfsCopy));
+    if (::fchmod(copy.get(), up.st_mode & 07777) != 0)
+      throw_errno(str("cannot set the mode of ", o.overlay.work, "/", kVfsCopy));
+    mnt::CopyStats c = mnt::copy_layers(o.overlay.lower, copy.get());
+    log::step("vfs: copied ", o.overlay.lower.size(), " layer(s) into ", o.overlay.work, "/", kVfsCopy, ": ", c.entries,
+              " entries, ", c.bytes, " bytes");
+    UniqueFd mark(::openat(work.get(), kVfsDone, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!mark) throw_errno(str("cannot mark the copy in ", o.overlay.work, " as done"));
+    guard.done = true;
   }
   if (exists(kVfsCopy)) {
     if (::renameat(work.get(), kVfsCopy, AT_FDCWD, o.overlay.upper.c_str()) != 0)
-      die_errno(str("cannot rename the copy ", o.overlay.work, "/", kVfsCopy, " to ", o.overlay.upper));
+      throw_errno(str("cannot rename the copy ", o.overlay.work, "/", kVfsCopy, " to ", o.overlay.upper));
     log::step("vfs: renamed the copy to ", o.overlay.upper);
   }
   UniqueFd upper(::open(o.overlay.upper.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!upper) die_errno(str("invalid --upper ", o.overlay.upper));
+  if (!upper) throw_errno(str("invalid --upper ", o.overlay.upper));
   UniqueFd mnt = clone_tree(upper.get(), false);
-  if (!mnt) die_errno(str("cannot bind ", o.overlay.upper, " as the root"));
+  if (!mnt) throw_errno(str("cannot bind ", o.overlay.upper, " as the root"));
   return mnt;
 }
 
@@ -625,19 +639,19 @@ UniqueFd make_copied_root(const Options& o) {
 UniqueFd make_tmpfs_upper_overlay(Options& o) {
   UniqueFd ovl = overlay_with_lowers(o.overlay);
   UniqueFd fs(::fsopen("tmpfs", FSOPEN_CLOEXEC));
-  if (!fs) die_errno("--upper-tmpfs: cannot create a tmpfs (fsopen)");
+  if (!fs) throw_errno("--upper-tmpfs: cannot create a tmpfs (fsopen)");
   if (::fsconfig(fs.get(), FSCONFIG_SET_STRING, "mode", "0700", 0) != 0 ||
       ::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0)
-    die_errno("--upper-tmpfs: cannot create a tmpfs");
+    throw_errno("--upper-tmpfs: cannot create a tmpfs");
   UniqueFd tmp(::fsmount(fs.get(), FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV));
-  if (!tmp) die_errno("--upper-tmpfs: cannot create a tmpfs (fsmount)");
+  if (!tmp) throw_errno("--upper-tmpfs: cannot create a tmpfs (fsmount)");
   // The upper directory's mode becomes the root's: 0755, as a disk layer's.
   if (::mkdirat(tmp.get(), "upper", 0755) != 0 || ::mkdirat(tmp.get(), "work", 0700) != 0)
-    die_errno("--upper-tmpfs: cannot create the layer's directories on the tmpfs");
+    throw_errno("--upper-tmpfs: cannot create the layer's directories on the tmpfs");
   // Attached (overlayfs takes its layers from mounts of this namespace),
   // below where the overlay goes.
   if (int e = attach_mount_errno(tmp.get(), o.rootfs_fd.get()))
-    die_sys(e, str("--upper-tmpfs: cannot mount the tmpfs on ", o.rootfs));
+    throw_errno(str("--upper-tmpfs: cannot mount the tmpfs on ", o.rootfs), e);
   FdPath at(tmp.get());
   o.overlay.upper = str(at.c_str(), "/upper");
   o.overlay.work = str(at.c_str(), "/work");
@@ -666,16 +680,18 @@ Root mount_root(Options& o) {
     // A bound --rootfs, or a single --lower without --upper (overlayfs
     // wants two layers to be read-only): a read-only bind of that layer.
     bool layer = !o.overlay.lower.empty();
-    UniqueFd src = layer ? open_host_dir(o.overlay.lower[0], "--lower layer") : UniqueFd();
+    UniqueFd src(layer ? ::open(o.overlay.lower[0].c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC) : -1);
+    if (layer && !src) throw_errno(str("invalid --lower layer ", o.overlay.lower[0]));
     mnt = clone_tree(layer ? src.get() : o.rootfs_fd.get(), true);
-    if (!mnt) die_errno(str("cannot bind ", layer ? o.overlay.lower[0] : o.rootfs, " as the root"));
+    if (!mnt) throw_errno(str("cannot bind ", layer ? o.overlay.lower[0] : o.rootfs, " as the root"));
     if (layer) {
       if (int e = set_mount_attr_errno(mnt.get(), MOUNT_ATTR_RDONLY, 0, true))
-        die_sys(e, str("cannot make ", o.overlay.lower[0], " read-only"));
+        throw_errno(str("cannot make ", o.overlay.lower[0], " read-only"), e);
     }
     how = layer ? "read-only bind of the layer" : "bind";
   }
-  if (int e = attach_mount_errno(mnt.get(), o.rootfs_fd.get())) die_sys(e, str("cannot mount the root on ", o.rootfs));
+  if (int e = attach_mount_errno(mnt.get(), o.rootfs_fd.get()))
+    throw_errno(str("cannot mount the root on ", o.rootfs), e);
   if (o.driver == storage::Driver::fuse) {
     // A first request (statfs is always one): answered once the daemon
     // serves the root, or refused when it failed. Our end of its stderr is
@@ -687,7 +703,7 @@ Root mount_root(Options& o) {
     std::string msg = daemon_said(said);
     said.fd.reset();
     o.fuse_log_fd.reset();
-    if (!served) die_sys(e, str("fuse-overlayfs does not serve the root", msg.empty() ? "" : str(" (", msg, ")")));
+    if (!served) throw_errno(str("fuse-overlayfs does not serve the root", msg.empty() ? "" : str(" (", msg, ")")), e);
     if (!msg.empty()) log::debug("fuse-overlayfs said: ", msg);
   }
   log::step("mounted the root (", how, ") on ", o.rootfs);
@@ -704,16 +720,16 @@ void mount_sys(const Root& root) {
     log::step("mounted sysfs on /sys (read-only)");
     return;
   }
-  if (e != EPERM) die_sys(e, "cannot mount sysfs on /sys");
+  if (e != EPERM) throw_errno("cannot mount sysfs on /sys", e);
   // A user namespace without a network namespace of its own may not mount
   // sysfs: bind the host's /sys, read-only all the way down.
   UniqueFd host(::open("/sys", O_PATH | O_DIRECTORY | O_CLOEXEC));
   UniqueFd tree = host ? clone_tree(host.get(), true) : UniqueFd();
-  if (!tree) die_errno("cannot mount sysfs on /sys (not permitted) nor bind the host's /sys");
+  if (!tree) throw_errno("cannot mount sysfs on /sys (not permitted) nor bind the host's /sys");
   if (int e2 = set_mount_attr_errno(
           tree.get(), MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 0, true))
-    die_sys(e2, "cannot make the bind of /sys read-only");
-  if (int e2 = attach_mount_errno(tree.get(), t.get())) die_sys(e2, "cannot bind the host's /sys on /sys");
+    throw_errno("cannot make the bind of /sys read-only", e2);
+  if (int e2 = attach_mount_errno(tree.get(), t.get())) throw_errno("cannot bind the host's /sys on /sys", e2);
   log::step("sysfs not permitted: bound the host's /sys on /sys (read-only)");
 }
 
@@ -729,7 +745,7 @@ void mount_sys(const Root& root) {
 // cgroup.events on v2).
 void mount_cgroupfs(const Root& root) {
   cgroup::Host host = cgroup::detect();
-  if (host.fake()) die("--cgroupfs: RT_CGROUP_FS is set (a fake cgroup tree cannot be mounted)");
+  if (host.fake()) throw Error("--cgroupfs: RT_CGROUP_FS is set (a fake cgroup tree cannot be mounted)");
   std::vector<std::string> shown, hidden;
   auto attach = [&](const cgroup::Hierarchy& h, const std::string& path) {
     std::string controllers = h.v2 ? std::string() : join(h.controllers, ",");
@@ -746,7 +762,7 @@ void mount_cgroupfs(const Root& root) {
     (own ? shown : hidden).push_back(h.label());
     if (!own) return false;
     UniqueFd t = root.at(path, Create::dir, "--cgroupfs");
-    if (int e = attach_mount_errno(m.get(), t.get())) die_sys(e, str("cannot mount the cgroup tree on ", path));
+    if (int e = attach_mount_errno(m.get(), t.get())) throw_errno(str("cannot mount the cgroup tree on ", path), e);
     return true;
   };
   if (host.mode == cgroup::Mode::v2) {
@@ -759,10 +775,10 @@ void mount_cgroupfs(const Root& root) {
       if (!attach(h, "/sys/fs/cgroup/" + name) || h.controllers.size() < 2) continue;
       for (const auto& one : h.controllers)
         if (::symlinkat(name.c_str(), top.get(), one.c_str()) != 0 && errno != EEXIST)
-          die_errno(str("cannot link /sys/fs/cgroup/", one));
+          throw_errno(str("cannot link /sys/fs/cgroup/", one));
     }
     if (int e = set_mount_attr_errno(top.get(), MOUNT_ATTR_RDONLY, 0, false))
-      die_sys(e, "cannot make /sys/fs/cgroup read-only");
+      throw_errno("cannot make /sys/fs/cgroup read-only", e);
   }
   log::step("mounted cgroups on /sys/fs/cgroup (read-only): ", join(shown, " "),
             hidden.empty() ? "" : "; left out (no group of its own, or not permitted): ", join(hidden, " "));
@@ -781,10 +797,10 @@ constexpr const char* kDevLinks[][2] = {{"fd", "/proc/self/fd"},       {"stdin",
 // An empty regular file NAME in DIR, to bind a device node on.
 UniqueFd dev_file(int dir, const char* name) {
   int f = ::openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
-  if (f < 0) die_errno(str("cannot create /dev/", name));
+  if (f < 0) throw_errno(str("cannot create /dev/", name));
   ::close(f);
   UniqueFd fd(::openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC));
-  if (!fd) die_errno(str("cannot open /dev/", name));
+  if (!fd) throw_errno(str("cannot open /dev/", name));
   return fd;
 }
 
@@ -793,37 +809,37 @@ UniqueFd dev_file(int dir, const char* name) {
 void populate_dev(const Root& root) {
   std::error_code ec;
   UniqueFd dev = open_in_root(root.fd.get(), "/dev", O_PATH | O_DIRECTORY, ec);
-  if (!dev) die_sys(ec.value(), "cannot open /dev");
+  if (!dev) throw_errno("cannot open /dev", ec.value());
   bool mknod_ok = true;
   for (const auto& n : kDevNodes) {
     if (::faccessat(dev.get(), n.name, F_OK, AT_SYMLINK_NOFOLLOW) == 0) continue;
     if (mknod_ok) {
       if (::mknodat(dev.get(), n.name, S_IFCHR | 0666, makedev(n.major, n.minor)) == 0) continue;
-      if (errno != EPERM) die_errno(str("cannot create /dev/", n.name));
+      if (errno != EPERM) throw_errno(str("cannot create /dev/", n.name));
       mknod_ok = false;  // a user namespace: bind the host's nodes instead
     }
     UniqueFd f = dev_file(dev.get(), n.name);
     std::string host = str("/dev/", n.name);
     if (int e = mount_on_fd_errno(host.c_str(), f.get(), nullptr, MS_BIND, nullptr))
-      die_sys(e, str("cannot bind the host's ", host, " on /dev/", n.name, " (mknod is not permitted)"));
+      throw_errno(str("cannot bind the host's ", host, " on /dev/", n.name, " (mknod is not permitted)"), e);
   }
   log::step(mknod_ok ? "created" : "bound the host's", " /dev/{null,zero,full,random,urandom,tty}");
   for (const auto& l : kDevLinks)
     if (::symlinkat(l[1], dev.get(), l[0]) != 0 && errno != EEXIST)
-      die_errno(str("cannot create the symlink /dev/", l[0]));
+      throw_errno(str("cannot create the symlink /dev/", l[0]));
   if (::isatty(STDIN_FILENO)) {
     // As docker -t: /dev/console is the terminal the container was given.
     // Bound by its path: the mount behind fd 0 belongs to the namespace
     // this one was copied from, and the kernel binds only from this one.
     char tty[256];
     if (int e2 = ::ttyname_r(STDIN_FILENO, tty, sizeof tty))
-      die_sys(e2, "cannot find the name of the terminal on stdin for /dev/console");
+      throw_errno("cannot find the name of the terminal on stdin for /dev/console", e2);
     if (::faccessat(dev.get(), "console", F_OK, AT_SYMLINK_NOFOLLOW) != 0)
       ::close(dev_file(dev.get(), "console").release());
     UniqueFd c(::openat(dev.get(), "console", O_PATH | O_NOFOLLOW | O_CLOEXEC));
-    if (!c) die_errno("cannot open /dev/console");
+    if (!c) throw_errno("cannot open /dev/console");
     if (int e2 = mount_on_fd_errno(tty, c.get(), nullptr, MS_BIND, nullptr))
-      die_sys(e2, str("cannot bind the terminal ", tty, " on /dev/console"));
+      throw_errno(str("cannot bind the terminal ", tty, " on /dev/console"), e2);
     log::step("bound the terminal ", tty, " on /dev/console");
   }
 }
@@ -843,22 +859,24 @@ void make_node(const Root& root, const Options::Node& n) {
   };
   struct stat st {};
   if (::fstatat(dir.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
-    if (!same(st)) die_sys(EEXIST, str("cannot make ", n.path, " for --mknod '", n.spec, "': something else is there"));
+    if (!same(st))
+      throw_errno(str("cannot make ", n.path, " for --mknod '", n.spec, "': something else is there"), EEXIST);
   } else if (::mknodat(dir.get(), name.c_str(), n.type | n.mode, rdev) != 0) {
-    if (errno != EPERM) die_errno(str("cannot make ", n.path, " for --mknod '", n.spec, "'"));
+    if (errno != EPERM) throw_errno(str("cannot make ", n.path, " for --mknod '", n.spec, "'"));
     struct stat host {};
     if (::stat(n.path.c_str(), &host) != 0 || !same(host))
-      die_sys(EPERM, str("cannot make ", n.path, " for --mknod '", n.spec,
-                         "' (mknod is not permitted here, and the host has no such node at that path to bind)"));
+      throw_errno(str("cannot make ", n.path, " for --mknod '", n.spec,
+                      "' (mknod is not permitted here, and the host has no such node at that path to bind)"),
+                  EPERM);
     UniqueFd f = dev_file(dir.get(), name.c_str());
     if (int e = mount_on_fd_errno(n.path.c_str(), f.get(), nullptr, MS_BIND, nullptr))
-      die_sys(e, str("cannot bind the host's ", n.path, " for --mknod '", n.spec, "'"));
+      throw_errno(str("cannot bind the host's ", n.path, " for --mknod '", n.spec, "'"), e);
     log::step("bound the host's ", n.path, " (mknod is not permitted)");
     return;
   }
-  if (::fchmodat(dir.get(), name.c_str(), n.mode, 0) != 0) die_errno(str("cannot set the mode of ", n.path));
+  if (::fchmodat(dir.get(), name.c_str(), n.mode, 0) != 0) throw_errno(str("cannot set the mode of ", n.path));
   if (::fchownat(dir.get(), name.c_str(), n.uid, n.gid, AT_SYMLINK_NOFOLLOW) != 0)
-    die_errno(str("cannot set the owner of ", n.path));
+    throw_errno(str("cannot set the owner of ", n.path));
   log::step("made ", n.path, " (", n.type == S_IFIFO ? "fifo" : str(n.major, ":", n.minor), ")");
 }
 
@@ -866,15 +884,15 @@ void mount_dev(const Root& root) {
   mount_fs(root, "--dev", "/dev", "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k");
   std::error_code ec;
   UniqueFd dev = open_in_root(root.fd.get(), "/dev", O_PATH | O_DIRECTORY, ec);
-  if (!dev) die_sys(ec.value(), "cannot open /dev after mounting it");
-  if (::mkdirat(dev.get(), "pts", 0755) != 0) die_errno("cannot create /dev/pts");
+  if (!dev) throw_errno("cannot open /dev after mounting it", ec.value());
+  if (::mkdirat(dev.get(), "pts", 0755) != 0) throw_errno("cannot create /dev/pts");
   UniqueFd pts(::openat(dev.get(), "pts", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  if (!pts) die_errno("cannot open /dev/pts");
+  if (!pts) throw_errno("cannot open /dev/pts");
   constexpr unsigned long kPtsFlags = MS_NOSUID | MS_NOEXEC;
   int e = mount_on_fd_errno("devpts", pts.get(), "devpts", kPtsFlags, "newinstance,ptmxmode=0666,mode=0620,gid=5");
   if (e == EINVAL)  // gid 5 is not mapped in this user namespace
     e = mount_on_fd_errno("devpts", pts.get(), "devpts", kPtsFlags, "newinstance,ptmxmode=0666,mode=0620");
-  if (e) die_sys(e, "cannot mount devpts on /dev/pts");
+  if (e) throw_errno("cannot mount devpts on /dev/pts", e);
   log::step("mounted devpts on /dev/pts");
   populate_dev(root);
 }
@@ -903,7 +921,7 @@ void mount_generic(const Root& root, const Options::Generic& g) {
   } else if (m.bind) {
     UniqueFd t = root.at(m.target, g.source_is_dir ? Create::dir : Create::file, m.spec);
     UniqueFd tree = clone_tree(g.source.get(), m.recursive);
-    if (!tree) die_errno(str("cannot bind ", m.source, " for --mount '", m.spec, "'"));
+    if (!tree) throw_errno(str("cannot bind ", m.source, " for --mount '", m.spec, "'"));
     uint64_t set = attrs_of(m.flags), clear = attrs_of(m.clear);
     if (set & (MOUNT_ATTR_NOATIME | MOUNT_ATTR_STRICTATIME)) clear |= MOUNT_ATTR__ATIME;
     if ((m.flags & MS_RELATIME) && !(set & MOUNT_ATTR__ATIME)) clear |= MOUNT_ATTR__ATIME;  // relatime is 0
@@ -912,22 +930,23 @@ void mount_generic(const Root& root, const Options::Generic& g) {
     if (clear & MOUNT_ATTR__ATIME) clear |= MOUNT_ATTR__ATIME;
     if (set || clear) {
       if (int e = set_mount_attr_errno(tree.get(), set, clear, m.recursive))
-        die_sys(e, str("cannot set the options of --mount '", m.spec, "'"));
+        throw_errno(str("cannot set the options of --mount '", m.spec, "'"), e);
     }
-    if (int e = attach_mount_errno(tree.get(), t.get())) die_sys(e, str("cannot bind ", m.source, " on ", m.target));
+    if (int e = attach_mount_errno(tree.get(), t.get()))
+      throw_errno(str("cannot bind ", m.source, " on ", m.target), e);
     log::step("bound ", m.source, " on ", m.target, m.flags & MS_RDONLY ? " (read-only)" : "");
   } else {
     UniqueFd t = root.at(m.target, Create::dir, m.spec);
     if (int e = mount_on_fd_errno(m.source.c_str(), t.get(), m.type.c_str(), m.flags, m.data.c_str()))
-      die_sys(e, str("cannot mount ", m.type, " on ", m.target, m.data.empty() ? "" : " with " + m.data));
+      throw_errno(str("cannot mount ", m.type, " on ", m.target, m.data.empty() ? "" : " with " + m.data), e);
     log::step("mounted ", m.type, " on ", m.target);
   }
   if (m.propagation) {
     std::error_code ec;
     UniqueFd t = open_in_root(root.fd.get(), m.target, O_PATH, ec);
-    if (!t) die_sys(ec.value(), str("cannot open ", m.target, " to set its propagation"));
+    if (!t) throw_errno(str("cannot open ", m.target, " to set its propagation"), ec.value());
     if (int e = mount_on_fd_errno(nullptr, t.get(), nullptr, m.propagation, nullptr))
-      die_sys(e, str("cannot set the propagation of ", m.target));
+      throw_errno(str("cannot set the propagation of ", m.target), e);
   }
 }
 
@@ -935,18 +954,18 @@ void mount_user(const Root& root, const UserMount& m) {
   if (!m.is_bind) {
     UniqueFd t = root.at(m.target, Create::dir, m.spec);
     if (int e = mount_on_fd_errno("tmpfs", t.get(), "tmpfs", m.flags, m.data.c_str()))
-      die_sys(e, str("cannot mount tmpfs on ", m.target, m.data.empty() ? "" : " with " + m.data));
+      throw_errno(str("cannot mount tmpfs on ", m.target, m.data.empty() ? "" : " with " + m.data), e);
     log::step("mounted tmpfs on ", m.target);
     return;
   }
   UniqueFd t = root.at(m.target, m.source_is_dir ? Create::dir : Create::file, m.spec);
   UniqueFd tree = clone_tree(m.source.get(), true);
-  if (!tree) die_errno(str("cannot bind ", m.spec));
+  if (!tree) throw_errno(str("cannot bind ", m.spec));
   if (m.read_only) {
     if (int e = set_mount_attr_errno(tree.get(), MOUNT_ATTR_RDONLY, 0, true))
-      die_sys(e, str("cannot make ", m.spec, " read-only"));
+      throw_errno(str("cannot make ", m.spec, " read-only"), e);
   }
-  if (int e = attach_mount_errno(tree.get(), t.get())) die_sys(e, str("cannot bind ", m.spec, " on ", m.target));
+  if (int e = attach_mount_errno(tree.get(), t.get())) throw_errno(str("cannot bind ", m.spec, " on ", m.target), e);
   log::step("bound ", m.target, m.read_only ? " (read-only)" : "");
 }
 
@@ -957,14 +976,14 @@ void mask(const Root& root, const std::string& path) {
   UniqueFd t = open_in_root(root.fd.get(), path, O_PATH, ec);
   if (!t) {
     if (ec.value() == ENOENT) return;
-    die_sys(ec.value(), str("cannot mask ", path));
+    throw_errno(str("cannot mask ", path), ec.value());
   }
   struct stat st {};
-  if (::fstat(t.get(), &st) != 0) die_errno(str("cannot mask ", path));
+  if (::fstat(t.get(), &st) != 0) throw_errno(str("cannot mask ", path));
   int e = S_ISDIR(st.st_mode)
               ? mount_on_fd_errno("tmpfs", t.get(), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755")
               : mount_on_fd_errno("/dev/null", t.get(), nullptr, MS_BIND, nullptr);
-  if (e) die_sys(e, str("cannot mask ", path));
+  if (e) throw_errno(str("cannot mask ", path), e);
   log::step("masked ", path);
 }
 
@@ -973,13 +992,13 @@ void make_readonly(const Root& root, const std::string& path) {
   UniqueFd t = open_in_root(root.fd.get(), path, O_PATH, ec);
   if (!t) {
     if (ec.value() == ENOENT) return;
-    die_sys(ec.value(), str("cannot make ", path, " read-only"));
+    throw_errno(str("cannot make ", path, " read-only"), ec.value());
   }
   UniqueFd tree = clone_tree(t.get(), true);
-  if (!tree) die_errno(str("cannot make ", path, " read-only"));
+  if (!tree) throw_errno(str("cannot make ", path, " read-only"));
   int e = set_mount_attr_errno(tree.get(), MOUNT_ATTR_RDONLY, 0, true);
   if (!e) e = attach_mount_errno(tree.get(), t.get());
-  if (e) die_sys(e, str("cannot make ", path, " read-only"));
+  if (e) throw_errno(str("cannot make ", path, " read-only"), e);
   log::step("made ", path, " read-only");
 }
 
@@ -1057,9 +1076,9 @@ int run(int argc, char** argv) {
   for (const auto& [path, value] : o.sysctls) {
     std::error_code ec;
     UniqueFd f = open_in_root(root.fd.get(), path, O_WRONLY, ec);
-    if (!f) die_sys(ec.value(), str("cannot set sysctl ", path, " (is proc mounted on /proc?)"));
+    if (!f) throw_errno(str("cannot set sysctl ", path, " (is proc mounted on /proc?)"), ec.value());
     if (::write(f.get(), value.data(), value.size()) != static_cast<ssize_t>(value.size()))
-      die_errno(str("cannot set sysctl ", path, " to ", value));
+      throw_errno(str("cannot set sysctl ", path, " to ", value));
     log::step("set ", path, " to ", value);
   }
   for (const auto& m : o.mounts) mount_user(root, m);
@@ -1069,7 +1088,7 @@ int run(int argc, char** argv) {
     UniqueFd ready(o.ready_fd);
     send_go(ready, "the caller on --ready-fd");
     log::step("ready fd ", o.ready_fd, ": sent");
-    if (!wait_go(o.sync_fd)) die(str("sync fd ", o.sync_fd, " was closed before the go-ahead byte"));
+    if (!wait_go(o.sync_fd)) throw Error(str("sync fd ", o.sync_fd, " was closed before the go-ahead byte"));
     ::close(o.sync_fd);
     log::step("sync fd ", o.sync_fd, ": go");
   }
@@ -1080,38 +1099,39 @@ int run(int argc, char** argv) {
   if (!o.workdir.empty()) {
     wd = root.at(o.workdir, Create::dir, "--workdir");
     struct stat st {};
-    if (::fstat(wd.get(), &st) != 0 || !S_ISDIR(st.st_mode)) die_sys(ENOTDIR, str("invalid --workdir ", o.workdir));
+    if (::fstat(wd.get(), &st) != 0 || !S_ISDIR(st.st_mode)) throw_errno(str("invalid --workdir ", o.workdir), ENOTDIR);
   }
   if (o.read_only) {
     if (int e = set_mount_attr_errno(root.fd.get(), MOUNT_ATTR_RDONLY, 0, false))
-      die_sys(e, "cannot make the root read-only");
+      throw_errno("cannot make the root read-only", e);
     log::step("made the root read-only");
   }
 
-  if (::fchdir(root.fd.get()) != 0) die_errno(str("cannot enter the root ", o.rootfs));
+  if (::fchdir(root.fd.get()) != 0) throw_errno(str("cannot enter the root ", o.rootfs));
   if (o.chroot) {
-    if (::chroot(".") != 0) die_errno(str("cannot chroot into ", o.rootfs));
+    if (::chroot(".") != 0) throw_errno(str("cannot chroot into ", o.rootfs));
     log::step("chroot into ", o.rootfs);
   } else {
     // pivot_root(".", "."): the old root ends up stacked on the new one and
     // is detached at once, so nothing of the host stays reachable.
     if (::syscall(SYS_pivot_root, ".", ".") != 0) {
       int e = errno;
-      die_sys(e,
-              str("cannot pivot_root into ", o.rootfs) +
-                  (e == EINVAL ? " (hint: a root on an initramfs cannot be pivoted; --chroot can, less safely)" : ""));
+      throw_errno(
+          str("cannot pivot_root into ", o.rootfs) +
+              (e == EINVAL ? " (hint: a root on an initramfs cannot be pivoted; --chroot can, less safely)" : ""),
+          e);
     }
     log::step("pivot_root into ", o.rootfs);
-    if (::umount2(".", MNT_DETACH) != 0) die_errno("cannot detach the old root");
+    if (::umount2(".", MNT_DETACH) != 0) throw_errno("cannot detach the old root");
     log::step("detached the old root");
   }
-  if (::chdir("/") != 0) die_errno("cannot chdir to / in the new root");
+  if (::chdir("/") != 0) throw_errno("cannot chdir to / in the new root");
   if (o.root_propagation) {
     if (::mount(nullptr, "/", nullptr, o.root_propagation, nullptr) != 0)
-      die_errno("cannot set the propagation of the root");
+      throw_errno("cannot set the propagation of the root");
     log::step("set the root's propagation");
   }
-  if (wd && ::fchdir(wd.get()) != 0) die_errno(str("cannot chdir to ", o.workdir));
+  if (wd && ::fchdir(wd.get()) != 0) throw_errno(str("cannot chdir to ", o.workdir));
 
   ::umask(old_umask);
   if (tool) {
