@@ -326,6 +326,29 @@ kept"
   [ -z "$(ls -A "$s/w")" ]
 }
 
+@test "vfs copy (rt-mount): the copy is synced (syncfs of its file system) before it is marked done; --volatile leaves it unsynced" {
+  command -v strace >/dev/null || skip "strace is not installed (Debian package strace)"
+  local s="$BATS_TEST_TMPDIR/store" t="$BATS_TEST_TMPDIR/trace"
+  mkdir -p "$s/u" "$s/w"
+  traced() { strace -f -qq -e trace=syncfs,openat -e signal=none -o "$t" rt-unshare --mount -- rt-mount --lower "$RL/rootfs" --upper "$s/u" --work "$s/w" --storage-driver vfs "$@" -- true; }
+  run traced
+  assert_success
+  # the calls in order: one syncfs, then the mark made
+  run grep -E 'syncfs\(|"rt-vfs-copied", O_WRONLY\|O_CREAT' "$t"
+  [ "${#lines[@]}" -eq 2 ]
+  [[ "${lines[0]}" =~ ^[0-9]+\ +syncfs\([0-9]+\)\ +=\ 0$ ]]
+  [[ "${lines[1]}" == *'openat('*'"rt-vfs-copied", O_WRONLY|O_CREAT'* ]]
+  [ -x "$s/u/bin/sh" ]
+  # --volatile: copied and marked, never synced
+  rm -rf "$s"
+  mkdir -p "$s/u" "$s/w"
+  run traced --volatile
+  assert_success
+  ! grep -q 'syncfs(' "$t"
+  grep -q '"rt-vfs-copied", O_WRONLY|O_CREAT' "$t"
+  [ -x "$s/u/bin/sh" ]
+}
+
 @test "rootless vfs: a container whose copy fills the disk fails with rt-mount's line in its log, and leaves nothing of the copy; after rm nothing at all; with room, the next one runs" {
   local data="$RL/home/.local/share"
   mkdir -p "$data"

@@ -569,8 +569,8 @@ UniqueFd make_fuse_root(Options& o, Said& said) {
 
 // The root as a copy of the layers in the upper directory (vfs), made on
 // the first start, all or nothing: the layers are copied into W/rt-vfs-copy
-// (a directory with U's owner and mode), W/rt-vfs-copied marks the copy
-// finished, and a rename puts it in U's place (U is empty: validate_vfs). A
+// (a directory with U's owner and mode), synced, W/rt-vfs-copied marks the
+// copy finished, and a rename puts it in U's place (U is empty: validate_vfs). A
 // copy that fails (a full disk, a file it cannot read) is removed at once;
 // one a signal or a crash cut short (no mark) is removed by the next start,
 // which copies again; a finished one not yet renamed (the mark, and
@@ -614,6 +614,11 @@ UniqueFd make_copied_root(const Options& o) {
     mnt::CopyStats c = mnt::copy_layers(o.overlay.lower, copy.get());
     log::step("vfs: copied ", o.overlay.lower.size(), " layer(s) into ", o.overlay.work, "/", kVfsCopy, ": ", c.entries,
               " entries, ", c.bytes, " bytes");
+    // The copy on disk before the mark is: after a crash a mark means a
+    // whole copy. One syncfs(2) of the layer's file system, not an fsync of
+    // every file. --volatile: never synced, as an overlay's upper layer.
+    if (!o.overlay.no_sync && ::syncfs(copy.get()) != 0)
+      throw_errno(str("cannot sync the copy in ", o.overlay.work, "/", kVfsCopy));
     UniqueFd mark(::openat(work.get(), kVfsDone, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!mark) throw_errno(str("cannot mark the copy in ", o.overlay.work, " as done"));
     guard.done = true;
