@@ -29,10 +29,12 @@ class Filter {
   size_t rules() const { return rules_; }
   // Length of the built-in profile's BPF program (0 for libseccomp's).
   size_t instructions() const { return prog_.size(); }
+  // The built-in profile's BPF program (empty for libseccomp's).
+  const std::vector<sock_filter>& program() const { return prog_; }
 
  private:
   friend class Builder;
-  friend Filter default_profile(caps::Set);
+  friend Filter default_profile(caps::Set, int, bool);
   void* ctx_ = nullptr;            // a libseccomp filter (JSON profiles)
   std::vector<sock_filter> prog_;  // or a ready BPF program (the built-in profile)
   size_t rules_ = 0;
@@ -80,6 +82,11 @@ const std::vector<Refuse>& default_refuse();
 // than them): libseccomp's generator would cost milliseconds on the
 // start-up path of every container.
 Filter default_profile(caps::Set bounding);
+// The same for a kernel of version `kernel` (major*1000+minor). On x86 the
+// numbers come from a table made at compile time; `at_run_time` works them
+// out from the names at run time instead, as on other architectures: the
+// unit test checks that both give the same program.
+Filter default_profile(caps::Set bounding, int kernel, bool at_run_time);
 
 // The same profile as a docker JSON profile (capability rules as
 // includes/excludes), for `rt-exec --print-default-seccomp`: a starting

@@ -115,3 +115,34 @@ TEST_CASE("the built-in profile's JSON form loads back through the loader") {
   auto f = seccomp::from_file(p.path, caps::docker_default());
   CHECK(f.rules() > 250);
 }
+
+TEST_CASE("the built-in profile: the compile-time table gives the program the names give at run time") {
+  // Bounding sets: docker's, none, all, and each capability a rule names
+  // alone; kernels below, at and above the rules' minimum (4.8).
+  std::vector<caps::Set> sets{caps::docker_default(), 0, caps::all_known()};
+  for (const auto& a : seccomp::default_allow())
+    if (a.cap >= 0) {
+      sets.push_back(caps::Set{1} << a.cap);
+      sets.push_back(caps::docker_default() | (caps::Set{1} << a.cap));
+    }
+  for (caps::Set s : sets)
+    for (int kernel : {0, 4007, 4008, 6001, 99000}) {
+      CAPTURE(s);
+      CAPTURE(kernel);
+      auto table = seccomp::default_profile(s, kernel, false);
+      auto names = seccomp::default_profile(s, kernel, true);
+      CHECK(table.rules() == names.rules());
+      REQUIRE(table.program().size() == names.program().size());
+      bool same = true;
+      for (size_t i = 0; i < table.program().size(); ++i) {
+        const sock_filter &x = table.program()[i], &y = names.program()[i];
+        same = same && x.code == y.code && x.jt == y.jt && x.jf == y.jf && x.k == y.k;
+      }
+      CHECK(same);
+    }
+  // And the profile rt-exec builds is the run-time one for this kernel.
+  auto now = seccomp::default_profile(caps::docker_default());
+  auto ref = seccomp::default_profile(caps::docker_default(), seccomp::kernel_version(), true);
+  CHECK(now.rules() == ref.rules());
+  CHECK(now.instructions() == ref.instructions());
+}
