@@ -115,7 +115,8 @@ void remove_dead_holder(int dirfd) noexcept {
     char name[64];
     ssize_t n = ::readlinkat(dirfd, kLink, name, sizeof name - 1);
     sockaddr_un a;
-    int s = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    // Non-blocking: a live holder's full backlog is EAGAIN, not a wait.
+    int s = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (n > 0 && s >= 0 && (name[n] = 0, holder_of(name)) && socket_addr(a, dirfd, name) &&
         ::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 && (errno == ECONNREFUSED || errno == ENOENT)) {
       ::unlinkat(dirfd, name, 0);
