@@ -85,17 +85,21 @@ for i in range(runs):
         steps.setdefault(key, []).append(d / 1000)
         order.setdefault(key, len(order))
     # links: rt-run until it forks the chain, each link until it execs the
-    # next, the payload until the chain has exited, rt-run after that
-    bounds = [("rt-run: spawn, options, record, layer dirs, fork", lambda tool, m: tool == "rt-run" and m.startswith("started chain")),
-              ("rt-cgroup: cgroup made, joined", lambda tool, m: tool == "rt-cgroup" and m.startswith("exec ")),
-              ("rt-unshare: namespaces, fork", lambda tool, m: tool == "rt-unshare" and m.startswith("exec ")),
-              ("rt-mount: the root", lambda tool, m: tool == "rt-mount" and m.startswith("exec ")),
-              ("rt-exec: privileges, ready", lambda tool, m: tool == "rt-exec" and m.startswith("exec ")),
-              ("payload, then the chain's exit (namespaces, cgroup)", lambda tool, m: tool == "rt-run" and m.startswith("container exited")),
-              ("rt-run: after the chain (clean-up, exit)", lambda tool, m: m == "(exited)")]
+    # next (its last "exec ..." step: rt-mount also logs one when it opens
+    # rt-exec as a read-only clone, before it mounts anything), the payload
+    # until the chain has exited, rt-run after that
+    last_exec = {tool: i for i, (t, tool, msg) in enumerate(ev) if msg.startswith("exec ")}
+    execs = lambda name: lambda i, tool, m: tool == name and i == last_exec.get(name)
+    bounds = [("rt-run: spawn, options, record, layer dirs, fork", lambda i, tool, m: tool == "rt-run" and m.startswith("started chain")),
+              ("rt-cgroup: cgroup made, joined", execs("rt-cgroup")),
+              ("rt-unshare: namespaces, fork", execs("rt-unshare")),
+              ("rt-mount: the root", execs("rt-mount")),
+              ("rt-exec: privileges, ready", execs("rt-exec")),
+              ("payload, then the chain's exit (namespaces, cgroup)", lambda i, tool, m: tool == "rt-run" and m.startswith("container exited")),
+              ("rt-run: after the chain (clean-up, exit)", lambda i, tool, m: m == "(exited)")]
     prev, b = 0, 0
-    for t, tool, msg in ev:
-        if b < len(bounds) and bounds[b][1](tool, msg):
+    for i, (t, tool, msg) in enumerate(ev):
+        if b < len(bounds) and bounds[b][1](i, tool, msg):
             links.setdefault(bounds[b][0], []).append((t - prev) / 1000)
             prev, b = t, b + 1
     totals.append(ev[-1][0] / 1000)
