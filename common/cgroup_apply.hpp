@@ -21,6 +21,10 @@ void check_v1_only(const Limits& l, const std::string& where);
 // group; only what `l` gives is written, no defaults. `bpf_devices`: the
 // device rules go to a BPF program on v2, not to this hierarchy.
 void apply_v1(const Hierarchy& h, const std::string& dir, const Limits& l, bool bpf_devices, bool update = false);
+// Write device rules into the v1 devices group at `dir` (devices.deny,
+// devices.allow, in the order v1_device_writes gives). Throws rt::Error
+// "cannot set FILE to LINE in DIR: why".
+void set_v1_devices(const std::string& dir, const std::vector<DeviceRule>& rules);
 // Write the limits into the v2 group at `dir`, whose controllers `enabled`
 // are on.
 void apply_v2(const std::string& dir, const std::vector<std::string>& enabled, const Limits& l, bool update = false);

@@ -72,8 +72,12 @@ std::optional<uint64_t> read_key(const std::string& path, std::string_view key) 
 std::error_code write_cg(const std::string& path, std::string_view data) {
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC));
   if (!fd) return errno_code();
+  return write_fd(fd.get(), data);
+}
+
+std::error_code write_fd(int fd, std::string_view data) {
   ssize_t n;
-  do n = ::write(fd.get(), data.data(), data.size());
+  do n = ::write(fd, data.data(), data.size());
   while (n < 0 && errno == EINTR);
   if (n < 0) return errno_code();
   if (static_cast<size_t>(n) != data.size()) return errno_code(EIO);

@@ -27,6 +27,8 @@ std::optional<uint64_t> key_value(std::string_view text, std::string_view key);
 std::optional<uint64_t> read_key(const std::string& path, std::string_view key);
 // Write a control file: one write(2).
 std::error_code write_cg(const std::string& path, std::string_view data);
+// One write(2) of `data` to the open control file `fd` (retried on EINTR).
+std::error_code write_fd(int fd, std::string_view data);
 // write_cg, or throw rt::Error "cannot set FILE to VALUE in DIR: why".
 void set(const std::string& dir, std::string_view file, const std::string& value);
 bool exists(const std::string& path);

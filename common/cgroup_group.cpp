@@ -474,7 +474,7 @@ void Group::set_devices(const std::vector<DeviceRule>& rules) const {
   if (rules.empty()) return;
   for (const auto& p : parts) {
     if (p.h.v2 || !p.h.has("devices")) continue;
-    for (const auto& w : v1_device_writes(rules)) set(p.dir, w.file, w.line);
+    set_v1_devices(p.dir, rules);
     log::step("wrote the device rules to ", p.dir);
     return;
   }
