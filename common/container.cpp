@@ -274,9 +274,23 @@ std::vector<ContainerState> ContainerStore::list() const {
   return out;
 }
 
+// The layer's two directories in one removal: the upper directory is moved
+// into the work directory first (the same file system), so that its
+// directories and the work directory's are removed by one overlapped
+// removal (remove_tree_as_owner) and only the work directory is left for
+// last. Where the move fails (an older record's bundle, which holds both;
+// an upper directory its container made unwritable) each goes on its own.
+static void remove_layer(const std::string& bundle) {
+  std::string work = layer_work_dir(bundle);
+  std::string moved = work + "/.rt-upper";
+  std::vector<std::string> dirs{work};
+  if (::rename(bundle.c_str(), moved.c_str()) != 0) dirs.insert(dirs.begin(), bundle);
+  for (const auto& dir : dirs)
+    if (auto ec = remove_tree_as_owner(dir)) throw Error(str("cannot remove ", dir), ec.value());
+}
+
 void ContainerStore::remove(const ContainerState& c) const {
-  if (!c.bundle.empty())
-    if (auto ec = remove_tree_as_owner(c.bundle)) throw Error(str("cannot remove ", c.bundle), ec.value());
+  if (!c.bundle.empty()) remove_layer(c.bundle);
   std::string name_file = root_ + "/names/" + c.name;
   if (auto owner = try_read_file(name_file); owner && *owner == c.id) ::unlink(name_file.c_str());
   if (auto ec = remove_tree(dir(c.id))) throw Error(str("cannot remove ", dir(c.id)), ec.value());

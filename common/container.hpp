@@ -10,7 +10,11 @@
 // (state.json holds the environment, secrets included).
 //
 // The writable layer lives under the image root (RT_ROOT), which is on disk:
-//   containers/ID/{upper,work}
+//   containers/ID        the overlay's upper directory (the record's `bundle`)
+//   containers/ID.work   its work directory (overlayfs's own)
+// Two siblings and no directory holding both: each directory freed on a
+// disk that discards synchronously costs a wait in its removal. A record of
+// an older rt names a bundle holding upper/ and work/ (removed all the same).
 #pragma once
 #include <sys/types.h>
 
@@ -41,7 +45,7 @@ struct ContainerState {
   std::string hostname;
   std::string cgroup;                     // rt-cgroup name (group dir is rt-NAME)
   std::vector<std::string> cgroup_paths;  // "ID:CONTROLLERS:/path/rt-NAME" per hierarchy
-  std::string bundle;                     // RT_ROOT/containers/ID (upper, work)
+  std::string bundle;                     // RT_ROOT/containers/ID: the writable layer (overlay's upper)
   std::string log_path;                   // detached containers only
   bool auto_remove = false;               // --rm
   bool detached = false;
@@ -70,6 +74,11 @@ inline constexpr const char* kSeccompProfileFile = "seccomp.json";
 // --fuse-log), in its state directory; inspect names it (storage_log).
 inline constexpr const char* kFuseLogFile = "fuse-overlayfs.log";
 
+// The overlay's work directory beside a container's writable layer (its
+// `bundle`): on the same file system, as overlayfs needs.
+inline constexpr const char* kLayerWorkSuffix = ".work";
+inline std::string layer_work_dir(const std::string& bundle) { return bundle + kLayerWorkSuffix; }
+
 class ContainerStore {
  public:
   explicit ContainerStore(std::string root = default_state_root());
@@ -85,8 +94,8 @@ class ContainerStore {
   // By full id, unique id prefix or name. Throws rt::Error naming the problem.
   ContainerState resolve(const std::string& ref) const;
   std::vector<ContainerState> list() const;
-  // Remove the container's writable layer (its bundle), then the record,
-  // and release the name. Throws rt::Error when the layer cannot be
+  // Remove the container's writable layer (its bundle and work directory),
+  // then the record, and release the name. Throws rt::Error when the layer cannot be
   // removed, keeping the record (rm can be tried again).
   void remove(const ContainerState& c) const;
   // Exclusive lock on one container's record (blocks).

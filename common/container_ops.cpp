@@ -13,6 +13,7 @@
 #include <ctime>
 #include <deque>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "cgroup.hpp"
 #include "dir.hpp"
@@ -478,14 +479,19 @@ GcReport gc(const Context& ctx) {
   }
   // Records and names an rt-run killed while creating them left behind.
   for (auto& what : ctx.store.remove_half_made(60)) r.removed.push_back(std::move(what));
-  // Writable layers whose record is gone (a reboot cleared the state root).
+  // Writable layers whose record is gone (a reboot cleared the state root):
+  // ID (the upper directory, or an older rt's bundle) and ID.work.
   std::string layers = ctx.image_root + "/containers";
-  for (const auto& id : dir_names(layers)) {
-    if (id.size() != 64 || path_exists(ctx.store.dir(id))) continue;
-    if (auto ec = remove_tree_as_owner(layers + "/" + id))
-      warn(str("cannot remove ", layers, "/", id, ": ", ec.message()));
-    else r.removed.push_back(id.substr(0, 12));
+  std::set<std::string> gone;
+  for (const auto& name : dir_names(layers)) {
+    std::string_view id = name;
+    if (id.ends_with(kLayerWorkSuffix)) id.remove_suffix(std::string_view(kLayerWorkSuffix).size());
+    if (id.size() != 64 || path_exists(ctx.store.dir(std::string(id)))) continue;
+    if (auto ec = remove_tree_as_owner(layers + "/" + name))
+      warn(str("cannot remove ", layers, "/", name, ": ", ec.message()));
+    else gone.emplace(id.substr(0, 12));
   }
+  r.removed.insert(r.removed.end(), gone.begin(), gone.end());
   // cgroups of rt's whose supervisor is gone.
   try {
     cgroup::Host host = cgroup::detect();

@@ -125,7 +125,7 @@ line2|it's \"quoted\"|"
   run sh -c "$cmd"
   assert_success
   assert_output "a b"
-  run sh -c "stat -c %a $RT_ROOT/containers/*/env"
+  run sh -c "stat -c %a $RT_STATE/containers/*/env"
   assert_output 600
 }
 

@@ -28,10 +28,10 @@ teardown() {
   # the file chowned inside is the user's subordinate id outside
   id=$(as_user rt-repl ps -aq --no-trunc)
   [ -f "$RL/run/rt/containers/$id/state.json" ]
-  [ "$(stat -c %u:%g "$RL/home/.local/share/rt/containers/$id/upper/owned")" = "$((RL_SUBUID + 4)):$((RL_SUBGID + 6))" ]
+  [ "$(stat -c %u:%g "$RL/home/.local/share/rt/containers/$id/owned")" = "$((RL_SUBUID + 4)):$((RL_SUBGID + 6))" ]
   run as_user rt-repl rm c1
   assert_success
-  [ ! -e "$RL/home/.local/share/rt/containers/$id" ]
+  [ ! -e "$RL/home/.local/share/rt/containers/$id" ] && [ ! -e "$RL/home/.local/share/rt/containers/$id.work" ]
   [ ! -e "$RL/run/rt/containers/$id" ]
 }
 

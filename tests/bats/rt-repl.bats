@@ -357,6 +357,7 @@ got-hup"
   bundle=$(state m1 .bundle)
   pid=$(state m1 .pid)
   assert_dir_exists "$bundle"
+  assert_dir_exists "$bundle.work"
   run --separate-stderr rt-repl rm m1
   assert_equal "$status" 125
   assert_equal "$stderr" "rt-repl: rm: container m1 is running: stop it first, or use rm -f"
@@ -364,6 +365,7 @@ got-hup"
   assert_success
   assert_output m1
   assert_dir_not_exists "$bundle"
+  assert_dir_not_exists "$bundle.work"
   run kill -0 "$pid"
   assert_failure
   run rt-repl ps -aq
@@ -385,13 +387,14 @@ got-hup"
   assert_success
   bundle=$(state m0 .bundle)
   # the layer holds them: without the capability they cannot be listed
-  [ "$(stat -c %a "$bundle/upper/locked")" = 0 ]
-  run setpriv --bounding-set=-dac_override,-dac_read_search ls "$bundle/upper/locked"
+  [ "$(stat -c %a "$bundle/locked")" = 0 ]
+  run setpriv --bounding-set=-dac_override,-dac_read_search ls "$bundle/locked"
   assert_failure
   run --separate-stderr setpriv --bounding-set=-dac_override,-dac_read_search rt-repl rm m0
   assert_success
   assert_equal "$stderr" ""
   assert_dir_not_exists "$bundle"
+  assert_dir_not_exists "$bundle.work"
   run rt-repl ps -aq
   assert_output ""
 }

@@ -86,7 +86,12 @@ only_id() { ls "$RT_STATE/containers"; }
   assert_equal "$before" "$after"
   id=$(only_id)
   bundle=$(state "$id" .bundle)
-  assert_file_exists "$bundle/upper/etc/newfile"
+  # the layer: its upper dir and the overlay's work dir beside it, on disk
+  # under RT_ROOT, and nothing else there
+  assert_equal "$bundle" "$RT_ROOT/containers/$id"
+  assert_file_exists "$bundle/etc/newfile"
+  assert_dir_exists "$bundle.work/work"
+  assert_equal "$(ls -A "$RT_ROOT/containers" | tr '\n' ' ')" "$id $id.work "
   # Another container on the same rootfs sees the original files.
   run rt-run --rm -f "$r" cat /etc/group
   assert_success
@@ -95,6 +100,7 @@ only_id() { ls "$RT_STATE/containers"; }
   run rt-repl rm w1
   assert_success
   assert_dir_not_exists "$bundle"
+  assert_dir_not_exists "$bundle.work"
   assert_dir_not_exists "$RT_STATE/containers/$id"
 }
 
@@ -455,7 +461,8 @@ J
 @test "rt-run: gc removes what an rt-run killed before its first save left; a young one is left alone" {
   local id young
   id=$(printf 'a%.0s' $(seq 64)); young=$(printf 'b%.0s' $(seq 64))
-  mkdir -p "$RT_STATE/containers/$id" "$RT_STATE/containers/$young" "$RT_STATE/names" "$RT_ROOT/containers/$id/upper"
+  mkdir -p "$RT_STATE/containers/$id" "$RT_STATE/containers/$young" "$RT_STATE/names" "$RT_ROOT/containers/$id/etc" \
+    "$RT_ROOT/containers/$id.work/work"
   printf %s "$id" > "$RT_STATE/names/halfmade"
   touch -d '2 minutes ago' "$RT_STATE/containers/$id" "$RT_STATE/names/halfmade"
   run rt-run --name halfmade -f "$R" true
@@ -464,6 +471,7 @@ J
   run rt-repl gc
   assert_success
   [ ! -e "$RT_STATE/containers/$id" ] && [ ! -e "$RT_STATE/names/halfmade" ] && [ ! -e "$RT_ROOT/containers/$id" ]
+  [ ! -e "$RT_ROOT/containers/$id.work" ]
   [ -d "$RT_STATE/containers/$young" ]   # may be starting right now
   rmdir "$RT_STATE/containers/$young"
   run rt-run --rm --name halfmade -f "$R" true

@@ -67,7 +67,7 @@ driver_test() {
   assert_success
   [ "$stderr" = "" ]
   id=$output
-  upper="$RL/home/.local/share/rt/containers/$id/upper"
+  upper="$RL/home/.local/share/rt/containers/$id"
   run as_user rt-repl exec s sh -c '
     sed -n "s/^[0-9]* [0-9]* [0-9:]* [^ ]* \/ .* - \([^ ]*\) .*/\1/p" /proc/self/mountinfo
     stat -c "%n %u:%g" /data/root /data/user /data/nobody /data/udir/f
@@ -104,7 +104,7 @@ driver_test() {
   [ "$(layers_snapshot)" = "$before" ]
   run as_user rt-repl rm -f s
   assert_success
-  [ ! -e "$RL/home/.local/share/rt/containers/$id" ]
+  [ ! -e "$RL/home/.local/share/rt/containers/$id" ] && [ ! -e "$RL/home/.local/share/rt/containers/$id.work" ]
   nothing_left
   [ -z "$(fuse_connections)" ]
   # --rm: the same, in the foreground
@@ -246,12 +246,12 @@ ok" ]
   [ "$(rt-repl ps -a --json | jq -r 'map(.name + "=" + .storage_driver) | sort | join(" ")')" = "ro=overlay rv=vfs" ]
   run rt-repl rm ro
   assert_success
-  [ -f "$RT_ROOT/containers/$id/upper/new" ]
-  [ "$(stat -c %u "$RT_ROOT/containers/$id/upper/bin/sh")" = "$RL_UID" ]
+  [ -f "$RT_ROOT/containers/$id/new" ]
+  [ "$(stat -c %u "$RT_ROOT/containers/$id/bin/sh")" = "$RL_UID" ]
   [ ! -e "$RL/rootfs/new" ]
   run rt-repl rm rv
   assert_success
-  [ ! -e "$RT_ROOT/containers/$id" ]
+  [ ! -e "$RT_ROOT/containers/$id" ] && [ ! -e "$RT_ROOT/containers/$id.work" ]
 }
 
 @test "rootless fuse-overlayfs: a supervisor killed, the container and its daemon end with gc and rm; nothing is left" {
@@ -273,7 +273,7 @@ ok" ]
   wait_until 50 gone
   nothing_left
   [ -z "$(fuse_connections)" ]
-  [ ! -e "$RL/home/.local/share/rt/containers/$id" ]
+  [ ! -e "$RL/home/.local/share/rt/containers/$id" ] && [ ! -e "$RL/home/.local/share/rt/containers/$id.work" ]
 }
 
 @test "vfs copy, all or nothing (rt-mount): a copy that fails (a full disk) leaves nothing in --upper or --work; one cut short is removed and made again, one finished but not renamed is renamed, into --upper's owner and mode; a non-empty --upper without a finished copy is refused" {
@@ -362,8 +362,8 @@ kept"
   run as_user rt-repl logs full
   assert_output "rt-mount: cannot write big in the copy: No space left on device"
   id=$(as_user rt-repl ps -aq --no-trunc)
-  [ -d "$data/rt/containers/$id/upper" ]
-  [ -z "$(find "$data/rt/containers/$id/upper" "$data/rt/containers/$id/work" -mindepth 1)" ]
+  [ -d "$data/rt/containers/$id" ]
+  [ -z "$(find "$data/rt/containers/$id" "$data/rt/containers/$id.work" -mindepth 1)" ]
   run as_user rt-repl rm full
   assert_success
   [ -z "$(ls -A "$data/rt/containers")" ]

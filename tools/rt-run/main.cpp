@@ -346,7 +346,8 @@ int run_main(int argc, char** argv) {
       p.netns = s.network.substr(3);
     }
     p.env_fd = kEnvFd;
-    p.env_file = p.bundle + "/env";
+    p.state_dir = store.dir(p.id);
+    p.env_file = p.state_dir + "/env";
     env_block(p.env);  // refuse what rt-run would refuse
     std::fputs(render_shell(build_chain(s, p), p, s).c_str(), stdout);
     return 0;
@@ -443,11 +444,18 @@ int run_main(int argc, char** argv) {
     if (!env_src) throw_errno("cannot duplicate an fd");
     p.env_fd = kEnvFd;
     if (!p.layer_in_memory) {
-      // The upper dir's mode becomes the container root's: 0755 as in docker.
+      // The upper dir (the bundle) and the work dir beside it, no directory
+      // holding both (container.hpp). The upper dir's mode becomes the
+      // container root's: 0755 as in docker; RT_ROOT/containers, root's
+      // alone, keeps others out of both.
       c.bundle = p.bundle;  // recorded first, so a failure below removes it
-      mkdir_p(p.bundle, 0700);
-      for (const char* d : {"/upper", "/work"})
-        if (::mkdir((p.bundle + d).c_str(), 0755) != 0) throw_errno(str("cannot create ", p.bundle, d));
+      std::string work = layer_work_dir(p.bundle);
+      if (::mkdir(p.bundle.c_str(), 0755) != 0) {
+        if (errno != ENOENT) throw_errno(str("cannot create ", p.bundle));
+        mkdir_p(image_root + "/containers", 0700);
+        if (::mkdir(p.bundle.c_str(), 0755) != 0) throw_errno(str("cannot create ", p.bundle));
+      }
+      if (::mkdir(work.c_str(), 0700) != 0) throw_errno(str("cannot create ", work));
       log::step("made the layer dirs");
     }
 

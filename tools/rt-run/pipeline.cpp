@@ -1,5 +1,6 @@
 #include "pipeline.hpp"
 
+#include "container.hpp"
 #include "error.hpp"
 #include "fs.hpp"
 #include "parse.hpp"
@@ -61,7 +62,7 @@ Chain build_chain(const Spec& s, const Plan& p) {
   if (p.layer_in_memory) {
     mnt.emplace_back("--upper-tmpfs");
   } else {
-    mnt.insert(mnt.end(), {"--upper", p.bundle + "/upper", "--work", p.bundle + "/work"});
+    mnt.insert(mnt.end(), {"--upper", p.bundle, "--work", layer_work_dir(p.bundle)});
     // A layer that --rm throws away need not reach the disk: without this,
     // unmounting the overlay syncs the whole filesystem under it (as
     // podman does for --rm).
@@ -140,16 +141,12 @@ static std::string words(const std::vector<std::string>& v) {
 }
 
 std::string render_shell(const Chain& c, const Plan& p, const Spec& s) {
-  std::string out = p.layer_in_memory ? str("mkdir -p ", shell_quote(p.bundle), " && \\\n")
-                                      : str("mkdir -p ", shell_quote(p.bundle + "/upper"), " ",
-                                            shell_quote(p.bundle + "/work"), " && \\\n");
-  // A CNI network: rt-net prepares the namespace the chain joins, and
-  // removes it after.
-  std::string state_dir = !p.etc_dir.empty()   ? p.etc_dir
-                          : p.fuse_log.empty() ? ""
-                                               : p.fuse_log.substr(0, p.fuse_log.rfind('/'));
-  if (!state_dir.empty()) out = str("mkdir -p ", shell_quote(state_dir), " && ", out);
-  std::string fifo_pid = p.bundle + "/net.pid", fifo_go = p.bundle + "/net.go";
+  // The state dir (the etc files, the environment, a fuse-overlayfs log,
+  // the fifos), then the layer's dirs: the upper dir and its work dir.
+  std::string out = str("mkdir -p ", shell_quote(p.state_dir));
+  if (!p.layer_in_memory) out += str(" ", shell_quote(p.bundle), " ", shell_quote(layer_work_dir(p.bundle)));
+  out += " && \\\n";
+  std::string fifo_pid = p.state_dir + "/net.pid", fifo_go = p.state_dir + "/net.go";
   if (p.user_net) {
     // A user-mode network: rt-net attaches its helper to the namespace the
     // chain makes, once rt-unshare says its pid (--pid-fd), and lets it go

@@ -17,7 +17,7 @@ namespace rt::run {
 struct Plan {
   std::string id, name, hostname;
   std::string tool_dir;              // where rt-cgroup & co. live
-  std::string bundle;                // RT_ROOT/containers/ID: upper, work
+  std::string bundle;                // RT_ROOT/containers/ID: the upper dir (work: layer_work_dir)
   std::vector<std::string> lower;    // overlay lower dirs, top-most first
   std::vector<std::string> command;  // argv inside the container
   std::vector<std::string> env;      // final environment K=V
@@ -27,7 +27,8 @@ struct Plan {
   int pid_fd = -1;                  // rt-unshare writes the container's pid on it
   int env_fd = -1;                  // `env`, NUL-separated, for rt-exec --env-fd
   int ready_fd = -1;                // rt-exec --ready-fd: the container has started
-  std::string env_file;             // --explain: where the printed chain writes `env` first
+  std::string state_dir;            // --explain: the container's state dir (RT_STATE/containers/ID)
+  std::string env_file;             // --explain: where the printed chain writes `env` first (in state_dir)
   std::string netns;                // a network namespace to join (rt-net's, another container's, ns:PATH)
   std::vector<std::string> net_up;  // rt-net up ... ID (a CNI network), run before the chain
   // A user-mode network (pasta, slirp4netns): net_up ends with --id ID and
