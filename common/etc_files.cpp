@@ -144,9 +144,11 @@ Texts make_texts(const Request& r, std::string_view host_hosts, std::string_view
 }
 
 Texts write_files(const std::string& dir, const Request& r) {
-  std::string hosts = try_read_file("/etc/hosts").value_or("");
-  std::string resolv = try_read_file("/etc/resolv.conf").value_or("");
-  std::string alt = try_read_file("/run/systemd/resolve/resolv.conf").value_or("");
+  // Only the host's files make_texts uses: its hosts on the host's network,
+  // its resolv.conf where the container gets one (not with --network none).
+  std::string hosts = r.host_network ? try_read_file("/etc/hosts").value_or("") : "";
+  std::string resolv = r.resolv ? try_read_file("/etc/resolv.conf").value_or("") : "";
+  std::string alt = r.resolv ? try_read_file("/run/systemd/resolve/resolv.conf").value_or("") : "";
   Texts t = make_texts(r, hosts, resolv, alt);
   write_file_atomic(dir + "/hosts", t.hosts, 0644, false);
   write_file_atomic(dir + "/hostname", t.hostname, 0644, false);

@@ -2,6 +2,7 @@
 
 #include <time.h>
 
+#include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <iterator>
@@ -11,16 +12,26 @@
 
 namespace rt {
 
+std::string rfc3339_utc(int64_t unix_seconds, long nanoseconds) {
+  // The calendar by arithmetic (std::chrono's civil dates), not gmtime_r or
+  // strftime: glibc's first conversion of a process reads /etc/localtime
+  // (tzset), even for UTC, and rfc3339_now is on rt-run's start-up path.
+  using namespace std::chrono;
+  sys_seconds secs{seconds{unix_seconds}};
+  sys_days day = floor<days>(secs);
+  year_month_day ymd{day};
+  hh_mm_ss hms{secs - day};
+  char buf[64];
+  snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02ld:%02ld:%02lld.%09ldZ", static_cast<int>(ymd.year()),
+           static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), static_cast<long>(hms.hours().count()),
+           static_cast<long>(hms.minutes().count()), static_cast<long long>(hms.seconds().count()), nanoseconds);
+  return buf;
+}
+
 std::string rfc3339_now() {
   timespec ts{};
   clock_gettime(CLOCK_REALTIME, &ts);
-  tm t{};
-  gmtime_r(&ts.tv_sec, &t);
-  // By hand: strftime would read /etc/localtime (tzset), on the start-up path.
-  char buf[64];
-  snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", t.tm_year + 1900, t.tm_mon + 1, t.tm_mday,
-           t.tm_hour, t.tm_min, t.tm_sec, ts.tv_nsec);
-  return buf;
+  return rfc3339_utc(ts.tv_sec, ts.tv_nsec);
 }
 
 int64_t parse_rfc3339_ns(std::string_view s) {

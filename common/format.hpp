@@ -8,6 +8,9 @@ namespace rt {
 
 // RFC 3339 UTC timestamp with nanoseconds, now.
 std::string rfc3339_now();
+// The same for a unix time and its nanoseconds ("1970-01-01T00:00:00.000000000Z"),
+// without reading the time zone files.
+std::string rfc3339_utc(int64_t unix_seconds, long nanoseconds);
 // Nanoseconds since the epoch of an RFC 3339 timestamp,
 // "YYYY-MM-DDTHH:MM:SS[.fraction](Z|+hh:mm|-hh:mm)": the fraction kept (to
 // the nanosecond), the offset applied ("+02:00" is two hours ahead of UTC);

@@ -68,5 +68,11 @@ TEST_CASE("parse_rfc3339_ns: one parser for configs, records and logs") {
                           "23-11-14T22:13:20Z", "2023-11-14T22:13:2xZ"})
     CHECK_MESSAGE(parse_rfc3339_ns(bad) == 0, bad);
   CHECK(parse_rfc3339_ns(rfc3339_now()) > ns);
+  CHECK(rfc3339_utc(0, 0) == "1970-01-01T00:00:00.000000000Z");
+  CHECK(rfc3339_utc(s, 250000000) == "2023-11-14T22:13:20.250000000Z");
+  CHECK(rfc3339_utc(951825599, 999999999) == "2000-02-29T11:59:59.999999999Z");  // a leap day
+  CHECK(rfc3339_utc(4102444799, 1) == "2099-12-31T23:59:59.000000001Z");
+  CHECK(rfc3339_utc(-1, 0) == "1969-12-31T23:59:59.000000000Z");
+  CHECK(parse_rfc3339_ns(rfc3339_utc(s, 7)) == ns + 7);
   CHECK(parse_rfc3339_ns(rfc3339_of(s)) == ns);
 }
