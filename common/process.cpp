@@ -93,8 +93,8 @@ pid_t clone_vm(int (*fn)(void*), void* arg, int cgroup_fd, pid_t* child_pid) {
   // 1). On the caller's own stack, as vfork, it knows the stack. The
   // release and debug builds keep a stack of the child's own (below).
   clone_args args{};
-  args.flags = CLONE_VM | CLONE_VFORK | (child_pid ? CLONE_PARENT_SETTID : 0) |
-               (cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0);
+  args.flags =
+      CLONE_VM | CLONE_VFORK | (child_pid ? CLONE_PARENT_SETTID : 0) | (cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0);
   args.parent_tid = reinterpret_cast<uint64_t>(child_pid);
   args.exit_signal = SIGCHLD;
   args.cgroup = cgroup_fd >= 0 ? static_cast<uint64_t>(cgroup_fd) : 0;

@@ -101,6 +101,14 @@ struct Holder {
     pid = -1;
     return st;
   }
+  // Serving, then SIGKILLed (no clean-up of its files) and reaped: its pid.
+  pid_t killed_while_serving() {
+    serving();
+    pid_t was = pid;
+    ::kill(pid, SIGKILL);
+    ended();
+    return was;
+  }
   // The maps /proc shows for our own namespace, which the holder is in.
   static IdMaps own_maps() {
     return {userns_cache::parse_proc_map(read_file("/proc/self/uid_map")),
@@ -164,10 +172,7 @@ TEST_CASE("join: a holder whose maps are not the ones asked for is not joined, a
 
 TEST_CASE("join: a holder killed without clean-up is not joined; its socket is removed") {
   Holder h(60000);
-  h.serving();
-  pid_t pid = h.pid;
-  ::kill(pid, SIGKILL);
-  h.ended();
+  pid_t pid = h.killed_while_serving();
   CHECK(path_exists(h.dir + "/" + std::to_string(pid) + ".sock"));
   std::string why;
   CHECK(!userns_cache::join(h.root, Holder::own_maps(), why));
@@ -178,10 +183,7 @@ TEST_CASE("join: a holder killed without clean-up is not joined; its socket is r
 
 TEST_CASE("join: a dead holder's files are removed only under the directory's lock, never waited for") {
   Holder h(60000);
-  h.serving();
-  pid_t pid = h.pid;
-  ::kill(pid, SIGKILL);
-  h.ended();
+  pid_t pid = h.killed_while_serving();
   std::string sock = h.dir + "/" + std::to_string(pid) + ".sock";
   UniqueFd lock(::open(h.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   REQUIRE(::flock(lock.get(), LOCK_EX) == 0);  // a holder changing the link
@@ -253,10 +255,7 @@ TEST_CASE("holder: names the running holder without connecting: asked over and o
 
 TEST_CASE("holder: nothing for a link whose process is gone or is not a holder") {
   Holder h(60000);
-  h.serving();
-  pid_t pid = h.pid;
-  ::kill(pid, SIGKILL);
-  h.ended();
+  pid_t pid = h.killed_while_serving();
   CHECK(!userns_cache::holder(h.root));  // its files are still there
   // a link to a socket named for a process that is no holder (this test)
   std::string self = std::to_string(::getpid()) + ".sock";
