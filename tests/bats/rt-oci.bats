@@ -430,6 +430,7 @@ release_mount_ns() {
 }
 
 @test "linux.namespaces: a mount namespace joined by path gets the container's root; without one the caller's is shared (chroot)" {
+  skip_unless_static "$RT_BIN/rt-mount"  # it runs after pivot_root here
   echo in-the-bundle-root > "$B/rootfs/marker"
   args '["sh","-c","readlink /proc/self/ns/mnt; cat /marker"]'
   hold_mount_ns
@@ -988,6 +989,7 @@ CapEff:	0000000020080420"
 }
 
 @test "security: in a joined mount namespace, the tools' directory must be the very one rt-mount came from (a hard link of it next to a foreign rt-exec is refused)" {
+  skip_unless_static "$RT_BIN/rt-mount"  # it runs after pivot_root here
   # The tools' directory as the chain names it, and a planted one on the
   # same mount: a hard link of rt-mount (a backup made with cp -al would
   # do) next to a foreign static "rt-exec" (busybox: it says "applet not
