@@ -84,6 +84,10 @@ long clone3_call(clone_args* args, int (*fn)(void*), void* arg) {
 
 namespace detail {
 
+#if defined(__SANITIZE_ADDRESS__) && defined(__x86_64__)
+extern "C" void __asan_handle_vfork(void* sp);  // libasan: unpoisons the stack below sp
+#endif
+
 pid_t clone_vm(int (*fn)(void*), void* arg, int cgroup_fd, pid_t* child_pid) {
 #if defined(__SANITIZE_ADDRESS__) && defined(__x86_64__)
   // The sanitizer build (make asan): AddressSanitizer keeps its state per
@@ -99,6 +103,11 @@ pid_t clone_vm(int (*fn)(void*), void* arg, int cgroup_fd, pid_t* child_pid) {
   args.exit_signal = SIGCHLD;
   args.cgroup = cgroup_fd >= 0 ? static_cast<uint64_t>(cgroup_fd) : 0;
   long pid = clone3_call(&args, fn, arg);
+  // The child's frames below ours left their redzones poisoned in ASan's
+  // shadow of our stack: clear it below here, as ASan's own vfork
+  // interceptor does, or our next calls there are reported as overflows.
+  int here = 0;
+  __asan_handle_vfork(&here);
   if (pid < 0) {
     errno = static_cast<int>(-pid);
     return -1;
