@@ -344,9 +344,22 @@ kept"
   mkdir -p "$s/u" "$s/w"
   run traced --volatile
   assert_success
-  ! grep -q 'syncfs(' "$t"
+  [ "$(grep -c 'syncfs(' "$t")" -eq 0 ]
   grep -q '"rt-vfs-copied", O_WRONLY|O_CREAT' "$t"
   [ -x "$s/u/bin/sh" ]
+}
+
+@test "rt-run --storage-driver vfs: the copy of a --rm container's layer is never synced (rt-mount --volatile); a kept container's is, once" {
+  command -v strace >/dev/null || skip "strace is not installed (Debian package strace)"
+  local t="$BATS_TEST_TMPDIR/trace"
+  run strace -f -qq -e trace=syncfs -e signal=none -o "$t" rt-run --rm --storage-driver vfs --network none --rootfs "$RL/rootfs" -- true
+  assert_success
+  [ "$(grep -c 'syncfs(' "$t")" -eq 0 ]
+  run strace -f -qq -e trace=syncfs -e signal=none -o "$t" rt-run --name kept --storage-driver vfs --network none --rootfs "$RL/rootfs" -- true
+  assert_success
+  [ "$(grep -c 'syncfs(' "$t")" -eq 1 ]
+  run rt-repl rm kept
+  assert_success
 }
 
 @test "rootless vfs: a container whose copy fills the disk fails with rt-mount's line in its log, and leaves nothing of the copy; after rm nothing at all; with room, the next one runs" {

@@ -63,12 +63,12 @@ Chain build_chain(const Spec& s, const Plan& p) {
     mnt.emplace_back("--upper-tmpfs");
   } else {
     mnt.insert(mnt.end(), {"--upper", p.bundle, "--work", layer_work_dir(p.bundle)});
-    // A layer that --rm throws away need not reach the disk: without this,
-    // unmounting the overlay syncs the whole filesystem under it (as
-    // podman does for --rm).
     if (p.storage != storage::Driver::overlay) add(mnt, "--storage-driver", storage::name(p.storage));
     if (!p.fuse_log.empty()) add(mnt, "--fuse-log", p.fuse_log);
-    if (s.auto_remove && p.storage != storage::Driver::vfs) mnt.emplace_back("--volatile");
+    // A layer that --rm throws away need not reach the disk: without this,
+    // unmounting the overlay syncs the whole filesystem under it (as
+    // podman does for --rm), and vfs syncs its copy before marking it done.
+    if (s.auto_remove) mnt.emplace_back("--volatile");
   }
   mnt.emplace_back("--defaults");
   if (s.read_only) mnt.emplace_back("--read-only");
