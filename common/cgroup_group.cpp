@@ -592,6 +592,44 @@ bool Group::kill_all(int timeout_ms) const {
   return true;
 }
 
+void Group::lock() {
+  locks_.clear();
+  for (const auto& p : parts)
+    if (UniqueFd fd = lock_dir(p.dir, false)) locks_.push_back(std::move(fd));
+}
+
+void Group::adopt_made(const std::vector<std::string>& dirs) {
+  for (const auto& d : dirs)
+    for (auto& p : parts)
+      if (starts_with(d, p.h.mount + "/") && starts_with(p.dir, d + "/")) {
+        p.made.push_back(d);
+        break;
+      }
+}
+
+std::optional<Group> find_on_host(const std::string& arg, const std::string& parent) {
+  try {
+    Host host = detect();
+    return Group::find(host, arg, normalize_parent(parent));
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+}
+
+std::vector<std::string> missing_parent_dirs(const Host& host, const std::string& parent) {
+  std::vector<std::string> out;
+  std::string base = normalize_parent(parent);
+  if (base.empty()) return out;
+  for (const auto& h : host.hierarchies) {
+    if (h.named_only()) continue;
+    std::vector<std::string> missing;
+    for (std::string cg = base; cg != "/" && !cg.empty() && !is_dir(h.dir(cg)); cg = parent_cg(cg))
+      missing.insert(missing.begin(), h.dir(cg));
+    out.insert(out.end(), missing.begin(), missing.end());
+  }
+  return out;
+}
+
 std::string Group::remove(int timeout_ms) {
   std::string err;
   int64_t deadline = log::now_us() + int64_t{std::max(timeout_ms, 1000)} * 1000;

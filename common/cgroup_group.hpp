@@ -114,14 +114,34 @@ class Group {
   // and the parents rt made when they are empty). Returns an error message
   // ("" on success); ENOENT is not an error.
   std::string remove(int timeout_ms = 10000);
+  // Take the lock create() takes, for a supervisor that did not make the
+  // group itself (rt-run, whose chain's `rt-cgroup --no-wait` made it and
+  // exec'd on): gc then sees it in use. A directory locked elsewhere (a gc
+  // removing it) or gone is left unlocked.
+  void lock();
   // Give up the lock (the object no longer speaks for a live supervisor).
   void unlock() { locks_.clear(); }
+  // Parent directories the group's maker created (the outermost first, on
+  // any hierarchy: each goes to its part), which remove() takes down once
+  // nothing lives in them, as it does those create() made.
+  void adopt_made(const std::vector<std::string>& dirs);
 
  private:
   std::vector<UniqueFd> locks_;
   static Group make(const Host& host, const std::string& name, const std::string& parent, const std::string& path,
                     const Limits& limits);
 };
+
+// The group a chain's `rt-cgroup --no-wait` made: find() on this host's
+// layout (detect()), `parent` as given to rt-cgroup --parent ("" = the
+// caller's cgroups). nullopt when there is none, or no layout to read.
+// rt-oci and rt-run's supervisor, which start such chains, find it with
+// this and take it down with remove() once the container has ended.
+std::optional<Group> find_on_host(const std::string& arg, const std::string& parent);
+// The directories of `parent` (as given to --parent; not "") and of its
+// ancestors that do not exist, on every hierarchy of `host` but named ones,
+// the outermost first: those rt-cgroup will create for a group below it.
+std::vector<std::string> missing_parent_dirs(const Host& host, const std::string& parent);
 
 // flock of a group's directory (LOCK_EX, waiting or not); an empty fd when
 // it is held elsewhere or gone.

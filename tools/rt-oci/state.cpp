@@ -90,14 +90,7 @@ std::vector<State> list_states(const std::string& root) {
   return out;
 }
 
-std::optional<cg::Group> group_of(const State& st) {
-  try {
-    cg::Host host = cg::detect();
-    return cg::Group::find(host, st.cgroup_name, cg::normalize_parent(st.cgroup_parent));
-  } catch (const Error&) {
-    return std::nullopt;
-  }
-}
+std::optional<cg::Group> group_of(const State& st) { return cg::find_on_host(st.cgroup_name, st.cgroup_parent); }
 
 namespace {
 

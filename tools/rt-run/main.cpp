@@ -318,6 +318,7 @@ int run_main(int argc, char** argv) {
     // The printed pipeline is run from the caller's cgroup: rt-cgroup makes
     // the group below it (rt-run would move into the leaf first).
     p.cgroup_parent = s.cgroup_parent;
+    p.cgroup_waits = true;  // run by hand, nobody else removes the group
     p.id = new_container_id();
     p.name = s.name;
     std::optional<ContainerState> shared;

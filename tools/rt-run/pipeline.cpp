@@ -24,6 +24,7 @@ Chain build_chain(const Spec& s, const Plan& p) {
   Chain c;
   // 1. The cgroup: limits, and the one group the container lives in.
   std::vector<std::string> cg{p.tool_dir + "/rt-cgroup", "--name", p.id};
+  if (!p.cgroup_waits) cg.emplace_back("--no-wait");
   add(cg, "--parent", p.cgroup_parent);
   add(cg, "--memory", s.memory);
   add(cg, "--memory-swap", s.memory_swap);
@@ -89,9 +90,9 @@ Chain build_chain(const Spec& s, const Plan& p) {
   if (s.no_new_privs) ex.emplace_back("--no-new-privs");
   if (s.seccomp == "default" || s.seccomp == "unconfined") add(ex, "--seccomp", s.seccomp);
   else add(ex, "--seccomp", p.seccomp_fd >= 0 ? "/proc/self/fd/" + std::to_string(p.seccomp_fd) : s.seccomp);
-  // The environment comes through an fd, never in an argv: rt-cgroup and
-  // rt-unshare stay for the container's lifetime, and `ps` shows their argv
-  // to every user.
+  // The environment comes through an fd, never in an argv: rt-unshare
+  // stays for the container's lifetime, and `ps` shows its argv to every
+  // user.
   ex.emplace_back("--clear-env");
   add(ex, "--workdir", p.workdir);
   std::vector<std::string> exec_link{p.tool_dir + "/rt-exec"};
@@ -143,7 +144,11 @@ static std::string words(const std::vector<std::string>& v) {
 std::string render_shell(const Chain& c, const Plan& p, const Spec& s) {
   // The state dir (the etc files, the environment, a fuse-overlayfs log,
   // the fifos), then the layer's dirs: the upper dir and its work dir.
-  std::string out = str("mkdir -p ", shell_quote(p.state_dir));
+  std::string out;
+  if (p.cgroup)
+    out = "# rt-run runs rt-cgroup --no-wait (it execs rt-unshare in place) and removes the group itself once the "
+          "chain has ended; here rt-cgroup waits for the chain and removes it.\n";
+  out += str("mkdir -p ", shell_quote(p.state_dir));
   if (!p.layer_in_memory) out += str(" ", shell_quote(p.bundle), " ", shell_quote(layer_work_dir(p.bundle)));
   out += " && \\\n";
   std::string fifo_pid = p.state_dir + "/net.pid", fifo_go = p.state_dir + "/net.go";

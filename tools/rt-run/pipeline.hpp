@@ -56,6 +56,12 @@ struct Plan {
   // (userns_cache.hpp; RT_USERNS_CACHE_IDLE, for tests).
   int userns_idle_ms = 60000;
   bool cgroup = true;
+  // rt-run runs `rt-cgroup --no-wait`: it makes the group, moves in and
+  // execs rt-unshare in place (no process of it waits), and rt-run's
+  // supervisor removes the group once the chain has ended. --explain
+  // prints rt-cgroup without it: run by hand, rt-cgroup waits and removes
+  // the group itself.
+  bool cgroup_waits = false;
   // Rootless in a delegated v2 group: rt-run's own processes in the leaf
   // beside the containers' groups (cgroup_leaf.hpp), entered before
   // anything is forked; the container's group below its BASE (rt-cgroup

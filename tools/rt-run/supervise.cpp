@@ -221,10 +221,64 @@ struct LogWriter {
   }
 };
 
+// The container's group. The chain's `rt-cgroup --no-wait` makes it,
+// moves in and execs on: nothing of it waits, so the supervisor removes
+// the group (with whatever is left in it) once the chain has ended, on
+// every way out of supervise. It is looked up and locked while the
+// container starts (hold), off the chain's critical path: at the end only
+// the rmdirs are left, and meanwhile gc and rt-cgroup --list see its
+// supervisor alive, as when rt-cgroup waited. A supervisor killed with
+// SIGKILL leaves the group to gc (the record names it).
+class ChainGroup {
+ public:
+  explicit ChainGroup(const Plan& p) : plan_(p) {
+    if (!plan_.cgroup || plan_.cgroup_parent.empty() || plan_.leaf) return;
+    // --cgroup-parent: rt-cgroup makes what is missing of it; the
+    // supervisor takes it down again when nothing else lives there.
+    try {
+      made_ = cgroup::missing_parent_dirs(cgroup::detect(), plan_.cgroup_parent);
+    } catch (const Error& e) {
+      log::debug("cannot read the cgroup layout: ", e.what());
+    }
+  }
+  ChainGroup(const ChainGroup&) = delete;
+  ChainGroup& operator=(const ChainGroup&) = delete;
+  // Once the chain's rt-cgroup is done (rt-unshare has said its pid).
+  void hold() {
+    if (!plan_.cgroup || group_ || removed_) return;
+    group_ = cgroup::find_on_host(plan_.id, plan_.cgroup_parent);
+    if (!group_) return;
+    group_->lock();
+    group_->adopt_made(made_);
+    log::step("holding group ", cgroup::kPrefix, plan_.id);
+  }
+  // Once the chain has ended (or been killed and reaped). Never throws.
+  void remove() noexcept {
+    if (!plan_.cgroup || removed_) return;
+    removed_ = true;
+    try {
+      if (!group_) hold();  // the chain ended before hold (or failed)
+      if (!group_) return;
+      std::string err = group_->remove();
+      if (!err.empty()) warn(err);
+      else log::step("removed group ", cgroup::kPrefix, plan_.id);
+    } catch (const std::exception& e) {
+      warn(e.what());
+    }
+  }
+
+ private:
+  const Plan& plan_;
+  std::vector<std::string> made_;
+  std::optional<cgroup::Group> group_;
+  bool removed_ = false;
+};
+
 // Everything between fork and exit status.
 struct Session {
-  explicit Session(const Signals& s) : sigs(s) {}
+  Session(const Signals& s, ChainGroup& g) : sigs(s), group(g) {}
   const Signals& sigs;
+  ChainGroup& group;
   pid_t chain = -1;
   UniqueFd chain_fd;
   Relay relay;                // the container's pty or pipes (common/relay.hpp)
@@ -271,9 +325,13 @@ struct Session {
     }
   }
 
+  // The chain's end: its group goes at once (a process left in it, which
+  // could hold the output open, is killed with it).
   void reap() {
     int st = 0;
-    if (::waitpid(chain, &st, WNOHANG) == chain) status = st;
+    if (::waitpid(chain, &st, WNOHANG) != chain) return;
+    status = st;
+    group.remove();
   }
 };
 
@@ -345,6 +403,7 @@ int supervise(Launch& l, const Signals& sigs, Stdio& io, Session& s, OnRunning o
       c.pid_start = process_start_time(pid).value_or(0);
       l.store.save(c);
       log::step("container pid ", pid);
+      s.group.hold();  // while the chain goes on: rt-cgroup has made it
       std::string err;
       if (early_userns) try {
           l.userns->wait_mapped();
@@ -365,6 +424,8 @@ int supervise(Launch& l, const Signals& sigs, Stdio& io, Session& s, OnRunning o
         sync.write.reset();
         on_running(err);
         wait_child(chain);
+        s.status = 0;
+        s.group.remove();
         c.error = err;
         if (!l.plan.net_up.empty()) ops::network_down(l.store, c.id, l.plan.tool_dir);
         record_exit(l.store, c, kExitToolFailure);
@@ -419,6 +480,7 @@ int supervise(Launch& l, const Signals& sigs, Stdio& io, Session& s, OnRunning o
       ::kill(chain, SIGKILL);
       ::waitpid(chain, nullptr, 0);
     }
+    s.group.remove();
     if (!l.plan.net_up.empty()) {
       try {
         ops::network_down(l.store, c.id, l.plan.tool_dir);
@@ -477,7 +539,8 @@ void remove_container_files(const ContainerStore& store, const ContainerState& c
 
 int run_foreground(Launch& l) {
   Signals sigs;
-  Session s(sigs);
+  ChainGroup group(l.plan);
+  Session s(sigs, group);
   Stdio io;
   UniqueFd master;
   std::optional<RawTerminal> raw;
@@ -533,7 +596,8 @@ int run_detached(Launch& l) {
       int rc = kExitToolFailure;
       try {
         Signals sigs;
-        Session s(sigs);
+        ChainGroup group(l.plan);
+        Session s(sigs, group);
         LogWriter log;
         ContainerState& c = l.state;
         c.log_path = l.store.dir(c.id) + "/container.log";
