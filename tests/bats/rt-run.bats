@@ -360,10 +360,15 @@ J
   assert_output --partial "rt-exec"
   [ ! -d "$RT_STATE/containers" ] || [ -z "$(ls "$RT_STATE/containers")" ]
   refute_output --partial -- "--volatile"
+  # rt-run runs rt-cgroup --no-wait and removes the group itself; printed,
+  # rt-cgroup waits and removes it, and the output says so
+  assert_line --index 0 --partial "# rt-run runs rt-cgroup --no-wait"
+  refute_output --partial -- "--no-wait --name"
   cmd=$output
   run sh -c "$cmd"
   assert_success
   assert_output "explained 1 1"
+  assert_no_rt_group
   # --rm: the layer is thrown away, so it is never synced to disk.
   run rt-run --explain --rm -f "$R" true
   assert_output --partial "--upper"
@@ -493,6 +498,101 @@ J
   wait_until 50 test ! -d "/sys/fs/cgroup/memory$cg"
   run rt-repl rm orphan
   assert_success
+}
+
+# No group of rt's below the test's cgroups (rt-cgroup --list lists them).
+assert_no_rt_group() {
+  run rt-cgroup --list
+  assert_success
+  [ "${#lines[@]}" -eq 1 ] || fail "groups left behind: $output"
+}
+
+# Every directory a container's record names for its group is gone.
+assert_group_gone() {
+  local line path h
+  for line in $(state "$1" '.cgroup_paths[]'); do
+    path=${line#*:*:}
+    for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do
+      [ -f "$h/cgroup.procs" ] || continue
+      [ ! -d "${h%/}$path" ] || fail "group left behind: ${h%/}$path"
+    done
+  done
+}
+
+@test "rt-run: no rt-cgroup waits: the chain's first process is rt-unshare, in the group rt-run holds and removes as the container ends" {
+  rt-run --name nw -f "$R" -m 64m /bin/sh -c 'echo ready; exec sleep 300' >"$BATS_TEST_TMPDIR/out" &
+  local run_pid=$!
+  wait_until 100 grep -q ready "$BATS_TEST_TMPDIR/out"
+  id=$(only_id)
+  # rt-run's one child is the chain, which rt-cgroup became by exec
+  run pgrep -P "$run_pid"
+  assert_success
+  [ "${#lines[@]}" -eq 1 ]
+  assert_equal "$(cat "/proc/${lines[0]}/comm")" rt-unshare
+  local mem
+  mem=$(state "$id" '.cgroup_paths[]' | awk -F: '$2 ~ /(^|,)memory(,|$)/ {print $3}')
+  grep -q "memory:$mem\$" "/proc/${lines[0]}/cgroup" || grep -q "^0::$mem/" "/proc/${lines[0]}/cgroup"
+  # its supervisor holds it: listed as running, and gc keeps it
+  run rt-cgroup --list
+  assert_line --regexp "^$id +running "
+  run rt-repl gc
+  assert_success
+  run rt-cgroup --list
+  assert_line --regexp "^$id +running "
+  rt-repl stop -t 1 nw >/dev/null
+  wait "$run_pid" || true
+  assert_group_gone "$id"
+  assert_no_rt_group
+}
+
+@test "rt-run: the group goes with the container on every way out: a failing link, the payload's end, SIGTERM, SIGINT, an OOM kill" {
+  # a link fails (rt-exec: no such user; the command not found)
+  run rt-run -f "$R" -u nosuchuser true
+  assert_failure
+  assert_no_rt_group
+  run -127 rt-run -f "$R" /nonexistent
+  assert_no_rt_group
+  run rt-run -f "$R" -m 32m --memory-swap 32m /bin/sh -c 'tail /dev/zero'
+  assert_equal "$status" 137
+  assert_no_rt_group
+  local sig pid st
+  for sig in TERM INT; do
+    # (PID 1 gets only the signals it has a handler for; a background job
+    # starts with SIGINT ignored, which rt-run keeps)
+    env --default-signal=INT rt-run --rm -f "$R" /bin/sh -c 'trap "exit 3" TERM INT; echo ready; while :; do sleep 0.1; done' \
+      >"$BATS_TEST_TMPDIR/$sig" &
+    pid=$!
+    wait_until 100 grep -q ready "$BATS_TEST_TMPDIR/$sig"
+    kill -"$sig" "$pid"
+    st=0; wait "$pid" || st=$?
+    assert_equal "$st" 3
+    assert_no_rt_group
+  done
+  # detached, with and without --rm
+  id=$(rt-run -d -f "$R" sleep 300)
+  rt-repl rm -f "$id"
+  assert_no_rt_group
+  id=$(rt-run -d --rm -f "$R" /bin/sh -c 'exit 0')
+  wait_until 100 test ! -e "$RT_STATE/containers/$id"
+  assert_no_rt_group
+}
+
+@test "rt-run: kill -9 of a foreground rt-run leaves the container's group to gc, which removes it on every hierarchy" {
+  rt-run -f "$R" -m 64m /bin/sh -c 'echo ready; exec sleep 300' >"$BATS_TEST_TMPDIR/out" &
+  local run_pid=$!
+  wait_until 100 grep -q ready "$BATS_TEST_TMPDIR/out"
+  id=$(only_id)
+  pid=$(state "$id" .pid)
+  kill -9 "$run_pid"
+  wait "$run_pid" || true
+  kill -0 "$pid"
+  run rt-repl gc
+  assert_success
+  assert_equal "$(state "$id" .status)" exited
+  ! kill -0 "$pid" 2>/dev/null
+  assert_group_gone "$id"
+  assert_no_rt_group
+  rt-repl rm "$id"
 }
 
 @test "rt-run: 20 containers started at once all succeed with unique names and ids" {

@@ -146,8 +146,9 @@ std::string render_shell(const Chain& c, const Plan& p, const Spec& s) {
   // the fifos), then the layer's dirs: the upper dir and its work dir.
   std::string out;
   if (p.cgroup)
-    out = "# rt-run runs rt-cgroup --no-wait (it execs rt-unshare in place) and removes the group itself once the "
-          "chain has ended; here rt-cgroup waits for the chain and removes it.\n";
+    out =
+        "# rt-run runs rt-cgroup --no-wait (it execs rt-unshare in place) and removes the group itself once the "
+        "chain has ended; here rt-cgroup waits for the chain and removes it.\n";
   out += str("mkdir -p ", shell_quote(p.state_dir));
   if (!p.layer_in_memory) out += str(" ", shell_quote(p.bundle), " ", shell_quote(layer_work_dir(p.bundle)));
   out += " && \\\n";
