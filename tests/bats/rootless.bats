@@ -471,9 +471,10 @@ make_delegated_cgroup() {
   chown -R "$RL_UID:$RL_GID" "$DELEG"
 }
 
-# rt-run's supervisor and rt-cgroup stay in the leaf of rt's processes
-# (DELEG/rt.run) until the container has ended and its group is gone; the
-# last of them out removes the leaf. Nothing of rt's: no process in DELEG,
+# rt-run's supervisor stays in the leaf of rt's processes (DELEG/rt.run)
+# until the container has ended and its group is gone (the chain's
+# rt-cgroup moves into the container's group and execs on); the last of
+# rt's processes out removes the leaf. Nothing of rt's: no process in DELEG,
 # no group below it.
 deleg_emptied() { [ -z "$(cat "$DELEG/cgroup.procs")" ] && [ -z "$(find "$DELEG" -mindepth 1 -type d)" ]; }
 
@@ -498,13 +499,20 @@ in_deleg() {
 
 @test "rootless rt-run in a delegated v2 cgroup (made below a group of rt's on the host's v2 hierarchy): the container gets a group of its own there, with no device filter, removed after" {
   make_delegated_cgroup
+  # what rt-run runs: rt-cgroup without --devices heads the chain (printed
+  # as run by hand: from the caller's cgroup, rt-cgroup waiting)
+  run in_deleg rt-run --explain --network none --rootfs "$RL/rootfs" -- sleep 60
+  assert_success
+  assert_line --regexp "^$RT_BIN/rt-cgroup --name [0-9a-f]+ -- "
   run in_deleg rt-run -d --name cg --network none --rootfs "$RL/rootfs" -- sleep 60
   assert_success
   id=$output
   pid=$(jq -r .pid "$RL/run/rt/containers/$id/state.json")
+  sup=$(jq -r .supervisor "$RL/run/rt/containers/$id/state.json")
   cgline=$(grep '^0::' "/proc/$pid/cgroup")
   parent=$(cut -d' ' -f4 "/proc/$pid/stat")
-  args=$(tr '\0' ' ' < "/proc/$(cut -d' ' -f4 "/proc/$parent/stat")/cmdline")
+  args=$(tr '\0' ' ' < "/proc/$parent/cmdline")
+  grandparent=$(cut -d' ' -f4 "/proc/$parent/stat")
   dirs=$(ls "$DELEG")
   # the record names the group on the v2 hierarchy alone (the v1 ones are root's)
   [ "$(jq -r '.cgroup_paths | join(" ")' "$RL/run/rt/containers/$id/state.json")" = "0::${DELEG#"$UNI"}/rt-$id" ]
@@ -516,9 +524,11 @@ in_deleg() {
   base=$DELEG_BASE
   deleg_cleanup
   # the container's group is below the delegated one (rt-ID, its leaf), the
-  # user's own; rt-cgroup heads the chain without --devices; all gone after
+  # user's own; the chain's rt-cgroup became rt-unshare (nothing of it
+  # waits between the supervisor and rt-unshare); all gone after
   [[ "$cgline" == "0::${DELEG_BASE#"$UNI"}/deleg/rt-$id/"* ]]
-  [[ "$args" == *"/rt-cgroup --name $id --parent ${DELEG_BASE#"$UNI"}/deleg -- "* ]]
+  [[ "$args" == *"/rt-unshare --join user=/proc/self/fd/8 --pid "* ]]
+  [ "$grandparent" = "$sup" ]
   [[ "$dirs" == *"rt-$id"* ]]
   # the user namespace cache's holder, forked by rt-run, sits where rt-run
   # sat (in the delegated group or below it), never in the container's group
@@ -542,14 +552,14 @@ in_deleg() {
   [ "$(tr '\0' ' ' < "/proc/$fg/cmdline")" = "rt-run --name fg --network none --rootfs $RL/rootfs -- sleep 1000 " ]
   [ "$(procs "$leaf" | grep -cx "$fg")" -eq 1 ]
   [ -z "$(procs "$DELEG")" ]
-  # the chain's rt-cgroup and the user namespace cache's holder (born of
-  # this first run) are in the leaf with it; the container in its own
-  # group beside the leaf
+  # the user namespace cache's holder (born of this first run) is in the
+  # leaf with it (the chain's rt-cgroup moved into the container's group
+  # and exec'd on); the container in its own group beside the leaf
   pid=$(jq -r .pid "$RL/run/rt/containers/$id/state.json")
   [ "$(grep '^0::' "/proc/$pid/cgroup")" = "0::${DELEG#"$UNI"}/rt-$id/payload" ]
   holder=$(userns_cache_pids)
   [ "$(procs "$leaf" | grep -cx "$holder")" -eq 1 ]
-  [ "$(procs "$leaf" | wc -l)" -eq 3 ]
+  [ "$(procs "$leaf" | wc -l)" -eq 2 ]
   [ "$(ls -d "$DELEG"/*/ | sort | tr '\n' ' ')" = "$DELEG/rt-$id/ $DELEG/rt.run/ " ]
   [ "$(jq -r '.cgroup_paths | join(" ")' "$RL/run/rt/containers/$id/state.json")" = "0::${DELEG#"$UNI"}/rt-$id" ]
   as_user rt-repl stop -t 0 fg
@@ -587,8 +597,9 @@ in_deleg() {
   end_userns_cache
   wait_until 100 deleg_emptied
   [ ! -e "$RL/run/rt/containers/$id" ]
-  # the supervisor killed: the chain's rt-cgroup stays in the leaf with the
-  # container until gc stops it, then the last of rt's out removes the leaf
+  # the supervisor killed: the container stays in its group (no rt-cgroup
+  # waits to remove it) until gc stops it and removes the group, then the
+  # last of rt's out removes the leaf
   run in_deleg rt-run -d --name k --network none --rootfs "$RL/rootfs" -- sleep 1000
   assert_success
   id=$output
@@ -596,7 +607,7 @@ in_deleg() {
   kill -9 "$sup"
   gone() { ! grep -qx "$sup" "$leaf/cgroup.procs"; }
   wait_until 100 gone
-  [ -n "$(procs "$leaf")" ]
+  [ -d "$DELEG/rt-$id" ]
   run as_user rt-repl gc
   assert_success
   end_userns_cache

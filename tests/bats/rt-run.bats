@@ -365,10 +365,11 @@ J
   assert_line --index 0 --partial "# rt-run runs rt-cgroup --no-wait"
   refute_output --partial -- "--no-wait --name"
   cmd=$output
+  gid=$(sed -n 's/.*rt-cgroup --name \([0-9a-f]*\) .*/\1/p' <<<"$output")
   run sh -c "$cmd"
   assert_success
   assert_output "explained 1 1"
-  assert_no_rt_group
+  assert_no_group "$gid"
   # --rm: the layer is thrown away, so it is never synced to disk.
   run rt-run --explain --rm -f "$R" true
   assert_output --partial "--upper"
@@ -500,12 +501,15 @@ J
   assert_success
 }
 
-# No group of rt's below the test's cgroups (rt-cgroup --list lists them).
-assert_no_rt_group() {
-  run rt-cgroup --list
-  assert_success
-  [ "${#lines[@]}" -eq 1 ] || fail "groups left behind: $output"
+# No directory of group rt-ID on any hierarchy (by its id: beside other
+# runs, other containers' groups come and go where ours are made).
+assert_no_group() {
+  local left
+  [ -n "$1" ] || fail "no container id"
+  left=$(find /sys/fs/cgroup -maxdepth 8 -type d -name "rt-$1" 2>/dev/null)
+  [ -z "$left" ] || fail "group left behind: $left"
 }
+id_of() { jq -r --arg n "$1" 'select(.name == $n) | .id' "$RT_STATE"/containers/*/state.json; }
 
 # Every directory a container's record names for its group is gone.
 assert_group_gone() {
@@ -542,39 +546,39 @@ assert_group_gone() {
   rt-repl stop -t 1 nw >/dev/null
   wait "$run_pid" || true
   assert_group_gone "$id"
-  assert_no_rt_group
+  assert_no_group "$id"
 }
 
 @test "rt-run: the group goes with the container on every way out: a failing link, the payload's end, SIGTERM, SIGINT, an OOM kill" {
   # a link fails (rt-exec: no such user; the command not found)
-  run rt-run -f "$R" -u nosuchuser true
-  assert_failure
-  assert_no_rt_group
-  run -127 rt-run -f "$R" /nonexistent
-  assert_no_rt_group
-  run rt-run -f "$R" -m 32m --memory-swap 32m /bin/sh -c 'tail /dev/zero'
+  run rt-run --name l1 -f "$R" -u nosuchuser true
+  assert_failure 125
+  assert_no_group "$(id_of l1)"
+  run -127 rt-run --name l2 -f "$R" /nonexistent
+  assert_no_group "$(id_of l2)"
+  run rt-run --name oom -f "$R" -m 32m --memory-swap 32m /bin/sh -c 'tail /dev/zero'
   assert_equal "$status" 137
-  assert_no_rt_group
+  assert_no_group "$(id_of oom)"
   local sig pid st
   for sig in TERM INT; do
     # (PID 1 gets only the signals it has a handler for; a background job
     # starts with SIGINT ignored, which rt-run keeps)
-    env --default-signal=INT rt-run --rm -f "$R" /bin/sh -c 'trap "exit 3" TERM INT; echo ready; while :; do sleep 0.1; done' \
+    env --default-signal=INT rt-run --name "s$sig" -f "$R" /bin/sh -c 'trap "exit 3" TERM INT; echo ready; while :; do sleep 0.1; done' \
       >"$BATS_TEST_TMPDIR/$sig" &
     pid=$!
     wait_until 100 grep -q ready "$BATS_TEST_TMPDIR/$sig"
     kill -"$sig" "$pid"
     st=0; wait "$pid" || st=$?
     assert_equal "$st" 3
-    assert_no_rt_group
+    assert_no_group "$(id_of "s$sig")"
   done
   # detached, with and without --rm
   id=$(rt-run -d -f "$R" sleep 300)
   rt-repl rm -f "$id"
-  assert_no_rt_group
+  assert_no_group "$id"
   id=$(rt-run -d --rm -f "$R" /bin/sh -c 'exit 0')
   wait_until 100 test ! -e "$RT_STATE/containers/$id"
-  assert_no_rt_group
+  assert_no_group "$id"
 }
 
 @test "rt-run: kill -9 of a foreground rt-run leaves the container's group to gc, which removes it on every hierarchy" {
@@ -589,9 +593,9 @@ assert_group_gone() {
   run rt-repl gc
   assert_success
   assert_equal "$(state "$id" .status)" exited
-  ! kill -0 "$pid" 2>/dev/null
+  wait_until 50 sh -c "! kill -0 $pid 2>/dev/null"
   assert_group_gone "$id"
-  assert_no_rt_group
+  assert_no_group "$id"
   rt-repl rm "$id"
 }
 
