@@ -201,7 +201,7 @@ ChainTool open_chain_tool(const char* prog) {
             " after pivot_root: it is not a static executable (its loader and libraries would "
             "come from the container's root)"),
         kExitCannotExec);
-  return {read_only_exe(fd.get(), path), dir_id(d)};
+  return {read_only_exe(fd.get(), path), dir_id(d), path};
 }
 
 std::vector<std::string> chain_tool_env(const ChainTool& tool) {

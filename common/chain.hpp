@@ -64,6 +64,7 @@ inline constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr
 struct ChainTool {
   UniqueFd fd;         // empty: PROGRAM is not a sibling rt tool
   std::string dir_id;  // "DEV:INO" of the directory it was opened from
+  std::string path;    // the path it was opened from (in this mount namespace)
   explicit operator bool() const { return static_cast<bool>(fd); }
 };
 ChainTool open_chain_tool(const char* prog);

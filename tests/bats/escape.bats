@@ -148,6 +148,23 @@ attack() {
   done
 }
 
+# rt-mount attaches the read-only clone it execs rt-exec from over the
+# host's file, in its own mount namespace, so that the old root's detach
+# after pivot_root takes it along (one grace period of the kernel's instead
+# of two). Nothing of it may be left in the container's mount table: only
+# the container's mounts, one of them on /, none of the host's binaries.
+@test "hole 1: the clone rt-exec runs from goes with the old root: no host mount in the container's table (start-up, --init)" {
+  local look='n=0; while read -r id parent dev root point rest; do [ "$point" = / ] && n=$((n + 1)); done < /proc/self/mountinfo
+    echo "mounts on /: $n"; grep -c /rt-exec /proc/self/mountinfo || true'
+  for init in "" --init; do
+    RT_LOG=debug run rt-run --rm $init -f "$R" sh -c "$look"
+    assert_success
+    assert_output --regexp "attached the clone of /.*/rt-exec below the old root"
+    assert_line "mounts on /: 1"
+    assert_line 0
+  done
+}
+
 # Where no read-only clone of rt-exec's mount can be made (no CAP_SYS_ADMIN
 # over the mount namespace, a kernel before 5.12; here mount_setattr fails
 # with ENOSYS for the whole chain), rt-mount execs rt-exec from a sealed

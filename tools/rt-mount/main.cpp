@@ -11,7 +11,8 @@
 //            [--] PROGRAM [ARGS...]
 //
 // Order: refuse the host's mount namespace; validate every option and open
-// every host path; make / recursively private; mount the root; proc, sys, cgroupfs,
+// every host path; make / recursively private; attach the next link's
+// read-only clone below the old root; mount the root; proc, sys, cgroupfs,
 // dev (+pts, console), shm, mqueue, tmp; --mount (in order); --mknod; --dev-nodes;
 // --bind/--tmpfs (parents first); the pause of --ready-fd/--sync-fd;
 // masked and read-only paths; --workdir; --read-only; pivot_root (or chroot);
@@ -1007,6 +1008,27 @@ void make_readonly(const Root& root, const std::string& path) {
   log::step("made ", path, " read-only");
 }
 
+// The next link's read-only clone (open_chain_tool: a mount of its own, the
+// root of an anonymous mount namespace) would be dissolved when its last fd
+// is closed, at the exec of the next link, and that waits for an RCU grace
+// period there (namespace_unlock: synchronize_rcu_expedited in rt-exec's
+// first instant, 0.1-0.3 ms on a quiet test VM, 1.4-2.5 ms under load).
+// Attached over the tool's own file in this namespace (private by now:
+// nothing propagates to the host's), it is part of the old root, which
+// pivot_root stacks on the new one and whose detach waits for a grace
+// period anyway: it goes with it, before anything of the container's runs.
+// The fd's close then finds no namespace to dissolve, and the last
+// reference (rt-exec's exec of the payload) frees the mount after a grace
+// period nobody waits for (call_rcu). The clone stays as read-only as it
+// was: /proc/PID/exe of the next link names a file on it. Not with
+// --chroot (the old root stays), nor for a memfd copy (no mount).
+void attach_tool_clone(const ChainTool& tool) {
+  UniqueFd target(::open(tool.path.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+  int e = target ? attach_mount_errno(tool.fd.get(), target.get()) : errno;
+  if (e) log::debug("the clone of ", tool.path, " stays detached: ", std::strerror(e));
+  else log::step("attached the clone of ", tool.path, " below the old root");
+}
+
 int run(int argc, char** argv) {
   // Safety first: a mount made in the host's namespace would change the
   // host's mount table. Only --help and --version may pass, and the check
@@ -1063,6 +1085,7 @@ int run(int argc, char** argv) {
 
   if (int e = make_mounts_private_errno()) die_sys(e, "cannot make / private");
   log::step("made / private (recursive)");
+  if (tool && !o.chroot) attach_tool_clone(tool);
 
   Root root = mount_root(o);
   if (o.proc) mount_fs(root, "--proc", "/proc", "proc", "proc", MS_NOSUID | MS_NOEXEC | MS_NODEV, nullptr);
