@@ -15,6 +15,7 @@
 #include "dir.hpp"
 #include "error.hpp"
 #include "fs.hpp"
+#include "log.hpp"
 #include "parse.hpp"
 #include "userns.hpp"
 
@@ -290,10 +291,14 @@ static void remove_layer(const std::string& bundle) {
 }
 
 void ContainerStore::remove(const ContainerState& c) const {
-  if (!c.bundle.empty()) remove_layer(c.bundle);
+  if (!c.bundle.empty()) {
+    remove_layer(c.bundle);
+    log::step("removed the writable layer");
+  }
   std::string name_file = root_ + "/names/" + c.name;
   if (auto owner = try_read_file(name_file); owner && *owner == c.id) ::unlink(name_file.c_str());
   if (auto ec = remove_tree(dir(c.id))) throw Error(str("cannot remove ", dir(c.id)), ec.value());
+  log::step("removed the record");
 }
 
 std::vector<std::string> ContainerStore::remove_half_made(int64_t min_age_s) const {
