@@ -557,6 +557,13 @@ assert_group_gone() {
   assert_no_group "$(id_of l1)"
   run -127 rt-run --name l2 -f "$R" /nonexistent
   assert_no_group "$(id_of l2)"
+  # rt-unshare fails (a file that is no network namespace to join), before
+  # it says the container's pid
+  : >"$BATS_TEST_TMPDIR/notns"
+  run rt-run --name l3 --network "ns:$BATS_TEST_TMPDIR/notns" -f "$R" true
+  assert_failure 125
+  assert_output --partial "rt-unshare: cannot join net namespace"
+  assert_no_group "$(id_of l3)"
   run rt-run --name oom -f "$R" -m 32m --memory-swap 32m /bin/sh -c 'tail /dev/zero'
   assert_equal "$status" 137
   assert_no_group "$(id_of oom)"

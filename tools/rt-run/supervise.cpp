@@ -255,14 +255,17 @@ class ChainGroup {
   // Once the chain has ended (or been killed and reaped). Never throws.
   void remove() noexcept {
     if (!plan_.cgroup || removed_) return;
-    removed_ = true;
     try {
-      if (!group_) hold();  // the chain ended before hold (or failed)
+      // The chain ended before hold: it failed before rt-unshare said the
+      // container's pid (rt-unshare itself, say), or ended at once.
+      if (!group_) hold();
+      removed_ = true;
       if (!group_) return;
       std::string err = group_->remove();
       if (!err.empty()) warn(err);
       else log::step("removed group ", cgroup::kPrefix, plan_.id);
     } catch (const std::exception& e) {
+      removed_ = true;
       warn(e.what());
     }
   }
