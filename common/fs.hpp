@@ -72,8 +72,10 @@ std::error_code remove_tree(const std::string& path);
 // A RemoveDirs that removes the directories by two threads at once: on a
 // file system that discards a freed block synchronously (ext4 without a
 // journal, mounted with discard, as on rt's test VMs), each directory's
-// removal waits for the disk, and the waits then overlap. In a file of its
-// own (fs_remove.cpp): only the tools that use it link the thread.
+// removal waits for the disk, and the waits then overlap. It returns once
+// every directory is removed, without waiting for the second thread to end
+// (or start: where it had no CPU yet, this one removed them all). In a file
+// of its own (fs_remove.cpp): only the tools that use it link the thread.
 std::error_code remove_dirs_overlapped(int top_fd, const std::vector<std::string>& names);
 
 // openat2(2) with O_CLOEXEC added, retried on EAGAIN; -1 and errno on failure.

@@ -3,6 +3,7 @@
 
 #include <doctest/doctest.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/capability.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -85,6 +86,45 @@ TEST_CASE("remove_tree_at with remove_dirs_overlapped: deep and wide trees; name
   CHECK_FALSE(path_exists(t + "/tree"));
   CHECK(path_exists(t + "/outside/keep"));
   CHECK_FALSE(remove_tree_at(AT_FDCWD, t + "/tree", remove_dirs_overlapped));  // gone already: success
+  remove_tree(t);
+}
+
+// A helper thread that has not had a CPU yet is not waited for: the caller,
+// pinned to one CPU at SCHED_FIFO (the helper inherits both, so it cannot
+// run before the caller blocks or lowers its priority), removes every
+// directory itself and returns while the helper has still not run (3 tasks:
+// the test's, the caller, the helper). Joining it instead (the old way) lets
+// it run and end first (2 tasks). On a tmpfs (/dev/shm): no removal there
+// waits for a disk, which would give the helper the CPU.
+TEST_CASE("remove_dirs_overlapped: returns without waiting for a helper that got no CPU") {
+  std::string t = "/dev/shm/rt-unit.XXXXXX";
+  REQUIRE(::mkdtemp(t.data()) != nullptr);
+  for (int i = 0; i < 6; ++i) mkdir_p(t + "/top/d" + std::to_string(i));
+  size_t tasks = 0;
+  bool ran = false;
+  std::error_code ec;
+  std::thread caller([&] {
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(sched_getcpu(), &one);
+    sched_param fifo{};
+    fifo.sched_priority = 1;
+    if (::sched_setaffinity(0, sizeof one, &one) != 0 || ::sched_setscheduler(0, SCHED_FIFO, &fifo) != 0) return;
+    ran = true;
+    UniqueFd top(::open((t + "/top").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    ec = remove_dirs_overlapped(top.get(), {"d0", "d1", "d2", "d3", "d4", "d5"});
+    tasks = dir_names("/proc/self/task").size();
+    sched_param other{};
+    ::sched_setscheduler(0, SCHED_OTHER, &other);
+  });
+  caller.join();
+  if (!ran) {
+    MESSAGE("skipped: SCHED_FIFO not permitted here (needs CAP_SYS_NICE and RT time)");
+  } else {
+    CHECK_MESSAGE(!ec, ec.message());
+    for (int i = 0; i < 6; ++i) CHECK_FALSE(path_exists(t + "/top/d" + std::to_string(i)));
+    CHECK(tasks == 3);  // the test's main thread, the caller, the helper not yet run
+  }
   remove_tree(t);
 }
 
