@@ -61,9 +61,14 @@ if [ $# -eq 0 ]; then set -- tests/bats; fi
 # run beside this one neither sees nor collects them (setup_suite.bash's
 # leak check skips other suites' groups). This shell stays outside to
 # remove it after (a remove from inside would kill itself).
+# Where a v1 devices hierarchy holds this shell, the suite's group is made
+# there too (allowing what its parent allows), or the containers' device
+# groups would sit beside every other run's.
 export RT_SUITE_CGROUP="rt-suite-$$"
 status=0
-"$RT_BIN/rt-cgroup" --no-wait --name "suite-$$" -- \
+devices=
+if grep -q '^[0-9]*:devices:' /proc/self/cgroup; then devices=yes; fi
+"$RT_BIN/rt-cgroup" --no-wait --name "suite-$$" ${devices:+--device-rule "allow a"} -- \
   bats --print-output-on-failure ${BATS_FLAGS:-} "$@" || status=$?
 "$RT_BIN/rt-cgroup" --remove "suite-$$" >/dev/null || status=1
 exit "$status"
