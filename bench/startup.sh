@@ -14,7 +14,9 @@
 # once more with the bundle's root.readonly (a read-only bind of it).
 # Runtime state (RT_STATE, crun's and runc's --root) lives on a tmpfs, as
 # /run does on a standard host (this VM's /run is on its ext4 disk); rt's
-# writable layers stay on disk under RT_ROOT, as podman's do.
+# writable layers stay on disk under RT_ROOT, as podman's do. An extra
+# table runs rt-run once more with RT_ROOT on a standard ext4 (a loop
+# image), beside crun: how much of rt-run's time is this machine's disk.
 # Usage: bench/startup.sh BUILD_DIR   (a release build; make bench does it)
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -78,7 +80,24 @@ bench back-to-back
 # The kernel's RCU grace periods (cgroup moves, unmounts) are paid in full
 # when nothing ran just before: the usual case for a container start.
 bench isolated --prepare "sleep 0.05"
+# An extra line, not in place of the above: rt-run with its writable layers
+# on a standard ext4 (a new loop image, mkfs.ext4's and mount's defaults:
+# a journal, no discard), beside crun for the ratio. The test VMs' root file
+# system (the RT_ROOT above) has no journal and is mounted with discard:
+# each directory a removal frees waits for the disk. The difference between
+# this line and the first is that disk.
+truncate -s 256M "$work/ext4.img"
+if mkfs.ext4 -q -F "$work/ext4.img" 2>/dev/null && mkdir -p "$work/ext4" && mount -o loop "$work/ext4.img" "$work/ext4"; then
+  RT_ROOT=$work/ext4/store hyperfine -N --warmup 10 --runs "$runs" --export-json "$work/ext4-layer.json" \
+    -n "rt-run, RT_ROOT on a standard ext4 (loop image: journal, no discard)" "$bin/rt-run --rm --network none -m 64m --rootfs $rootfs /bin/true" \
+    -n "crun run (6 ns, cgroup+memory limit; rootfs dir, writable)" "crun --root $work/run/crun run -b $work/bundle bench-crun"
+  umount "$work/ext4"
+else
+  echo "bench: no loop-mounted ext4 here; the standard-ext4 line is left out" >&2
+fi
+rm -f "$work/ext4.img"
 RUN
 work=$work bin=$bin rootfs=$rootfs runs=$runs unshare --mount --propagation private sh "$work/run.sh"
 
 for mode in back-to-back isolated; do ratios "$work/$mode.json" "$mode" crun; done
+[ ! -f "$work/ext4-layer.json" ] || ratios "$work/ext4-layer.json" "back-to-back, layer on a standard ext4" crun
