@@ -40,13 +40,53 @@ only_id() { ls "$RT_STATE/containers"; }
 
 @test "rt-run --network none: lo is up; a server on 127.0.0.1 and on ::1 answers from inside" {
   run rt-run --rm -f "$R" --network none -h lo-test /bin/sh -c '
-    ip -o link | wc -l
+    ip -o link | wc -l; cat /sys/class/net/lo/flags
     httpd -p 127.0.0.1:8080 -h /etc && httpd -p "[::1]:8081" -h /etc &&
       wget -qO- http://127.0.0.1:8080/hostname && wget -qO- "http://[::1]:8081/hostname"'
   assert_success
   assert_line -n 0 1
-  assert_line -n 1 lo-test
+  assert_line -n 1 0x9   # IFF_UP|IFF_LOOPBACK
   assert_line -n 2 lo-test
+  assert_line -n 3 lo-test
+}
+
+@test "rt-run --network none (root): the network namespace is made ahead and joined by rt-unshare --net-from, never rt-run's own" {
+  run --separate-stderr rt-run --rm -f "$R" --network none --log-level debug /bin/sh -c 'readlink /proc/self/ns/net; ls /sys/class/net'
+  assert_success
+  assert_line -n 0 --regexp '^net:\[[0-9]+\]$'
+  refute_line -n 0 "$(readlink /proc/self/ns/net)"
+  assert_line -n 1 lo
+  assert_equal "${#lines[@]}" 2
+  # rt-run made it (lo up) in parallel with the chain's start; rt-unshare
+  # received it on fd 9 instead of making one with --net.
+  grep -q 'brought lo up (ahead)' <<<"$stderr"
+  grep -q 'rt-unshare.*joined the network namespace received on fd 9' <<<"$stderr"
+  run grep -c 'rt-unshare.*brought lo up' <<<"$stderr"
+  assert_output 0
+  # --explain prints --net (a shell cannot hand a namespace on a socket)
+  # and says that rt-run makes it ahead.
+  run rt-run --explain -f "$R" --network none true
+  assert_line -n 0 --partial "# rt-run itself makes this network namespace (lo up) ahead"
+  assert_output --partial "rt-unshare --pid --mount --uts --ipc --cgroup --net "
+  refute_output --partial -- "--net-from 9"
+}
+
+@test "rt-run --network none: when the network namespace made ahead fails, the container does not start and nothing is left" {
+  # unshare(CLONE_NEWNET) alone, as rt-run's thread calls it, fails with
+  # ENOSPC (a host at user.max_net_namespaces); the chain's own unshare of
+  # its other namespaces (other flags) is allowed.
+  cat > "$BATS_TEST_TMPDIR/no-netns.json" <<'EOF'
+{"defaultAction": "SCMP_ACT_ALLOW",
+ "syscalls": [{"names": ["unshare"], "action": "SCMP_ACT_ERRNO", "errnoRet": 28,
+               "args": [{"index": 0, "value": 1073741824, "op": "SCMP_CMP_EQ"}]}]}
+EOF
+  run rt-exec --seccomp "$BATS_TEST_TMPDIR/no-netns.json" -- rt-run --rm -f "$R" --network none -- touch /ran
+  assert_equal "$status" 125
+  assert_line "rt-unshare: --net-from 9: no network namespace arrived (the sender closed the socket)"
+  assert_line "rt-run: the container did not start: cannot create a network namespace: No space left on device"
+  assert_equal "${#lines[@]}" 2
+  [ ! -d "$RT_STATE/containers" ] || [ -z "$(ls "$RT_STATE/containers")" ]
+  [ -z "$(ls "$RT_ROOT/containers" 2>/dev/null)" ]
 }
 
 @test "rt-run: /sys/fs/cgroup shows the container's own groups, read-only, with its limits" {

@@ -169,6 +169,75 @@ dead() {
 
 # ------------------------------------------------------------------ joining
 
+# net_from NS -- RT-UNSHARE-ARGS...: run rt-unshare with fd 9 one end of a
+# unix socket; on the other, once rt-unshare waits in recvmsg (so that it
+# is shown to wait for a late namespace), an fd of NS is sent (SCM_RIGHTS);
+# NS "-" closes the socket without one.
+net_from() {
+  python3 - "$@" <<'PY'
+import os, platform, socket, subprocess, sys, time
+ns, argv = sys.argv[1], sys.argv[3:]
+a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+os.dup2(b.fileno(), 9)
+p = subprocess.Popen(argv, pass_fds=[9], stdin=subprocess.DEVNULL)
+os.close(9)
+b.close()
+if ns != "-":
+    # recvmsg is 47 on x86_64: wait until rt-unshare blocks in it
+    if platform.machine() == "x86_64":
+        for _ in range(1000):
+            try:
+                if open(f"/proc/{p.pid}/syscall").read().split()[0] == "47":
+                    break
+            except (OSError, IndexError):
+                pass
+            if p.poll() is not None:
+                break
+            time.sleep(0.01)
+    fd = os.open(ns, os.O_RDONLY)
+    try:
+        socket.send_fds(a, [b"n"], [fd])
+    except OSError:
+        pass
+    os.close(fd)
+a.close()
+rc = p.wait()
+sys.exit(rc if rc >= 0 else 128 - rc)
+PY
+}
+
+@test "--net-from: joins the network namespace sent on the socket (waiting for it), as it is there" {
+  bg rt-unshare --net --uts --hostname rt-test-netfrom -- sleep 1000
+  local pid=$BGPID
+  wait_until 50 grep -qx sleep "/proc/$pid/comm"
+  run net_from "/proc/$pid/ns/net" -- rt-unshare --pid --mount --net-from 9 -- sh -c 'readlink /proc/self/ns/net; ip -o link; ls /proc/self/fd'
+  assert_success
+  assert_line -n 0 "$(readlink "/proc/$pid/ns/net")"
+  # its lo, up there already
+  assert_line -n 1 --regexp '^1: lo: <LOOPBACK,UP,LOWER_UP>'
+  # fd 9 is not passed on
+  refute_line 9
+}
+
+@test "--net-from refuses a closed socket, the caller's own network, a namespace of another type, and --net with it" {
+  run net_from - -- rt-unshare --pid --net-from 9 -- touch "$BATS_TEST_TMPDIR/ran"
+  assert_equal "$status" 125
+  assert_output "rt-unshare: --net-from 9: no network namespace arrived (the sender closed the socket)"
+  run net_from /proc/self/ns/net -- rt-unshare --pid --net-from 9 -- touch "$BATS_TEST_TMPDIR/ran"
+  assert_equal "$status" 125
+  assert_output "rt-unshare: --net-from 9: the namespace received is this process's own network namespace"
+  run net_from /proc/self/ns/uts -- rt-unshare --net-from 9 -- touch "$BATS_TEST_TMPDIR/ran"
+  assert_equal "$status" 125
+  assert_output "rt-unshare: --net-from 9: cannot join the namespace received: Invalid argument"
+  run net_from - -- rt-unshare --net --net-from 9 -- touch "$BATS_TEST_TMPDIR/ran"
+  assert_equal "$status" 125
+  assert_output "rt-unshare: --net-from conflicts with --net and --join net=... (one network namespace)"
+  run rt-unshare --net-from 9 -- touch "$BATS_TEST_TMPDIR/ran"
+  assert_equal "$status" 125
+  assert_output "rt-unshare: --net-from 9: not an open file descriptor"
+  [ ! -e "$BATS_TEST_TMPDIR/ran" ]
+}
+
 @test "--join net=: a namespace made by ip netns add" {
   NETNS="rt-test-$$-$BATS_TEST_NUMBER"
   NETNS_MOUNTED_BEFORE=no; mountpoint -q /run/netns && NETNS_MOUNTED_BEFORE=yes

@@ -28,6 +28,7 @@
 #include "fs.hpp"
 #include "image_store.hpp"
 #include "log.hpp"
+#include "netns_early.hpp"
 #include "parse.hpp"
 #include "pipeline.hpp"
 #include "ports.hpp"
@@ -50,6 +51,9 @@ constexpr int kEnvFd = 6;
 constexpr int kReadyFd = 7;
 // A user namespace made ahead (userns_early.hpp), for rt-unshare --join.
 constexpr int kUsernsFd = 8;
+// The socket a network namespace made ahead arrives on (netns_early.hpp),
+// for rt-unshare --net-from.
+constexpr int kNetFromFd = 9;
 
 // K=V list with later keys replacing earlier ones, order of first sight kept.
 std::vector<std::string> merge_env(const std::vector<std::vector<std::string>>& layers) {
@@ -314,7 +318,15 @@ int run_main(int argc, char** argv) {
   std::string image_root = default_image_root();
   if (::geteuid() != 0) plan_rootless(s, p);
   plan_storage(s, p, store.root(), image_root);
+  // Every option checked: the network namespace starts being made now, in
+  // parallel with everything below and with rt-cgroup (netns_early.hpp).
+  EarlyNetns early_netns;
+  if (!s.explain && net_made_ahead(s, p)) {
+    early_netns.start();
+    p.net_from_fd = kNetFromFd;
+  }
   if (s.explain) {
+    p.net_ahead_note = net_made_ahead(s, p);
     // The printed pipeline is run from the caller's cgroup: rt-cgroup makes
     // the group below it (rt-run would move into the leaf first).
     p.cgroup_parent = s.cgroup_parent;
@@ -492,7 +504,8 @@ int run_main(int argc, char** argv) {
       store.save(c);
     }
 
-    Launch l{store, c, s, p, chain, seccomp.get(), env_src.get(), &early_userns, p.leaf ? &*p.leaf : nullptr};
+    Launch l{store,       c, s, p, chain, seccomp.get(), env_src.get(), &early_userns, p.leaf ? &*p.leaf : nullptr,
+             &early_netns};
     return s.detach ? run_detached(l) : run_foreground(l);
   } catch (...) {
     // A container that never started leaves nothing behind.

@@ -49,7 +49,8 @@ Chain build_chain(const Spec& s, const Plan& p) {
     for (const auto& m : p.gid_map) add(ns, "--gid-map", m);
   }
   ns.insert(ns.end(), {"--pid", "--mount", "--uts", "--ipc", "--cgroup"});
-  if (s.network == "none" || p.user_net) ns.emplace_back("--net");
+  if (p.net_from_fd >= 0) add(ns, "--net-from", std::to_string(p.net_from_fd));
+  else if (s.network == "none" || p.user_net) ns.emplace_back("--net");
   else if (!p.netns.empty()) add(ns, "--join", "net=" + p.netns);
   add(ns, "--hostname", p.hostname);
   if (p.pid_fd >= 0) add(ns, "--pid-fd", std::to_string(p.pid_fd));
@@ -149,6 +150,11 @@ std::string render_shell(const Chain& c, const Plan& p, const Spec& s) {
     out =
         "# rt-run runs rt-cgroup --no-wait (it execs rt-unshare in place) and removes the group itself once the "
         "chain has ended; here rt-cgroup waits for the chain and removes it.\n";
+  // What rt-run runs differs here: a shell cannot hand a namespace on a
+  // socket, so the chain makes it itself.
+  if (p.net_ahead_note)
+    out += str("# rt-run itself makes this network namespace (lo up) ahead, while the chain starts, and hands it\n",
+               "# to rt-unshare on a socket (--net-from FD); printed here as rt-unshare --net, which does the same.\n");
   out += str("mkdir -p ", shell_quote(p.state_dir));
   if (!p.layer_in_memory) out += str(" ", shell_quote(p.bundle), " ", shell_quote(layer_work_dir(p.bundle)));
   out += " && \\\n";

@@ -55,6 +55,12 @@ struct Plan {
   // How long a holder made here stays as the cache without a connection
   // (userns_cache.hpp; RT_USERNS_CACHE_IDLE, for tests).
   int userns_idle_ms = 60000;
+  // Root's --network none: the network namespace made ahead by rt-run
+  // (netns_early.hpp), received by rt-unshare --net-from on this fd instead
+  // of its --net. `net_ahead_note`: --explain's chain makes it with --net
+  // where rt-run would make it ahead, and says so.
+  int net_from_fd = -1;
+  bool net_ahead_note = false;
   bool cgroup = true;
   // rt-run runs `rt-cgroup --no-wait`: it makes the group, moves in and
   // execs rt-unshare in place (no process of it waits), and rt-run's
@@ -78,6 +84,10 @@ struct Plan {
 
 // The rt-net command that attaches container `id` to its network (for a
 // user-mode one, without the namespace's path).
+// Whether rt-run makes the container's network namespace ahead (root's
+// --network none; rootless runs keep rt-unshare --net: netns_early.hpp).
+inline bool net_made_ahead(const Spec& s, const Plan& p) { return !p.rootless && s.network == "none"; }
+
 std::vector<std::string> net_up_argv(const Spec& s, const Plan& p, const std::vector<std::string>& extra_publish);
 
 struct Chain {

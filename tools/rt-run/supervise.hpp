@@ -2,6 +2,7 @@
 // terminal or log, the signals sent to rt-run, the hooks, the cleanup.
 #pragma once
 #include "container.hpp"
+#include "netns_early.hpp"
 #include "pipeline.hpp"
 #include "spec.hpp"
 #include "userns_early.hpp"
@@ -18,6 +19,7 @@ struct Launch {
   int env_src = -1;                 // the environment (a memfd, fd >= 10), handed down as plan.env_fd
   EarlyUserns* userns = nullptr;    // started: its namespace is handed down as plan.userns_fd
   cgroup::RunLeaf* leaf = nullptr;  // entered: the detached supervisor leaves it as it ends
+  EarlyNetns* netns = nullptr;      // started: its socket is handed down as plan.net_from_fd
 };
 
 // Run in the foreground: stdio attached (or a pty with -t). Returns the

@@ -1,7 +1,8 @@
 // rt-unshare: enter new namespaces (or join existing ones), then exec.
 //
 //   rt-unshare [--pid] [--mount] [--uts] [--ipc] [--net] [--user] [--cgroup]
-//              [--time] [--all] [--join TYPE=PATH]... [--hostname NAME]
+//              [--time] [--all] [--join TYPE=PATH]... [--net-from FD]
+//              [--hostname NAME]
 //              [--map-root-user | --uid-map I:O:N --gid-map I:O:N]
 //              [--pid-file FILE] [--pid-fd FD] [--sync-fd FD] [--hand-over]
 //              [--] PROGRAM [ARGS...]
@@ -25,6 +26,7 @@
 #include "chain.hpp"
 
 #include "fd.hpp"
+#include "fd_pass.hpp"
 #include "fs.hpp"
 #include "log.hpp"
 #include "netif.hpp"
@@ -118,6 +120,7 @@ int run(int argc, char** argv) {
       ("time", po::bool_switch(), "new time namespace (forks)")
       ("all", po::bool_switch(), "all of the above but --user and --time")
       ("join", po::value<std::vector<std::string>>()->composing()->value_name("TYPE=PATH"), "join the namespace at PATH (setns); repeatable")
+      ("net-from", po::value<int>()->value_name("FD"), "join the network namespace whose fd arrives on the unix socket FD (SCM_RIGHTS), waiting for it after making the new namespaces; one made ahead with lo up (rt-run's)")
       ("join-root", po::value<std::string>()->value_name("DIR"), "with --join mnt=...: after joining, make DIR (opened before, e.g. /proc/PID/root) the root and working directory, as a process of the namespace that chroot'ed sees them")
       ("hostname", po::value<std::string>()->value_name("NAME"), "set the hostname (needs --uts)")
       ("domainname", po::value<std::string>()->value_name("NAME"), "set the NIS domain name (needs --uts)")
@@ -158,6 +161,10 @@ int run(int argc, char** argv) {
     return std::any_of(joins.begin(), joins.end(), [f](const Join& j) { return j.flag == f; });
   };
 
+  int net_from = handed_fd(vm, "net-from");
+  if (net_from >= 0 && ((flags & CLONE_NEWNET) || joined(CLONE_NEWNET)))
+    die("--net-from conflicts with --net and --join net=... (one network namespace)");
+
   std::string hostname = opt<std::string>(vm, "hostname"), domain = opt<std::string>(vm, "domainname");
   if ((!hostname.empty() || !domain.empty()) && !(flags & CLONE_NEWUTS) && !joined(CLONE_NEWUTS))
     die("--hostname and --domainname need --uts (they would change the host's names)");
@@ -175,6 +182,8 @@ int run(int argc, char** argv) {
   int pid_fd = handed_fd(vm, "pid-fd");
   int sync_fd = handed_fd(vm, "sync-fd");
   if (pid_fd >= 0 && pid_fd == sync_fd) die("--pid-fd and --sync-fd must be different fds");
+  if (net_from >= 0 && (net_from == pid_fd || net_from == sync_fd))
+    die("--net-from must be an fd of its own (not --pid-fd's or --sync-fd's)");
 
   // 1. Open every namespace to join before entering any: after a mount
   //    namespace switch the paths could mean something else.
@@ -287,6 +296,25 @@ int run(int argc, char** argv) {
       }
       log::step("brought lo up");
     }
+  }
+  // 2b. The network namespace a sender made ahead (rt-run, with lo up
+  //     already): received as late as possible, so that making it overlaps
+  //     with the links before; waited for only when it is later than they.
+  //     What arrives must be a network namespace other than ours: never the
+  //     caller's (the host's) network.
+  if (net_from >= 0) {
+    UniqueFd ns = receive_fd(net_from);
+    ::close(net_from);
+    if (!ns) die(str("--net-from ", net_from, ": no network namespace arrived (the sender closed the socket)"));
+    struct stat theirs {
+    }, ours{};
+    if (::fstat(ns.get(), &theirs) != 0 || ::stat("/proc/self/ns/net", &ours) != 0)
+      die_errno(str("--net-from ", net_from, ": cannot stat the namespace received"));
+    if (theirs.st_ino == ours.st_ino && theirs.st_dev == ours.st_dev)
+      die(str("--net-from ", net_from, ": the namespace received is this process's own network namespace"));
+    if (::setns(ns.get(), CLONE_NEWNET) != 0)
+      die_errno(str("--net-from ", net_from, ": cannot join the namespace received"));
+    log::step("joined the network namespace received on fd ", net_from);
   }
   if (!hostname.empty() && ::sethostname(hostname.data(), hostname.size()) != 0)
     die_errno(str("cannot set hostname ", hostname));
