@@ -504,8 +504,8 @@ int run_main(int argc, char** argv) {
       store.save(c);
     }
 
-    Launch l{store,       c, s, p, chain, seccomp.get(), env_src.get(), &early_userns, p.leaf ? &*p.leaf : nullptr,
-             &early_netns};
+    Launch l{store, c, s, p, chain, seccomp.get(), env_src.get(), &early_userns, p.leaf ? &*p.leaf : nullptr};
+    l.netns = &early_netns;
     return s.detach ? run_detached(l) : run_foreground(l);
   } catch (...) {
     // A container that never started leaves nothing behind.
