@@ -57,9 +57,9 @@ only_id() { ls "$RT_STATE/containers"; }
   refute_line -n 0 "$(readlink /proc/self/ns/net)"
   assert_line -n 1 lo
   assert_equal "${#lines[@]}" 2
-  # rt-run made it (lo up) in parallel with the chain's start; rt-unshare
+  # rt-run made it (lo up) while the chain started; rt-unshare
   # received it on fd 9 instead of making one with --net.
-  grep -q 'brought lo up (ahead)' <<<"$stderr"
+  grep -q 'rt-run.*lo up (ahead)' <<<"$stderr"
   grep -q 'rt-unshare.*joined the network namespace received on fd 9' <<<"$stderr"
   run grep -c 'rt-unshare.*brought lo up' <<<"$stderr"
   assert_output 0

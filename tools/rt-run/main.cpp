@@ -318,11 +318,11 @@ int run_main(int argc, char** argv) {
   std::string image_root = default_image_root();
   if (::geteuid() != 0) plan_rootless(s, p);
   plan_storage(s, p, store.root(), image_root);
-  // Every option checked: the network namespace starts being made now, in
-  // parallel with everything below and with rt-cgroup (netns_early.hpp).
+  // The socket the network namespace reaches rt-unshare on; rt-run makes
+  // it while rt-cgroup runs (netns_early.hpp).
   EarlyNetns early_netns;
   if (!s.explain && net_made_ahead(s, p)) {
-    early_netns.start();
+    early_netns.prepare();
     p.net_from_fd = kNetFromFd;
   }
   if (s.explain) {

@@ -375,9 +375,9 @@ int supervise(Launch& l, const Signals& sigs, Stdio& io, Session& s, OnRunning o
   handed.emplace_back(ready.write.get(), l.plan.ready_fd);
   if (l.plan.env_fd >= 0) handed.emplace_back(l.env_src, l.plan.env_fd);
   if (early_userns) handed.emplace_back(l.userns->ns_fd(), l.plan.userns_fd);
-  // The network namespace's socket: what arrives on it is the thread's to
-  // send, maybe while the chain already runs (netns_early.hpp).
-  bool early_netns = l.netns && l.netns->started();
+  // The network namespace's socket: rt-run sends the namespace on it once
+  // the chain runs (netns_early.hpp).
+  bool early_netns = l.netns && l.netns->prepared();
   if (early_netns) handed.emplace_back(l.netns->chain_end(), l.plan.net_from_fd);
 
   // In our memory until it execs (vfork_child): its argv is made here.
@@ -394,11 +394,13 @@ int supervise(Launch& l, const Signals& sigs, Stdio& io, Session& s, OnRunning o
     io.in.reset();
     io.out.reset();
     io.err.reset();
-    if (early_netns) l.netns->hand_over();
     s.chain = chain;
     s.chain_fd = UniqueFd(pidfd_open(chain));
     if (!s.chain_fd) throw_errno("cannot open a pidfd for the container");
     log::step("started chain, pid ", chain);
+    // While rt-cgroup runs: a failure closes the socket, which ends the
+    // chain in rt-unshare; its reason becomes the container's error below.
+    if (early_netns) l.netns->make_and_send();
 
     // PID 1 exists: recorded (rm -f and gc find it), but the container is
     // "created" until rt-exec reports ready: before that its mount
@@ -456,7 +458,6 @@ int supervise(Launch& l, const Signals& sigs, Stdio& io, Session& s, OnRunning o
         l.store.save(c);
         log::step("container ", c.short_id(), " running");
         on_running("");
-        if (early_netns) l.netns->finish();  // done long ago: rt-unshare joined what it sent
         if (hooks) run_hooks("poststart", c, sigs);
       }
     }
@@ -469,7 +470,7 @@ int supervise(Launch& l, const Signals& sigs, Stdio& io, Session& s, OnRunning o
     if (!started) {
       c.error = str("the container did not start (exit status ", code, ")");
       // rt-unshare said the namespace never came; this says why.
-      if (early_netns && !l.netns->finish().empty()) c.error = str("the container did not start: ", l.netns->finish());
+      if (early_netns && !l.netns->error().empty()) c.error = str("the container did not start: ", l.netns->error());
       on_running(c.error);
     }
     log::step("container exited with ", code);
@@ -589,11 +590,6 @@ int run_detached(Launch& l) {
   // newuidmap and newgidmap are this process's children: the maps are
   // written before the supervisor starts the chain.
   if (l.userns) l.userns->wait_mapped();
-  // No fork while the thread making the network namespace runs (the child
-  // would hold the socket's sending end, and could inherit a lock the
-  // thread holds): the detached start waits for it here.
-  if (l.netns && l.netns->started())
-    if (const std::string& err = l.netns->finish(); !err.empty()) throw Error(err);
   Pipe ready = make_pipe();
   pid_t first = ::fork();
   if (first < 0) throw_errno("cannot fork the supervisor");

@@ -19,7 +19,7 @@ struct Launch {
   int env_src = -1;                 // the environment (a memfd, fd >= 10), handed down as plan.env_fd
   EarlyUserns* userns = nullptr;    // started: its namespace is handed down as plan.userns_fd
   cgroup::RunLeaf* leaf = nullptr;  // entered: the detached supervisor leaves it as it ends
-  EarlyNetns* netns = nullptr;      // started: its socket is handed down as plan.net_from_fd
+  EarlyNetns* netns = nullptr;      // prepared: its socket is handed down as plan.net_from_fd
 };
 
 // Run in the foreground: stdio attached (or a pty with -t). Returns the
