@@ -66,7 +66,7 @@ only_id() { ls "$RT_STATE/containers"; }
   # --explain prints --net (a shell cannot hand a namespace on a socket)
   # and says that rt-run makes it ahead.
   run rt-run --explain -f "$R" --network none true
-  assert_line -n 0 --partial "# rt-run itself makes this network namespace (lo up) ahead"
+  assert_line --partial "# rt-run itself makes this network namespace (lo up) ahead"
   assert_output --partial "rt-unshare --pid --mount --uts --ipc --cgroup --net "
   refute_output --partial -- "--net-from 9"
 }
