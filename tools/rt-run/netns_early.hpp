@@ -12,12 +12,14 @@
 // other namespaces, waiting only if rt-run is later, and joins it. The send
 // is the "ready": nothing else waits for it.
 //
-// Why not a thread or a process started at once (as the task first asked):
-// measured on the 2-CPU test VM, a thread that made the namespace in
-// parallel with rt-run's preparation cost 0.5-1.4 ms more CPU per start
-// than the same calls in rt-unshare, and made rt-run 0.5-0.9 ms slower
-// (a second CPU woken, cold; see notes/netfast.md). rt-run's own thread, on
-// its warm CPU, in a window where it would only wait, adds nothing.
+// Why not a thread or a helper process started once the options are
+// checked: measured on the 2-CPU test VM (old and new interleaved, 300-500
+// rounds, load 1.2-1.9), a thread that made the namespace in parallel with
+// rt-run's preparation took 0.3-1.4 ms more CPU per start than the same
+// calls in rt-unshare, and rt-run 0.3-0.9 ms longer, even on a stack of its
+// own with no allocation (the second CPU woken, its caches cold). rt-run's
+// own thread, on its warm CPU, in a window where it would only wait, adds
+// no such cost (notes/netfast.md).
 //
 // Nothing stays behind on any path: the namespace lives as long as an fd or
 // a task refers to it. rt-run leaves it before anything else happens; an fd
