@@ -87,6 +87,11 @@ EOF
   assert_equal "${#lines[@]}" 2
   [ ! -d "$RT_STATE/containers" ] || [ -z "$(ls "$RT_STATE/containers")" ]
   [ -z "$(ls "$RT_ROOT/containers" 2>/dev/null)" ]
+  # Detached: the supervisor makes it; rt-run itself holds no end of the
+  # socket that would keep rt-unshare waiting.
+  run rt-exec --seccomp "$BATS_TEST_TMPDIR/no-netns.json" -- rt-run -d -f "$R" --network none -- touch /ran
+  assert_equal "$status" 125
+  assert_line "rt-run: the container did not start: cannot create a network namespace: No space left on device"
 }
 
 @test "rt-run: /sys/fs/cgroup shows the container's own groups, read-only, with its limits" {

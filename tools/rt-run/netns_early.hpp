@@ -50,6 +50,10 @@ class EarlyNetns {
   // it was sent; the chain then gets a closed socket). Throws rt::Error only
   // when rt-run cannot return to its own namespace.
   std::string make_and_send();
+  // In a process that forked the one that will call make_and_send (rt-run
+  // -d, once its supervisor runs): its copies of both ends go, so that only
+  // the supervisor's end can keep rt-unshare waiting.
+  void release() { chain_end_.reset(), ours_.reset(); }
   // The failure make_and_send returned, for the container's error.
   const std::string& error() const { return error_; }
 

@@ -652,6 +652,7 @@ int run_detached(Launch& l) {
       return rc;
     });
   ready.write.reset();
+  if (l.netns) l.netns->release();  // the supervisor's to send
   wait_child(first);
   std::string msg;
   char buf[512];
