@@ -46,6 +46,15 @@ int remove_dir(const Tree& tree, const std::string& dir, int64_t deadline_us) {
   }
 }
 
+// The cgroups from `cg` up to (not including) its nearest existing
+// ancestor, on h, outermost first: what must be made for cg to exist. The
+// root ("/") is never among them.
+std::vector<std::string> missing_ancestors(const Hierarchy& h, std::string cg) {
+  std::vector<std::string> out;
+  for (; cg != "/" && !cg.empty() && !is_dir(h.dir(cg)); cg = parent_cg(cg)) out.insert(out.begin(), cg);
+  return out;
+}
+
 // A parent directory rt made: removed only when nothing lives there any
 // more (another group may have been made in it meanwhile).
 void remove_made(const Tree& tree, const std::string& dir) {
@@ -258,12 +267,9 @@ Group Group::make(const Host& host, const std::string& name, const std::string& 
         throw Exists(str("the cgroup ", p.dir, " is in use (", pids.size(), " processes): not taking it over"));
       taken_over[i] = true;
     }
-    std::string anc = p.base;  // nearest existing ancestor
-    while (!is_dir(h.dir(anc))) {
-      missing[i].insert(missing[i].begin(), anc);
-      if (anc == "/") throw Error(str("no directory for the cgroup root of ", h.label(), " at ", h.mount));
-      anc = parent_cg(anc);
-    }
+    missing[i] = missing_ancestors(h, p.base);
+    std::string anc = missing[i].empty() ? p.base : parent_cg(missing[i].front());  // nearest existing ancestor
+    if (!is_dir(h.dir(anc))) throw Error(str("no directory for the cgroup root of ", h.label(), " at ", h.mount));
     std::string anc_dir = h.dir(anc);
     if (h.v2) {
       std::error_code ec;
@@ -622,10 +628,7 @@ std::vector<std::string> missing_parent_dirs(const Host& host, const std::string
   if (base.empty()) return out;
   for (const auto& h : host.hierarchies) {
     if (h.named_only()) continue;
-    std::vector<std::string> missing;
-    for (std::string cg = base; cg != "/" && !cg.empty() && !is_dir(h.dir(cg)); cg = parent_cg(cg))
-      missing.insert(missing.begin(), h.dir(cg));
-    out.insert(out.end(), missing.begin(), missing.end());
+    for (const auto& cg : missing_ancestors(h, base)) out.push_back(h.dir(cg));
   }
   return out;
 }
