@@ -66,9 +66,15 @@ if [ $# -eq 0 ]; then set -- tests/bats; fi
 # groups would sit beside every other run's.
 export RT_SUITE_CGROUP="rt-suite-$$"
 status=0
+# Interrupted (Ctrl-C, a TERM or HUP to the run), this shell still removes
+# the suite's group once bats has ended: the signal sets the status instead
+# of ending the shell before the remove below.
+trap 'status=130' INT
+trap 'status=143' TERM
+trap 'status=129' HUP
 devices=
 if grep -q '^[0-9]*:devices:' /proc/self/cgroup; then devices=yes; fi
 "$RT_BIN/rt-cgroup" --no-wait --name "suite-$$" ${devices:+--device-rule "allow a"} -- \
-  bats --print-output-on-failure ${BATS_FLAGS:-} "$@" || status=$?
+  bats --print-output-on-failure ${BATS_FLAGS:-} "$@" || { rc=$?; [ "$status" -ne 0 ] || status=$rc; }
 "$RT_BIN/rt-cgroup" --remove "suite-$$" >/dev/null || status=1
 exit "$status"
