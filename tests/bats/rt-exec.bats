@@ -57,6 +57,46 @@ own_field() { awk -v f="$1:" '$1 == f { print $2 }' /proc/self/status; }
   assert_output --partial "statically linked"
 }
 
+# common/prefault.cpp: on x86-64 the short-lived static links start by
+# mapping their whole binary (text and read-only data: MADV_POPULATE_READ;
+# data and bss: MADV_POPULATE_WRITE) before glibc's start-up, in place of
+# one page fault at a time.
+@test "x86-64: the binary is mapped whole before glibc's start-up (every page of it resident once running)" {
+  [ "$(uname -m)" = x86_64 ] || skip "the start-up prefault is x86-64 only; this machine is $(uname -m)"
+  # With --init rt-exec stays, as the program's parent: the program reads
+  # rt-exec's mappings of its own binary. Without the prefault the text
+  # and read-only data are only partly resident (what start-up touched).
+  run rt-exec --init -- sh -c 'cat /proc/$PPID/smaps'
+  assert_success
+  local maps
+  maps=$(awk -v bin="$(realpath "$RT_BIN/rt-exec")" '
+    /^[0-9a-f]+-[0-9a-f]+ / { m = ($NF == bin); r = $1 " " $2 }
+    m && /^Size:/ { s = $2 }
+    m && /^Rss:/ { print r, "size", s, "rss", $2 }' <<<"$output")
+  [ "$(wc -l <<<"$maps")" -ge 3 ] || fail "rt-exec's mappings of its binary not found: $maps"
+  awk '$4 != $6 { bad = 1 } END { exit bad }' <<<"$maps" || fail "pages of rt-exec not resident: $maps"
+}
+
+@test "x86-64: rt-cgroup, rt-mount and rt-exec start with the two madvise calls; a refused madvise changes nothing" {
+  [ "$(uname -m)" = x86_64 ] || skip "the start-up prefault is x86-64 only; this machine is $(uname -m)"
+  command -v strace >/dev/null || skip "strace is not installed (Debian package strace)"
+  local t
+  for t in rt-cgroup rt-mount rt-exec; do
+    run strace -qq -e signal=none "$RT_BIN/$t" --version
+    assert_success
+    # execve, then the two populates before anything of glibc's (brk, arch_prctl)
+    [[ "$(sed -n 2p <<<"$output")" == "madvise("*", MADV_POPULATE_READ) = 0" ]] || fail "$t: $output"
+    [[ "$(sed -n 3p <<<"$output")" == "madvise("*", MADV_POPULATE_WRITE) = 0" ]] || fail "$t: $output"
+  done
+  # Under a filter that refuses madvise the pages fault in as before.
+  local p=$BATS_TEST_TMPDIR/no-madvise.json
+  printf '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["madvise"],"action":"SCMP_ACT_ERRNO"}]}' > "$p"
+  run rt-exec --seccomp "$p" -- strace -qq -e trace=madvise -e signal=none "$RT_BIN/rt-exec" --version
+  assert_success
+  assert_line --regexp '^madvise\(.*MADV_POPULATE_READ\) = -1 EPERM'
+  assert_line --regexp '^rt-exec [0-9]+\.[0-9]+\.[0-9]+$'
+}
+
 @test "exit status: passthrough, 127 not found, 126 not executable, 128+N for a signal, 125 own failure" {
   run rt-exec -- sh -c 'exit 7'
   assert_equal "$status" 7
