@@ -144,8 +144,9 @@ state() { jq -r "$2" "$RT_STATE/containers/$1/state.json"; }
 @test "rt-run --explain: rt-net up, the chain joining its namespace, rt-net down" {
   run rt-run --explain -p 8080:80 -f "$R" true
   assert_success
-  # line 0 is the note on rt-cgroup --no-wait, 1 the mkdir
-  assert_line --index 2 --regexp "rt-net up --network bridge --publish 8080:80 --etc-dir $RT_STATE/containers/([0-9a-f]{64}) --hostname [0-9a-f]{12} [0-9a-f]{64} >/dev/null && "
+  # lines 0 and 1 are the notes on rt-cgroup --no-wait and rt-unshare
+  # --hand-over, 2 the mkdir
+  assert_line --index 3 --regexp "rt-net up --network bridge --publish 8080:80 --etc-dir $RT_STATE/containers/([0-9a-f]{64}) --hostname [0-9a-f]{12} [0-9a-f]{64} >/dev/null && "
   assert_output --regexp "rt-mount .*--bind $RT_STATE/containers/[0-9a-f]{64}/hosts:/etc/hosts --bind [^ ]*/hostname:/etc/hostname --bind [^ ]*/resolv.conf:/etc/resolv.conf"
   assert_output --regexp "rt-unshare .*--join net=$RT_STATE/netns/[0-9a-f]{64}"
   assert_output --regexp "rt-net down [0-9a-f]{64}"

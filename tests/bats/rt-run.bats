@@ -409,6 +409,9 @@ J
   # rt-cgroup waits and removes it, and the output says so
   assert_line --index 0 --partial "# rt-run runs rt-cgroup --no-wait"
   refute_output --partial -- "--no-wait --name"
+  # and rt-unshare --hand-over, adopting PID 1; printed, rt-unshare waits
+  assert_line --index 1 --partial "# rt-run runs rt-unshare --hand-over and waits for PID 1 itself"
+  refute_output --partial -- "--hand-over --"
   cmd=$output
   gid=$(sed -n 's/.*rt-cgroup --name \([0-9a-f]*\) .*/\1/p' <<<"$output")
   run sh -c "$cmd"
@@ -569,16 +572,18 @@ assert_group_gone() {
   done
 }
 
-@test "rt-run: no rt-cgroup waits: the chain's first process is rt-unshare, in the group rt-run holds and removes as the container ends" {
+@test "rt-run: no rt-cgroup or rt-unshare waits: rt-run's one child is the container's PID 1, in the group rt-run holds and removes as the container ends" {
   rt-run --name nw -f "$R" -m 64m /bin/sh -c 'echo ready; exec sleep 300' >"$BATS_TEST_TMPDIR/out" &
   local run_pid=$!
   wait_until 100 grep -q ready "$BATS_TEST_TMPDIR/out"
   id=$(only_id)
-  # rt-run's one child is the chain, which rt-cgroup became by exec
+  # rt-cgroup became rt-unshare by exec, which handed PID 1 over and exited:
+  # rt-run's one child is PID 1
   run pgrep -P "$run_pid"
   assert_success
   [ "${#lines[@]}" -eq 1 ]
-  assert_equal "$(cat "/proc/${lines[0]}/comm")" rt-unshare
+  assert_equal "${lines[0]}" "$(state "$id" .pid)"
+  assert_equal "$(cat "/proc/${lines[0]}/comm")" sleep
   local mem
   mem=$(state "$id" '.cgroup_paths[]' | awk -F: '$2 ~ /(^|,)memory(,|$)/ {print $3}')
   grep -q "memory:$mem\$" "/proc/${lines[0]}/cgroup" || grep -q "^0::$mem/" "/proc/${lines[0]}/cgroup"
@@ -593,6 +598,38 @@ assert_group_gone() {
   wait "$run_pid" || true
   assert_group_gone "$id"
   assert_no_group "$id"
+}
+
+@test "rt-run adopts PID 1 from rt-unshare --hand-over: its parent is rt-run (foreground) or the supervisor (detached); status, signals and --rm's clean-up as ever" {
+  # foreground: PID 1 is rt-run's child, no rt-unshare stays, and a signal
+  # to rt-run reaches PID 1 (sent to it directly now)
+  env --default-signal=INT rt-run --name fg -f "$R" /bin/sh -c 'trap "exit 5" TERM; echo ready; while :; do sleep 0.1; done' \
+    >"$BATS_TEST_TMPDIR/fg" &
+  local run_pid=$! st pid
+  wait_until 100 grep -q ready "$BATS_TEST_TMPDIR/fg"
+  pid=$(state "$(id_of fg)" .pid)
+  assert_equal "$(cut -d' ' -f4 "/proc/$pid/stat")" "$run_pid"
+  run pgrep -P "$run_pid"
+  assert_output "$pid"
+  kill -TERM "$run_pid"
+  st=0; wait "$run_pid" || st=$?
+  assert_equal "$st" 5
+  # detached: the supervisor is PID 1's parent
+  id=$(rt-run -d -f "$R" sleep 300)
+  pid=$(state "$id" .pid)
+  assert_equal "$(cut -d' ' -f4 "/proc/$pid/stat")" "$(state "$id" .supervisor)"
+  rt-repl rm -f "$id" >/dev/null
+  rt-repl rm fg >/dev/null
+  # the exit status of a PID 1 that ends after rt-unshare has gone passes
+  # through; its group goes, and --rm leaves no record or layer
+  run rt-run --name late -f "$R" /bin/sh -c 'sleep 0.3; exit 3'
+  assert_equal "$status" 3
+  assert_no_group "$(id_of late)"
+  rt-repl rm late >/dev/null
+  run rt-run --rm -f "$R" /bin/sh -c 'sleep 0.3; exit 4'
+  assert_equal "$status" 4
+  [ -z "$(ls "$RT_STATE/containers" 2>/dev/null)" ]
+  [ -z "$(ls "$RT_ROOT/containers" 2>/dev/null)" ]
 }
 
 @test "rt-run: the group goes with the container on every way out: a failing link, the payload's end, SIGTERM, SIGINT, an OOM kill" {

@@ -427,6 +427,7 @@ int run_main(int argc, char** argv) {
     if (!s.hooks.empty()) p.sync_fd = 3;
     p.pid_fd = 5;
     p.ready_fd = kReadyFd;
+    p.hand_over = hands_over(s, p);  // supervise.cpp adopts PID 1
     UniqueFd seccomp;
     if (s.seccomp != "default" && s.seccomp != "unconfined") {
       // A copy in the container's state directory (root's alone), which

@@ -55,6 +55,7 @@ Chain build_chain(const Spec& s, const Plan& p) {
   add(ns, "--hostname", p.hostname);
   if (p.pid_fd >= 0) add(ns, "--pid-fd", std::to_string(p.pid_fd));
   if (p.sync_fd >= 0) add(ns, "--sync-fd", std::to_string(p.sync_fd));
+  if (p.hand_over) ns.emplace_back("--hand-over");
   ns.emplace_back("--");
   c.links.push_back(std::move(ns));
 
@@ -150,6 +151,10 @@ std::string render_shell(const Chain& c, const Plan& p, const Spec& s) {
     out =
         "# rt-run runs rt-cgroup --no-wait (it execs rt-unshare in place) and removes the group itself once the "
         "chain has ended; here rt-cgroup waits for the chain and removes it.\n";
+  if (hands_over(s, p))
+    out +=
+        "# rt-run runs rt-unshare --hand-over and waits for PID 1 itself (a subreaper, it adopts it once rt-unshare "
+        "exits); here rt-unshare waits for PID 1 and exits with its status.\n";
   // What rt-run runs differs here: a shell cannot hand a namespace on a
   // socket, so the chain makes it itself.
   if (p.net_ahead_note)

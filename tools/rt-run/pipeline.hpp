@@ -68,6 +68,13 @@ struct Plan {
   // prints rt-cgroup without it: run by hand, rt-cgroup waits and removes
   // the group itself.
   bool cgroup_waits = false;
+  // rt-run runs `rt-unshare --hand-over`: rt-unshare exits once PID 1 has
+  // exec'd the next link, and PID 1 becomes rt-run's own child (rt-run is
+  // a subreaper until then), so that the container's end wakes rt-run
+  // directly, with no rt-unshare in between to wake, exit and be reaped
+  // first. --explain prints rt-unshare without it: run by hand, it waits
+  // for PID 1 and exits with its status.
+  bool hand_over = false;
   // Rootless in a delegated v2 group: rt-run's own processes in the leaf
   // beside the containers' groups (cgroup_leaf.hpp), entered before
   // anything is forked; the container's group below its BASE (rt-cgroup
@@ -84,6 +91,12 @@ struct Plan {
 
 // The rt-net command that attaches container `id` to its network (for a
 // user-mode one, without the namespace's path).
+// Whether rt-run runs rt-unshare --hand-over and adopts PID 1 (root, no
+// -t). With -t, rt-unshare heads the session whose controlling terminal
+// is the pty: its exit would hang the terminal up on the container. A
+// rootless chain keeps the waiting rt-unshare too (not measured there yet).
+inline bool hands_over(const Spec& s, const Plan& p) { return !p.rootless && !s.tty; }
+
 // Whether rt-run makes the container's network namespace ahead (root's
 // --network none; rootless runs keep rt-unshare --net: netns_early.hpp).
 inline bool net_made_ahead(const Spec& s, const Plan& p) { return !p.rootless && s.network == "none"; }

@@ -328,6 +328,35 @@ struct Session {
     }
   }
 
+  // rt-unshare --hand-over (Plan::hand_over): once the pid is known (and
+  // the go-ahead sent), rt-unshare exits as soon as PID 1 has exec'd the
+  // next link, and PID 1, orphaned, becomes our child: we are a subreaper
+  // from before that exit. From then on PID 1 is the process waited for
+  // and signalled, so that its end wakes us directly (no rt-unshare to
+  // wake, exit and be reaped first) and the last reference to the
+  // container's namespaces goes with it. Returns false when the chain
+  // ended instead: rt-unshare failed and reaped what it forked; its
+  // status is the chain's. Only a child of ours matches waitid(P_PID), so
+  // a pid reused meanwhile is never taken for PID 1.
+  bool adopt(pid_t pid1) {
+    int st = 0;
+    while (::waitpid(chain, &st, 0) < 0)
+      if (errno != EINTR) throw_errno("cannot wait for rt-unshare");
+    ::prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);  // PID 1 is ours (or gone): no more orphans wanted
+    siginfo_t si{};
+    if (pid1 > 0 && ::waitid(P_PID, static_cast<id_t>(pid1), &si, WEXITED | WNOHANG | WNOWAIT) == 0) {
+      UniqueFd fd(pidfd_open(pid1));
+      if (!fd) throw_errno("cannot open a pidfd for the container's PID 1");
+      chain = pid1;
+      chain_fd = std::move(fd);
+      log::step("adopted PID 1 (", pid1, ") from rt-unshare");
+      return true;
+    }
+    status = st;
+    group.remove();
+    return false;
+  }
+
   // The chain's end: its group goes at once (a process left in it, which
   // could hold the output open, is killed with it).
   void reap() {
@@ -385,6 +414,13 @@ int supervise(Launch& l, const Signals& sigs, Stdio& io, Session& s, OnRunning o
   std::vector<char*> argv;
   for (auto& a : argv_s) argv.push_back(a.data());
   argv.push_back(nullptr);
+  // rt-unshare --hand-over: its orphaned PID 1 must come to us, not to
+  // init. With a go-ahead to send, from just before it (rt-net's helpers
+  // and prestart hooks, run before, leave their orphans to init as ever).
+  auto become_subreaper = [&] {
+    if (l.plan.hand_over && ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) throw_errno("cannot become a subreaper");
+  };
+  if (!gate) become_subreaper();
   pid_t chain = vfork_child([&]() noexcept -> int { exec_chain(argv.data(), io, sigs, handed); });
   if (chain < 0) throw_errno("cannot fork");
   try {
@@ -443,12 +479,14 @@ int supervise(Launch& l, const Signals& sigs, Stdio& io, Session& s, OnRunning o
         return kExitToolFailure;
       }
       if (gate) {
+        become_subreaper();
         try {
           send_go(sync.write, "the container after its network and prestart hooks");
         } catch (const Error& e) {
           warn(e.what());  // it is gone: the loop below records how it ended
         }
       }
+      if (l.plan.hand_over) s.adopt(pid);
       // Signals for the container wait in the signalfd meanwhile: the loop
       // passes them on once it runs (and an --init forwards them).
       started = wait_ready(ready.read.get(), s.chain_fd.get());
