@@ -61,20 +61,22 @@ own_field() { awk -v f="$1:" '$1 == f { print $2 }' /proc/self/status; }
 # mapping their whole binary (text and read-only data: MADV_POPULATE_READ;
 # data and bss: MADV_POPULATE_WRITE) before glibc's start-up, in place of
 # one page fault at a time.
-@test "x86-64: the binary is mapped whole before glibc's start-up (every page of it resident once running)" {
+@test "x86-64: the binary is mapped whole before glibc's start-up, the heap before main (every page of them resident once running)" {
   [ "$(uname -m)" = x86_64 ] || skip "the start-up prefault is x86-64 only; this machine is $(uname -m)"
   # With --init rt-exec stays, as the program's parent: the program reads
-  # rt-exec's mappings of its own binary. Without the prefault the text
-  # and read-only data are only partly resident (what start-up touched).
+  # rt-exec's mappings of its own binary and its heap. Without the
+  # prefault the text, the read-only data and the heap are only partly
+  # resident (what start-up touched).
   run rt-exec --init -- sh -c 'cat /proc/$PPID/smaps'
   assert_success
   local maps
   maps=$(awk -v bin="$(realpath "$RT_BIN/rt-exec")" '
-    /^[0-9a-f]+-[0-9a-f]+ / { m = ($NF == bin); r = $1 " " $2 }
+    /^[0-9a-f]+-[0-9a-f]+ / { m = ($NF == bin || $NF == "[heap]"); r = $1 " " $2 " " $NF }
     m && /^Size:/ { s = $2 }
     m && /^Rss:/ { print r, "size", s, "rss", $2 }' <<<"$output")
-  [ "$(wc -l <<<"$maps")" -ge 3 ] || fail "rt-exec's mappings of its binary not found: $maps"
-  awk '$4 != $6 { bad = 1 } END { exit bad }' <<<"$maps" || fail "pages of rt-exec not resident: $maps"
+  [ "$(grep -vc '\[heap\]' <<<"$maps")" -ge 3 ] || fail "rt-exec's mappings of its binary not found: $maps"
+  grep -q '\[heap\]' <<<"$maps" || fail "rt-exec's heap not found: $maps"
+  awk '$5 != $7 { bad = 1 } END { exit bad }' <<<"$maps" || fail "pages of rt-exec not resident: $maps"
 }
 
 @test "x86-64: rt-cgroup, rt-mount and rt-exec start with the two madvise calls; a refused madvise changes nothing" {
