@@ -187,14 +187,24 @@ ChainTool open_chain_tool(const char* prog) {
       die(str("cannot run ", prog, ": it is not a file of ", pdir, " (a mount over it?)"), kExitCannotExec);
   }
   std::string path = str(pdir == "/" ? "" : pdir, "/", base);
-  Elf64_Ehdr eh{};
-  bool is_static = ::pread(fd.get(), &eh, sizeof eh, 0) == sizeof eh && std::memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
+  // The ELF header and the program headers, in one read where they follow
+  // each other (as the linker puts them); a PT_INTERP among them is a
+  // dynamically linked file.
+  union {
+    Elf64_Ehdr eh;
+    unsigned char bytes[4096];
+  } head{};
+  const Elf64_Ehdr& eh = head.eh;
+  ssize_t got = ::pread(fd.get(), head.bytes, sizeof head.bytes, 0);
+  bool is_static = got >= static_cast<ssize_t>(sizeof eh) && std::memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
                    eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_phentsize == sizeof(Elf64_Phdr);
   for (unsigned i = 0; is_static && i < eh.e_phnum; ++i) {
     Elf64_Phdr ph{};
-    if (::pread(fd.get(), &ph, sizeof ph, static_cast<off_t>(eh.e_phoff + i * sizeof ph)) != sizeof ph ||
-        ph.p_type == PT_INTERP)
-      is_static = false;
+    uint64_t at = eh.e_phoff + uint64_t{i} * sizeof ph;
+    if (at <= sizeof head.bytes - sizeof ph && at + sizeof ph <= static_cast<uint64_t>(got))
+      std::memcpy(&ph, head.bytes + at, sizeof ph);
+    else if (::pread(fd.get(), &ph, sizeof ph, static_cast<off_t>(at)) != sizeof ph) is_static = false;
+    if (ph.p_type == PT_INTERP) is_static = false;
   }
   if (!is_static)
     die(str("cannot run ", path,

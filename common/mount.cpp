@@ -109,54 +109,43 @@ UniqueFd mount_point_in_root(int root_fd, const std::string& path, Create kind, 
                              std::error_code& ec) {
   UniqueFd fd = open_in_root(root_fd, path, O_PATH, ec);
   if (fd || ec.value() != ENOENT || kind == Create::never) return fd;
-  // Walk down from the root. Every prefix is resolved inside the root; a
-  // missing component is created by name in the directory resolved last.
-  UniqueFd cur = open_in_root(root_fd, "/", O_PATH | O_DIRECTORY, ec);
-  if (!cur) return cur;
-  std::string prefix;
-  prefix.reserve(path.size());
-  size_t i = 0;
-  while (i < path.size()) {
-    while (i < path.size() && path[i] == '/') ++i;
-    if (i >= path.size()) break;
-    size_t j = path.find('/', i);
-    if (j == std::string::npos) j = path.size();
-    std::string name = path.substr(i, j - i);
-    i = j;
-    while (i < path.size() && path[i] == '/') ++i;
-    bool last = i >= path.size();
-    if (name == "." || name == "..") {  // callers pass normalised paths
-      ec = errno_code(EINVAL);
-      return UniqueFd();
-    }
-    prefix += '/';
-    prefix += name;
-    UniqueFd next = open_in_root(root_fd, prefix, O_PATH, ec);
-    if (!next && ec.value() == ENOENT) {
-      if (protected_mnt && mount_id_of(cur.get()) == protected_mnt) {
-        ec = errno_code(EXDEV);
-        return UniqueFd();
-      }
-      int r;
-      if (last && kind == Create::file) {
-        r = ::openat(cur.get(), name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-        if (r >= 0) ::close(r);
-      } else {
-        r = ::mkdirat(cur.get(), name.c_str(), 0755);
-      }
-      if (r < 0 && errno != EEXIST) {
-        ec = errno_code();
-        return UniqueFd();
-      }
-      // Resolve it again: if the name was (or raced to become) a symlink,
-      // this follows it inside the root, or fails when it dangles.
-      next = open_in_root(root_fd, prefix, O_PATH, ec);
-    }
-    if (!next) return next;
-    cur = std::move(next);
+  // The directory to create the last component in: the parent, resolved
+  // inside the root as a whole when it exists (one lookup: most mount
+  // points miss only their last component), else made the same way first,
+  // so that a missing component is always created by name in the directory
+  // resolved before it.
+  size_t end = path.find_last_not_of('/');
+  if (end == std::string::npos) return fd;  // "/" is never missing
+  size_t slash = path.rfind('/', end);
+  size_t begin = slash == std::string::npos ? 0 : slash + 1;
+  std::string name = path.substr(begin, end + 1 - begin);
+  if (name == "." || name == "..") {  // callers pass normalised paths
+    ec = errno_code(EINVAL);
+    return UniqueFd();
   }
-  ec.clear();
-  return cur;
+  std::string parent = slash == std::string::npos ? std::string() : path.substr(0, slash);
+  UniqueFd cur = parent.find_first_not_of('/') == std::string::npos
+                     ? open_in_root(root_fd, "/", O_PATH | O_DIRECTORY, ec)
+                     : mount_point_in_root(root_fd, parent, Create::dir, protected_mnt, ec);
+  if (!cur) return cur;
+  if (protected_mnt && mount_id_of(cur.get()) == protected_mnt) {
+    ec = errno_code(EXDEV);
+    return UniqueFd();
+  }
+  int r;
+  if (kind == Create::file) {
+    r = ::openat(cur.get(), name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (r >= 0) ::close(r);
+  } else {
+    r = ::mkdirat(cur.get(), name.c_str(), 0755);
+  }
+  if (r < 0 && errno != EEXIST) {
+    ec = errno_code();
+    return UniqueFd();
+  }
+  // Resolve it again: if the name was (or raced to become) a symlink, this
+  // follows it inside the root, or fails when it dangles.
+  return open_in_root(root_fd, path, O_PATH, ec);
 }
 
 FdPath::FdPath(int fd) { std::snprintf(buf_, sizeof buf_, "/proc/self/fd/%d", fd); }

@@ -323,7 +323,8 @@ Options validate(const po::variables_map& vm) {
   // Mounted in a cgroup namespace the cgroup tree shows the container's own
   // groups; without one it would show the host's whole tree: --defaults
   // then leaves /sys/fs/cgroup empty, an explicit --cgroupfs is refused.
-  o.cgroupfs = (defaults || flag(vm, "cgroupfs")) && in_own_cgroup_ns();
+  bool cgroup_ns = in_own_cgroup_ns();
+  o.cgroupfs = (defaults || flag(vm, "cgroupfs")) && cgroup_ns;
   if (flag(vm, "cgroupfs") && !o.cgroupfs)
     die("--cgroupfs needs a cgroup namespace of its own (rt-unshare --cgroup): without one it would show the host's "
         "whole cgroup tree");
@@ -357,7 +358,6 @@ Options validate(const po::variables_map& vm) {
     m.data = std::move(t.data);
     o.mounts.push_back(std::move(m));
   }
-  bool cgroup_ns = in_own_cgroup_ns();
   for (const auto& s : opts<std::string>(vm, "mount")) {
     Options::Generic g{parse_mount_spec(s), UniqueFd(), true};
     if (g.m.bind) {
@@ -753,7 +753,8 @@ void mount_cgroupfs(const Root& root) {
   cgroup::Host host = cgroup::detect();
   if (host.fake()) throw Error("--cgroupfs: RT_CGROUP_FS is set (a fake cgroup tree cannot be mounted)");
   std::vector<std::string> shown, hidden;
-  auto attach = [&](const cgroup::Hierarchy& h, const std::string& path) {
+  // TARGET gives the mount point, made once the hierarchy is to be shown.
+  auto attach = [&](const cgroup::Hierarchy& h, const std::string& path, auto&& target) {
     std::string controllers = h.v2 ? std::string() : join(h.controllers, ",");
     UniqueFd m;
     if (h.root != "/") {
@@ -767,18 +768,27 @@ void mount_cgroupfs(const Root& root) {
                           : ::faccessat(m.get(), "release_agent", F_OK, 0) != 0);
     (own ? shown : hidden).push_back(h.label());
     if (!own) return false;
-    UniqueFd t = root.at(path, Create::dir, "--cgroupfs");
+    UniqueFd t = target();
     if (int e = attach_mount_errno(m.get(), t.get())) throw_errno(str("cannot mount the cgroup tree on ", path), e);
     return true;
   };
   if (host.mode == cgroup::Mode::v2) {
-    attach(*host.unified(), "/sys/fs/cgroup");
+    attach(*host.unified(), "/sys/fs/cgroup", [&] { return root.at("/sys/fs/cgroup", Create::dir, "--cgroupfs"); });
   } else {
     mount_fs(root, "--cgroupfs", "/sys/fs/cgroup", "tmpfs", "cgroup", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755");
     UniqueFd top = root.at("/sys/fs/cgroup", Create::never, "--cgroupfs");
     for (const auto& h : host.hierarchies) {
       std::string name = h.v2 ? "unified" : starts_with(h.label(), "name=") ? h.label().substr(5) : h.label();
-      if (!attach(h, "/sys/fs/cgroup/" + name) || h.controllers.size() < 2) continue;
+      std::string path = "/sys/fs/cgroup/" + name;
+      // In the tmpfs just mounted, which holds only what is made here: a
+      // directory made and opened by name (no lookup from the root).
+      auto in_top = [&] {
+        if (::mkdirat(top.get(), name.c_str(), 0755) != 0 && errno != EEXIST) throw_errno(str("cannot create ", path));
+        UniqueFd t(::openat(top.get(), name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (!t) throw_errno(str("cannot open ", path));
+        return t;
+      };
+      if (!attach(h, path, in_top) || h.controllers.size() < 2) continue;
       for (const auto& one : h.controllers)
         if (::symlinkat(name.c_str(), top.get(), one.c_str()) != 0 && errno != EEXIST)
           throw_errno(str("cannot link /sys/fs/cgroup/", one));
@@ -810,29 +820,35 @@ UniqueFd dev_file(int dir, const char* name) {
   return fd;
 }
 
-// The standard nodes and links in the root's /dev (skipped where they
-// exist), and /dev/console bound to the terminal on stdin when there is one.
-void populate_dev(const Root& root) {
-  std::error_code ec;
-  UniqueFd dev = open_in_root(root.fd.get(), "/dev", O_PATH | O_DIRECTORY, ec);
-  if (!dev) throw_errno("cannot open /dev", ec.value());
+// The standard nodes and links in the root's /dev (DEV, or looked up;
+// skipped where they exist), and /dev/console bound to the terminal on stdin
+// when there is one.
+void populate_dev(const Root& root, int dev = -1) {
+  UniqueFd opened;
+  if (dev < 0) {
+    std::error_code ec;
+    opened = open_in_root(root.fd.get(), "/dev", O_PATH | O_DIRECTORY, ec);
+    if (!opened) throw_errno("cannot open /dev", ec.value());
+    dev = opened.get();
+  }
   bool mknod_ok = true;
   for (const auto& n : kDevNodes) {
-    if (::faccessat(dev.get(), n.name, F_OK, AT_SYMLINK_NOFOLLOW) == 0) continue;
+    // mknodat fails with EEXIST on anything of that name (a dangling
+    // symlink too): no lookup before it.
     if (mknod_ok) {
-      if (::mknodat(dev.get(), n.name, S_IFCHR | 0666, makedev(n.major, n.minor)) == 0) continue;
+      if (::mknodat(dev, n.name, S_IFCHR | 0666, makedev(n.major, n.minor)) == 0 || errno == EEXIST) continue;
       if (errno != EPERM) throw_errno(str("cannot create /dev/", n.name));
       mknod_ok = false;  // a user namespace: bind the host's nodes instead
     }
-    UniqueFd f = dev_file(dev.get(), n.name);
+    if (::faccessat(dev, n.name, F_OK, AT_SYMLINK_NOFOLLOW) == 0) continue;
+    UniqueFd f = dev_file(dev, n.name);
     std::string host = str("/dev/", n.name);
     if (int e = mount_on_fd_errno(host.c_str(), f.get(), nullptr, MS_BIND, nullptr))
       throw_errno(str("cannot bind the host's ", host, " on /dev/", n.name, " (mknod is not permitted)"), e);
   }
   log::step(mknod_ok ? "created" : "bound the host's", " /dev/{null,zero,full,random,urandom,tty}");
   for (const auto& l : kDevLinks)
-    if (::symlinkat(l[1], dev.get(), l[0]) != 0 && errno != EEXIST)
-      throw_errno(str("cannot create the symlink /dev/", l[0]));
+    if (::symlinkat(l[1], dev, l[0]) != 0 && errno != EEXIST) throw_errno(str("cannot create the symlink /dev/", l[0]));
   if (::isatty(STDIN_FILENO)) {
     // As docker -t: /dev/console is the terminal the container was given.
     // Bound by its path: the mount behind fd 0 belongs to the namespace
@@ -840,9 +856,8 @@ void populate_dev(const Root& root) {
     char tty[256];
     if (int e2 = ::ttyname_r(STDIN_FILENO, tty, sizeof tty))
       throw_errno("cannot find the name of the terminal on stdin for /dev/console", e2);
-    if (::faccessat(dev.get(), "console", F_OK, AT_SYMLINK_NOFOLLOW) != 0)
-      ::close(dev_file(dev.get(), "console").release());
-    UniqueFd c(::openat(dev.get(), "console", O_PATH | O_NOFOLLOW | O_CLOEXEC));
+    if (::faccessat(dev, "console", F_OK, AT_SYMLINK_NOFOLLOW) != 0) ::close(dev_file(dev, "console").release());
+    UniqueFd c(::openat(dev, "console", O_PATH | O_NOFOLLOW | O_CLOEXEC));
     if (!c) throw_errno("cannot open /dev/console");
     if (int e2 = mount_on_fd_errno(tty, c.get(), nullptr, MS_BIND, nullptr))
       throw_errno(str("cannot bind the terminal ", tty, " on /dev/console"), e2);
@@ -900,7 +915,7 @@ void mount_dev(const Root& root) {
     e = mount_on_fd_errno("devpts", pts.get(), "devpts", kPtsFlags, "newinstance,ptmxmode=0666,mode=0620");
   if (e) throw_errno("cannot mount devpts on /dev/pts", e);
   log::step("mounted devpts on /dev/pts");
-  populate_dev(root);
+  populate_dev(root, dev.get());
 }
 
 // mount_setattr bits for the MS_* flags of a bind.
