@@ -94,6 +94,40 @@ EOF
   assert_line "rt-run: the container did not start: cannot create a network namespace: No space left on device"
 }
 
+@test "rt-run --network none (root): the /etc files, the layer's dirs and the record are written after the chain's fork, before rt-unshare goes on" {
+  run --separate-stderr rt-run --rm -f "$R" --network none -m 64m --log-level debug true
+  assert_success
+  # rt-run's steps and rt-unshare's, in the order they were logged: rt-run
+  # writes while rt-cgroup runs, and rt-unshare goes on (to mount the
+  # layer, to start the payload) only once the namespace is sent after them.
+  local steps
+  steps=$(sed -nE 's/^(rt-run|rt-unshare): debug: [+][0-9]+us [(][0-9]+us[)] (started chain|wrote hosts, hostname|made the layer dirs|container [0-9a-f]{12} recorded|network namespace sent|joined the network namespace).*/\1: \2/p' <<<"$stderr" |
+    sed -E 's/[0-9a-f]{12}/ID/' | tr '\n' ';')
+  assert_equal "$steps" "rt-run: started chain;rt-run: wrote hosts, hostname;rt-run: made the layer dirs;rt-run: container ID recorded;rt-run: network namespace sent;rt-unshare: joined the network namespace;"
+  # rt-cgroup made the group meanwhile
+  grep -q '^rt-cgroup: debug: .* created /sys/fs/cgroup/' <<<"$stderr"
+}
+
+@test "rt-run --network none (root): a failure writing the container's files after the chain's fork stops the chain and leaves nothing" {
+  # The layer's directory cannot be made (a read-only file system there,
+  # in a mount namespace of the test's own): rt-cgroup runs meanwhile.
+  mkdir -p "$RT_ROOT/containers"
+  run unshare --mount --propagation private sh -c 'mount -t tmpfs -o ro rt-test-ro "$1" && shift && exec "$@"' sh \
+    "$RT_ROOT/containers" rt-run --rm -f "$R" --network none -m 64m -- touch /ran
+  assert_equal "$status" 125
+  assert_output --regexp "^rt-run: cannot create $RT_ROOT/containers/[0-9a-f]{64}: Read-only file system\$"
+  assert_equal "${#lines[@]}" 1
+  local id
+  id=$(grep -oE '[0-9a-f]{64}' <<<"$output")
+  assert_no_group "$id"
+  [ -z "$(ls "$RT_STATE/containers")" ] && [ -z "$(ls "$RT_STATE/names")" ]
+  [ -z "$(ls "$RT_ROOT/containers")" ]
+  # no process of the chain (its argv names the container's id) is left
+  local left
+  left=$(grep -l "[${id:0:1}]${id:1}" /proc/[0-9]*/cmdline 2>/dev/null || true)
+  [ -z "$left" ] || fail "process left: $left"
+}
+
 @test "rt-run: /sys/fs/cgroup shows the container's own groups, read-only, with its limits" {
   # Known gap on a pure v2 host: the namespace's root is the leaf
   # rt-NAME/payload, and the limits sit on rt-NAME above it.

@@ -444,7 +444,6 @@ int run_main(int argc, char** argv) {
     c.storage_driver = storage::name(p.storage);
     if (p.storage == storage::Driver::fuse) p.fuse_log = store.dir(c.id) + "/" + kFuseLogFile;
     plan_etc_files(store, s, p, store.dir(c.id), shared);
-    if (p.etc_files) etc::write_files(p.etc_dir, *p.etc_files);
     if (cni_network(s)) {
       p.netns = store.root() + "/netns/" + c.id;
       p.net_up = net_up_argv(s, p, exposed_ports(s, img ? &*img : nullptr));
@@ -457,21 +456,7 @@ int run_main(int argc, char** argv) {
     UniqueFd env_src(::fcntl(env_memfd(p.env).get(), F_DUPFD_CLOEXEC, 10));
     if (!env_src) throw_errno("cannot duplicate an fd");
     p.env_fd = kEnvFd;
-    if (!p.layer_in_memory) {
-      // The upper dir (the bundle) and the work dir beside it, no directory
-      // holding both (container.hpp). The upper dir's mode becomes the
-      // container root's: 0755 as in docker; RT_ROOT/containers, root's
-      // alone, keeps others out of both.
-      c.bundle = p.bundle;  // recorded first, so a failure below removes it
-      std::string work = layer_work_dir(p.bundle);
-      if (::mkdir(p.bundle.c_str(), 0755) != 0) {
-        if (errno != ENOENT) throw_errno(str("cannot create ", p.bundle));
-        mkdir_p(image_root + "/containers", 0700);
-        if (::mkdir(p.bundle.c_str(), 0755) != 0) throw_errno(str("cannot create ", p.bundle));
-      }
-      if (::mkdir(work.c_str(), 0700) != 0) throw_errno(str("cannot create ", work));
-      log::step("made the layer dirs");
-    }
+    if (!p.layer_in_memory) c.bundle = p.bundle;  // known before it is made, so a failure removes it
 
     c.hostname = p.hostname;
     c.command = p.command;
@@ -491,22 +476,50 @@ int run_main(int argc, char** argv) {
     Chain chain = build_chain(s, p);
     c.exec_args = chain.exec_args;
     c.env = p.env;  // for exec; the record is root's alone
-    // rt-run supervises from the first save (the detached supervisor takes
-    // over later): gc must not take a starting container for abandoned.
-    c.supervisor = ::getpid();
-    c.supervisor_start = process_start_time(c.supervisor).value_or(0);
-    store.save(c);
-    image_lock = layout::Lock();
-    log::step("container ", c.short_id(), " recorded");
-    // The network, once the record says who owns it (gc tears it down if
-    // rt-run dies from here on).
-    if (!p.net_up.empty() && !p.user_net) {
-      network_up(c, p);
-      store.save(c);
-    }
 
+    // What the chain needs once rt-mount runs (the /etc files, the layer's
+    // dirs) and `ps` before the payload runs (the record). Where the chain
+    // waits for rt-run before rt-unshare execs rt-mount (root's --network
+    // none: the namespace rt-run sends), the supervisor writes them while
+    // rt-cgroup execs and makes the group (supervise.cpp), where rt-run
+    // would only wait; else rt-run does before it starts the chain.
+    auto write_container = [&] {
+      if (p.etc_files) etc::write_files(p.etc_dir, *p.etc_files);
+      if (!p.layer_in_memory) {
+        // The upper dir (the bundle) and the work dir beside it, no
+        // directory holding both (container.hpp). The upper dir's mode
+        // becomes the container root's: 0755 as in docker;
+        // RT_ROOT/containers, root's alone, keeps others out of both.
+        std::string work = layer_work_dir(p.bundle);
+        if (::mkdir(p.bundle.c_str(), 0755) != 0) {
+          if (errno != ENOENT) throw_errno(str("cannot create ", p.bundle));
+          mkdir_p(image_root + "/containers", 0700);
+          if (::mkdir(p.bundle.c_str(), 0755) != 0) throw_errno(str("cannot create ", p.bundle));
+        }
+        if (::mkdir(work.c_str(), 0700) != 0) throw_errno(str("cannot create ", work));
+        log::step("made the layer dirs");
+      }
+      // The process that writes it supervises from the first save (a
+      // detached supervisor takes over later): gc must not take a starting
+      // container for abandoned.
+      claim_supervision(c);
+      store.save(c);
+      image_lock = layout::Lock();
+      log::step("container ", c.short_id(), " recorded");
+    };
     Launch l{store, c, s, p, chain, seccomp.get(), env_src.get(), &early_userns, p.leaf ? &*p.leaf : nullptr};
     l.netns = &early_netns;
+    if (early_netns.prepared()) {
+      l.write_container = write_container;
+    } else {
+      write_container();
+      // The network, once the record says who owns it (gc tears it down if
+      // rt-run dies from here on).
+      if (!p.net_up.empty() && !p.user_net) {
+        network_up(c, p);
+        store.save(c);
+      }
+    }
     return s.detach ? run_detached(l) : run_foreground(l);
   } catch (...) {
     // A container that never started leaves nothing behind.

@@ -159,7 +159,8 @@ std::string render_shell(const Chain& c, const Plan& p, const Spec& s) {
   // socket, so the chain makes it itself.
   if (p.net_ahead_note)
     out += str("# rt-run itself makes this network namespace (lo up) ahead, while the chain starts, and hands it\n",
-               "# to rt-unshare on a socket (--net-from FD); printed here as rt-unshare --net, which does the same.\n");
+               "# to rt-unshare on a socket (--net-from FD); printed here as rt-unshare --net, which does the same.\n",
+               "# It writes the files and makes the dirs below in that window too, after starting the chain.\n");
   out += str("mkdir -p ", shell_quote(p.state_dir));
   if (!p.layer_in_memory) out += str(" ", shell_quote(p.bundle), " ", shell_quote(layer_work_dir(p.bundle)));
   out += " && \\\n";

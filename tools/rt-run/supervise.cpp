@@ -434,8 +434,13 @@ int supervise(Launch& l, const Signals& sigs, Stdio& io, Session& s, OnRunning o
     s.chain_fd = UniqueFd(pidfd_open(chain));
     if (!s.chain_fd) throw_errno("cannot open a pidfd for the container");
     log::step("started chain, pid ", chain);
-    // While rt-cgroup runs: a failure closes the socket, which ends the
-    // chain in rt-unshare; its reason becomes the container's error below.
+    // This process supervises (saves the record) from here on.
+    claim_supervision(c);
+    // While rt-cgroup runs (rt-unshare waits for the namespace before it
+    // goes on): the container's files and record, then the namespace. A
+    // failure of the namespace closes the socket, which ends the chain in
+    // rt-unshare; its reason becomes the container's error below.
+    if (l.write_container) l.write_container();
     if (early_netns) l.netns->make_and_send();
 
     // PID 1 exists: recorded (rm -f and gc find it), but the container is
@@ -579,6 +584,13 @@ void network_up(ContainerState& c, const Plan& p, const std::vector<std::string>
   log::step("network ", c.network, " up: ", join(c.ips, " "));
 }
 
+void claim_supervision(ContainerState& c) {
+  pid_t self = ::getpid();
+  if (c.supervisor == self) return;
+  c.supervisor = self;
+  c.supervisor_start = process_start_time(self).value_or(0);
+}
+
 void remove_container_files(const ContainerStore& store, const ContainerState& c) {
   try {
     store.remove(c);
@@ -607,8 +619,6 @@ int run_foreground(Launch& l) {
     s.follow_winch = true;
     if (l.spec.interactive) raw.emplace(STDIN_FILENO);
   }
-  l.state.supervisor = ::getpid();
-  l.state.supervisor_start = process_start_time(::getpid()).value_or(0);
   int code = 0;
   try {
     code = supervise(l, sigs, io, s, [](const std::string& err) {
@@ -668,8 +678,6 @@ int run_detached(Launch& l) {
           io.err = std::move(err.write);
           s.relay.set_output_pipes(out.read.get(), err.read.get());
         }
-        c.supervisor = ::getpid();
-        c.supervisor_start = process_start_time(::getpid()).value_or(0);
         int ready_fd = ready.write.get();
         rc = supervise(l, sigs, io, s, [&](const std::string& e) {
           if (ready_fd < 0) return;

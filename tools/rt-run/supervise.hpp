@@ -1,6 +1,8 @@
 // Starting the chain and staying with it: the container's state, its
 // terminal or log, the signals sent to rt-run, the hooks, the cleanup.
 #pragma once
+#include <functional>
+
 #include "container.hpp"
 #include "netns_early.hpp"
 #include "pipeline.hpp"
@@ -20,7 +22,16 @@ struct Launch {
   EarlyUserns* userns = nullptr;    // started: its namespace is handed down as plan.userns_fd
   cgroup::RunLeaf* leaf = nullptr;  // entered: the detached supervisor leaves it as it ends
   EarlyNetns* netns = nullptr;      // prepared: its socket is handed down as plan.net_from_fd
+  // Set where the chain waits for rt-run before it mounts anything (the
+  // network namespace above): writes the container's /etc files, layer dirs
+  // and record, run by the supervisor right after the chain's fork, while
+  // rt-cgroup execs (main.cpp). Unset, rt-run wrote them before.
+  std::function<void()> write_container = {};
 };
+
+// The calling process becomes the container's supervisor in its record
+// (pid and start time, for gc), unless it is already.
+void claim_supervision(ContainerState& c);
 
 // Run in the foreground: stdio attached (or a pty with -t). Returns the
 // container's exit code.
