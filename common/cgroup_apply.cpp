@@ -35,8 +35,8 @@ std::vector<unsigned> effective_set(const Hierarchy& h, const std::string& dir, 
 }
 
 // One line per device: "8:0 1048576" (v1 blkio.throttle.*).
-void set_rates(const std::string& d, const char* file, const std::vector<Limits::DeviceRate>& rates) {
-  for (const auto& r : rates) set(d, file, str(r.major, ":", r.minor, " ", r.rate));
+void set_rates(const GroupDir& d, const char* file, const std::vector<Limits::DeviceRate>& rates) {
+  for (const auto& r : rates) d.set(file, str(r.major, ":", r.minor, " ", r.rate));
 }
 
 }  // namespace
@@ -67,26 +67,28 @@ void init_cpuset_v1(const std::string& dir, const std::string& cpus, const std::
   set(dir, "cpuset.mems", m);
 }
 
-void apply_v1(const Hierarchy& h, const std::string& d, const Limits& l, bool bpf_devices, bool update) {
+void apply_v1(const Hierarchy& h, const GroupDir& d, const Limits& l, bool bpf_devices, bool update, bool fresh) {
   if (h.has("cpuset")) {
-    if (!update) init_cpuset_v1(d, l.cpuset_cpus, l.cpuset_mems);
+    if (!update) init_cpuset_v1(d.path, l.cpuset_cpus, l.cpuset_mems);
     else {
-      if (!l.cpuset_cpus.empty()) set(d, "cpuset.cpus", l.cpuset_cpus);
-      if (!l.cpuset_mems.empty()) set(d, "cpuset.mems", l.cpuset_mems);
+      if (!l.cpuset_cpus.empty()) d.set("cpuset.cpus", l.cpuset_cpus);
+      if (!l.cpuset_mems.empty()) d.set("cpuset.mems", l.cpuset_mems);
     }
   }
   if (h.has("memory")) {
-    if (l.memory_reservation) set(d, "memory.soft_limit_in_bytes", std::to_string(*l.memory_reservation));
-    bool memsw = exists(d + "/memory.memsw.limit_in_bytes");
+    if (l.memory_reservation) d.set("memory.soft_limit_in_bytes", std::to_string(*l.memory_reservation));
+    bool memsw = (l.memory || l.memory_swap) && d.has("memory.memsw.limit_in_bytes");
     // memory.limit_in_bytes may never exceed memory.memsw.limit_in_bytes:
-    // raise the pair in the order that keeps it so at each step.
-    std::optional<uint64_t> cur_memsw = memsw ? read_u64(d + "/memory.memsw.limit_in_bytes") : std::nullopt;
+    // raise the pair in the order that keeps it so at each step. A fresh
+    // group has neither limit (memory first is right), so it is not read.
+    std::optional<uint64_t> cur_memsw;
+    if (memsw && !fresh) cur_memsw = read_u64(d.path + "/memory.memsw.limit_in_bytes");
     std::optional<uint64_t> new_memsw;
     if (l.memory_swap) {
       if (*l.memory_swap >= 0 && !memsw)
         throw Error(
             str("cannot apply --memory-swap: swap accounting is off on this host (no memory.memsw.limit_in_bytes in ",
-                d, "; boot with swapaccount=1)"));
+                d.path, "; boot with swapaccount=1)"));
       if (memsw) new_memsw = *l.memory_swap < 0 ? kUnlimited : static_cast<uint64_t>(*l.memory_swap);
     } else if (l.memory && memsw) {
       if (!update) new_memsw = *l.memory * 2;  // Docker's default: as much swap as memory
@@ -94,30 +96,30 @@ void apply_v1(const Hierarchy& h, const std::string& d, const Limits& l, bool bp
     }
     auto memsw_text = [](uint64_t v) { return v == kUnlimited ? std::string("-1") : std::to_string(v); };
     bool memsw_first = new_memsw && l.memory && cur_memsw && *l.memory > *cur_memsw;
-    if (memsw_first) set(d, "memory.memsw.limit_in_bytes", memsw_text(*new_memsw));
-    if (l.memory) set(d, "memory.limit_in_bytes", std::to_string(*l.memory));
-    if (new_memsw && !memsw_first) set(d, "memory.memsw.limit_in_bytes", memsw_text(*new_memsw));
-    if (l.swappiness) set(d, "memory.swappiness", std::to_string(*l.swappiness));
-    if (l.oom_kill_disable) set(d, "memory.oom_control", "1");
-    if (l.kernel_tcp) set(d, "memory.kmem.tcp.limit_in_bytes", std::to_string(*l.kernel_tcp));
+    if (memsw_first) d.set("memory.memsw.limit_in_bytes", memsw_text(*new_memsw));
+    if (l.memory) d.set("memory.limit_in_bytes", std::to_string(*l.memory));
+    if (new_memsw && !memsw_first) d.set("memory.memsw.limit_in_bytes", memsw_text(*new_memsw));
+    if (l.swappiness) d.set("memory.swappiness", std::to_string(*l.swappiness));
+    if (l.oom_kill_disable) d.set("memory.oom_control", "1");
+    if (l.kernel_tcp) d.set("memory.kmem.tcp.limit_in_bytes", std::to_string(*l.kernel_tcp));
   }
   if (h.has("cpu")) {
     if (l.cpus) {
-      set(d, "cpu.cfs_period_us", std::to_string(kCpuPeriodUs));
-      set(d, "cpu.cfs_quota_us", std::to_string(std::llround(*l.cpus * kCpuPeriodUs)));
+      d.set("cpu.cfs_period_us", std::to_string(kCpuPeriodUs));
+      d.set("cpu.cfs_quota_us", std::to_string(std::llround(*l.cpus * kCpuPeriodUs)));
     }
-    if (l.cpu_period) set(d, "cpu.cfs_period_us", std::to_string(*l.cpu_period));
-    if (l.cpu_quota) set(d, "cpu.cfs_quota_us", std::to_string(*l.cpu_quota));
-    if (l.cpu_shares) set(d, "cpu.shares", std::to_string(*l.cpu_shares));
-    if (l.cpu_weight) set(d, "cpu.shares", std::to_string(weight_to_shares(*l.cpu_weight)));
+    if (l.cpu_period) d.set("cpu.cfs_period_us", std::to_string(*l.cpu_period));
+    if (l.cpu_quota) d.set("cpu.cfs_quota_us", std::to_string(*l.cpu_quota));
+    if (l.cpu_shares) d.set("cpu.shares", std::to_string(*l.cpu_shares));
+    if (l.cpu_weight) d.set("cpu.shares", std::to_string(weight_to_shares(*l.cpu_weight)));
   }
-  if (h.has("pids") && l.pids) set(d, "pids.max", *l.pids < 0 ? "max" : std::to_string(*l.pids));
+  if (h.has("pids") && l.pids) d.set("pids.max", *l.pids < 0 ? "max" : std::to_string(*l.pids));
   if (h.has("blkio")) {
     if (l.io_weight) {
-      if (exists(d + "/blkio.weight")) set(d, "blkio.weight", std::to_string(*l.io_weight));
-      else if (exists(d + "/blkio.bfq.weight")) set(d, "blkio.bfq.weight", std::to_string(*l.io_weight));
+      if (d.has("blkio.weight")) d.set("blkio.weight", std::to_string(*l.io_weight));
+      else if (d.has("blkio.bfq.weight")) d.set("blkio.bfq.weight", std::to_string(*l.io_weight));
       else
-        throw Error(str("cannot apply --io-weight: ", d,
+        throw Error(str("cannot apply --io-weight: ", d.path,
                         " has neither blkio.weight nor blkio.bfq.weight (no proportional I/O scheduler)"));
     }
     set_rates(d, "blkio.throttle.read_bps_device", l.read_bps);
@@ -126,11 +128,11 @@ void apply_v1(const Hierarchy& h, const std::string& d, const Limits& l, bool bp
     set_rates(d, "blkio.throttle.write_iops_device", l.write_iops);
   }
   if (h.has("hugetlb"))
-    for (const auto& hp : l.hugetlb) set(d, str("hugetlb.", hp.size, ".limit_in_bytes"), std::to_string(hp.limit));
+    for (const auto& hp : l.hugetlb) d.set(str("hugetlb.", hp.size, ".limit_in_bytes"), std::to_string(hp.limit));
   if (h.has("devices") && !l.device_rules.empty() && !bpf_devices) set_v1_devices(d, l.device_rules);
 }
 
-void set_v1_devices(const std::string& d, const std::vector<DeviceRule>& rules) {
+void set_v1_devices(const GroupDir& d, const std::vector<DeviceRule>& rules) {
   // The kernel takes one rule a write(2), but each file is opened once for
   // all its rules: an open and close of a control file costs about ten
   // writes (docker's 12 rules: 12 opens, now 2). Each line ends in "\n",
@@ -140,13 +142,13 @@ void set_v1_devices(const std::string& d, const std::vector<DeviceRule>& rules) 
     UniqueFd& fd = w.file == "devices.allow" ? allow : deny;
     std::error_code ec;
     if (!fd) {
-      fd = UniqueFd(::open(str(d, "/", w.file).c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC));
+      fd = UniqueFd(d.open(w.file, O_WRONLY | O_TRUNC | O_CLOEXEC));
       if (!fd) ec = errno_code();
     }
     if (!ec) ec = write_fd(fd.get(), w.line + "\n");
     if (ec) {
       std::string why = ec.message();
-      throw Error(str("cannot set ", w.file, " to ", w.line, " in ", d, ": ", why));
+      throw Error(str("cannot set ", w.file, " to ", w.line, " in ", d.path, ": ", why));
     }
     log::step("set ", w.file, "=", w.line);
   }

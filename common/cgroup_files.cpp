@@ -95,6 +95,27 @@ void set(const std::string& dir, std::string_view file, const std::string& value
 
 bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
 
+int GroupDir::open(std::string_view file, int flags) const {
+  if (fd < 0) return ::open(str(path, "/", file).c_str(), flags);
+  return ::openat(fd, std::string(file).c_str(), flags);
+}
+
+void GroupDir::set(std::string_view file, const std::string& value) const {
+  if (fd < 0) return cgroup::set(path, file, value);
+  UniqueFd f(open(file, O_WRONLY | O_TRUNC | O_CLOEXEC));
+  std::error_code ec = f ? write_fd(f.get(), value) : errno_code();
+  if (ec) {
+    std::string why = ec.message();
+    throw Error(str("cannot set ", file, " to ", value, " in ", path, ": ", why));
+  }
+  log::step("set ", file, "=", value);
+}
+
+bool GroupDir::has(std::string_view file) const {
+  if (fd < 0) return exists(str(path, "/", file));
+  return ::faccessat(fd, std::string(file).c_str(), F_OK, 0) == 0;
+}
+
 void sleep_ms(int ms) {
   timespec ts{ms / 1000, static_cast<long>(ms % 1000) * 1000000L};
   while (::nanosleep(&ts, &ts) != 0 && errno == EINTR) {

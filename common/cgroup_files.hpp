@@ -32,6 +32,19 @@ std::error_code write_fd(int fd, std::string_view data);
 // write_cg, or throw rt::Error "cannot set FILE to VALUE in DIR: why".
 void set(const std::string& dir, std::string_view file, const std::string& value);
 bool exists(const std::string& path);
+
+// A group's directory, open (a dir fd, looked up once) or by path alone
+// (fd -1): its control files are opened relative to it, a lookup of their
+// name only, not of the whole path down the hierarchy each time.
+struct GroupDir {
+  int fd = -1;
+  const std::string& path;
+  // open(2) of FILE in it.
+  int open(std::string_view file, int flags) const;
+  // set and exists of FILE in it.
+  void set(std::string_view file, const std::string& value) const;
+  bool has(std::string_view file) const;
+};
 void sleep_ms(int ms);
 // The pids in the group at `dir` and in every group below it.
 void procs_into(const Tree& tree, const std::string& dir, std::set<pid_t>& out);

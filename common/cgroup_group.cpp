@@ -258,9 +258,9 @@ Group Group::make(const Host& host, const std::string& name, const std::string& 
   for (size_t i = 0; i < plan.size(); ++i) {
     const Hierarchy& h = *plan[i].h;
     Part p = place(h, name, parent, path);
-    if (exists(p.dir)) {
-      if (!exact)
-        throw Exists(str("a group named ", name, " exists already: ", p.dir, " (in use, or stale: see --gc)"));
+    // rt-NAME is new: its mkdir below says when it is not (and what was made
+    // before it is taken down again). An exact path may be taken over.
+    if (exact && exists(p.dir)) {
       std::set<pid_t> pids;
       procs_into(*g.tree, p.dir, pids);
       if (!pids.empty())
@@ -269,7 +269,9 @@ Group Group::make(const Host& host, const std::string& name, const std::string& 
     }
     missing[i] = missing_ancestors(h, p.base);
     std::string anc = missing[i].empty() ? p.base : parent_cg(missing[i].front());  // nearest existing ancestor
-    if (!is_dir(h.dir(anc))) throw Error(str("no directory for the cgroup root of ", h.label(), " at ", h.mount));
+    // (missing_ancestors found it a directory, unless it is the root)
+    if ((anc == "/" || anc.empty()) && !is_dir(h.dir(anc)))
+      throw Error(str("no directory for the cgroup root of ", h.label(), " at ", h.mount));
     std::string anc_dir = h.dir(anc);
     if (h.v2) {
       std::error_code ec;
@@ -318,9 +320,11 @@ Group Group::make(const Host& host, const std::string& name, const std::string& 
       if (!g.tree->make(h, p.dir) && !taken_over[i])
         throw Exists(str("a group named ", name, " exists already: ", p.dir, " (in use, or stale: see --gc)"));
       created = i + 1;
+      // The lock's fd is the directory's: its files are opened through it.
       UniqueFd lock = lock_dir(p.dir, false);
       if (!lock || ::faccessat(lock.get(), "cgroup.procs", F_OK, 0) != 0)
         throw Error(str("cannot lock ", p.dir, " (removed or locked by a concurrent --gc? try again)"));
+      GroupDir dir{lock.get(), p.dir};
       g.locks_.push_back(std::move(lock));
       if (h.v2) {
         apply_v2(p.dir, p.enabled, l);
@@ -339,7 +343,7 @@ Group Group::make(const Host& host, const std::string& name, const std::string& 
           g.tree->make(h, p.leaf);
         }
       } else {
-        apply_v1(h, p.dir, l, plan[i].bpf_devices);
+        apply_v1(h, dir, l, plan[i].bpf_devices, false, !taken_over[i]);
       }
     }
   } catch (...) {
@@ -432,11 +436,15 @@ void Group::join(pid_t pid, bool skip_v2) const {
   // container start). For one thread, moving the thread is moving the
   // process.
   bool self_thread = pid == 0 && tree->live() && own_thread_count() == 1;
-  for (const auto& p : parts) {
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const Part& p = parts[i];
     if (skip_v2 && p.h.v2) continue;
     bool fast = self_thread && !p.h.v2;
-    if (auto ec = fast ? write_cg(p.leaf + "/tasks", "0") : write_cg(p.leaf + "/cgroup.procs", who))
-      throw Error(str("cannot move process ", who, " into ", p.leaf), ec.value());
+    // Through the group's locked directory where the leaf is it (v1).
+    GroupDir leaf{i < locks_.size() && p.leaf == p.dir ? locks_[i].get() : -1, p.leaf};
+    UniqueFd f(leaf.open(fast ? "tasks" : "cgroup.procs", O_WRONLY | O_TRUNC | O_CLOEXEC));
+    std::error_code ec = f ? write_fd(f.get(), fast ? "0" : who) : errno_code();
+    if (ec) throw Error(str("cannot move process ", who, " into ", p.leaf), ec.value());
     log::step("moved ", who, " into ", p.leaf);
   }
   log::step("joined group ", name);
@@ -480,7 +488,7 @@ void Group::set_devices(const std::vector<DeviceRule>& rules) const {
   if (rules.empty()) return;
   for (const auto& p : parts) {
     if (p.h.v2 || !p.h.has("devices")) continue;
-    set_v1_devices(p.dir, rules);
+    set_v1_devices(GroupDir{-1, p.dir}, rules);
     log::step("wrote the device rules to ", p.dir);
     return;
   }
@@ -542,7 +550,7 @@ void Group::update(const Limits& l) const {
     if (p.h.v2 && contains(p.enabled, "memory")) check_v1_only(l, p.dir);
   for (const auto& p : ps) {
     if (p.h.v2) apply_v2(p.dir, p.enabled, l, true);
-    else apply_v1(p.h, p.dir, l, false, true);
+    else apply_v1(p.h, GroupDir{-1, p.dir}, l, false, true);
   }
   log::step("updated group ", name);
 }
@@ -600,8 +608,7 @@ bool Group::kill_all(int timeout_ms) const {
 
 void Group::lock() {
   locks_.clear();
-  for (const auto& p : parts)
-    if (UniqueFd fd = lock_dir(p.dir, false)) locks_.push_back(std::move(fd));
+  for (const auto& p : parts) locks_.push_back(lock_dir(p.dir, false));
 }
 
 void Group::adopt_made(const std::vector<std::string>& dirs) {

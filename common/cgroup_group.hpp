@@ -127,6 +127,8 @@ class Group {
   void adopt_made(const std::vector<std::string>& dirs);
 
  private:
+  // flock of each part's directory, in the order of `parts` (an empty fd
+  // where it is not held); open O_DIRECTORY, so also the way to its files.
   std::vector<UniqueFd> locks_;
   static Group make(const Host& host, const std::string& name, const std::string& parent, const std::string& path,
                     const Limits& limits);
