@@ -79,11 +79,11 @@ own_field() { awk -v f="$1:" '$1 == f { print $2 }' /proc/self/status; }
   awk '$5 != $7 { bad = 1 } END { exit bad }' <<<"$maps" || fail "pages of rt-exec not resident: $maps"
 }
 
-@test "x86-64: rt-cgroup, rt-mount and rt-exec start with the two madvise calls; a refused madvise changes nothing" {
+@test "x86-64: rt-cgroup, rt-unshare, rt-mount and rt-exec start with the two madvise calls; a refused madvise changes nothing" {
   [ "$(uname -m)" = x86_64 ] || skip "the start-up prefault is x86-64 only; this machine is $(uname -m)"
   command -v strace >/dev/null || skip "strace is not installed (Debian package strace)"
   local t
-  for t in rt-cgroup rt-mount rt-exec; do
+  for t in rt-cgroup rt-unshare rt-mount rt-exec; do
     run strace -qq -e signal=none "$RT_BIN/$t" --version
     assert_success
     # execve, then the two populates before anything of glibc's (brk, arch_prctl)
