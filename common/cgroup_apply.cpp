@@ -146,10 +146,7 @@ void set_v1_devices(const GroupDir& d, const std::vector<DeviceRule>& rules) {
       if (!fd) ec = errno_code();
     }
     if (!ec) ec = write_fd(fd.get(), w.line + "\n");
-    if (ec) {
-      std::string why = ec.message();
-      throw Error(str("cannot set ", w.file, " to ", w.line, " in ", d.path, ": ", why));
-    }
+    if (ec) throw_set_failed(w.file, w.line, d.path, ec);
     log::step("set ", w.file, "=", w.line);
   }
 }

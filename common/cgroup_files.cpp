@@ -85,12 +85,12 @@ std::error_code write_fd(int fd, std::string_view data) {
 }
 
 void set(const std::string& dir, std::string_view file, const std::string& value) {
-  std::string path = str(dir, "/", file);
-  if (auto ec = write_cg(path, value)) {
-    std::string why = ec.message();
-    throw Error(str("cannot set ", file, " to ", value, " in ", dir, ": ", why));
-  }
-  log::step("set ", file, "=", value);
+  GroupDir{-1, dir}.set(file, value);
+}
+
+void throw_set_failed(std::string_view file, std::string_view value, const std::string& dir, std::error_code ec) {
+  std::string why = ec.message();
+  throw Error(str("cannot set ", file, " to ", value, " in ", dir, ": ", why));
 }
 
 bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
@@ -101,13 +101,9 @@ int GroupDir::open(std::string_view file, int flags) const {
 }
 
 void GroupDir::set(std::string_view file, const std::string& value) const {
-  if (fd < 0) return cgroup::set(path, file, value);
   UniqueFd f(open(file, O_WRONLY | O_TRUNC | O_CLOEXEC));
   std::error_code ec = f ? write_fd(f.get(), value) : errno_code();
-  if (ec) {
-    std::string why = ec.message();
-    throw Error(str("cannot set ", file, " to ", value, " in ", path, ": ", why));
-  }
+  if (ec) throw_set_failed(file, value, path, ec);
   log::step("set ", file, "=", value);
 }
 

@@ -29,8 +29,12 @@ std::optional<uint64_t> read_key(const std::string& path, std::string_view key);
 std::error_code write_cg(const std::string& path, std::string_view data);
 // One write(2) of `data` to the open control file `fd` (retried on EINTR).
 std::error_code write_fd(int fd, std::string_view data);
-// write_cg, or throw rt::Error "cannot set FILE to VALUE in DIR: why".
+// Write VALUE to DIR/FILE (GroupDir::set by path), or throw rt::Error
+// "cannot set FILE to VALUE in DIR: why".
 void set(const std::string& dir, std::string_view file, const std::string& value);
+// Throw that error, for a write to a control file that failed with `ec`.
+[[noreturn]] void throw_set_failed(std::string_view file, std::string_view value, const std::string& dir,
+                                   std::error_code ec);
 bool exists(const std::string& path);
 
 // A group's directory, open (a dir fd, looked up once) or by path alone
