@@ -65,6 +65,14 @@ if [ $# -eq 0 ]; then set -- tests/bats; fi
 # there too (allowing what its parent allows), or the containers' device
 # groups would sit beside every other run's.
 export RT_SUITE_CGROUP="rt-suite-$$"
+# A run ended by SIGKILL cannot remove its group (any other signal is
+# trapped below): an rt-suite-PID whose run is gone is removed here, deepest
+# first, if nothing runs in it any more (rmdir refuses a group that holds a
+# process, and what holds one is left as it is).
+for g in $(find /sys/fs/cgroup -mindepth 1 -maxdepth 8 -type d -name 'rt-suite-[0-9]*' 2>/dev/null); do
+  [ ! -e "/proc/${g##*/rt-suite-}" ] || continue
+  find "$g" -depth -type d -exec rmdir {} + 2>/dev/null || true
+done
 status=0
 # Interrupted (Ctrl-C, a TERM or HUP to the run), this shell still removes
 # the suite's group once bats has ended: the signal sets the status instead
