@@ -145,7 +145,8 @@ tool_static = $(or $(filter yes,$($(1)_IN_ROOT)),$(if $(SAN),,$(filter yes,$($(1
 # common/prefault.cpp's entry point on x86-64, which maps its binary's
 # pages before glibc's start-up (fewer page faults: see there).
 PREFAULT_ARCH    := $(filter x86_64-%,$(shell $(CXX) -dumpmachine))
-PREFAULT_LDFLAGS := -Wl,-e,rt_prefault_start -Wl,-u,rt_prefault_start
+# (and glibc's readlink of /proc/self/exe at start-up is answered there)
+PREFAULT_LDFLAGS := -Wl,-e,rt_prefault_start -Wl,-u,rt_prefault_start -Wl,--wrap=_dl_get_origin
 tool_entry = $(if $(and $(PREFAULT_ARCH),$(call tool_static,$(1)),$(filter yes,$($(1)_PREFAULT))),$(PREFAULT_LDFLAGS))
 tool_objdir = $(if $(filter yes,$($(1)_IN_ROOT)),$(IN_ROOT_OBJ),obj)
 define TOOL_RULE
