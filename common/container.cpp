@@ -197,15 +197,19 @@ static void private_dir(const std::string& path) {
     throw_errno(str("cannot make ", path, " private"));
 }
 
-ContainerState ContainerStore::create(const std::string& name) {
-  private_dir(root_ + "/containers");
-  private_dir(root_ + "/names");
+ContainerState ContainerStore::begin(const std::string& name) const {
+  if (!name.empty() && !valid_container_name(name))
+    throw Error(str("invalid container name '", name,
+                    "': use letters, digits, '_', '.' and '-', starting with a letter or digit"));
   ContainerState c;
   c.id = new_container_id();
+  return c;
+}
+
+void ContainerStore::claim(ContainerState& c, const std::string& name) const {
+  private_dir(root_ + "/containers");
+  private_dir(root_ + "/names");
   if (!name.empty()) {
-    if (!valid_container_name(name))
-      throw Error(str("invalid container name '", name,
-                      "': use letters, digits, '_', '.' and '-', starting with a letter or digit"));
     if (!claim_name(root_ + "/names/" + name, c.id))
       throw Error(
           str("the container name '", name, "' is already in use (remove that container or choose another name)"));
@@ -220,10 +224,10 @@ ContainerState ContainerStore::create(const std::string& name) {
   if (::mkdir(dir(c.id).c_str(), 0700) != 0) {
     int e = errno;
     ::unlink((root_ + "/names/" + c.name).c_str());
+    c.name.clear();
     throw_errno(str("cannot create ", dir(c.id)), e);
   }
   c.created = rfc3339_now();
-  return c;
 }
 
 void ContainerStore::save(const ContainerState& c) const {
@@ -296,7 +300,8 @@ void ContainerStore::remove(const ContainerState& c) const {
     log::step("removed the writable layer");
   }
   std::string name_file = root_ + "/names/" + c.name;
-  if (auto owner = try_read_file(name_file); owner && *owner == c.id) ::unlink(name_file.c_str());
+  if (auto owner = c.name.empty() ? std::nullopt : try_read_file(name_file); owner && *owner == c.id)
+    ::unlink(name_file.c_str());
   if (auto ec = remove_tree(dir(c.id))) throw Error(str("cannot remove ", dir(c.id)), ec.value());
   log::step("removed the record");
 }

@@ -85,10 +85,14 @@ class ContainerStore {
   const std::string& root() const { return root_; }
   std::string dir(const std::string& id) const { return root_ + "/containers/" + id; }
 
-  // Make a new container: fresh id, its directory, the name claimed
-  // (generated when empty). Nothing lists it until the caller has filled
-  // the record in and save()d it. Throws rt::Error when the name is taken.
-  ContainerState create(const std::string& name);
+  // Make a new container, in two steps (rt-run starts the chain, which
+  // needs the id alone, in between): begin() checks `name` (rt::Error when
+  // it is not one) and gives a fresh id, touching nothing; claim() makes
+  // its directory and claims `name` (generated when empty), rt::Error when
+  // it is taken. Nothing lists it until the caller has filled the record
+  // in and save()d it. Before claim(), remove() finds nothing to remove.
+  ContainerState begin(const std::string& name) const;
+  void claim(ContainerState& c, const std::string& name) const;
   void save(const ContainerState& c) const;
   std::optional<ContainerState> load(const std::string& id) const;
   // By full id, unique id prefix or name. Throws rt::Error naming the problem.

@@ -94,18 +94,44 @@ EOF
   assert_line "rt-run: the container did not start: cannot create a network namespace: No space left on device"
 }
 
-@test "rt-run --network none (root): the /etc files, the layer's dirs and the record are written after the chain's fork, before rt-unshare goes on" {
+@test "rt-run --network none (root): the name, the /etc files, the layer's dirs and the record are written after the chain's fork, before rt-unshare goes on" {
   run --separate-stderr rt-run --rm -f "$R" --network none -m 64m --log-level debug true
   assert_success
   # rt-run's steps and rt-unshare's, in the order they were logged: rt-run
   # writes while rt-cgroup runs, and rt-unshare goes on (to mount the
   # layer, to start the payload) only once the namespace is sent after them.
   local steps
-  steps=$(sed -nE 's/^(rt-run|rt-unshare): debug: [+][0-9]+us [(][0-9]+us[)] (started chain|wrote hosts, hostname|made the layer dirs|container [0-9a-f]{12} recorded|network namespace sent|joined the network namespace).*/\1: \2/p' <<<"$stderr" |
+  steps=$(sed -nE 's/^(rt-run|rt-unshare): debug: [+][0-9]+us [(][0-9]+us[)] (started chain|claimed name|wrote hosts, hostname|made the layer dirs|container [0-9a-f]{12} recorded|network namespace sent|joined the network namespace).*/\1: \2/p' <<<"$stderr" |
     sed -E 's/[0-9a-f]{12}/ID/' | tr '\n' ';')
-  assert_equal "$steps" "rt-run: started chain;rt-run: wrote hosts, hostname;rt-run: made the layer dirs;rt-run: container ID recorded;rt-run: network namespace sent;rt-unshare: joined the network namespace;"
+  assert_equal "$steps" "rt-run: started chain;rt-run: claimed name;rt-run: wrote hosts, hostname;rt-run: made the layer dirs;rt-run: container ID recorded;rt-run: network namespace sent;rt-unshare: joined the network namespace;"
   # rt-cgroup made the group meanwhile
   grep -q '^rt-cgroup: debug: .* created /sys/fs/cgroup/' <<<"$stderr"
+}
+
+@test "rt-run --network none (root): a name in use, claimed after the chain's fork, stops the chain and leaves nothing" {
+  run rt-run --name same -f "$R" true
+  assert_success
+  local first
+  first=$(id_of same)
+  run --separate-stderr rt-run --rm --name same -f "$R" --network none -m 64m --log-level debug -- touch /ran
+  assert_equal "$status" 125
+  # the chain had started when the name was found taken
+  grep -q '^rt-run: debug: .* started chain, pid [0-9]*$' <<<"$stderr"
+  if grep -q '^rt-run: debug: .* claimed name' <<<"$stderr"; then fail "a name was claimed"; fi
+  assert_equal "$(grep -v ': debug: ' <<<"$stderr")" \
+    "rt-run: the container name 'same' is already in use (remove that container or choose another name)"
+  # its group (if rt-cgroup got to make one before it was stopped)
+  local id
+  id=$(grep -oE '^rt-cgroup: debug: .* created /sys/fs/cgroup/.*rt-[0-9a-f]{64}$' <<<"$stderr" | grep -oE '[0-9a-f]{64}$' | head -n 1 || true)
+  [ -z "$id" ] || assert_no_group "$id"
+  # the first container's record, name and layer alone
+  assert_equal "$(ls "$RT_STATE/containers")" "$first"
+  assert_equal "$(cat "$RT_STATE/names/same")" "$first"
+  assert_equal "$(ls "$RT_ROOT/containers" | tr '\n' ' ')" "$first $first.work "
+  # no process of the chain (its rt-mount link names the test's layer dir) is left
+  local left
+  left=$(grep -l "[${RT_ROOT:0:1}]${RT_ROOT:1}/containers" /proc/[0-9]*/cmdline 2>/dev/null || true)
+  [ -z "$left" ] || fail "process left: $left"
 }
 
 @test "rt-run --network none (root): a failure writing the container's files after the chain's fork stops the chain and leaves nothing" {

@@ -31,6 +31,7 @@
 #include "netns_early.hpp"
 #include "parse.hpp"
 #include "pipeline.hpp"
+#include "populate.hpp"
 #include "ports.hpp"
 #include "process.hpp"
 #include "spec.hpp"
@@ -294,6 +295,7 @@ void plan_storage(const Spec& s, Plan& p, const std::string& state_root, const s
 }
 
 int run_main(int argc, char** argv) {
+  populate_heap();
   po::options_description desc("Options");
   add_options(desc);
   po::variables_map vm;
@@ -401,8 +403,19 @@ int run_main(int argc, char** argv) {
   if (argc > 0 && argv[argc - 1] >= argv[0])
     early_userns.set_title_area(argv[0],
                                 static_cast<size_t>(argv[argc - 1] + std::strlen(argv[argc - 1]) + 1 - argv[0]));
-  ContainerState c = store.create(s.name);
-  log::step("claimed name ", c.name);
+  // The id now (the chain is named by it); the directory and the name
+  // (generated when none is given) are claimed with the record: after the
+  // chain's fork where the supervisor writes that (write_container below),
+  // unless a file goes into the directory before it (a seccomp profile's
+  // copy; -d's log, opened before the chain starts).
+  ContainerState c = store.begin(s.name);
+  auto claim = [&] {
+    store.claim(c, s.name);
+    p.name = c.name;
+    log::step("claimed name ", c.name);
+  };
+  bool claim_with_record = early_netns.prepared() && !s.detach && (s.seccomp == "default" || s.seccomp == "unconfined");
+  if (!claim_with_record) claim();
   try {
     // Subordinate ids are mapped by newuidmap and newgidmap: the user's
     // cached namespace with those maps, else one made ahead, in parallel
@@ -419,7 +432,6 @@ int run_main(int argc, char** argv) {
       }
     }
     p.id = c.id;
-    p.name = c.name;
     p.hostname = !s.hostname.empty()                   ? s.hostname
                  : shared && !shared->hostname.empty() ? shared->hostname
                                                        : c.short_id();
@@ -465,10 +477,7 @@ int run_main(int argc, char** argv) {
       c.image = img->ref.empty() ? s.image : img->ref;
       c.image_id = img->id;
     }
-    if (p.cgroup) {
-      c.cgroup = c.id;
-      c.cgroup_paths = cgroup_paths(p.cgroup_parent, c.id, p.rootless);
-    }
+    if (p.cgroup) c.cgroup = c.id;
     c.auto_remove = s.auto_remove;
     c.detached = s.detach;
     c.tty = s.tty;
@@ -484,6 +493,7 @@ int run_main(int argc, char** argv) {
     // rt-cgroup execs and makes the group (supervise.cpp), where rt-run
     // would only wait; else rt-run does before it starts the chain.
     auto write_container = [&] {
+      if (claim_with_record) claim();
       if (p.etc_files) etc::write_files(p.etc_dir, *p.etc_files);
       if (!p.layer_in_memory) {
         // The upper dir (the bundle) and the work dir beside it, no
@@ -499,6 +509,9 @@ int run_main(int argc, char** argv) {
         if (::mkdir(work.c_str(), 0700) != 0) throw_errno(str("cannot create ", work));
         log::step("made the layer dirs");
       }
+      // Where the group will be, for gc and rm: for the record alone (read
+      // here, after the chain's fork where there is one, not before it).
+      if (p.cgroup) c.cgroup_paths = cgroup_paths(p.cgroup_parent, c.id, p.rootless);
       // The process that writes it supervises from the first save (a
       // detached supervisor takes over later): gc must not take a starting
       // container for abandoned.

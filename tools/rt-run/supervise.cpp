@@ -101,6 +101,19 @@ struct Stdio {
   vfork_exec(argv);
 }
 
+// The chain's child. Its argv is made here (the child runs in our memory
+// until it execs: vfork_child) and freed once it has: what rt-run
+// allocates after the fork reuses it, and the supervisor's heap stays as
+// small as before that moved there (its first page fault later).
+pid_t start_chain(const Chain& chain, const Stdio& io, const Signals& sigs,
+                  const std::vector<std::pair<int, int>>& handed) {
+  std::vector<std::string> argv_s = chain.argv();
+  std::vector<char*> argv;
+  for (auto& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  return vfork_child([&]() noexcept -> int { exec_chain(argv.data(), io, sigs, handed); });
+}
+
 // The container's pid, as rt-unshare writes it on the pipe at `pid_fd`
 // (--pid-fd); 0 when the chain ends, or closes the pipe, without writing it.
 pid_t read_pid(int pid_fd, int chain_pidfd) {
@@ -235,18 +248,39 @@ class ChainGroup {
     if (!plan_.cgroup || plan_.cgroup_parent.empty() || plan_.leaf) return;
     // --cgroup-parent: rt-cgroup makes what is missing of it; the
     // supervisor takes it down again when nothing else lives there.
+    prepare();
+    if (!host_) return;
     try {
-      made_ = cgroup::missing_parent_dirs(cgroup::detect(), plan_.cgroup_parent);
+      made_ = cgroup::missing_parent_dirs(*host_, plan_.cgroup_parent);
     } catch (const Error& e) {
       log::debug("cannot read the cgroup layout: ", e.what());
     }
   }
   ChainGroup(const ChainGroup&) = delete;
   ChainGroup& operator=(const ChainGroup&) = delete;
+  // The host's cgroup layout (rt-run's own cgroups and the hierarchies'
+  // mounts, which the chain's start leaves as they are): read while the
+  // chain starts and rt-run would only wait for it, so that hold() has
+  // only the group's directories to look up.
+  void prepare() {
+    if (!plan_.cgroup || host_ || layout_failed_) return;
+    try {
+      host_ = cgroup::detect();
+    } catch (const Error& e) {
+      layout_failed_ = true;
+      log::debug("cannot read the cgroup layout: ", e.what());
+    }
+  }
   // Once the chain's rt-cgroup is done (rt-unshare has said its pid).
   void hold() {
     if (!plan_.cgroup || group_ || removed_) return;
-    group_ = cgroup::find_on_host(plan_.id, plan_.cgroup_parent);
+    prepare();
+    if (!host_) return;
+    try {
+      group_ = cgroup::Group::find(*host_, plan_.id, cgroup::normalize_parent(plan_.cgroup_parent));
+    } catch (const Error& e) {
+      log::debug("cannot look up group ", cgroup::kPrefix, plan_.id, ": ", e.what());
+    }
     if (!group_) return;
     group_->lock();
     group_->adopt_made(made_);
@@ -272,6 +306,8 @@ class ChainGroup {
 
  private:
   const Plan& plan_;
+  std::optional<cgroup::Host> host_;
+  bool layout_failed_ = false;
   std::vector<std::string> made_;
   std::optional<cgroup::Group> group_;
   bool removed_ = false;
@@ -409,11 +445,6 @@ int supervise(Launch& l, const Signals& sigs, Stdio& io, Session& s, OnRunning o
   bool early_netns = l.netns && l.netns->prepared();
   if (early_netns) handed.emplace_back(l.netns->chain_end(), l.plan.net_from_fd);
 
-  // In our memory until it execs (vfork_child): its argv is made here.
-  std::vector<std::string> argv_s = l.chain.argv();
-  std::vector<char*> argv;
-  for (auto& a : argv_s) argv.push_back(a.data());
-  argv.push_back(nullptr);
   // rt-unshare --hand-over: its orphaned PID 1 must come to us, not to
   // init. With a go-ahead to send, from just before it (rt-net's helpers
   // and prestart hooks, run before, leave their orphans to init as ever).
@@ -421,7 +452,7 @@ int supervise(Launch& l, const Signals& sigs, Stdio& io, Session& s, OnRunning o
     if (l.plan.hand_over && ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) throw_errno("cannot become a subreaper");
   };
   if (!gate) become_subreaper();
-  pid_t chain = vfork_child([&]() noexcept -> int { exec_chain(argv.data(), io, sigs, handed); });
+  pid_t chain = start_chain(l.chain, io, sigs, handed);
   if (chain < 0) throw_errno("cannot fork");
   try {
     sync.read.reset();
@@ -442,6 +473,7 @@ int supervise(Launch& l, const Signals& sigs, Stdio& io, Session& s, OnRunning o
     // rt-unshare; its reason becomes the container's error below.
     if (l.write_container) l.write_container();
     if (early_netns) l.netns->make_and_send();
+    s.group.prepare();  // while rt-unshare makes the namespaces
 
     // PID 1 exists: recorded (rm -f and gc find it), but the container is
     // "created" until rt-exec reports ready: before that its mount
