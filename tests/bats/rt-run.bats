@@ -660,6 +660,24 @@ assert_group_gone() {
   assert_no_group "$id"
 }
 
+@test "rt-run holds the container's network and IPC namespaces while PID 1 runs, so that PID 1's exit does not tear them down" {
+  # (their teardown asks for RCU grace periods, which the overlay's unmount
+  # in that exit then queued behind: supervise.cpp, Session::held_ns)
+  rt-run --name held -f "$R" /bin/sh -c 'echo ready; exec sleep 300' >"$BATS_TEST_TMPDIR/out" &
+  local run_pid=$! pid ns held
+  wait_until 100 grep -q ready "$BATS_TEST_TMPDIR/out"
+  pid=$(state "$(id_of held)" .pid)
+  held=$(find "/proc/$run_pid/fd" -type l -exec readlink {} + 2>/dev/null)
+  for ns in net ipc; do
+    [ "$(readlink "/proc/$pid/ns/$ns")" != "$(readlink "/proc/$run_pid/ns/$ns")" ] || fail "$ns: the container shares rt-run's"
+    grep -qxF "$(readlink "/proc/$pid/ns/$ns")" <<<"$held" || fail "rt-run holds no fd of the container's $ns namespace"
+  done
+  rt-repl stop -t 1 held >/dev/null
+  wait "$run_pid" || true
+  assert_no_group "$(id_of held)"
+  rt-repl rm held >/dev/null
+}
+
 @test "rt-run adopts PID 1 from rt-unshare --hand-over: its parent is rt-run (foreground) or the supervisor (detached); status, signals and --rm's clean-up as ever" {
   # foreground: PID 1 is rt-run's child, no rt-unshare stays, and a signal
   # to rt-run reaches PID 1 (sent to it directly now)

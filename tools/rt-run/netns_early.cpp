@@ -49,6 +49,7 @@ std::string EarlyNetns::make_and_send() {
     char tag = 'n';
     if (int e = send_fd_raw(sock.get(), ns.get(), &tag, 1)) throw_errno("cannot hand the network namespace on", e);
     log::step("network namespace sent to the chain");
+    held_ = std::move(ns);
   } catch (const Error& e) {
     error_ = e.what();
   }

@@ -56,9 +56,14 @@ class EarlyNetns {
   void release() { chain_end_.reset(), ours_.reset(); }
   // The failure make_and_send returned, for the container's error.
   const std::string& error() const { return error_; }
+  // An fd of the namespace sent (empty when none was): the supervisor holds
+  // it until the container's PID 1 has ended (Session::held_ns in
+  // supervise.cpp), so that the namespace's teardown is not part of PID 1's
+  // exit.
+  UniqueFd take_held() { return std::move(held_); }
 
  private:
-  UniqueFd chain_end_, ours_;
+  UniqueFd chain_end_, ours_, held_;
   std::string error_;
 };
 
