@@ -72,10 +72,13 @@ std::error_code remove_tree(const std::string& path);
 // A RemoveDirs that removes the directories by two threads at once: on a
 // file system that discards a freed block synchronously (ext4 without a
 // journal, mounted with discard, as on rt's test VMs), each directory's
-// removal waits for the disk, and the waits then overlap. It returns once
-// every directory is removed, without waiting for the second thread to end
-// (or start: where it had no CPU yet, this one removed them all). In a file
-// of its own (fs_remove.cpp): only the tools that use it link the thread.
+// removal waits for the disk, and the waits then overlap. Each directory is
+// held open across its rmdir, so that its block is freed (and discarded) at
+// the close, outside the top directory's lock, which every rmdir here
+// takes. It returns once every name is gone, without waiting for the second
+// thread to end (or start: where it had no CPU yet, this one removed them
+// all), nor for its last discard. In a file of its own (fs_remove.cpp):
+// only the tools that use it link the thread.
 std::error_code remove_dirs_overlapped(int top_fd, const std::vector<std::string>& names);
 
 // openat2(2) with O_CLOEXEC added, retried on EAGAIN; -1 and errno on failure.

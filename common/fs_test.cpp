@@ -81,10 +81,15 @@ TEST_CASE("remove_tree_at with remove_dirs_overlapped: deep and wide trees; name
   mkdir_p(t + "/outside");
   make_file(t + "/outside/keep");
   REQUIRE(::symlink((t + "/outside").c_str(), (t + "/tree/w1/w2/link").c_str()) == 0);
+  size_t fds = dir_names("/proc/self/fd").size();
   std::error_code ec = remove_tree_at(AT_FDCWD, t + "/tree", remove_dirs_overlapped);
   CHECK_MESSAGE(!ec, ec.message());
   CHECK_FALSE(path_exists(t + "/tree"));
   CHECK(path_exists(t + "/outside/keep"));
+  // Each directory is held open across its rmdir; the helper may still be
+  // closing its last one, but none stays open.
+  for (int i = 0; i < 200 && dir_names("/proc/self/fd").size() > fds; ++i) ::usleep(10000);
+  CHECK(dir_names("/proc/self/fd").size() == fds);
   CHECK_FALSE(remove_tree_at(AT_FDCWD, t + "/tree", remove_dirs_overlapped));  // gone already: success
   remove_tree(t);
 }
