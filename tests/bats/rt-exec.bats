@@ -79,15 +79,22 @@ own_field() { awk -v f="$1:" '$1 == f { print $2 }' /proc/self/status; }
   awk '$5 != $7 { bad = 1 } END { exit bad }' <<<"$maps" || fail "pages of rt-exec not resident: $maps"
 }
 
+# The links that start at common/prefault.cpp's entry point in this build:
+# the sanitizer build links all but rt-exec dynamically (ASan cannot link
+# static), and only a static tool starts there; rt-exec, static in every
+# build, is always one.
+prefault_tools() {
+  local t
+  for t in rt-cgroup rt-unshare rt-mount rt-exec; do
+    if [ "$t" = rt-exec ] || file -L "$RT_BIN/$t" 2>/dev/null | grep -q "statically linked"; then echo "$t"; fi
+  done
+}
+
 @test "x86-64: rt-cgroup, rt-unshare, rt-mount and rt-exec start with the two madvise calls; a refused madvise changes nothing" {
   [ "$(uname -m)" = x86_64 ] || skip "the start-up prefault is x86-64 only; this machine is $(uname -m)"
   command -v strace >/dev/null || skip "strace is not installed (Debian package strace)"
   local t
-  for t in rt-cgroup rt-unshare rt-mount rt-exec; do
-    # The sanitizer build links all but rt-exec dynamically (ASan cannot
-    # link static), and only a static tool starts at the prefault entry:
-    # rt-exec, static in every build, is always checked.
-    if [ "$t" != rt-exec ] && ! file -L "$RT_BIN/$t" 2>/dev/null | grep -q "statically linked"; then continue; fi
+  for t in $(prefault_tools); do
     run strace -qq -e signal=none "$RT_BIN/$t" --version
     assert_success
     # execve, then the two populates before anything of glibc's (brk, arch_prctl)
@@ -111,9 +118,7 @@ own_field() { awk -v f="$1:" '$1 == f { print $2 }' /proc/self/status; }
   [ "$(uname -m)" = x86_64 ] || skip "the start-up prefault is x86-64 only; this machine is $(uname -m)"
   command -v strace >/dev/null || skip "strace is not installed (Debian package strace)"
   local t
-  for t in rt-cgroup rt-unshare rt-mount rt-exec; do
-    # (as above: the sanitizer build links all but rt-exec dynamically)
-    if [ "$t" != rt-exec ] && ! file -L "$RT_BIN/$t" 2>/dev/null | grep -q "statically linked"; then continue; fi
+  for t in $(prefault_tools); do
     run strace -qq -e trace=readlink,readlinkat -e signal=none "$RT_BIN/$t" --version
     assert_success
     assert_line --regexp "^$t [0-9]+\.[0-9]+\.[0-9]+\$"
