@@ -414,7 +414,11 @@ int run_main(int argc, char** argv) {
     p.name = c.name;
     log::step("claimed name ", c.name);
   };
-  bool claim_with_record = early_netns.prepared() && !s.detach && (s.seccomp == "default" || s.seccomp == "unconfined");
+  // The record is written after the chain's fork where the chain waits
+  // for the namespace rt-run sends (write_container below).
+  const bool record_after_fork = early_netns.prepared();
+  const bool seccomp_file = s.seccomp != "default" && s.seccomp != "unconfined";
+  const bool claim_with_record = record_after_fork && !s.detach && !seccomp_file;
   if (!claim_with_record) claim();
   try {
     // Subordinate ids are mapped by newuidmap and newgidmap: the user's
@@ -441,7 +445,7 @@ int run_main(int argc, char** argv) {
     p.ready_fd = kReadyFd;
     p.hand_over = hands_over(s, p);  // supervise.cpp adopts PID 1
     UniqueFd seccomp;
-    if (s.seccomp != "default" && s.seccomp != "unconfined") {
+    if (seccomp_file) {
       // A copy in the container's state directory (root's alone), which
       // the chain reads and `exec` applies again later.
       std::string kept = store.dir(c.id) + "/" + kSeccompProfileFile;
@@ -522,7 +526,7 @@ int run_main(int argc, char** argv) {
     };
     Launch l{store, c, s, p, chain, seccomp.get(), env_src.get(), &early_userns, p.leaf ? &*p.leaf : nullptr};
     l.netns = &early_netns;
-    if (early_netns.prepared()) {
+    if (record_after_fork) {
       l.write_container = write_container;
     } else {
       write_container();
