@@ -94,8 +94,7 @@ List parse_list(std::string_view s, std::string_view what) {
 }
 
 Set tweak(Set base, const List& add, const List& drop) {
-  Set all = all_known();
-  if (add.all) return all & ~drop.set;
+  if (add.all) return all_known() & ~drop.set;
   if (drop.all) return add.set;
   return (base & ~drop.set) | add.set;
 }
@@ -142,6 +141,13 @@ Set bounding() {
   return s;
 }
 
+Set bounding_within(Set of) {
+  Set s = 0;
+  for (int i = 0; i < 64; ++i)
+    if (has(of, i) && ::prctl(PR_CAPBSET_READ, i, 0, 0, 0) == 1) s |= bit(i);
+  return s;
+}
+
 Set ambient() {
   Set s = 0;
   for (int i = 0; i < 64; ++i) {
@@ -155,9 +161,12 @@ Set ambient() {
 void limit_bounding(Set keep, Set current) {
   for (int i = 0; i < 64; ++i) {
     if (!has(current, i) || has(keep, i)) continue;
-    if (::prctl(PR_CAPBSET_DROP, i, 0, 0, 0) != 0)
-      throw_errno(
-          str("cannot drop ", label(i), " from the bounding set", errno == EPERM ? " (needs CAP_SETPCAP)" : ""));
+    if (::prctl(PR_CAPBSET_DROP, i, 0, 0, 0) == 0) continue;
+    int e = errno;
+    // `current` may be a superset: a capability the set lacks needs no drop
+    // (refused only for want of CAP_SETPCAP).
+    if (e == EPERM && ::prctl(PR_CAPBSET_READ, i, 0, 0, 0) == 0) continue;
+    throw_errno(str("cannot drop ", label(i), " from the bounding set", e == EPERM ? " (needs CAP_SETPCAP)" : ""), e);
   }
 }
 

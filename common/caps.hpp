@@ -52,10 +52,14 @@ struct State {
 };
 State get();                // throws rt::Error
 void set(const State& st);  // throws rt::Error naming what was refused
-Set bounding();             // by PR_CAPBSET_READ
-Set ambient();              // by PR_CAP_AMBIENT_IS_SET
-// Drop every capability of `current` (the bounding set as read before)
-// that is not in `keep` (needs CAP_SETPCAP). Throws rt::Error.
+Set bounding();             // by PR_CAPBSET_READ, one call a capability
+// The capabilities of `of` in the bounding set: a PR_CAPBSET_READ for each
+// of them only (a syscall each; bounding() makes one for every capability).
+Set bounding_within(Set of);
+Set ambient();  // by PR_CAP_AMBIENT_IS_SET
+// Drop every capability of `current` (the bounding set as read before, or
+// a superset of it) that is not in `keep` (needs CAP_SETPCAP; one that the
+// set lacks is skipped even without). Throws rt::Error.
 void limit_bounding(Set keep, Set current);
 // Make the ambient set exactly `s` (each one must be permitted and
 // inheritable). Throws rt::Error.

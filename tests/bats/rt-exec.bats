@@ -344,6 +344,28 @@ prefault_tools() {
   assert_equal "$(field CapBnd)" "$(mask 21)"
 }
 
+# The bounding set is read a capability at a time (a prctl each): with a
+# base set, only the capabilities kept are read (and the two that find the
+# kernel's last one); the others are dropped unread. Without CAP_SETPCAP a
+# drop is refused even for a capability the set lacks: that one is
+# skipped, so a set that is already the one asked for stays as it is.
+@test "--caps docker reads the bounding set only for the capabilities it keeps, and drops every other" {
+  command -v strace >/dev/null || skip "strace is not installed (Debian package strace)"
+  run strace -qq -e trace=prctl -e signal=none -o "$BATS_TEST_TMPDIR/trace" rt-exec --caps docker -- cat /proc/self/status
+  assert_success
+  assert_equal "$(field CapBnd)" "$(mask $DOCKER_CAPS)"
+  local reads; reads=$(grep -c PR_CAPBSET_READ "$BATS_TEST_TMPDIR/trace")
+  [ "$reads" -le 16 ] || fail "$reads PR_CAPBSET_READ calls for 14 capabilities: $(cat "$BATS_TEST_TMPDIR/trace")"
+  # without CAP_SETPCAP, a bounding set that is already docker's less SETPCAP
+  run rt-exec --caps docker --cap-drop setpcap -- "$RT_BIN/rt-exec" --caps docker --cap-drop setpcap -- cat /proc/self/status
+  assert_success
+  assert_equal "$(field CapBnd)" "$(mask 0 1 3 4 5 6 7 10 13 18 27 29 31)"
+  # and one that is not: the drop is refused, by name
+  run rt-exec --caps docker --cap-drop setpcap -- "$RT_BIN/rt-exec" --caps none -- true
+  assert_equal "$status" 125
+  assert_output --partial "from the bounding set (needs CAP_SETPCAP)"
+}
+
 @test "--caps ALL is everything rt-exec holds (this machine's root lacks CAP_SYS_RESOURCE)" {
   run rt-exec --caps all -- cat /proc/self/status
   assert_success

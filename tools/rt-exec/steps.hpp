@@ -55,7 +55,7 @@ struct Privileges {
   std::optional<Identity> user;              // --user
   std::optional<std::vector<gid_t>> groups;  // --groups (replaces the user's)
   bool set_caps = false;                     // any of --caps, --cap-add, --cap-drop
-  caps::Set current = 0;                     // this process's bounding set
+  caps::Set current = 0;                     // this process's bounding set (with set_caps: or a superset)
   caps::Set bounding = 0;                    // the container's set
   caps::Set ambient = 0;                     // raised for a non-root user
   caps::Set inheritable = 0;                 // kept across execve (empty unless asked)
