@@ -145,19 +145,25 @@ tool_static = $(or $(filter yes,$($(1)_IN_ROOT)),$(if $(SAN),,$(filter yes,$($(1
 # common/prefault.cpp's entry point on x86-64, which maps its binary's
 # pages before glibc's start-up (fewer page faults: see there).
 PREFAULT_ARCH    := $(filter x86_64-%,$(shell $(CXX) -dumpmachine))
-# (and glibc's readlink of /proc/self/exe at start-up is answered there)
-PREFAULT_LDFLAGS := -Wl,-e,rt_prefault_start -Wl,-u,rt_prefault_start -Wl,--wrap=_dl_get_origin
+# (and glibc's readlink of /proc/self/exe at start-up is answered there),
+# and whose headers and code common/hugetext.ld lays out in whole 2 MiB
+# blocks from address 0x400000 and file offset 0 (-z noseparate-code: the
+# headers in the code's segment; the read-only data stays out of it, see
+# there and HACKING.md).
+PREFAULT_LD      := common/hugetext.ld
+PREFAULT_LDFLAGS := -Wl,-e,rt_prefault_start -Wl,-u,rt_prefault_start -Wl,--wrap=_dl_get_origin \
+  -Wl,-z,noseparate-code -Wl,-T,$(PREFAULT_LD)
 tool_entry = $(if $(and $(PREFAULT_ARCH),$(call tool_static,$(1)),$(filter yes,$($(1)_PREFAULT))),$(PREFAULT_LDFLAGS))
 tool_objdir = $(if $(filter yes,$($(1)_IN_ROOT)),$(IN_ROOT_OBJ),obj)
 define TOOL_RULE
 # (relinked when its tool.mk changes: what it links, how)
 $(BIN)/$(1): $(patsubst %.cpp,$(BUILD)/$(call tool_objdir,$(1))/%.o,$(call tool_src,$(1))) \
     $(if $(filter yes,$($(1)_IN_ROOT)),$(SAN_OBJ_IN_ROOT) $(COMMON_LIB_IN_ROOT),$(SAN_OBJ) $(COMMON_LIB)) \
-    $(wildcard tools/$(1)/tool.mk)
+    $(wildcard tools/$(1)/tool.mk) $(if $(call tool_entry,$(1)),$(PREFAULT_LD))
 	@mkdir -p $$(@D)
 	$$(CXX) $$(CXXFLAGS) $$(LDFLAGS) $(if $(filter yes,$($(1)_IN_ROOT)),$(SAN_IN_ROOT),$(SAN)) \
 	  $(if $(call tool_static,$(1)),-static $(call tool_entry,$(1)),-static-libstdc++ -static-libgcc) \
-	  -o $$@ $$(filter-out %/tool.mk,$$^) $($(1)_LIBS)
+	  -o $$@ $$(filter-out %/tool.mk %.ld,$$^) $($(1)_LIBS)
 endef
 $(foreach t,$(TOOLS),$(eval $(call TOOL_RULE,$(t))))
 

@@ -1,7 +1,9 @@
 // The entry point of the static chain tools (linked with
 // -Wl,-e,rt_prefault_start, x86-64): before glibc's own start-up, map the
-// binary's pages in two system calls instead of one page fault at a time;
-// and, before the C++ initialisers and main, the heap glibc has made.
+// binary's pages in three system calls (headers and code, read-only data,
+// data and bss: common/hugetext.ld's layout) instead of one page fault at
+// a time; and, before the C++ initialisers and main, the heap glibc has
+// made.
 //
 // Measured on the test VM (a paravirtualised guest, kernel 6.18): a page
 // fault costs 13-20 us there, and a static rt tool takes about 50 of them
@@ -48,6 +50,11 @@
 // The ELF header of the running binary, placed by the linker (its name).
 extern "C" const ElfW(Ehdr) __ehdr_start  // NOLINT(bugprone-reserved-identifier)
     __attribute__((visibility("hidden")));
+// Where the code ends (below; common/hugetext.ld, which every link with
+// this entry point uses, places it after .fini): the executable segment
+// runs on to the next 2 MiB boundary in zeros, which no page of the
+// process needs.
+extern "C" const char rt_text_end[] __attribute__((visibility("hidden")));
 
 // Code that runs before glibc has set anything up: no stack protector (its
 // canary is in the TLS), no sanitizer's checks.
@@ -87,6 +94,11 @@ extern "C" RT_BARE __attribute__((used, noinline)) void rt_prefault() {
     uintptr_t start = (bias + ph[i].p_vaddr) & ~(kPage - 1);
     uintptr_t end = (bias + ph[i].p_vaddr + ph[i].p_memsz + kPage - 1) & ~(kPage - 1);
     long advice = ph[i].p_flags & PF_W ? MADV_POPULATE_WRITE : MADV_POPULATE_READ;
+    // The code's segment only up to the code's end, not its 2 MiB padding:
+    // with the page cache in small folios the process maps what it did
+    // before the layout (in a 2 MiB folio the first page maps it all).
+    const auto text_end = reinterpret_cast<uintptr_t>(rt_text_end);
+    if ((ph[i].p_flags & PF_X) && text_end > start && text_end < end) end = (text_end + kPage - 1) & ~(kPage - 1);
     // A page a writable segment shares with the read-only one before it
     // is mapped as the writable one's.
     if (advice == MADV_POPULATE_WRITE && start < run_end) run_end = start;
@@ -132,6 +144,17 @@ __attribute__((constructor(101))) static void rt_prefault_heap() {
 extern "C" const char* __wrap__dl_get_origin() {  // NOLINT(bugprone-reserved-identifier)
   return reinterpret_cast<const char*>(-1);       // NOLINT(performance-no-int-to-ptr)
 }
+
+// The end of the code for common/hugetext.ld, which places this section
+// after .fini and pads it to the next 2 MiB boundary.
+asm(R"(
+  .section .rt_text_end,"ax",@progbits
+  .globl rt_text_end
+  .hidden rt_text_end
+rt_text_end:
+  int3
+  .text
+)");
 
 // The entry point: the kernel's stack and %rdx (the loader's clean-up
 // function, none for a static binary) must reach _start as they came.

@@ -90,16 +90,19 @@ prefault_tools() {
   done
 }
 
-@test "x86-64: rt-cgroup, rt-unshare, rt-mount and rt-exec start with the two madvise calls; a refused madvise changes nothing" {
+@test "x86-64: rt-cgroup, rt-unshare, rt-mount and rt-exec start with the three madvise calls; a refused madvise changes nothing" {
   [ "$(uname -m)" = x86_64 ] || skip "the start-up prefault is x86-64 only; this machine is $(uname -m)"
   command -v strace >/dev/null || skip "strace is not installed (Debian package strace)"
   local t
   for t in $(prefault_tools); do
     run strace -qq -e signal=none "$RT_BIN/$t" --version
     assert_success
-    # execve, then the two populates before anything of glibc's (brk, arch_prctl)
-    [[ "$(sed -n 2p <<<"$output")" == "madvise("*", MADV_POPULATE_READ) = 0" ]] || fail "$t: $output"
-    [[ "$(sed -n 3p <<<"$output")" == "madvise("*", MADV_POPULATE_WRITE) = 0" ]] || fail "$t: $output"
+    # execve, then the three populates before anything of glibc's (brk,
+    # arch_prctl): headers and code, read-only data (common/hugetext.ld
+    # puts them in two segments), data
+    [[ "$(sed -n 2p <<<"$output")" == "madvise(0x400000, "*", MADV_POPULATE_READ) = 0" ]] || fail "$t: $output"
+    [[ "$(sed -n 3p <<<"$output")" == "madvise("*", MADV_POPULATE_READ) = 0" ]] || fail "$t: $output"
+    [[ "$(sed -n 4p <<<"$output")" == "madvise("*", MADV_POPULATE_WRITE) = 0" ]] || fail "$t: $output"
   done
   # Under a filter that refuses madvise the pages fault in as before.
   local p=$BATS_TEST_TMPDIR/no-madvise.json

@@ -7,6 +7,7 @@
 #include "commands.hpp"
 #include "error.hpp"
 #include "fs.hpp"
+#include "hugetext.hpp"
 #include "launch.hpp"
 #include "parse.hpp"
 #include "paths.hpp"
@@ -100,6 +101,7 @@ int do_exec(const Args& a) {
              base,         std::move(pid_pipe.write),
              seccomp_file, UniqueFd(),
              {},           UniqueFd()};
+    hugetext::ensure_loaded(g_opts.root, x.tool_dir);  // once per boot and binary (hugetext.hpp)
     pid_t chain_pid = launch(l);
     if (own_pid_ns) {
       wait_child(chain_pid);  // rt-unshare hands the process over and exits

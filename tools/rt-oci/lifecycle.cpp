@@ -17,6 +17,7 @@
 #include "error.hpp"
 #include "format.hpp"
 #include "fs.hpp"
+#include "hugetext.hpp"
 #include "launch.hpp"
 #include "log.hpp"
 #include "parse.hpp"
@@ -201,6 +202,7 @@ pid_t do_create(const Args& a, const std::string& id, bool explain) {
         run_hooks(g_opts.root, st, "createRuntime", {}, "creating");
         run_hooks(g_opts.root, st, "createContainer", spawn_hook(in_container(st)), "creating");
       };
+    hugetext::ensure_loaded(g_opts.root, ctx.tool_dir);  // once per boot and binary (hugetext.hpp)
     chain_pid = launch(l);
     if (!pause) learn_pid();
     if (b.new_pid_ns) wait_child(chain_pid);  // rt-unshare, handing over: exits at once

@@ -26,6 +26,7 @@
 #include "error.hpp"
 #include "etc_files.hpp"
 #include "fs.hpp"
+#include "hugetext.hpp"
 #include "image_store.hpp"
 #include "log.hpp"
 #include "netns_early.hpp"
@@ -367,6 +368,9 @@ int run_main(int argc, char** argv) {
     std::fputs(render_shell(build_chain(s, p), p, s).c_str(), stdout);
     return 0;
   }
+  // The chain tools' code in 2 MiB pages, once per boot and binary
+  // (common/hugetext.hpp; a run that finds its marker reads that alone).
+  hugetext::ensure_loaded(store.root(), p.tool_dir);
 
   // An image: pulled if need be, then held (a shared lock of the store)
   // until the container's record names it, so that rmi cannot take it away.
