@@ -88,14 +88,9 @@ namespace detail {
 extern "C" void __asan_handle_vfork(void* sp);  // libasan: unpoisons the stack below sp
 #endif
 
-pid_t clone_vm(int (*fn)(void*), void* arg, int cgroup_fd, pid_t* child_pid) {
-#if defined(__SANITIZE_ADDRESS__) && defined(__x86_64__)
-  // The sanitizer build (make asan): AddressSanitizer keeps its state per
-  // thread, and a child in our memory is the same thread to it. On a stack
-  // it does not know, the child's first [[noreturn]] call (vfork_die,
-  // _exit) made it report a stack switch and abort with "nested bug" (exit
-  // 1). On the caller's own stack, as vfork, it knows the stack. The
-  // release and debug builds keep a stack of the child's own (below).
+#if defined(__x86_64__)
+// The child on the caller's own stack, below its red zone, as vfork(2).
+pid_t clone_on_callers_stack(int (*fn)(void*), void* arg, int cgroup_fd, pid_t* child_pid) {
   clone_args args{};
   args.flags =
       CLONE_VM | CLONE_VFORK | (child_pid ? CLONE_PARENT_SETTID : 0) | (cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0);
@@ -103,17 +98,38 @@ pid_t clone_vm(int (*fn)(void*), void* arg, int cgroup_fd, pid_t* child_pid) {
   args.exit_signal = SIGCHLD;
   args.cgroup = cgroup_fd >= 0 ? static_cast<uint64_t>(cgroup_fd) : 0;
   long pid = clone3_call(&args, fn, arg);
+#if defined(__SANITIZE_ADDRESS__)
   // The child's frames below ours left their redzones poisoned in ASan's
   // shadow of our stack: clear it below here, as ASan's own vfork
   // interceptor does, or our next calls there are reported as overflows.
   int here = 0;
   __asan_handle_vfork(&here);
+#endif
   if (pid < 0) {
     errno = static_cast<int>(-pid);
     return -1;
   }
   return static_cast<pid_t>(pid);
+}
+#endif
+
+pid_t clone_vm(int (*fn)(void*), void* arg, int cgroup_fd, pid_t* child_pid, bool callers_stack) {
+#if defined(__SANITIZE_ADDRESS__) && defined(__x86_64__)
+  // The sanitizer build (make asan): AddressSanitizer keeps its state per
+  // thread, and a child in our memory is the same thread to it. On a stack
+  // it does not know, the child's first [[noreturn]] call (vfork_die,
+  // _exit) made it report a stack switch and abort with "nested bug" (exit
+  // 1). On the caller's own stack, as vfork, it knows the stack. The
+  // release and debug builds keep a stack of the child's own (below)
+  // unless the caller asks for its own.
+  (void)callers_stack;
+  return clone_on_callers_stack(fn, arg, cgroup_fd, child_pid);
 #else
+#if defined(__x86_64__)
+  if (callers_stack) return clone_on_callers_stack(fn, arg, cgroup_fd, child_pid);
+#else
+  (void)callers_stack;
+#endif
   // The child's stack, with a guard page below it: an overflow faults
   // instead of writing over the caller's memory. 256 KiB is room enough
   // for what a child does before exec (error lines, an exception).

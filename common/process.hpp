@@ -47,7 +47,7 @@ template <typename Body> [[noreturn]] void run_child(Body&& body) {
 // ---- A child that borrows the caller's memory until it execs ----
 
 namespace detail {
-pid_t clone_vm(int (*fn)(void*), void* arg, int cgroup_fd, pid_t* child_pid);
+pid_t clone_vm(int (*fn)(void*), void* arg, int cgroup_fd, pid_t* child_pid, bool callers_stack);
 }
 
 // Run `body` in a child that shares this process's memory, on a stack of
@@ -71,7 +71,8 @@ pid_t clone_vm(int (*fn)(void*), void* arg, int cgroup_fd, pid_t* child_pid);
 //    fds by number, never UniqueFd::reset (the fds are the child's own
 //    copies, the objects are not); errno is shared too (the caller's value
 //    after the call is the child's last one);
-//  - a stack of 256 KiB with a guard page below: no large arrays;
+//  - a stack of 256 KiB with a guard page below (or the caller's own, see
+//    callers_stack): no large arrays;
 //  - the caller is single-threaded and has no signal handler installed (one
 //    would run in the child, on the caller's memory): rt's chain tools
 //    install none (they block signals and read them with sigwaitinfo or a
@@ -84,12 +85,19 @@ pid_t clone_vm(int (*fn)(void*), void* arg, int cgroup_fd, pid_t* child_pid);
 // to moving the child). `child_pid`: set to the child's pid as the caller
 // sees it before the child runs, so the child can hand it on itself (a
 // child in a new pid namespace sees itself as 1). Not in a new time
-// namespace (the kernel refuses CLONE_VM there: fork). Returns the
-// child's pid, or -1 with errno.
-template <typename Body> pid_t vfork_child(Body&& body, int cgroup_fd = -1, pid_t* child_pid = nullptr) {
+// namespace (the kernel refuses CLONE_VM there: fork). `callers_stack`
+// (x86-64; elsewhere ignored): the child runs on the caller's own stack
+// below its red zone, as vfork(2), instead of the 256 KiB mapping: no mmap,
+// mprotect and munmap, and its frames land on pages the caller has touched
+// already instead of fresh ones (a first touch 12-15 us each on the test
+// VM, the munmap a TLB flush); for a main thread (its stack grows) whose
+// body's frames are small. Returns the child's pid, or -1 with errno.
+template <typename Body>
+pid_t vfork_child(Body&& body, int cgroup_fd = -1, pid_t* child_pid = nullptr, bool callers_stack = false) {
   using B = std::remove_reference_t<Body>;
   static_assert(std::is_nothrow_invocable_r_v<int, B&>, "a vfork_child body is noexcept and returns int");
-  return detail::clone_vm([](void* b) -> int { return (*static_cast<B*>(b))(); }, &body, cgroup_fd, child_pid);
+  return detail::clone_vm([](void* b) -> int { return (*static_cast<B*>(b))(); }, &body, cgroup_fd, child_pid,
+                          callers_stack);
 }
 
 // In a vfork_child body: write "rt-TOOL: PARTS...: strerror(err)" (no

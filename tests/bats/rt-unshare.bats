@@ -600,6 +600,22 @@ children_of() {
   assert_output "rt-unshare: --hand-over needs --pid or --time (without them nothing forks: there is nothing to hand over)"
 }
 
+# The child of --pid runs on the parent's own stack until it execs (as
+# vfork(2)): no stack of its own to map, fault in and unmap. It still hands
+# its pid on and execs the program as PID 1.
+@test "x86-64: --pid starts the program's process on rt-unshare's own stack, with no stack mapped for it" {
+  [ "$(uname -m)" = x86_64 ] || skip "the child on the caller's stack is x86-64 only; this machine is $(uname -m)"
+  command -v strace >/dev/null || skip "strace is not installed (Debian package strace)"
+  local f="$BATS_TEST_TMPDIR/pid"
+  run strace -qq -e trace=mmap,munmap,clone,clone3 -e signal=none -o "$BATS_TEST_TMPDIR/trace" \
+    rt-unshare --pid --mount --pid-file "$f" -- sh -c 'echo $$'
+  assert_success
+  assert_output 1
+  [ -s "$f" ] || fail "no pid file"
+  grep -q '^clone3(.*CLONE_VM|CLONE_VFORK' "$BATS_TEST_TMPDIR/trace" || fail "no vfork-like clone: $(cat "$BATS_TEST_TMPDIR/trace")"
+  ! grep -q 'MAP_STACK' "$BATS_TEST_TMPDIR/trace" || fail "a stack was mapped: $(cat "$BATS_TEST_TMPDIR/trace")"
+}
+
 @test "options stop at the program: its own options are passed on untouched" {
   run rt-unshare --uts echo --pid --net
   assert_success

@@ -409,7 +409,7 @@ int run(int argc, char** argv) {
           if (next_tool) vfork_exec_chain_tool(next_tool, argv + prog, envp.data());
           vfork_exec(argv + prog);
         },
-        -1, &outer);
+        -1, &outer, true);  // on our stack: its frames are small
     if (child < 0) die_errno("cannot fork");
     if (pid_fd >= 0) ::close(pid_fd);  // the child's to write, and written
     if (sync_fd >= 0) ::close(sync_fd);
