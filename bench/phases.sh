@@ -15,6 +15,9 @@
 # from every link), so compare phases with each other, not with startup.sh.
 # BENCH_PHASE_ARGS adds rt-run options (e.g. --read-only: the root without
 # a layer on disk, as startup.sh's rt-run --read-only line).
+# BENCH_PHASE_SLEEP=SECONDS sleeps that long before each run, as
+# startup.sh's "isolated" table does (0.05 there): which phase grows when
+# the machine was idle before a start.
 # Usage: bench/phases.sh BUILD_DIR   (a release build; make bench does it)
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -27,13 +30,16 @@ cat > "$work/run.sh" <<'RUN'
 set -eu
 mkdir -p "$work/run"
 mount -t tmpfs -o mode=0755 rt-bench-phases "$work/run"
-python3 - "$work" "$bin" "$rootfs" "$runs" "$args" <<'PY'
+python3 - "$work" "$bin" "$rootfs" "$runs" "$args" "$pause" <<'PY'
 import os, subprocess, sys, time
 work, bin, rootfs, runs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+pause = float(sys.argv[6])
 argv = [f"{bin}/rt-run", "--rm", *sys.argv[5].split(), "--network", "none", "-m", "64m", "--rootfs", rootfs, "/bin/true"]
 env = dict(os.environ, RT_LOG="debug", RT_LOG_FORMAT="json")
 for i in range(-5, runs):  # 5 warm-up runs
     with open(f"{work}/log.{max(i, 0)}", "wb") as err:
+        if pause > 0:
+            time.sleep(pause)
         t0 = time.monotonic_ns() // 1000
         env["RT_CHAIN_T0"] = str(t0)
         rc = subprocess.call(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
@@ -43,11 +49,11 @@ for i in range(-5, runs):  # 5 warm-up runs
         sys.exit(f"bench phases: rt-run exited {rc}; its log: {work}/log.{max(i, 0)}")
 PY
 RUN
-work=$work bin=$bin rootfs=$rootfs runs=$runs args=${BENCH_PHASE_ARGS:-} unshare --mount --propagation private sh "$work/run.sh"
+work=$work bin=$bin rootfs=$rootfs runs=$runs args=${BENCH_PHASE_ARGS:-} pause=${BENCH_PHASE_SLEEP:-0} unshare --mount --propagation private sh "$work/run.sh"
 
-python3 - "$work" "$runs" "${BENCH_PHASE_ARGS:-}" <<'PY'
+python3 - "$work" "$runs" "${BENCH_PHASE_ARGS:-}" "${BENCH_PHASE_SLEEP:-0}" <<'PY'
 import json, re, statistics, sys
-work, runs, args = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+work, runs, args, pause = sys.argv[1], int(sys.argv[2]), sys.argv[3], float(sys.argv[4])
 
 def label(tool, msg):
     msg = re.sub(re.escape(work), "WORK", msg)
@@ -106,7 +112,8 @@ for i in range(runs):
 
 med = statistics.median
 print()
-print(f"rt-run --rm {args + ' ' if args else ''}--network none -m 64m --rootfs, /bin/true: {runs} runs back to back, medians")
+how = f"each after {pause:g} s of sleep" if pause > 0 else "back to back"
+print(f"rt-run --rm {args + ' ' if args else ''}--network none -m 64m --rootfs, /bin/true: {runs} runs {how}, medians")
 print(f"  {'link':70} {'median':>8}")
 for k, v in links.items():
     print(f"  {k:70} {med(v):6.2f}ms")
