@@ -88,6 +88,31 @@ namespace detail {
 extern "C" void __asan_handle_vfork(void* sp);  // libasan: unpoisons the stack below sp
 #endif
 
+SameCpu::SameCpu() noexcept {
+  if (::sched_getaffinity(0, sizeof mask_, &mask_) != 0 || CPU_COUNT(&mask_) < 2) return;
+  int cpu = ::sched_getcpu();
+  if (cpu < 0 || !CPU_ISSET(cpu, &mask_)) return;
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(cpu, &one);
+  if (::sched_setaffinity(0, sizeof one, &one) != 0) return;
+  caller_ = ::gettid();
+  pinned_ = true;
+}
+
+SameCpu::~SameCpu() {
+  if (pinned_) ::sched_setaffinity(0, sizeof mask_, &mask_);
+}
+
+void SameCpu::release() const noexcept {
+  if (!pinned_) return;
+  ::sched_setaffinity(0, sizeof mask_, &mask_);
+  // The caller by its number only where that number is the caller: in a
+  // pid namespace the caller joined or made for its children, getppid()
+  // is 0 and the number may be another process's there.
+  if (::getppid() == caller_) ::sched_setaffinity(caller_, sizeof mask_, &mask_);
+}
+
 #if defined(__x86_64__)
 // The child on the caller's own stack, below its red zone, as vfork(2).
 pid_t clone_on_callers_stack(int (*fn)(void*), void* arg, int cgroup_fd, pid_t* child_pid) {

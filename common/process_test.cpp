@@ -3,6 +3,7 @@
 #include "process.hpp"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -12,6 +13,7 @@
 
 #include <cerrno>
 #include <optional>
+#include <sstream>
 #include <string>
 
 using namespace rt;
@@ -101,4 +103,102 @@ TEST_CASE("vfork_child: the child runs in the caller's memory until it exits, wi
   });
   REQUIRE(child > 0);
   CHECK(exit_code_from_wait(wait_child(child)) == 3);
+}
+
+namespace {
+// The CPU a task last ran on: field 39 of /proc/PID/stat (after the
+// command's closing parenthesis, field 3 is the 1st).
+int last_cpu(const std::string& stat) {
+  std::istringstream in(stat.substr(stat.rfind(')') + 2));
+  std::string field;
+  for (int i = 3; i <= 39 && in >> field; ++i) {
+  }
+  return std::stoi(field);
+}
+}  // namespace
+
+TEST_CASE("detail::SameCpu pins the caller to the CPU it is on until the child's release, and restores it anyway") {
+  cpu_set_t all;
+  REQUIRE(::sched_getaffinity(0, sizeof all, &all) == 0);
+  if (CPU_COUNT(&all) < 2) {
+    MESSAGE("one CPU only: nothing to choose");
+    return;
+  }
+  cpu_set_t now;
+  {
+    detail::SameCpu here;
+    REQUIRE(::sched_getaffinity(0, sizeof now, &now) == 0);
+    int cpu = ::sched_getcpu();  // pinned: it cannot change any more
+    CHECK(CPU_COUNT(&now) == 1);
+    CHECK(CPU_ISSET(cpu, &now));
+    here.release();  // as the child would (for itself and for us; here both are us)
+    REQUIRE(::sched_getaffinity(0, sizeof now, &now) == 0);
+    CHECK(CPU_EQUAL(&now, &all));
+  }
+  {
+    detail::SameCpu here;  // no child: the destructor gives it back
+  }
+  REQUIRE(::sched_getaffinity(0, sizeof now, &now) == 0);
+  CHECK(CPU_EQUAL(&now, &all));
+}
+
+TEST_CASE("vfork_child: the child starts on the caller's CPU, and both keep the caller's affinity") {
+  cpu_set_t all;
+  REQUIRE(::sched_getaffinity(0, sizeof all, &all) == 0);
+  if (CPU_COUNT(&all) < 2) {
+    MESSAGE("one CPU only: nothing to choose");
+    return;
+  }
+  const pid_t caller = ::getpid();
+  const std::string stat_path = "/proc/" + std::to_string(caller) + "/stat";
+  for (int round = 0; round < 5; ++round) {
+    // What the child sees, in buffers we set aside for it.
+    int child_cpu = -1;
+    char stat[1024] = {};
+    cpu_set_t child_mask, caller_mask;
+    CPU_ZERO(&child_mask);
+    CPU_ZERO(&caller_mask);
+    pid_t child = vfork_child([&]() noexcept -> int {
+      child_cpu = ::sched_getcpu();
+      int fd = ::open(stat_path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd >= 0) {
+        ssize_t n = ::read(fd, stat, sizeof stat - 1);
+        (void)n;
+        ::close(fd);
+      }
+      ::sched_getaffinity(0, sizeof child_mask, &child_mask);
+      ::sched_getaffinity(caller, sizeof caller_mask, &caller_mask);
+      return 0;
+    });
+    REQUIRE(child > 0);
+    CHECK(exit_code_from_wait(wait_child(child)) == 0);
+    // The caller slept from its clone to the child's exit: the CPU it last
+    // ran on is the one it cloned on.
+    CHECK(child_cpu == last_cpu(stat));
+    CHECK(CPU_EQUAL(&child_mask, &all));
+    CHECK(CPU_EQUAL(&caller_mask, &all));
+    cpu_set_t now;
+    REQUIRE(::sched_getaffinity(0, sizeof now, &now) == 0);
+    CHECK(CPU_EQUAL(&now, &all));
+  }
+  // A caller that may run on one CPU only: the child may too.
+  int cpu = ::sched_getcpu();
+  REQUIRE(cpu >= 0);
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(cpu, &one);
+  REQUIRE(::sched_setaffinity(0, sizeof one, &one) == 0);
+  cpu_set_t child_mask;
+  CPU_ZERO(&child_mask);
+  pid_t child = vfork_child([&]() noexcept -> int {
+    ::sched_getaffinity(0, sizeof child_mask, &child_mask);
+    return 0;
+  });
+  REQUIRE(child > 0);
+  CHECK(exit_code_from_wait(wait_child(child)) == 0);
+  CHECK(CPU_EQUAL(&child_mask, &one));
+  cpu_set_t now;
+  REQUIRE(::sched_getaffinity(0, sizeof now, &now) == 0);
+  CHECK(CPU_EQUAL(&now, &one));
+  REQUIRE(::sched_setaffinity(0, sizeof all, &all) == 0);
 }

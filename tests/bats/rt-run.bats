@@ -800,3 +800,22 @@ assert_group_gone() {
   run mandoc -T lint -W warning "$BATS_TEST_DIRNAME/../../man/rt-run.1"
   assert_success
 }
+
+@test "rt-run: the container gets rt-run's CPU affinity, not the one CPU each link is started on" {
+  # Each link of the chain is started on its parent's CPU (common/process.hpp,
+  # detail::SameCpu): pinned for the clone, then given back before the
+  # exec. What the payload may run on is what rt-run may.
+  command -v taskset >/dev/null || skip "no taskset (util-linux)"
+  local n
+  n=$(nproc --all)
+  [ "$n" -ge 2 ] || skip "one CPU only"
+  run rt-run --rm -f "$R" --network none /bin/sh -c 'grep Cpus_allowed_list /proc/self/status'
+  assert_success
+  assert_output "Cpus_allowed_list:	$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status)"
+  run taskset -c 1 rt-run --rm -f "$R" --network none /bin/sh -c 'grep Cpus_allowed_list /proc/self/status'
+  assert_success
+  assert_output "Cpus_allowed_list:	1"
+  run taskset -c 0,1 rt-run --rm -f "$R" --network none /bin/sh -c 'grep Cpus_allowed_list /proc/self/status'
+  assert_success
+  assert_output "Cpus_allowed_list:	0-1"
+}
