@@ -32,9 +32,9 @@ run_container() {
   assert_success
 }
 
-# FilePmdMapped (kB) of $B/rt-exec's code mapping in a process running it
-# (rt-exec --init stays while its child sleeps).
-pmd_mapped_kb() {
+# A process running $B/rt-exec in INIT_PID (rt-exec --init stays while its
+# child sleeps), once it has exec'd it.
+start_resident_exec() {
   "$B/rt-exec" --init -- sleep 10 &
   INIT_PID=$!
   local i
@@ -42,6 +42,11 @@ pmd_mapped_kb() {
     [ "$(readlink "/proc/$INIT_PID/exe")" = "$B/rt-exec" ] && break
     sleep 0.05
   done
+}
+
+# FilePmdMapped (kB) of $B/rt-exec's code mapping in a process running it.
+pmd_mapped_kb() {
+  start_resident_exec
   awk -v p="$B/rt-exec" '/^[0-9a-f]+-[0-9a-f]+ / { m = ($2 ~ /x/ && $6 == p) } m && /^FilePmdMapped:/ { print $2 }' \
     "/proc/$INIT_PID/smaps"
   kill "$INIT_PID"
@@ -117,13 +122,7 @@ pmd_mapped_kb() {
   # A tool some process maps while the load runs stays in small folios; that
   # is recorded, and the next run does not try again.
   cp "$RT_BIN/rt-exec" "$B/rt-exec"
-  "$B/rt-exec" --init -- sleep 10 &
-  INIT_PID=$!
-  local i
-  for i in $(seq 100); do
-    [ "$(readlink "/proc/$INIT_PID/exe")" = "$B/rt-exec" ] && break
-    sleep 0.05
-  done
+  start_resident_exec
   run_container
   assert_line --partial "code of rt-exec: stays in small pages"
   grep -qE "^rt-exec .* small\$" "$RT_STATE/.hugetext" || fail "$(cat "$RT_STATE/.hugetext")"
