@@ -220,7 +220,7 @@ void ensure_loaded(const std::string& state_dir, const std::string& tool_dir) no
       auto state = recorded_state(old, boot, e);
       done.push_back(state ? Entry{e.name, e.id, *state} : load_tool(tool_dir, e.name));
     }
-    write_file_atomic(marker, format_marker(boot, done), 0644, false);
+    write_file_atomic(marker, format_marker(boot, done), 0600, false);
     log::step("chain tools' code: recorded in ", marker);
   } catch (const std::exception& x) {
     log::debug("chain tools' code: not loaded in 2 MiB pages: ", x.what());
