@@ -85,6 +85,10 @@ std::error_code remove_dirs_overlapped(int top_fd, const std::vector<std::string
 
 // A container's layer (rt-run --rm, rm, gc): 6 or 7 directories (upper,
 // work, overlayfs's work/work/incompat/volatile, what the container made).
+// Their cost is the disk's: an rmdir that frees a directory's block took a
+// median 7 us on a loop ext4 mounted without discard (with or without a
+// journal), 3.9 ms on the test VM's / (no journal, discard: freed blocks
+// are discarded at once), one after the other at load 4.5 (2026-12-04).
 std::error_code remove_tree_as_owner(const std::string& path) {
   // Held across its removal (as run() holds each directory below it): its
   // rmdir then only drops the name, and its block's discard is this close,

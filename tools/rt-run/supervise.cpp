@@ -332,6 +332,16 @@ struct Session {
   // behind theirs, the overlay's often took 2-8 ms instead of 0.1-0.2 (perf
   // record of sched_switch with kernel stacks, the payload's exit). Let go
   // after the reap, their teardown overlaps rt-run's clean-up instead.
+  // Not the mount namespace (tried, endpath session 2026-12-04): held as
+  // these and let go at the reap by a thread of ours, PID 1's exit no
+  // longer waited for its two grace periods (namespace_unlock's,
+  // ovl_free_fs's) and woke us ~1.7-2 ms sooner under load 5, but the waits
+  // were only moved into that thread, took as long there, and had little
+  // to overlap: the cgroups' rmdirs (~0.15 ms), and of the layer only what
+  // the container wrote, since a directory the overlay still holds is
+  // freed (one discard each on the test VM's disk) in its teardown, after
+  // the waits. Interleaved with main, payload exec to rt-run's exit, 200
+  // rounds each, paired medians: +1.0 to +3.4 ms (all three variants).
   std::vector<UniqueFd> held_ns;
 
   // Forward signals, relay terminal/log, until the chain ends and its
