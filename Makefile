@@ -89,6 +89,8 @@ DEPS_STAMP := $(if $(filter no,$(DEPS)),,$(BUILD)/.deps-ok)
 # Each tool may say what it links in tools/rt-NAME/tool.mk:
 #   rt-NAME_LIBS   := libraries (-l...)
 #   rt-NAME_STATIC := yes     link fully static (fast exec: no dynamic loader)
+#   rt-NAME_PREFAULT := yes   start at common/prefault.cpp's entry point (see below)
+#   rt-NAME_ENTRY := SYMBOL   a static link's own entry point (see below)
 #   rt-NAME_IN_ROOT := yes    runs inside the container's root: static in every MODE
 -include $(wildcard tools/*/tool.mk)
 
@@ -153,13 +155,18 @@ PREFAULT_ARCH    := $(filter x86_64-%,$(shell $(CXX) -dumpmachine))
 PREFAULT_LD      := common/hugetext.ld
 PREFAULT_LDFLAGS := -Wl,-e,rt_prefault_start -Wl,-u,rt_prefault_start -Wl,--wrap=_dl_get_origin \
   -Wl,-z,noseparate-code -Wl,-T,$(PREFAULT_LD)
-tool_entry = $(if $(and $(PREFAULT_ARCH),$(call tool_static,$(1)),$(filter yes,$($(1)_PREFAULT))),$(PREFAULT_LDFLAGS))
+# A static x86-64 tool that says rt-NAME_ENTRY := SYMBOL starts there
+# instead (rt-run: tools/rt-run/populate.cpp, which maps its binary as
+# prefault.cpp does but stays, and keeps the usual layout).
+tool_prefault = $(and $(PREFAULT_ARCH),$(call tool_static,$(1)),$(filter yes,$($(1)_PREFAULT)))
+entry_ldflags = -Wl,-e,$($(1)_ENTRY) -Wl,-u,$($(1)_ENTRY)
+tool_entry = $(if $(call tool_prefault,$(1)),$(PREFAULT_LDFLAGS),$(if $(and $(PREFAULT_ARCH),$(call tool_static,$(1)),$($(1)_ENTRY)),$(call entry_ldflags,$(1))))
 tool_objdir = $(if $(filter yes,$($(1)_IN_ROOT)),$(IN_ROOT_OBJ),obj)
 define TOOL_RULE
 # (relinked when its tool.mk changes: what it links, how)
 $(BIN)/$(1): $(patsubst %.cpp,$(BUILD)/$(call tool_objdir,$(1))/%.o,$(call tool_src,$(1))) \
     $(if $(filter yes,$($(1)_IN_ROOT)),$(SAN_OBJ_IN_ROOT) $(COMMON_LIB_IN_ROOT),$(SAN_OBJ) $(COMMON_LIB)) \
-    $(wildcard tools/$(1)/tool.mk) $(if $(call tool_entry,$(1)),$(PREFAULT_LD))
+    $(wildcard tools/$(1)/tool.mk) $(if $(call tool_prefault,$(1)),$(PREFAULT_LD))
 	@mkdir -p $$(@D)
 	$$(CXX) $$(CXXFLAGS) $$(LDFLAGS) $(if $(filter yes,$($(1)_IN_ROOT)),$(SAN_IN_ROOT),$(SAN)) \
 	  $(if $(call tool_static,$(1)),-static $(call tool_entry,$(1)),-static-libstdc++ -static-libgcc) \

@@ -13,8 +13,10 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <ctime>
 #include <nlohmann/json.hpp>
 
 #include "chain.hpp"
@@ -22,6 +24,7 @@
 #include "fs.hpp"
 #include "log.hpp"
 #include "parse.hpp"
+#include "populate.hpp"
 #include "ports.hpp"
 #include "process.hpp"
 #include "relay.hpp"
@@ -111,7 +114,10 @@ pid_t start_chain(const Chain& chain, const Stdio& io, const Signals& sigs,
   std::vector<char*> argv;
   for (auto& a : argv_s) argv.push_back(a.data());
   argv.push_back(nullptr);
-  return vfork_child([&]() noexcept -> int { exec_chain(argv.data(), io, sigs, handed); });
+  // On our own stack (callers_stack): no 260 KiB mapping made and unmapped
+  // per start, and the child's frames fault in no fresh stack pages of
+  // their own (exec_chain's are small: vfork_die's line of 1 KiB at most).
+  return vfork_child([&]() noexcept -> int { exec_chain(argv.data(), io, sigs, handed); }, -1, nullptr, true);
 }
 
 // The container's pid, as rt-unshare writes it on the pipe at `pid_fd`
@@ -345,8 +351,13 @@ struct Session {
   std::vector<UniqueFd> held_ns;
 
   // Forward signals, relay terminal/log, until the chain ends and its
-  // output is drained. Returns the wait status.
+  // output is drained. Returns the wait status. A container still running
+  // kSettleMs after the loop began leaves a supervisor that only waits:
+  // its code's mappings go then (release_code, populate.hpp), and come
+  // back in one call once the chain's end wakes us, for the clean-up.
   int loop() {
+    int64_t settle_at = monotonic_ms() + kSettleMs;
+    bool released = false;
     for (;;) {
       std::vector<pollfd> p;
       p.push_back({sigs.fd.get(), POLLIN, 0});
@@ -355,18 +366,36 @@ struct Session {
       relay.add_to_poll(p);
       if (status >= 0 && !relay.output_open()) return status;
       // Once the chain is gone, give its output a moment to drain.
-      int timeout = status >= 0 ? 200 : -1;
+      int timeout = status >= 0 ? 200
+                    : released  ? -1
+                                : static_cast<int>(std::max<int64_t>(settle_at - monotonic_ms(), 0));
       int r = ::poll(p.data(), p.size(), timeout);
       if (r < 0) {
         if (errno == EINTR) continue;
         throw_errno("cannot wait for the container (poll)");
       }
+      if (r == 0 && status < 0) {
+        release_code();
+        released = true;
+        log::debug("settled: released the code's mappings");
+        continue;
+      }
       if (r == 0) return status;  // drained (or a leftover holder of the pty)
       if (p[0].revents) handle_signals();
-      if (status < 0 && p[1].revents) reap();
+      if (status < 0 && p[1].revents) {
+        if (released) populate_code();  // before the clean-up's code runs
+        released = false;
+        reap();
+      }
       for (size_t i = first_io; i < p.size(); ++i)
         if (p[i].revents) relay.handle(p[i].fd);
     }
+  }
+
+  static int64_t monotonic_ms() {
+    timespec ts{};
+    ::clock_gettime(CLOCK_MONOTONIC, &ts);
+    return int64_t{ts.tv_sec} * 1000 + ts.tv_nsec / 1000000;
   }
 
   void handle_signals() {
