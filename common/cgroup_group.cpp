@@ -358,7 +358,7 @@ Group Group::make(const Host& host, const std::string& name, const std::string& 
   return g;
 }
 
-std::optional<Group> Group::find(const Host& host, const std::string& arg, const std::string& parent) {
+std::optional<Group> Group::find(const Host& host, const std::string& arg, const std::string& parent, bool lock) {
   Group g;
   g.exact = is_path(arg);
   std::string path = g.exact ? normalize_path(arg) : "";
@@ -368,9 +368,19 @@ std::optional<Group> Group::find(const Host& host, const std::string& arg, const
   for (const auto& h : host.hierarchies) {
     if (h.named_only()) continue;
     Part p = place(h, arg, parent, path);
-    if (!is_dir(p.dir)) continue;
-    if (!is_dir(p.leaf)) p.leaf = p.dir;  // no leaf: the processes are in the group itself
+    UniqueFd fd;
+    if (lock) {
+      fd = UniqueFd(::open(p.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      if (!fd) continue;
+      // Locked elsewhere (a gc removing it): left unlocked, as lock() does.
+      if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) fd.reset();
+    } else if (!is_dir(p.dir)) {
+      continue;
+    }
+    // No leaf: the processes are in the group itself (on v1 it is the group).
+    if (p.leaf != p.dir && !is_dir(p.leaf)) p.leaf = p.dir;
     g.parts.push_back(std::move(p));
+    if (lock) g.locks_.push_back(std::move(fd));
   }
   if (g.parts.empty()) return std::nullopt;
   return g;

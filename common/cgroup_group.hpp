@@ -56,8 +56,11 @@ class Group {
   static Group create_at(const Host& host, const std::string& path, const Limits& limits);
   // The existing directories of a group on every hierarchy: of the exact
   // group path `arg` when is_path(arg), else of rt-ARG below `parent`.
-  // nullopt when there are none; rt::Error for a bad name or path.
-  static std::optional<Group> find(const Host& host, const std::string& arg, const std::string& parent);
+  // nullopt when there are none; rt::Error for a bad name or path. With
+  // `lock`, each directory found is also locked as lock() does, through
+  // the one open that finds it (no stat before).
+  static std::optional<Group> find(const Host& host, const std::string& arg, const std::string& parent,
+                                   bool lock = false);
   // Rebuild from directories recorded earlier (dirs()); missing ones are
   // dropped.
   static std::optional<Group> from_dirs(const Host& host, const std::string& name,

@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <time.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
@@ -158,7 +160,169 @@ const Hierarchy* Host::unified() const {
   return nullptr;
 }
 
-Host detect() {
+NsIds own_namespaces() {
+  NsIds ns;
+  struct stat st {};
+  if (::stat("/proc/self/ns/mnt", &st) == 0) ns.mnt = st.st_ino;
+  if (::stat("/proc/self/ns/cgroup", &st) == 0) ns.cgroup = st.st_ino;
+  return ns;
+}
+
+namespace {
+
+// A field of RT_CGROUP_LAYOUT: what could end it (blanks, ';'), the
+// escape itself and anything unprintable as \ooo, as mountinfo does.
+std::string escape_field(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (c <= ' ' || c >= 0x7f || c == ';' || c == '\\') {
+      char o[5] = {'\\', static_cast<char>('0' + (c >> 6)), static_cast<char>('0' + ((c >> 3) & 7)),
+                   static_cast<char>('0' + (c & 7)), 0};
+      out += o;
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+  return out;
+}
+
+bool parse_number(std::string_view s, uint64_t& out) {
+  if (s.empty() || s.size() > 19) return false;
+  out = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    out = out * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return true;
+}
+
+std::vector<std::string> path_parts(const std::string& p) {
+  std::vector<std::string> out;
+  for (auto& part : split(p, '/'))
+    if (!part.empty()) out.push_back(std::move(part));
+  return out;
+}
+
+}  // namespace
+
+std::string cgroup_path_from(const std::string& from, const std::string& to) {
+  auto f = path_parts(from), t = path_parts(to);
+  size_t common = 0;
+  while (common < f.size() && common < t.size() && f[common] == t[common]) ++common;
+  std::string out;
+  for (size_t i = common; i < f.size(); ++i) out += "/..";
+  for (size_t i = common; i < t.size(); ++i) out += "/" + t[i];
+  return out.empty() ? "/" : out;
+}
+
+uint64_t boot_us() {
+  timespec t{};
+  ::clock_gettime(CLOCK_BOOTTIME, &t);
+  return static_cast<uint64_t>(t.tv_sec) * 1000000 + static_cast<uint64_t>(t.tv_nsec) / 1000;
+}
+
+std::string encode_layout(const Host& host, pid_t writer, const NsIds& ns, uint64_t at_us) {
+  std::string out = str("1 ", writer, " ", ns.mnt, " ", ns.cgroup, " ", at_us);
+  for (const auto& h : host.hierarchies)
+    out += str(";", h.v2 ? 0 : h.id, " ", h.controllers.empty() ? "-" : escape_field(join(h.controllers, ",")), " ",
+               escape_field(h.mount), " ", escape_field(h.root), " ", escape_field(h.self));
+  return out;
+}
+
+void hand_down_layout(const Host* host) {
+  if (!host || host->fake() || host->hierarchies.empty()) {
+    ::unsetenv(kLayoutEnv);
+    return;
+  }
+  ::setenv(kLayoutEnv, encode_layout(*host, ::getpid(), own_namespaces(), boot_us()).c_str(), 1);
+}
+
+std::optional<std::vector<Hierarchy>> decode_layout(std::string_view value, Handed accept,
+                                                    const std::vector<Membership>& self, pid_t parent, const NsIds& ns,
+                                                    uint64_t now_us, std::string& why) {
+  auto records = split(value, ';');
+  auto head = words(records.empty() ? std::string_view() : std::string_view(records[0]));
+  uint64_t writer = 0, mnt = 0, cg = 0, at = 0;
+  if (head.size() != 5 || head[0] != "1" || !parse_number(head[1], writer) || !parse_number(head[2], mnt) ||
+      !parse_number(head[3], cg) || !parse_number(head[4], at)) {
+    why = "not a layout of this version";
+    return std::nullopt;
+  }
+  // Read moments ago by a link before: an old value (a shell that kept
+  // it, a chain held up) may no longer be the mount table's.
+  if (at > now_us || now_us - at > kLayoutMaxAgeUs) {
+    why = str("set ", (static_cast<double>(now_us) - static_cast<double>(at)) / 1e6, " s ago");
+    return std::nullopt;
+  }
+  if (accept == Handed::same_namespaces) {
+    if (writer != static_cast<uint64_t>(parent)) {
+      why = str("set by process ", writer, ", not by this one's parent ", parent);
+      return std::nullopt;
+    }
+    if (mnt != ns.mnt || cg != ns.cgroup || !ns.mnt || !ns.cgroup) {
+      why = "set in other namespaces (mount or cgroup) than this process's";
+      return std::nullopt;
+    }
+  } else if (cg == ns.cgroup || !ns.cgroup) {
+    why = "set in this process's cgroup namespace, not before it was made";
+    return std::nullopt;
+  }
+  std::vector<Hierarchy> out;
+  for (size_t i = 1; i < records.size(); ++i) {
+    auto f = words(records[i]);
+    uint64_t id = 0;
+    if (f.size() != 5 || !parse_number(f[0], id) || id > 1u << 30) {
+      why = str("hierarchy ", i, " is malformed");
+      return std::nullopt;
+    }
+    Hierarchy h;
+    h.id = static_cast<int>(id);
+    h.v2 = id == 0;
+    if (f[1] != "-") h.controllers = split(unescape_mountinfo(f[1]), ',');
+    h.mount = unescape_mountinfo(f[2]);
+    h.root = unescape_mountinfo(f[3]);
+    std::string setter_self = unescape_mountinfo(f[4]);
+    if (h.v2 != h.controllers.empty() || h.mount.empty() || h.mount[0] != '/' || h.root.empty() || h.root[0] != '/' ||
+        setter_self.empty() || setter_self[0] != '/' ||
+        std::any_of(out.begin(), out.end(), [&](const Hierarchy& o) { return o.id == h.id; })) {
+      why = str("hierarchy ", i, " is malformed");
+      return std::nullopt;
+    }
+    // One of this process's hierarchies, as the kernel lists them.
+    const Membership* m = nullptr;
+    for (const auto& s : self)
+      if (s.id == h.id && s.controllers == h.controllers) m = &s;
+    if (!m) {
+      why = str("hierarchy ", h.label(), " (", h.id, ") is not one of /proc/self/cgroup's");
+      return std::nullopt;
+    }
+    if (accept == Handed::same_namespaces) {
+      h.self = m->path;
+    } else {
+      if (m->path != "/") {
+        why = str("this process has left its cgroup namespace's root in ", h.label());
+        return std::nullopt;
+      }
+      h.root = cgroup_path_from(setter_self, h.root);
+      h.self = "/";
+    }
+    out.push_back(std::move(h));
+  }
+  if (out.empty()) {
+    why = "it names no hierarchy";
+    return std::nullopt;
+  }
+  // And every v1 hierarchy of this process's is there (v2's "0::" line is
+  // listed whether or not it is mounted): none left out of the groups made.
+  for (const auto& s : self)
+    if (s.id != 0 && std::none_of(out.begin(), out.end(), [&](const Hierarchy& h) { return h.id == s.id; })) {
+      why = str("it lacks hierarchy ", join(s.controllers, ","), " (", s.id, ")");
+      return std::nullopt;
+    }
+  return out;
+}
+
+Host detect(Handed accept) {
   Host host;
   const char* fs = std::getenv("RT_CGROUP_FS");
   const char* self_file = std::getenv("RT_CGROUP_SELF");
@@ -169,8 +333,19 @@ Host detect() {
   } else {
     static const auto kernel = std::make_shared<const KernelTree>();
     host.tree = kernel;
+    // A fake /proc/self/cgroup describes no namespace: the mount table.
+    const char* handed = std::getenv(kLayoutEnv);
+    if (handed && *handed && !(self_file && *self_file)) {
+      std::string why;
+      if (auto hs = decode_layout(handed, accept, self, ::getppid(), own_namespaces(), boot_us(), why)) {
+        host.hierarchies = std::move(*hs);
+        host.handed = true;
+      } else {
+        log::debug(kLayoutEnv, " not taken (", why, "): reading the mount table");
+      }
+    }
   }
-  host.hierarchies = host.tree->hierarchies(self);
+  if (!host.handed) host.hierarchies = host.tree->hierarchies(self);
   bool v1 = false, v2 = false;
   for (const auto& h : host.hierarchies) {
     if (h.v2) v2 = true;
@@ -184,7 +359,7 @@ Host detect() {
     host.unified_only = ::geteuid() != 0;
   }
   log::step("cgroup layout: ", mode_name(host.mode), host.fake() ? " (fake tree)" : "", ", ", host.hierarchies.size(),
-            " hierarchies");
+            " hierarchies", host.handed ? " (handed down)" : "");
   return host;
 }
 

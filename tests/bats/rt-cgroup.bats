@@ -672,6 +672,64 @@ EOF
   echo "$output" | jq -e 'type == "array"'
 }
 
+# inner.sh, run as rt-cgroup's PROGRAM (exec'd in place: the process that
+# set RT_CGROUP_LAYOUT, whose children may take it): the value, then
+# --info as a child given it (each argument after the directory: "as is",
+# or a sed script that spoils it), and --info reading the mount table.
+layout_script() {
+  cat >"$BATS_TEST_TMPDIR/inner.sh" <<'EOF'
+D=$1; shift
+printf '%s\n' "$RT_CGROUP_LAYOUT" >"$D/value"
+for how in "$@"; do
+  v=$RT_CGROUP_LAYOUT
+  [ "$how" = "as is" ] || v=$(printf '%s' "$v" | sed "$how")
+  RT_CGROUP_LAYOUT=$v RT_LOG=debug rt-cgroup --info --json >"$D/given.json" 2>"$D/given.err"
+  env -u RT_CGROUP_LAYOUT rt-cgroup --info --json >"$D/read.json"
+  cmp "$D/given.json" "$D/read.json" || exit 3
+  echo "$how: $(grep -o 'cgroup layout: .*\|not taken (.*)' "$D/given.err" | head -n 1)"
+done
+exit 0
+EOF
+}
+
+@test "the layout goes down the chain (RT_CGROUP_LAYOUT): taken from the parent that set it, the group as its cgroup" {
+  layout_script
+  run rt-cgroup --name "$N" --no-wait -- sh "$BATS_TEST_TMPDIR/inner.sh" "$BATS_TEST_TMPDIR" "as is"
+  assert_success
+  assert_line --regexp '^as is: cgroup layout: (v1|v2|hybrid), [0-9]+ hierarchies \(handed down\)$'
+  # the program's cgroup in it is the group it was started in
+  grep -q "/rt-$N" "$BATS_TEST_TMPDIR/value"
+  rt-cgroup --remove "$N"
+  # A program run by a waiting rt-cgroup is its child: it gets the layout
+  # too, which its own children (not rt-cgroup's) do not take.
+  run rt-cgroup --name "$N" -- sh "$BATS_TEST_TMPDIR/inner.sh" "$BATS_TEST_TMPDIR" "as is"
+  assert_success
+  assert_line --regexp '^as is: not taken \(set by process [0-9]+, not by this one.s parent [0-9]+\)$'
+  grep -q "/rt-$N" "$BATS_TEST_TMPDIR/value"
+  # rt-exec ends it: the payload never inherits it
+  RT_CGROUP_LAYOUT=x run rt-exec -- sh -c 'echo "${RT_CGROUP_LAYOUT-unset}"'
+  assert_output unset
+}
+
+@test "a handed-down layout that does not check out is not taken: the mount table is read, the same layout found" {
+  layout_script
+  # A hierarchy this process is not in; two left out; another writer; an
+  # old value; another version; garbage.
+  run rt-cgroup --name "$N" --no-wait -- sh "$BATS_TEST_TMPDIR/inner.sh" "$BATS_TEST_TMPDIR" \
+    's/;[0-9]* /;99 /' 's/;[^;]*$//; s/;[^;]*$//' 's/^1 [0-9]* /1 1 /' 's/^\(1 [0-9]* [0-9]* [0-9]*\) [0-9]*/\1 1/' \
+    's/^1 /2 /' 's/.*/garbage/'
+  assert_success
+  assert_line --index 0 --regexp ': not taken \(hierarchy .* \(99\) is not one of /proc/self/cgroup.s\)$'
+  # a v1 hierarchy of this process's is missing, or on a pure v2 host
+  # (one hierarchy) none is left
+  assert_line --index 1 --regexp ': not taken \((it lacks hierarchy .*|it names no hierarchy)\)$'
+  assert_line --index 2 --regexp ': not taken \(set by process 1, not by this one.s parent [0-9]+\)$'
+  assert_line --index 3 --regexp ': not taken \(set [0-9.e+]+ s ago\)$'
+  assert_line --index 4 --regexp ': not taken \(not a layout of this version\)$'
+  assert_line --index 5 --regexp ': not taken \(not a layout of this version\)$'
+  rt-cgroup --remove "$N"
+}
+
 # ---------------------------------------------------------------- fake v2 tree
 # This machine's v2 hierarchy has no controllers: the v2 limit files are
 # checked against a fake tree (RT_CGROUP_FS), which proves what rt-cgroup

@@ -171,6 +171,17 @@ EOF
   assert_output --partial "Read-only file system"
 }
 
+@test "rt-run: the cgroup layout goes down the chain (RT_CGROUP_LAYOUT): rt-mount reads no mount table; the payload never sees it" {
+  # rt-run drops one from its caller; rt-cgroup hands its own on to rt-mount.
+  RT_CGROUP_LAYOUT="1 $$ 1 1 1;99 memory /tmp / /" \
+    run --separate-stderr rt-run --rm -f "$R" -m 48m --log-level debug /bin/sh -c 'echo "${RT_CGROUP_LAYOUT-unset}"; ls /sys/fs/cgroup | wc -l'
+  assert_success
+  assert_line --index 0 unset
+  [ "${lines[1]}" -gt 0 ]
+  grep -qE '^rt-mount: debug: .* cgroup layout: (v1|v2|hybrid), [0-9]+ hierarchies \(handed down\)$' <<<"$stderr"
+  ! grep -q 'RT_CGROUP_LAYOUT not taken' <<<"$stderr"
+}
+
 @test "rt-run: the default hostname is the short id; 127 and 126 for a bad command" {
   run rt-run -f "$R" hostname
   assert_success

@@ -161,6 +161,17 @@ int do_info(const cg::Host& host, bool json) {
 
 // Create the group, run the program in it, take the group down.
 // An exact `path` replaces name and parent.
+// The links after this one get the layout (RT_CGROUP_LAYOUT,
+// cgroup_host.hpp) with the group as their cgroup wherever it has a part:
+// rt-mount then reads no mount table to show the container its groups.
+void hand_down(const cg::Host& host, const cg::Group& g) {
+  cg::Host next = host;
+  for (auto& h : next.hierarchies)
+    for (const auto& p : g.parts)
+      if (p.h.v2 == h.v2 && p.h.id == h.id) h.self = p.leaf == p.dir ? p.cg : p.cg + "/" + std::string(cg::kLeaf);
+  cg::hand_down_layout(&next);
+}
+
 int do_run(const cg::Host& host, std::string name, const std::string& parent, const std::string& path,
            const cg::Limits& limits, char** prog) {
   // Signals wait (blocked) until the payload runs, then go to it: a SIGTERM
@@ -179,6 +190,7 @@ int do_run(const cg::Host& host, std::string name, const std::string& parent, co
     made.emplace(cg::Group::create(host, name, parent, limits));
   }
   cg::Group& g = *made;
+  hand_down(host, g);
   Pipe alive = make_pipe();
   // The child joins the group and execs the program. It runs in our
   // memory until it execs (vfork_child, see the rule in process.hpp): it
@@ -362,6 +374,7 @@ int run(int argc, char** argv) {
     if (limits.any()) g.update(limits);
     g.set_devices(devices);
     g.join(0);
+    hand_down(host, g);
     log::step("exec ", argv[prog]);
     exec_program(argv + prog);
   }
@@ -372,6 +385,7 @@ int run(int argc, char** argv) {
         path.empty() ? cg::Group::create(host, name, parent, limits) : cg::Group::create_at(host, path, limits);
     try {
       g.join(0);
+      hand_down(host, g);
     } catch (...) {
       g.remove();
       throw;

@@ -60,6 +60,10 @@ seccomp::Filter make_filter(const std::string& spec, caps::Set bounding) {
 }
 
 int run(int argc, char** argv) {
+  // The cgroup layout handed down the chain (RT_CGROUP_LAYOUT: rt-run and
+  // rt-cgroup set it for the links after them, cgroup_host.hpp) ends here:
+  // the payload, and whatever it starts, never inherits it.
+  ::unsetenv("RT_CGROUP_LAYOUT");
   po::options_description desc("Options");
   // clang-format off
   desc.add_options()

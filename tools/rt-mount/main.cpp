@@ -746,11 +746,12 @@ void mount_sys(const Root& root) {
 // v2 tree on "unified". A hierarchy in which the container has no group of
 // its own is left out: it would show the host's whole tree. The host's
 // mount of it tells (cgroup::detect reads its root as this namespace sees
-// it: "/" when the namespace's root is the mount's), and the new mount
-// confirms (only a hierarchy's root has release_agent on v1 and lacks
-// cgroup.events on v2).
+// it: "/" when the namespace's root is the mount's; from the layout
+// rt-cgroup or rt-run handed down, made relative to the cgroup they said
+// this namespace was made in), and the new mount confirms (only a
+// hierarchy's root has release_agent on v1 and lacks cgroup.events on v2).
 void mount_cgroupfs(const Root& root) {
-  cgroup::Host host = cgroup::detect();
+  cgroup::Host host = cgroup::detect(cgroup::Handed::new_cgroup_namespace);
   if (host.fake()) throw Error("--cgroupfs: RT_CGROUP_FS is set (a fake cgroup tree cannot be mounted)");
   std::vector<std::string> shown, hidden;
   // TARGET gives the mount point, made once the hierarchy is to be shown.

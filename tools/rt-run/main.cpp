@@ -259,6 +259,7 @@ void plan_rootless(const Spec& s, Plan& p) {
       for (const auto& [opt, given, controller] : limits)
         if (given) needed.emplace_back(controller);
       p.leaf = cgroup::RunLeaf::plan(*host, needed);
+      p.cgroup_host = host;
       for (const auto& [opt, given, controller] : limits) {
         if (!given) continue;
         auto why = p.leaf->missing(*host, controller);
@@ -297,6 +298,8 @@ void plan_storage(const Spec& s, Plan& p, const std::string& state_root, const s
 
 int run_main(int argc, char** argv) {
   populate_heap();
+  // rt-run sets it for its chain alone (supervise.cpp), from what it read.
+  ::unsetenv(cgroup::kLayoutEnv);
   po::options_description desc("Options");
   add_options(desc);
   po::variables_map vm;

@@ -81,6 +81,9 @@ struct Plan {
   // --parent), which enables the controllers the limits need.
   std::optional<cgroup::RunLeaf> leaf;
   std::string cgroup_parent;  // BASE once entered, else --cgroup-parent
+  // The host's cgroup layout when planning read it (rootless), for the
+  // supervisor (supervise.cpp) and the chain (RT_CGROUP_LAYOUT).
+  std::optional<cgroup::Host> cgroup_host;
   // How rt-mount assembles the root (--storage-driver when not overlay).
   storage::Driver storage = storage::Driver::overlay;
   // --read-only (root, overlay): the writable layer, which only receives

@@ -108,16 +108,22 @@ struct Stdio {
 // until it execs: vfork_child) and freed once it has: what rt-run
 // allocates after the fork reuses it, and the supervisor's heap stays as
 // small as before that moved there (its first page fault later).
+// `layout`, when read already, goes down the chain (RT_CGROUP_LAYOUT, in
+// the chain's environment only: cgroup_host.hpp), so that rt-cgroup need
+// not read the mount table.
 pid_t start_chain(const Chain& chain, const Stdio& io, const Signals& sigs,
-                  const std::vector<std::pair<int, int>>& handed) {
+                  const std::vector<std::pair<int, int>>& handed, const cgroup::Host* layout) {
   std::vector<std::string> argv_s = chain.argv();
   std::vector<char*> argv;
   for (auto& a : argv_s) argv.push_back(a.data());
   argv.push_back(nullptr);
+  cgroup::hand_down_layout(layout);
   // On our own stack (callers_stack): no 260 KiB mapping made and unmapped
   // per start, and the child's frames fault in no fresh stack pages of
   // their own (exec_chain's are small: vfork_die's line of 1 KiB at most).
-  return vfork_child([&]() noexcept -> int { exec_chain(argv.data(), io, sigs, handed); }, -1, nullptr, true);
+  pid_t pid = vfork_child([&]() noexcept -> int { exec_chain(argv.data(), io, sigs, handed); }, -1, nullptr, true);
+  ::unsetenv(cgroup::kLayoutEnv);  // the child has exec'd (or failed): for the chain alone
+  return pid;
 }
 
 // The container's pid, as rt-unshare writes it on the pipe at `pid_fd`
@@ -270,6 +276,10 @@ class ChainGroup {
   // only the group's directories to look up.
   void prepare() {
     if (!plan_.cgroup || host_ || layout_failed_) return;
+    if (plan_.cgroup_host) {  // read while planning (rootless)
+      host_ = plan_.cgroup_host;
+      return;
+    }
     try {
       host_ = cgroup::detect();
     } catch (const Error& e) {
@@ -277,18 +287,19 @@ class ChainGroup {
       log::debug("cannot read the cgroup layout: ", e.what());
     }
   }
+  // The layout when it has been read already (handed down the chain).
+  const cgroup::Host* host() const { return host_ ? &*host_ : nullptr; }
   // Once the chain's rt-cgroup is done (rt-unshare has said its pid).
   void hold() {
     if (!plan_.cgroup || group_ || removed_) return;
     prepare();
     if (!host_) return;
     try {
-      group_ = cgroup::Group::find(*host_, plan_.id, cgroup::normalize_parent(plan_.cgroup_parent));
+      group_ = cgroup::Group::find(*host_, plan_.id, cgroup::normalize_parent(plan_.cgroup_parent), true);
     } catch (const Error& e) {
       log::debug("cannot look up group ", cgroup::kPrefix, plan_.id, ": ", e.what());
     }
     if (!group_) return;
-    group_->lock();
     group_->adopt_made(made_);
     log::step("holding group ", cgroup::kPrefix, plan_.id);
   }
@@ -506,7 +517,7 @@ int supervise(Launch& l, const Signals& sigs, Stdio& io, Session& s, OnRunning o
     if (l.plan.hand_over && ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) throw_errno("cannot become a subreaper");
   };
   if (!gate) become_subreaper();
-  pid_t chain = start_chain(l.chain, io, sigs, handed);
+  pid_t chain = start_chain(l.chain, io, sigs, handed, s.group.host());
   if (chain < 0) throw_errno("cannot fork");
   try {
     sync.read.reset();
