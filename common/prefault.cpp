@@ -37,85 +37,28 @@
 // failure (a kernel before 5.14, a seccomp filter) is ignored: the pages
 // then fault in as before.
 #if defined(__x86_64__)
-#include <elf.h>
-#include <link.h>
-#include <sys/mman.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cstdint>
 #include <cstdlib>
 
-#ifndef MADV_POPULATE_READ
-#define MADV_POPULATE_READ 22
-#define MADV_POPULATE_WRITE 23
-#endif
+#include "segments.hpp"
 
-// The ELF header of the running binary, placed by the linker (its name).
-extern "C" const ElfW(Ehdr) __ehdr_start  // NOLINT(bugprone-reserved-identifier)
-    __attribute__((visibility("hidden")));
+using rt::segments::madvise_raw;
+
 // Where the code ends (below; common/hugetext.ld, which every link with
 // this entry point uses, places it after .fini): the executable segment
 // runs on to the next 2 MiB boundary in zeros, which no page of the
 // process needs.
 extern "C" const char rt_text_end[] __attribute__((visibility("hidden")));
 
-// Code that runs before glibc has set anything up: no stack protector (its
-// canary is in the TLS), no sanitizer's checks.
-#define RT_BARE __attribute__((no_stack_protector, no_sanitize("undefined")))
-
-namespace {
-
-RT_BARE inline void madvise_raw(uintptr_t start, uintptr_t end, long advice) {
-  if (end <= start) return;
-  long ret;
-  asm volatile("syscall"
-               : "=a"(ret)
-               : "0"(static_cast<long>(SYS_madvise)), "D"(start), "S"(end - start), "d"(advice)
-               : "rcx", "r11", "memory");
-  (void)ret;
-}
-
-}  // namespace
-
+// The headers, code and read-only data (common/hugetext.ld puts the code
+// and the read-only data in two segments: two calls), then the data and
+// bss. The code's segment only up to the code's end, not its 2 MiB
+// padding: with the page cache in small folios the process maps what it
+// did before the layout (in a 2 MiB folio the first page maps it all).
 extern "C" RT_BARE __attribute__((used, noinline)) void rt_prefault() {
-  const auto* eh = &__ehdr_start;
-  const auto base = reinterpret_cast<uintptr_t>(eh);
-  const auto* ph = reinterpret_cast<const ElfW(Phdr)*>(reinterpret_cast<const char*>(eh) + eh->e_phoff);
-  constexpr uintptr_t kPage = 4096;
-  // The load bias: zero for a static non-PIE binary, where the segment at
-  // file offset 0 is mapped at its own address.
-  uintptr_t bias = 0;
-  for (int i = 0; i < eh->e_phnum; ++i)
-    if (ph[i].p_type == PT_LOAD && ph[i].p_offset == 0) bias = base - ph[i].p_vaddr;
-  // The segments in address order, as ELF has them: side by side ones of
-  // the same kind in one call (the headers, text and read-only data are
-  // usually one range, the data and bss another).
-  uintptr_t run_start = 0, run_end = 0;
-  long run_advice = 0;
-  for (int i = 0; i < eh->e_phnum; ++i) {
-    if (ph[i].p_type != PT_LOAD) continue;
-    uintptr_t start = (bias + ph[i].p_vaddr) & ~(kPage - 1);
-    uintptr_t end = (bias + ph[i].p_vaddr + ph[i].p_memsz + kPage - 1) & ~(kPage - 1);
-    long advice = ph[i].p_flags & PF_W ? MADV_POPULATE_WRITE : MADV_POPULATE_READ;
-    // The code's segment only up to the code's end, not its 2 MiB padding:
-    // with the page cache in small folios the process maps what it did
-    // before the layout (in a 2 MiB folio the first page maps it all).
-    const auto text_end = reinterpret_cast<uintptr_t>(rt_text_end);
-    if ((ph[i].p_flags & PF_X) && text_end > start && text_end < end) end = (text_end + kPage - 1) & ~(kPage - 1);
-    // A page a writable segment shares with the read-only one before it
-    // is mapped as the writable one's.
-    if (advice == MADV_POPULATE_WRITE && start < run_end) run_end = start;
-    if (advice == run_advice && start == run_end) {
-      run_end = end;
-      continue;
-    }
-    madvise_raw(run_start, run_end, run_advice);
-    run_start = start;
-    run_end = end;
-    run_advice = advice;
-  }
-  madvise_raw(run_start, run_end, run_advice);
+  rt::segments::advise(MADV_POPULATE_READ, MADV_POPULATE_WRITE, reinterpret_cast<uintptr_t>(rt_text_end));
 }
 
 // The heap, once glibc is up: its start-up made malloc's arena, whose top

@@ -54,6 +54,18 @@ skip_unless_static() {
     skip "$1 is dynamically linked (the sanitizer build: ASan cannot link static)"
 }
 
+# TOOL, whose entry point maps its binary with madvise before glibc's
+# start-up (common/prefault.cpp, tools/rt-run/populate.cpp), still runs
+# under a seccomp filter that refuses madvise: the pages fault in as before.
+assert_runs_without_madvise() {
+  local tool=$1 p=$BATS_TEST_TMPDIR/no-madvise.json
+  printf '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["madvise"],"action":"SCMP_ACT_ERRNO"}]}' > "$p"
+  run rt-exec --seccomp "$p" -- strace -qq -e trace=madvise -e signal=none "$RT_BIN/$tool" --version
+  assert_success
+  assert_line --regexp '^madvise\(0x400000, .*MADV_POPULATE_READ\) = -1 EPERM'
+  assert_line --regexp "^$tool [0-9]+\.[0-9]+\.[0-9]+\$"
+}
+
 # Kill what a failed test left running, by the pids rt recorded (never by
 # name), then let gc clean up records, cgroups and layers.
 rt_stop_leftovers() {

@@ -51,94 +51,24 @@
 // then fault in as before.
 #include "populate.hpp"
 
-#include <elf.h>
-#include <link.h>
-#include <sys/mman.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 
-#ifndef MADV_POPULATE_READ
-#define MADV_POPULATE_READ 22
-#define MADV_POPULATE_WRITE 23
-#endif
-
-// The ELF header of the running binary, placed by the linker (its name).
-extern "C" const ElfW(Ehdr) __ehdr_start  // NOLINT(bugprone-reserved-identifier)
-    __attribute__((visibility("hidden")));
-
-// Code that may run before glibc has set anything up (from the entry
-// point): no stack protector (its canary is in the TLS), no sanitizer's
-// checks, no libc call, no errno.
-#define RT_BARE __attribute__((no_stack_protector, no_sanitize("undefined")))
+#include "segments.hpp"
 
 namespace rt::run {
 
 namespace {
-constexpr uintptr_t kPage = 4096;
 constexpr ptrdiff_t kHeapBytes = ptrdiff_t{64} * 1024;
-
-RT_BARE inline void madvise_raw(uintptr_t start, uintptr_t end, long advice) {
-  if (end <= start) return;
-#if defined(__x86_64__)
-  long ret;
-  asm volatile("syscall"
-               : "=a"(ret)
-               : "0"(static_cast<long>(SYS_madvise)), "D"(start), "S"(end - start), "d"(advice)
-               : "rcx", "r11", "memory");
-  (void)ret;
-#else
-  int e = errno;
-  ::madvise(reinterpret_cast<void*>(start), end - start,
-            static_cast<int>(advice));  // NOLINT(performance-no-int-to-ptr)
-  errno = e;
-#endif
-}
-
-// What to do with the binary's loaded segments: `code` for the read-only
-// ones (headers, code, read-only data: file-backed, never written), `data`
-// for the writable one(s), 0 to leave them. Side by side ranges of the
-// same advice go in one call. A page a read-only segment shares with a
-// writable one after it is the writable one's (its mapping, its data):
-// never given back with the code.
-RT_BARE void for_segments(long code, long data) {
-  const auto* eh = &__ehdr_start;
-  const auto base = reinterpret_cast<uintptr_t>(eh);
-  const auto* ph = reinterpret_cast<const ElfW(Phdr)*>(reinterpret_cast<const char*>(eh) + eh->e_phoff);
-  // The load bias: zero for a static non-PIE binary.
-  uintptr_t bias = 0;
-  for (int i = 0; i < eh->e_phnum; ++i)
-    if (ph[i].p_type == PT_LOAD && ph[i].p_offset == 0) bias = base - ph[i].p_vaddr;
-  uintptr_t run_start = 0, run_end = 0;
-  long run_advice = 0;
-  for (int i = 0; i < eh->e_phnum; ++i) {
-    if (ph[i].p_type != PT_LOAD) continue;
-    uintptr_t start = (bias + ph[i].p_vaddr) & ~(kPage - 1);
-    uintptr_t end = (bias + ph[i].p_vaddr + ph[i].p_memsz + kPage - 1) & ~(kPage - 1);
-    bool writable = ph[i].p_flags & PF_W;
-    long advice = writable ? data : code;
-    if (writable && start < run_end) run_end = start;
-    if (advice == run_advice && start == run_end) {
-      run_end = end;
-      continue;
-    }
-    if (run_advice) madvise_raw(run_start, run_end, run_advice);
-    run_start = start;
-    run_end = end;
-    run_advice = advice;
-  }
-  if (run_advice) madvise_raw(run_start, run_end, run_advice);
-}
 }  // namespace
 
-void release_code() { for_segments(MADV_DONTNEED, 0); }
+void release_code() { segments::advise(MADV_DONTNEED, 0); }
 
-void populate_code() { for_segments(MADV_POPULATE_READ, 0); }
+void populate_code() { segments::advise(MADV_POPULATE_READ, 0); }
 
 // The heap's next pages, first thing in main. Not from the heap's start:
 // the C++ library's initialisers take 72 KiB there for the emergency
@@ -153,7 +83,7 @@ void populate_heap() {
   // took); never past it, nor for an mmap'd chunk.
   auto* p = static_cast<char*>(std::malloc(1));
   if (!p) return;
-  char* start = p - (reinterpret_cast<uintptr_t>(p) & (kPage - 1));
+  char* start = p - (reinterpret_cast<uintptr_t>(p) & (segments::kPage - 1));
   auto* brk = static_cast<char*>(::sbrk(0));
   if (start < brk && brk - start <= (ptrdiff_t{1} << 20))
     ::madvise(start, static_cast<size_t>(std::min(brk - start, kHeapBytes)), MADV_POPULATE_WRITE);
@@ -164,14 +94,14 @@ void populate_heap() {
 
 #if defined(__x86_64__)
 extern "C" RT_BARE __attribute__((used, noinline)) void rt_run_prefault() {
-  rt::run::for_segments(MADV_POPULATE_READ, MADV_POPULATE_WRITE);
+  rt::segments::advise(MADV_POPULATE_READ, MADV_POPULATE_WRITE);
   // And the stack's next kStackBytes below here, which a run writes (5 or
   // 6 faults of its own before). The kernel made the stack's mapping 128
   // KiB larger than the arguments and environment at the exec, so these
   // pages are in it.
   constexpr uintptr_t kStackBytes = uintptr_t{32} * 1024;
-  auto sp = reinterpret_cast<uintptr_t>(__builtin_frame_address(0)) & ~(rt::run::kPage - 1);
-  rt::run::madvise_raw(sp - kStackBytes, sp, MADV_POPULATE_WRITE);
+  auto sp = reinterpret_cast<uintptr_t>(__builtin_frame_address(0)) & ~(rt::segments::kPage - 1);
+  rt::segments::madvise_raw(sp - kStackBytes, sp, MADV_POPULATE_WRITE);
 }
 
 // The entry point (tool.mk's rt-run_ENTRY): the kernel's stack and %rdx
