@@ -16,7 +16,6 @@
 #include <algorithm>
 #include <charconv>
 #include <cstring>
-#include <ctime>
 #include <nlohmann/json.hpp>
 
 #include "chain.hpp"
@@ -367,7 +366,7 @@ struct Session {
   // its code's mappings go then (release_code, populate.hpp), and come
   // back in one call once the chain's end wakes us, for the clean-up.
   int loop() {
-    int64_t settle_at = monotonic_ms() + kSettleMs;
+    int64_t settle_at = log::now_us() / 1000 + kSettleMs;
     bool released = false;
     for (;;) {
       std::vector<pollfd> p;
@@ -379,7 +378,7 @@ struct Session {
       // Once the chain is gone, give its output a moment to drain.
       int timeout = status >= 0 ? 200
                     : released  ? -1
-                                : static_cast<int>(std::max<int64_t>(settle_at - monotonic_ms(), 0));
+                                : static_cast<int>(std::max<int64_t>(settle_at - log::now_us() / 1000, 0));
       int r = ::poll(p.data(), p.size(), timeout);
       if (r < 0) {
         if (errno == EINTR) continue;
@@ -401,12 +400,6 @@ struct Session {
       for (size_t i = first_io; i < p.size(); ++i)
         if (p[i].revents) relay.handle(p[i].fd);
     }
-  }
-
-  static int64_t monotonic_ms() {
-    timespec ts{};
-    ::clock_gettime(CLOCK_MONOTONIC, &ts);
-    return int64_t{ts.tv_sec} * 1000 + ts.tv_nsec / 1000000;
   }
 
   void handle_signals() {
