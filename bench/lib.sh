@@ -22,6 +22,29 @@ for k, v in med.items():
 PY
 }
 
+# rounds JSON BASE: for a file of interleaved runs (each run of every
+# command in turn) that says how many "rounds" they fall into, one after
+# the other: in each round, every other command's median as a ratio to
+# BASE's median, then the lowest and highest of those ratios.
+rounds() {
+  python3 - "$1" "$2" <<'PY'
+import json, statistics, sys
+path, base_name = sys.argv[1:3]
+doc = json.load(open(path))
+res = doc["results"]
+n = doc.get("rounds", 1)
+base = next(r for r in res if r["command"].startswith(base_name))
+for r in res:
+    if r is base:
+        continue
+    size = len(r["times"]) // n
+    rs = [statistics.median(r["times"][i * size:(i + 1) * size]) / statistics.median(base["times"][i * size:(i + 1) * size])
+          for i in range(n)]
+    print(f"  {r['command'].split(' (')[0]} vs {base_name}, {n} rounds of {size} runs: "
+          + " ".join(f"{x:.2f}x" for x in rs) + f" (from {min(rs):.2f}x to {max(rs):.2f}x)")
+PY
+}
+
 # bench_workdir NAME BUILD_DIR: the set-up the container benchmarks share.
 # Sets build (the absolute BUILD_DIR), bin (a copy of the build's bin dir
 # in work, see below), work (a new

@@ -5,7 +5,8 @@
 # side by side in one hyperfine run, as ratios to crun. Twice: back to back
 # (hyperfine's default) and with 50 ms of quiet before each run, as
 # containers usually start. Then rt-run and crun once more, interleaved
-# run by run (crun's own time drifts between hyperfine's blocks).
+# run by run, in both modes (crun's own time drifts between hyperfine's
+# blocks), with the ratio of each of 4 rounds.
 # The root is not the same work everywhere, and each line says which:
 # rt-run makes an overlay with a writable layer on disk (made before, and
 # removed after, each run: --rm); rt-run --read-only an overlay whose layer
@@ -82,11 +83,14 @@ bench back-to-back
 # when nothing ran just before: the usual case for a container start.
 bench isolated --prepare "sleep 0.05"
 # hyperfine runs each command's runs in one block, and crun's own median
-# moves by up to 20% between blocks a minute apart on the test VM: the
-# default rt-run and crun once more, interleaved run by run (each round
-# both, in a random order), so that both see the same moments of the
-# machine. Timed from Python's spawn to the exit: the same spawn cost for
-# both (it pulls the ratio slightly towards 1.00x).
+# moves by 15-40% between blocks minutes apart on the test VM: the default
+# rt-run and crun once more, interleaved run by run (each round both, in
+# a random order), so that both see the same moments of the machine; back
+# to back, then with the same 50 ms of quiet before each start. The runs
+# fall into 4 rounds, one after the other, and each round's ratio is
+# printed too: how far the ratio itself moves within one benchmark run.
+# Timed from Python's spawn to the exit: the same spawn cost for both (it
+# pulls the ratio slightly towards 1.00x).
 python3 - "$work" "$bin" "$rootfs" "$runs" <<'PY'
 import json, random, subprocess, sys, time
 work, bin, rootfs, runs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
@@ -96,19 +100,23 @@ cmds = {
     "crun run (6 ns, cgroup+memory limit; rootfs dir, writable)":
         ["crun", "--root", f"{work}/run/crun", "run", "-b", f"{work}/bundle", "bench-crun"],
 }
-times = {k: [] for k in cmds}
-for i in range(10 + runs):  # 10 warm-up rounds
-    order = list(cmds)
-    random.shuffle(order)
-    for k in order:
-        t0 = time.monotonic()
-        rc = subprocess.call(cmds[k], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        t1 = time.monotonic()
-        if rc != 0:
-            sys.exit(f"bench: {k} exited {rc}")
-        if i >= 10:
-            times[k].append(t1 - t0)
-json.dump({"results": [{"command": k, "times": v} for k, v in times.items()]}, open(f"{work}/interleaved.json", "w"))
+for name, pause in (("interleaved", 0.0), ("interleaved-isolated", 0.05)):
+    times = {k: [] for k in cmds}
+    for i in range(10 + runs):  # 10 warm-up rounds
+        order = list(cmds)
+        random.shuffle(order)
+        for k in order:
+            if pause:
+                time.sleep(pause)
+            t0 = time.monotonic()
+            rc = subprocess.call(cmds[k], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            t1 = time.monotonic()
+            if rc != 0:
+                sys.exit(f"bench: {k} exited {rc}")
+            if i >= 10:
+                times[k].append(t1 - t0)
+    json.dump({"rounds": 4, "results": [{"command": k, "times": v} for k, v in times.items()]},
+              open(f"{work}/{name}.json", "w"))
 PY
 # An extra line, not in place of the above: rt-run with its writable layers
 # on a standard ext4 (a new loop image, mkfs.ext4's and mount's defaults:
@@ -131,4 +139,7 @@ work=$work bin=$bin rootfs=$rootfs runs=$runs unshare --mount --propagation priv
 
 for mode in back-to-back isolated; do ratios "$work/$mode.json" "$mode" crun; done
 ratios "$work/interleaved.json" "back-to-back, rt-run and crun interleaved run by run" crun
+rounds "$work/interleaved.json" crun
+ratios "$work/interleaved-isolated.json" "isolated, rt-run and crun interleaved run by run" crun
+rounds "$work/interleaved-isolated.json" crun
 [ ! -f "$work/ext4-layer.json" ] || ratios "$work/ext4-layer.json" "back-to-back, layer on a standard ext4" crun
