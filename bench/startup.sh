@@ -5,8 +5,8 @@
 # side by side in one hyperfine run, as ratios to crun. Twice: back to back
 # (hyperfine's default) and with 50 ms of quiet before each run, as
 # containers usually start. Then rt-run and crun once more, interleaved
-# run by run, in both modes (crun's own time drifts between hyperfine's
-# blocks), with the ratio of each of 4 rounds.
+# in both modes (crun's own time drifts between hyperfine's blocks), with
+# the ratio of each of 4 rounds.
 # The root is not the same work everywhere, and each line says which:
 # rt-run makes an overlay with a writable layer on disk (made before, and
 # removed after, each run: --rm); rt-run --read-only an overlay whose layer
@@ -84,13 +84,18 @@ bench back-to-back
 bench isolated --prepare "sleep 0.05"
 # hyperfine runs each command's runs in one block, and crun's own median
 # moves by 15-40% between blocks minutes apart on the test VM: the default
-# rt-run and crun once more, interleaved run by run (each round both, in
-# a random order), so that both see the same moments of the machine; back
-# to back, then with the same 50 ms of quiet before each start. The runs
-# fall into 4 rounds, one after the other, and each round's ratio is
-# printed too: how far the ratio itself moves within one benchmark run.
-# Timed from Python's spawn to the exit: the same spawn cost for both (it
-# pulls the ratio slightly towards 1.00x).
+# rt-run and crun once more, interleaved so that both see the same moments
+# of the machine. Back to back in short blocks (each round one block of
+# each, in a random order): an untimed run, then 5 timed ones, so that
+# every timed run follows a run of its own kind, as in a batch of them
+# (run by run, each would pay for the other's leftovers: crun's teardown
+# slowed the rt-run after it more than rt-run's slowed crun, 0.73x against
+# hyperfine's 0.68x in the same benchmark run). Isolated run by run, with
+# the same 50 ms of quiet before each start. The runs fall into 4 rounds,
+# one after the other, and each round's ratio is printed too: how far the
+# ratio itself moves within one benchmark run. Timed from Python's spawn
+# to the exit: the same spawn cost for both (it pulls the ratio slightly
+# towards 1.00x).
 python3 - "$work" "$bin" "$rootfs" "$runs" <<'PY'
 import json, random, subprocess, sys, time
 work, bin, rootfs, runs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
@@ -100,21 +105,28 @@ cmds = {
     "crun run (6 ns, cgroup+memory limit; rootfs dir, writable)":
         ["crun", "--root", f"{work}/run/crun", "run", "-b", f"{work}/bundle", "bench-crun"],
 }
-for name, pause in (("interleaved", 0.0), ("interleaved-isolated", 0.05)):
+def timed(k, pause):
+    if pause:
+        time.sleep(pause)
+    t0 = time.monotonic()
+    rc = subprocess.call(cmds[k], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    t1 = time.monotonic()
+    if rc != 0:
+        sys.exit(f"bench: {k} exited {rc}")
+    return t1 - t0
+for name, pause, block in (("interleaved", 0.0, 5), ("interleaved-isolated", 0.05, 1)):
     times = {k: [] for k in cmds}
-    for i in range(10 + runs):  # 10 warm-up rounds
+    warm = 10 // block  # warm-up rounds: 10 runs of each
+    for i in range(warm + runs // block):
         order = list(cmds)
         random.shuffle(order)
         for k in order:
-            if pause:
-                time.sleep(pause)
-            t0 = time.monotonic()
-            rc = subprocess.call(cmds[k], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            t1 = time.monotonic()
-            if rc != 0:
-                sys.exit(f"bench: {k} exited {rc}")
-            if i >= 10:
-                times[k].append(t1 - t0)
+            if block > 1:
+                timed(k, pause)  # the block's first run follows the other kind: not timed
+            for _ in range(block):
+                t = timed(k, pause)
+                if i >= warm:
+                    times[k].append(t)
     json.dump({"rounds": 4, "results": [{"command": k, "times": v} for k, v in times.items()]},
               open(f"{work}/{name}.json", "w"))
 PY
@@ -138,7 +150,7 @@ RUN
 work=$work bin=$bin rootfs=$rootfs runs=$runs unshare --mount --propagation private sh "$work/run.sh"
 
 for mode in back-to-back isolated; do ratios "$work/$mode.json" "$mode" crun; done
-ratios "$work/interleaved.json" "back-to-back, rt-run and crun interleaved run by run" crun
+ratios "$work/interleaved.json" "back-to-back, rt-run and crun interleaved in blocks of 5 runs" crun
 rounds "$work/interleaved.json" crun
 ratios "$work/interleaved-isolated.json" "isolated, rt-run and crun interleaved run by run" crun
 rounds "$work/interleaved-isolated.json" crun
