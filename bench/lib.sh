@@ -1,41 +1,44 @@
 # Shared by the benchmarks: sourced (. "$(dirname "$0")/lib.sh"), never
 # run on its own (bench/run.sh skips it).
 
-# ratios JSON TITLE BASE: one line a command of a hyperfine --export-json
-# file: its median, the standard deviation, and its median as a ratio to
-# the median of the command whose name starts with BASE (2.00x: twice as
-# long; "-" when no command is BASE, e.g. a peer that could not run).
+# ratios JSON TITLE BASE [BASE...]: one line a command of a hyperfine
+# --export-json file: its median, the standard deviation, and for each
+# BASE its median as a ratio to the median of the first command whose name
+# starts with BASE (2.00x: twice as long; "-" when no command is BASE, e.g.
+# a peer that could not run).
 ratios() {
-  python3 - "$1" "$2" "$3" <<'PY'
+  python3 - "$@" <<'PY'
 import json, statistics, sys
-path, title, base_name = sys.argv[1:4]
+path, title, bases = sys.argv[1], sys.argv[2], sys.argv[3:]
 res = json.load(open(path))["results"]
 med = {r["command"]: statistics.median(r["times"]) for r in res}
 sd = {r["command"]: statistics.stdev(r["times"]) if len(r["times"]) > 1 else 0.0 for r in res}
-base = next((v for k, v in med.items() if k.startswith(base_name)), None)
+base = {b: next((v for k, v in med.items() if k.startswith(b)), None) for b in bases}
+cw = {b: max(len(b) + 3, 8) for b in bases}
 w = max([len(title)] + [len(k) for k in med])
 print()
-print(f"{title:{w}} {'median':>10} {'±':>9} {'vs ' + base_name:>{max(len(base_name) + 3, 8)}}")
+print(f"{title:{w}} {'median':>10} {'±':>9}" + "".join(f" {'vs ' + b:>{cw[b]}}" for b in bases))
 for k, v in med.items():
-    ratio = f"{v / base:.2f}x" if base else "-"
-    print(f"{k:{w}} {v * 1000:8.2f}ms {sd[k] * 1000:7.2f}ms {ratio:>{max(len(base_name) + 3, 8)}}")
+    cols = "".join(f" {(f'{v / base[b]:.2f}x' if base[b] else '-'):>{cw[b]}}" for b in bases)
+    print(f"{k:{w}} {v * 1000:8.2f}ms {sd[k] * 1000:7.2f}ms{cols}")
 PY
 }
 
-# rounds JSON BASE: for a file of interleaved runs (each run of every
-# command in turn) that says how many "rounds" they fall into, one after
-# the other: in each round, every other command's median as a ratio to
-# BASE's median, then the lowest and highest of those ratios.
+# rounds JSON BASE FOR: for a file of interleaved runs (each command in
+# turn) that says how many "rounds" they fall into, one after the other:
+# in each round, the median of each command whose name starts with FOR as
+# a ratio to the median of the first whose name starts with BASE, then the
+# lowest and highest of those ratios.
 rounds() {
-  python3 - "$1" "$2" <<'PY'
+  python3 - "$1" "$2" "$3" <<'PY'
 import json, statistics, sys
-path, base_name = sys.argv[1:3]
+path, base_name, for_name = sys.argv[1:4]
 doc = json.load(open(path))
 res = doc["results"]
 n = doc.get("rounds", 1)
 base = next(r for r in res if r["command"].startswith(base_name))
 for r in res:
-    if r is base:
+    if r is base or not r["command"].startswith(for_name):
         continue
     size = len(r["times"]) // n
     rs = [statistics.median(r["times"][i * size:(i + 1) * size]) / statistics.median(base["times"][i * size:(i + 1) * size])

@@ -14,6 +14,11 @@
 # crun, runc and rt-oci use the bundle's rootfs directory in place,
 # writable (no layer: the container's writes would change it), and crun
 # once more with the bundle's root.readonly (a read-only bind of it).
+# "crun + layer" is crun on rt-run's work: bench/crun-layer.c makes a new
+# upper and work directory on disk, mounts the same overlay (volatile) on
+# the bundle's root, runs crun, then unmounts and removes them, as a
+# caller such as podman does around its runtime. Every table gives each
+# line's ratio to crun and to crun + layer.
 # Runtime state (RT_STATE, crun's and runc's --root) lives on a tmpfs, as
 # /run does on a standard host (this VM's /run is on its ext4 disk); rt's
 # writable layers stay on disk under RT_ROOT, as podman's do. An extra
@@ -29,7 +34,7 @@ bench_workdir startup "$1"
 # a 64 MiB memory limit in a cgroup nested below ours (relative path).
 mkdir -p "$work/bundle"
 (cd "$work/bundle" && crun spec)
-python3 - "$work/bundle/config.json" "$rootfs" "$work/bundle-ro" <<'PY'
+python3 - "$work/bundle/config.json" "$rootfs" "$work/bundle-ro" "$work/bundle-layer" "$work/layer-root" <<'PY'
 import json, os, sys
 p = sys.argv[1]
 c = json.load(open(p))
@@ -49,7 +54,20 @@ os.makedirs(sys.argv[3], exist_ok=True)
 c["root"]["readonly"] = True
 c["linux"]["cgroupsPath"] = "bench-oci-ro"
 json.dump(c, open(sys.argv[3] + "/config.json", "w"))
+# And one whose root is the overlay bench/crun-layer.c mounts for each
+# run (writable, in a cgroup of its own).
+os.makedirs(sys.argv[4], exist_ok=True)
+c["root"]["readonly"] = False
+c["root"]["path"] = sys.argv[5]
+c["linux"]["cgroupsPath"] = "bench-oci-layer"
+json.dump(c, open(sys.argv[4] + "/config.json", "w"))
 PY
+# crun on rt-run's work: a writable layer on disk, made and removed around
+# each run by a small static program (bench/crun-layer.c) as a caller such
+# as podman makes one.
+mkdir -p "$work/crun-layers" "$work/layer-root"
+cc -O2 -static -o "$work/crun-layer" "$(dirname "$0")/crun-layer.c" 2>/dev/null ||
+  cc -O2 -o "$work/crun-layer" "$(dirname "$0")/crun-layer.c"
 
 # Everything below runs in a private mount namespace: nothing the peers or
 # rt mount can reach the host's table.
@@ -65,7 +83,7 @@ if grep -q . /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null; then
   mount -t cgroup -o hugetlb rt-bench-hugetlb "$work/hugetlb" 2>/dev/null ||
     echo "bench: could not move hugetlb to a v1 hierarchy; crun and runc may refuse this host" >&2
 fi
-bench() {  # bench NAME [hyperfine options]: the nine commands side by side
+bench() {  # bench NAME [hyperfine options]: the ten commands side by side
   name=$1; shift
   hyperfine -N --warmup 10 --runs "$runs" "$@" --export-json "$work/$name.json" \
     -n "rt-run (6 ns, cgroup+memory limit; overlay, writable layer on disk)" "$bin/rt-run --rm --network none -m 64m --rootfs $rootfs /bin/true" \
@@ -73,6 +91,7 @@ bench() {  # bench NAME [hyperfine options]: the nine commands side by side
     -n "rt chain (5 ns, no cgroup; bind of the rootfs)" "$bin/rt-unshare --pid --mount --uts --ipc --net -- $bin/rt-mount --rootfs $rootfs --defaults -- $bin/rt-exec -- /bin/true" \
     -n "rt-oci run (6 ns, cgroup+memory limit; rootfs dir, writable)" "$bin/rt-oci --root $work/run/rt-oci run -b $work/bundle bench-rt-oci" \
     -n "crun run (6 ns, cgroup+memory limit; rootfs dir, writable)" "crun --root $work/run/crun run -b $work/bundle bench-crun" \
+    -n "crun + layer (6 ns, cgroup+memory limit; overlay, writable layer on disk: crun-layer.c)" "$work/crun-layer $work/crun-layers $rootfs $work/layer-root crun --root $work/run/crun run -b $work/bundle-layer bench-crun-layer" \
     -n "crun run, read-only root (6 ns, cgroup+memory limit; rootfs dir)" "crun --root $work/run/crun run -b $work/bundle-ro bench-crun-ro" \
     -n "runc run (6 ns, cgroup+memory limit; rootfs dir, writable)" "runc --root $work/run/runc run -b $work/bundle bench-runc" \
     -n "bwrap (4 ns)" "bwrap --unshare-pid --unshare-ipc --unshare-uts --unshare-net --bind $rootfs / --proc /proc --dev /dev /bin/true" \
@@ -104,6 +123,9 @@ cmds = {
         [f"{bin}/rt-run", "--rm", "--network", "none", "-m", "64m", "--rootfs", rootfs, "/bin/true"],
     "crun run (6 ns, cgroup+memory limit; rootfs dir, writable)":
         ["crun", "--root", f"{work}/run/crun", "run", "-b", f"{work}/bundle", "bench-crun"],
+    "crun + layer (6 ns, cgroup+memory limit; overlay, writable layer on disk: crun-layer.c)":
+        [f"{work}/crun-layer", f"{work}/crun-layers", rootfs, f"{work}/layer-root",
+         "crun", "--root", f"{work}/run/crun", "run", "-b", f"{work}/bundle-layer", "bench-crun-layer"],
 }
 def timed(k, pause):
     if pause:
@@ -149,9 +171,11 @@ rm -f "$work/ext4.img"
 RUN
 work=$work bin=$bin rootfs=$rootfs runs=$runs unshare --mount --propagation private sh "$work/run.sh"
 
-for mode in back-to-back isolated; do ratios "$work/$mode.json" "$mode" crun; done
-ratios "$work/interleaved.json" "back-to-back, rt-run and crun interleaved in blocks of 5 runs" crun
-rounds "$work/interleaved.json" crun
-ratios "$work/interleaved-isolated.json" "isolated, rt-run and crun interleaved run by run" crun
-rounds "$work/interleaved-isolated.json" crun
+for mode in back-to-back isolated; do ratios "$work/$mode.json" "$mode" crun "crun + layer"; done
+ratios "$work/interleaved.json" "back-to-back, interleaved in blocks of 5 runs" crun "crun + layer"
+rounds "$work/interleaved.json" crun rt-run
+rounds "$work/interleaved.json" "crun + layer" rt-run
+ratios "$work/interleaved-isolated.json" "isolated, interleaved run by run" crun "crun + layer"
+rounds "$work/interleaved-isolated.json" crun rt-run
+rounds "$work/interleaved-isolated.json" "crun + layer" rt-run
 [ ! -f "$work/ext4-layer.json" ] || ratios "$work/ext4-layer.json" "back-to-back, layer on a standard ext4" crun
