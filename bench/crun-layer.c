@@ -45,7 +45,12 @@ int main(int argc, char** argv) {
   if (mkdir(upper, 0755) != 0) return fail("cannot create", upper);
   if (mkdir(work, 0700) != 0) return fail("cannot create", work);
   snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s,volatile", lower, upper, work);
-  if (mount("overlay", root, "overlay", 0, opts) != 0) return fail("cannot mount an overlay on", root);
+  if (mount("overlay", root, "overlay", 0, opts) != 0) {
+    int rc = fail("cannot mount an overlay on", root);
+    nftw(work, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    rmdir(upper);
+    return rc;
+  }
 
   int status = 0, rc = 125;
   pid_t pid = fork();
