@@ -4,9 +4,9 @@
 # the same bundle), bubblewrap and util-linux unshare,
 # side by side in one hyperfine run, as ratios to crun. Twice: back to back
 # (hyperfine's default) and with 50 ms of quiet before each run, as
-# containers usually start. Then rt-run and crun once more, interleaved
-# in both modes (crun's own time drifts between hyperfine's blocks), with
-# the ratio of each of 4 rounds.
+# containers usually start. Then rt-run, crun and crun + layer once
+# more, interleaved in both modes (crun's own time drifts between
+# hyperfine's blocks), with the ratio of each of 4 rounds.
 # The root is not the same work everywhere, and each line says which:
 # rt-run makes an overlay with a writable layer on disk (made before, and
 # removed after, each run: --rm); rt-run --read-only an overlay whose layer
@@ -103,8 +103,8 @@ bench back-to-back
 bench isolated --prepare "sleep 0.05"
 # hyperfine runs each command's runs in one block, and crun's own median
 # moves by 15-40% between blocks minutes apart on the test VM: the default
-# rt-run and crun once more, interleaved so that both see the same moments
-# of the machine. Back to back in short blocks (each round one block of
+# rt-run, crun and crun + layer once more, interleaved so that all see the
+# same moments of the machine. Back to back in short blocks (each round one block of
 # each, in a random order): an untimed run, then 5 timed ones, so that
 # every timed run follows a run of its own kind, as in a batch of them
 # (run by run, each would pay for the other's leftovers: crun's teardown
@@ -113,7 +113,7 @@ bench isolated --prepare "sleep 0.05"
 # the same 50 ms of quiet before each start. The runs fall into 4 rounds,
 # one after the other, and each round's ratio is printed too: how far the
 # ratio itself moves within one benchmark run. Timed from Python's spawn
-# to the exit: the same spawn cost for both (it pulls the ratio slightly
+# to the exit: the same spawn cost for each (it pulls the ratios slightly
 # towards 1.00x).
 python3 - "$work" "$bin" "$rootfs" "$runs" <<'PY'
 import json, random, subprocess, sys, time
@@ -144,7 +144,7 @@ for name, pause, block in (("interleaved", 0.0, 5), ("interleaved-isolated", 0.0
         random.shuffle(order)
         for k in order:
             if block > 1:
-                timed(k, pause)  # the block's first run follows the other kind: not timed
+                timed(k, pause)  # the block's first run follows another kind: not timed
             for _ in range(block):
                 t = timed(k, pause)
                 if i >= warm:
