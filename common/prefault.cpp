@@ -27,7 +27,7 @@
 // point (with it its PSS grew by 400 KiB), but one of its own,
 // tools/rt-run/populate.cpp's, which maps the binary the same way but
 // not the heap's whole 132 KiB, and gives the code's mappings back once
-// rt-run only waits for its container (82 -> 22 faults per run, and a
+// rt-run only waits for its container (82 -> 19 faults per run, and a
 // waiting supervisor's PSS 2.9 -> 0.8 MiB: see there).
 // With a cold page cache (the first start after a boot) it reads the whole
 // binary from disk once, where the faults would have read what was used.
